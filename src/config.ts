@@ -1,0 +1,79 @@
+import path from 'node:path'
+
+/** Runtime configuration. The only module that reads `process.env`; everything else receives a `Config`. */
+export interface Config {
+  readonly env: 'development' | 'test' | 'production'
+  readonly host: string
+  /** HTTP port; 0 picks a free one. Default 3000. */
+  readonly port: number
+  /** Postgres URL. When absent, an embedded Postgres is started with its data under `dataDir/postgres`. */
+  readonly databaseUrl: string | undefined
+  /** Redis URL. When absent, a local `redis-server` is started with its data under `dataDir/redis`. */
+  readonly redisUrl: string | undefined
+  /** Directory for local service data. Default `.data`. */
+  readonly dataDir: string
+  readonly jwtSecret: string
+  readonly logLevel: string
+  /** Max request body in bytes (BPMN uploads included). Default 10 MiB. */
+  readonly bodyLimit: number
+  /** Script task ids allowed at deploy (`ALLOWED_SCRIPT_TASKS=procedureCode:taskId,...`). Default none. */
+  readonly allowedScriptTasks: ReadonlySet<string>
+  /** Receiving unit identifier used in dossier codes when a procedure names none (mã định danh đơn vị). */
+  readonly defaultUnitId: string
+  /** Agency that owns procedures deployed without one. */
+  readonly defaultAgency: string
+  /** Start HTTP API / BullMQ workers in this process. */
+  readonly runApi: boolean
+  readonly runWorkers: boolean
+  /** Prefix for every BullMQ key, so that several deployments (or tests) can share one Redis. */
+  readonly queuePrefix: string
+  /** Directory of BPMN files deployed at start. */
+  readonly processesDir: string
+  readonly dbPoolMax: number
+}
+
+const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min = 0): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`)
+  return n
+}
+
+function bool(raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback
+  return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const nodeEnv = (env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development') as Config['env']
+  const jwtSecret = env.JWT_SECRET ?? DEV_SECRET
+  if (nodeEnv === 'production' && jwtSecret === DEV_SECRET) throw new ConfigError('JWT_SECRET must be set in production')
+  if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
+  const cfg: Config = {
+    env: nodeEnv,
+    host: env.HOST ?? '127.0.0.1',
+    port: int('PORT', env.PORT, 3000),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    jwtSecret,
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    bodyLimit: int('BODY_LIMIT', env.BODY_LIMIT, 10 * 1024 * 1024, 1024),
+    allowedScriptTasks: new Set((env.ALLOWED_SCRIPT_TASKS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    defaultUnitId: env.DEFAULT_UNIT_ID ?? '000.00.20.H12',
+    defaultAgency: env.DEFAULT_AGENCY ?? 'UBND-TINH',
+    runApi: bool(env.RUN_API, true),
+    runWorkers: bool(env.RUN_WORKERS, true),
+    queuePrefix: env.QUEUE_PREFIX ?? 'dvc',
+    processesDir: path.resolve(env.PROCESSES_DIR ?? 'processes'),
+    dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
+    ...overrides,
+  }
+  return Object.freeze(cfg)
+}

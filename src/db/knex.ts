@@ -1,0 +1,27 @@
+import knexFactory, { type Knex } from 'knex'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+// Return BIGINT (int8) columns as numbers: our bigserial ids stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v))
+
+export type Db = Knex
+export type Tx = Knex.Transaction
+/** A connection or an open transaction: repositories accept either. */
+export type Queryable = Knex | Knex.Transaction
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+
+export function createDb(url: string, poolMax = 20): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'dvc-bpmn' },
+    pool: { min: 0, max: poolMax },
+    migrations: { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'], tableName: 'knex_migrations' },
+  })
+}
+
+export async function migrateLatest(db: Db): Promise<void> {
+  await db.migrate.latest()
+}

@@ -1,0 +1,60 @@
+import type { Queryable } from '../db/knex.ts'
+
+export interface DossierRow {
+  id: string
+  code: string
+  unit_id: string
+  procedure_code: string
+  procedure_version_id: number
+  agency: string
+  status: string
+  national_status: number
+  channel: number
+  applicant: Record<string, unknown>
+  applicant_user_id: string | null
+  data: Record<string, unknown>
+  submitted_by: string
+  idempotency_key: string | null
+  request_hash: string | null
+  submitted_at: Date
+  finished_at: Date | null
+  created_at: Date
+  updated_at: Date
+}
+
+export function createDossierRepository() {
+  return {
+    /**
+     * Next number of the unit's daily sequence. The counter row stays locked until the transaction
+     * ends, and a rollback undoes the increment: numbers are gapless under concurrency.
+     */
+    async nextSequence(q: Queryable, unitId: string, day: string): Promise<number> {
+      const r = await q.raw(
+        `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
+         ON CONFLICT (unit_id, day) DO UPDATE SET last_value = dossier_sequences.last_value + 1
+         RETURNING last_value`,
+        [unitId, day],
+      )
+      return Number(r.rows[0].last_value)
+    },
+    async insert(q: Queryable, row: Omit<DossierRow, 'created_at' | 'updated_at' | 'finished_at'>, now: Date): Promise<DossierRow> {
+      const [r] = await q('dossiers')
+        .insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data), created_at: now, updated_at: now })
+        .returning('*')
+      return r as DossierRow
+    },
+    async find(q: Queryable, id: string): Promise<DossierRow | null> {
+      return (await q<DossierRow>('dossiers').where({ id }).first()) ?? null
+    },
+    async lock(q: Queryable, id: string): Promise<DossierRow | null> {
+      return (await q<DossierRow>('dossiers').where({ id }).forUpdate().first()) ?? null
+    },
+    async findByIdempotencyKey(q: Queryable, submittedBy: string, key: string): Promise<DossierRow | null> {
+      return (await q<DossierRow>('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).first()) ?? null
+    },
+    async setStatus(q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date): Promise<void> {
+      await q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) })
+    },
+  }
+}
+export type DossierRepository = ReturnType<typeof createDossierRepository>

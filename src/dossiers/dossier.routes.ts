@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { AppError } from '../errors.ts'
+import { taskDto } from '../tasks/task.dto.ts'
+import type { DossierRow } from './dossier.repository.ts'
+import type { DossierService } from './dossier.service.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from './statuses.ts'
+
+export const SubmitBody = Type.Object({
+  procedureCode: Type.String({ minLength: 1, maxLength: 64 }),
+  applicant: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$', description: 'Số định danh cá nhân / CCCD / mã số doanh nghiệp' }),
+    phone: Type.Optional(Type.String({ pattern: '^[+0-9 ]{6,20}$' })),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })),
+    address: Type.Optional(Type.String({ maxLength: 500 })),
+  }, { additionalProperties: false }),
+  channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], { description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
+  data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {} }),
+}, { additionalProperties: false })
+
+export function dossierDto(d: DossierRow) {
+  return {
+    id: d.id,
+    code: d.code,
+    procedureCode: d.procedure_code,
+    agency: d.agency,
+    status: d.status,
+    statusLabel: STATUS_LABEL_VI[d.status as DossierStatus] ?? d.status,
+    nationalStatus: d.national_status,
+    channel: d.channel,
+    applicant: d.applicant,
+    data: d.data,
+    submittedAt: d.submitted_at,
+    finishedAt: d.finished_at,
+    updatedAt: d.updated_at,
+  }
+}
+
+/** Dossiers (hồ sơ): submission and the dossier view. */
+export async function dossierRoutes(app: FastifyInstance, opts: { dossiers: DossierService }) {
+  app.post('/dossiers', {
+    schema: {
+      tags: ['dossiers'],
+      summary: 'Submit a dossier and start its procedure. Idempotency-Key makes retries safe.',
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+      body: SubmitBody,
+    },
+  }, async (req, reply) => {
+    const key = req.headers['idempotency-key']
+    if (key !== undefined && (typeof key !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(key))) {
+      throw new AppError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key phải gồm 1–128 ký tự ASCII in được')
+    }
+    const body = req.body as import('./dossier.service.ts').SubmitInput
+    const r = await opts.dossiers.submit(req.principal, body, key as string | undefined)
+    return reply.status(r.created ? 201 : 200).send({ dossier: dossierDto(r.dossier), tasks: r.tasks.map(taskDto) })
+  })
+
+  app.get('/dossiers/:id', { schema: { tags: ['dossiers'], params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (req) => {
+    const { id } = req.params as { id: string }
+    const v = await opts.dossiers.get(req.principal, id)
+    return { dossier: dossierDto(v.dossier), tasks: v.tasks.map(taskDto), history: v.history }
+  })
+}

@@ -1,0 +1,139 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Db } from '../db/knex.ts'
+import type { Clock } from '../clock.ts'
+import { AppError } from '../errors.ts'
+import { hasRole, type Principal } from '../auth/principal.ts'
+import type { HistoryRepository } from '../history/history.repository.ts'
+import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { InstanceService } from '../instances/instance.service.ts'
+import type { ProcedureService } from '../procedures/procedure.service.ts'
+import type { TaskRepository } from '../tasks/task.repository.ts'
+import { formatDossierCode, vietnamDay } from './dossier-code.ts'
+import type { DossierRepository, DossierRow } from './dossier.repository.ts'
+import { Channel, DossierStatus, NATIONAL_STATUS } from './statuses.ts'
+
+export interface Applicant {
+  name: string
+  idNumber: string
+  phone?: string
+  email?: string
+  address?: string
+}
+
+export interface SubmitInput {
+  procedureCode: string
+  applicant: Applicant
+  channel: Channel
+  data: Record<string, unknown>
+}
+
+/** Can this caller read the dossier? Citizens their own; officers and supervisors their agency's; admins all. */
+export function canReadDossier(p: Principal, d: DossierRow): boolean {
+  if (hasRole(p, 'admin')) return true
+  if (hasRole(p, 'officer', 'supervisor') && d.agency === p.agency) return true
+  return hasRole(p, 'citizen') && (d.applicant_user_id === p.userId || d.submitted_by === p.userId)
+}
+
+/**
+ * Dossier submission (nộp hồ sơ): creates the dossier with its code, starts the latest version of the
+ * procedure and runs it to its first wait states, all in one transaction.
+ */
+export function createDossierService(deps: {
+  db: Db
+  clock: Clock
+  log: Logger
+  dossiers: DossierRepository
+  instances: InstanceRepository
+  tasks: TaskRepository
+  history: HistoryRepository
+  procedures: ProcedureService
+  instanceService: InstanceService
+}) {
+  const { db, clock } = deps
+
+  function requestHash(input: SubmitInput): string {
+    return createHash('sha256').update(JSON.stringify([input.procedureCode, input.applicant, input.channel, input.data])).digest('hex')
+  }
+
+  async function replay(principal: Principal, key: string, hash: string) {
+    const existing = await deps.dossiers.findByIdempotencyKey(db, principal.userId, key)
+    if (!existing) return null
+    if (existing.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key đã được dùng cho một hồ sơ khác')
+    return existing
+  }
+
+  async function view(d: DossierRow) {
+    const [tasks, history] = await Promise.all([deps.tasks.openForDossier(db, d.id), deps.history.forDossier(db, d.id)])
+    return { dossier: d, tasks, history }
+  }
+
+  return {
+    async submit(principal: Principal, input: SubmitInput, idempotencyKey?: string): Promise<{ created: boolean; dossier: DossierRow; tasks: Awaited<ReturnType<typeof view>>['tasks'] }> {
+      if (!hasRole(principal, 'citizen', 'officer', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ')
+      if (hasRole(principal, 'citizen') && !hasRole(principal, 'officer', 'admin') && input.channel !== Channel.ONLINE) {
+        throw new AppError('CHANNEL_NOT_ALLOWED', 'Công dân chỉ nộp trực tuyến qua API (kênh 2); nộp trực tiếp và qua bưu chính do cán bộ tiếp nhận')
+      }
+      const hash = requestHash(input)
+      if (idempotencyKey) {
+        const existing = await replay(principal, idempotencyKey, hash)
+        if (existing) return { created: false, dossier: existing, tasks: (await view(existing)).tasks }
+      }
+      const version = await deps.procedures.latestVersion(input.procedureCode)
+      const meta = version.metadata
+      if (!meta.channels.includes(input.channel)) throw new AppError('CHANNEL_NOT_ALLOWED', `Thủ tục ${meta.code} không nhận hồ sơ qua kênh ${input.channel}`, { allowed: meta.channels })
+      if (hasRole(principal, 'officer') && !hasRole(principal, 'admin', 'citizen') && meta.agency !== principal.agency) {
+        throw new AppError('FORBIDDEN', 'Cán bộ chỉ tiếp nhận hồ sơ của cơ quan mình')
+      }
+
+      try {
+        return await db.transaction(async (tx) => {
+          const now = clock.now()
+          const seq = await deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now))
+          const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : DossierStatus.ACCEPTED
+          const dossier = await deps.dossiers.insert(tx, {
+            id: randomUUID(),
+            code: formatDossierCode(meta.unitId, now, seq),
+            unit_id: meta.unitId,
+            procedure_code: meta.code,
+            procedure_version_id: version.id,
+            agency: meta.agency,
+            status: initial,
+            national_status: NATIONAL_STATUS[initial],
+            channel: input.channel,
+            applicant: { ...input.applicant },
+            applicant_user_id: hasRole(principal, 'citizen') ? principal.userId : null,
+            data: input.data,
+            submitted_by: principal.userId,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: hash,
+            submitted_at: now,
+          }, now)
+          const instance = await deps.instances.insert(tx, { id: randomUUID(), dossier_id: dossier.id, procedure_version_id: version.id }, now)
+          const variables = { ...input.data, dossierCode: dossier.code, channel: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId }
+          const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'start', variables }, {
+            actor: principal.userId,
+            now,
+            history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, procedureVersion: version.version }, at: now }],
+          })
+          const fresh = (await deps.dossiers.find(tx, dossier.id))!
+          return { created: true, dossier: fresh, tasks: outcome.created }
+        })
+      } catch (err) {
+        // Two retries of one submission raced: the loser returns the winner's dossier.
+        if (idempotencyKey && (err as { code?: string }).code === '23505') {
+          const existing = await replay(principal, idempotencyKey, hash)
+          if (existing) return { created: false, dossier: existing, tasks: (await view(existing)).tasks }
+        }
+        throw err
+      }
+    },
+
+    async get(principal: Principal, id: string) {
+      const d = await deps.dossiers.find(db, id)
+      if (!d || !canReadDossier(principal, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${id}`)
+      return view(d)
+    },
+  }
+}
+export type DossierService = ReturnType<typeof createDossierService>

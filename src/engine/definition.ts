@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto'
+import { BpmnModdle } from 'bpmn-moddle'
+import * as elements from 'bpmn-elements'
+import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' }
+import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer'
+import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
+import { checkExpression, isExpression } from './expressions.ts'
+
+/** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
+export interface Finding {
+  elementId: string | null
+  code: string
+  message: string
+  severity: 'error' | 'warning'
+}
+
+/** What the engine needs to know about a user task to make it a row in officers' queues. */
+export interface UserTaskSpec {
+  id: string
+  name: string
+  candidateGroups: string | null
+  candidateUsers: string | null
+  assignee: string | null
+  dueDate: string | null
+  formKey: string | null
+  /** Step duration in working days (tthc:workingDays), half days allowed. */
+  workingDays: number | null
+}
+
+export interface ParsedDiagram {
+  contentHash: string
+  /** The executable process run for each dossier. */
+  process: { id: string; name?: string; extensionElements?: { values?: Array<{ $type: string }> } }
+  userTasks: Record<string, UserTaskSpec>
+  /** Dossier status an element sets when reached (`tthc:status` on a task or event). */
+  activityStatuses: Record<string, string>
+  /** moddle-context-serializer output, stored and reused so a definition is parsed once. */
+  sourceContext: string
+  findings: Finding[]
+}
+
+export const moddleOptions = { camunda: camundaSchema, tthc: tthcSchema }
+const moddle = new BpmnModdle(moddleOptions)
+
+const DTD_PATTERN = /<!DOCTYPE|<!ENTITY/i
+
+interface ModdleElement {
+  $type: string
+  id?: string
+  name?: string
+  [k: string]: any
+}
+
+export function hashXml(xml: string): string {
+  return createHash('sha256').update(xml.replace(/\r\n/g, '\n').trim()).digest('hex')
+}
+
+/**
+ * Parses and validates a BPMN 2.0 diagram. Never throws for bad input: problems come back as findings.
+ * `allowedScripts` holds `processId:taskId` (or bare task ids) that may run as script tasks.
+ */
+export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[] }): Promise<ParsedDiagram | { findings: Finding[] }> {
+  const findings: Finding[] = []
+  const error = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'error' })
+  const warn = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'warning' })
+
+  if (DTD_PATTERN.test(xml)) {
+    error(null, 'XML_DTD_FORBIDDEN', 'Sơ đồ chứa DOCTYPE/ENTITY: DTDs and external entities are not accepted in BPMN uploads')
+    return { findings }
+  }
+  if (!/<([\w-]+:)?definitions[\s>]/.test(xml)) {
+    error(null, 'XML_NOT_BPMN', 'The document has no BPMN <definitions> root element')
+    return { findings }
+  }
+
+  let ctx: Awaited<ReturnType<typeof moddle.fromXML>>
+  try {
+    ctx = await moddle.fromXML(xml, 'bpmn:Definitions')
+  } catch (err) {
+    error(null, 'XML_MALFORMED', `XML could not be parsed: ${(err as Error).message.split('\n')[0]}`)
+    return { findings }
+  }
+  for (const w of ctx.warnings ?? []) {
+    const msg = String(w.message ?? w)
+    if (/unresolved reference/.test(msg)) error((w as any).element?.id ?? null, 'REFERENCE_UNRESOLVED', msg)
+    else if (!/unsupported document encoding/.test(msg)) warn((w as any).element?.id ?? null, 'XML_WARNING', msg)
+  }
+
+  const root = ctx.rootElement as unknown as ModdleElement
+  const processes = ((root.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process')
+  const executable = processes.filter((p) => p.isExecutable === true)
+  if (executable.length === 0) {
+    error(processes[0]?.id ?? null, 'NO_EXECUTABLE_PROCESS', 'No process is marked executable (isExecutable="true")')
+    return { findings }
+  }
+  if (executable.length > 1) {
+    error(executable[1]!.id ?? null, 'MULTIPLE_EXECUTABLE_PROCESSES', `A procedure diagram must have exactly one executable process, found ${executable.length}`)
+    return { findings }
+  }
+  const process = executable[0]!
+  const userTasks: Record<string, UserTaskSpec> = {}
+  const activityStatuses: Record<string, string> = {}
+  walk(process, (el) => {
+    checkElement(el, process.id!, opts.allowedScripts, userTasks, error, warn)
+    if (el.status !== undefined) {
+      if (opts.statuses.includes(el.status)) activityStatuses[el.id!] = el.status
+      else error(el.id ?? null, 'STATUS_UNKNOWN', `tthc:status "${el.status}" is not one of ${opts.statuses.join(', ')}`)
+    }
+  })
+
+  let sourceContext = ''
+  if (!findings.some((f) => f.severity === 'error')) {
+    try {
+      sourceContext = Serializer(ctx, TypeResolver(elements)).serialize()
+    } catch (err) {
+      error(null, 'UNSUPPORTED_ELEMENT', `The diagram uses elements the engine cannot run: ${(err as Error).message}`)
+    }
+  }
+  if (findings.some((f) => f.severity === 'error')) return { findings }
+  return { contentHash: hashXml(xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, sourceContext, findings }
+}
+
+function walk(el: ModdleElement, visit: (el: ModdleElement) => void): void {
+  for (const child of (el.flowElements ?? []) as ModdleElement[]) {
+    visit(child)
+    if (child.flowElements) walk(child, visit)
+  }
+}
+
+type Report = (elementId: string | null, code: string, message: string) => void
+
+function checkExpr(el: ModdleElement, value: unknown, what: string, error: Report): void {
+  if (typeof value !== 'string' || !isExpression(value)) return
+  try {
+    checkExpression(value)
+  } catch (err) {
+    error(el.id ?? null, 'EXPRESSION_INVALID', `${what}: ${(err as Error).message}`)
+  }
+}
+
+function checkElement(el: ModdleElement, processId: string, allowedScripts: ReadonlySet<string>, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report): void {
+  const id = el.id ?? null
+  switch (el.$type) {
+    case 'bpmn:ScriptTask':
+      if (!allowedScripts.has(`${processId}:${id}`) && !allowedScripts.has(String(id))) {
+        error(id, 'SCRIPT_TASK_FORBIDDEN', `Script task "${el.name ?? id}" is refused: scripts run only when ALLOWED_SCRIPT_TASKS names them (${processId}:${id})`)
+      }
+      break
+    case 'bpmn:SequenceFlow': {
+      const cond = el.conditionExpression as ModdleElement | undefined
+      if (cond) {
+        if (cond.language && !/^(juel|feel|)$/i.test(cond.language)) {
+          error(id, 'SCRIPT_CONDITION_FORBIDDEN', `Condition in language "${cond.language}" is refused: use an expression like \${approved} or =approved`)
+        } else if (!cond.body || !String(cond.body).trim()) {
+          error(id, 'CONDITION_EMPTY', 'Conditional flow without an expression')
+        } else {
+          const body = String(cond.body).trim()
+          if (!isExpression(body)) error(id, 'EXPRESSION_INVALID', `Condition "${body}" must be \${...} or a FEEL expression starting with =`)
+          else checkExpr(el, body, 'condition', error)
+        }
+      }
+      break
+    }
+    case 'bpmn:InclusiveGateway':
+      if ((el.incoming ?? []).length > 1) error(id, 'INCLUSIVE_JOIN_UNSUPPORTED', 'Inclusive gateway joins are not supported by the engine; join with a parallel gateway')
+      break
+    case 'bpmn:UserTask': {
+      for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
+      const wd = el.workingDays === undefined ? null : Number(el.workingDays)
+      if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0)) error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
+      if (!el.candidateGroups && !el.candidateUsers && !el.assignee) warn(id, 'TASK_UNASSIGNED', `User task "${el.name ?? id}" names no candidate group, candidate user or assignee: only supervisors will see it`)
+      userTasks[id!] = {
+        id: id!,
+        name: el.name ?? id!,
+        candidateGroups: el.candidateGroups ?? null,
+        candidateUsers: el.candidateUsers ?? null,
+        assignee: el.assignee ?? null,
+        dueDate: el.dueDate ?? null,
+        formKey: el.formKey ?? null,
+        workingDays: wd,
+      }
+      break
+    }
+    case 'bpmn:ServiceTask':
+    case 'bpmn:SendTask':
+    case 'bpmn:BusinessRuleTask':
+      warn(id, 'SERVICE_TASK_PASS_THROUGH', `"${el.name ?? id}" has no bound service in this system and completes immediately`)
+      break
+    default:
+      break
+  }
+  for (const def of (el.eventDefinitions ?? []) as ModdleElement[]) {
+    if (def.$type === 'bpmn:TimerEventDefinition') {
+      const value = def.timeDuration ?? def.timeDate ?? def.timeCycle
+      if (!value || !String(value.body ?? '').trim()) error(id, 'TIMER_INVALID', 'Timer without a duration, date or cycle')
+    }
+  }
+}
+
+const contextCache = new Map<string, unknown>()
+
+/** Deserialized source context, cached by key (the procedure version id): parse once, run many. */
+export function loadSourceContext(key: string, serialized: string | object): unknown {
+  let ctx = contextCache.get(key)
+  if (!ctx) {
+    const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
+    ctx = deserialize(json, TypeResolver(elements))
+    contextCache.set(key, ctx)
+  }
+  return ctx
+}

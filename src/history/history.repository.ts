@@ -1,0 +1,26 @@
+import type { Queryable } from '../db/knex.ts'
+
+/** One line of the process record (nhật ký xử lý): who did what, when, on which step. Source of Mẫu 05/06. */
+export interface HistoryEntry {
+  dossier_id: string
+  task_id?: string | null
+  activity_id?: string | null
+  action: string
+  actor: string
+  status?: string | null
+  details?: Record<string, unknown> | null
+  at: Date
+}
+
+export function createHistoryRepository() {
+  return {
+    async append(q: Queryable, entries: HistoryEntry[]): Promise<void> {
+      if (entries.length === 0) return
+      await q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null })))
+    },
+    async forDossier(q: Queryable, dossierId: string) {
+      return q('history').where({ dossier_id: dossierId }).orderBy('id').select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at')
+    },
+  }
+}
+export type HistoryRepository = ReturnType<typeof createHistoryRepository>

@@ -1,0 +1,51 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { Logger } from 'pino'
+import type { TokenService } from '../auth/principal.ts'
+import type { Config } from '../config.ts'
+import { dossierRoutes } from '../dossiers/dossier.routes.ts'
+import { procedureRoutes } from '../procedures/procedure.routes.ts'
+import { taskRoutes } from '../tasks/task.routes.ts'
+import type { System } from '../system.ts'
+import { authenticate } from './auth.ts'
+import { errorHandler } from './errors.ts'
+
+const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
+
+/** The Fastify application: edge only (validation, auth, mapping); behaviour lives in the services. */
+export async function buildApp(deps: { config: Config; log: Logger; tokens: TokenService; system: System; health: () => Promise<Record<string, string>> }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimit,
+    disableRequestLogging: deps.config.env === 'test',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `Không có đường dẫn ${req.method} ${req.url}` } }))
+  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body))
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Dịch vụ công BPMN API', version: '1.0.0', description: 'Procedures as BPMN, dossiers, officers\' task queues. Every /api route needs a bearer JWT.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.get('/health', { schema: { tags: ['system'], security: [] } }, async (_req, reply) => {
+    const checks = await deps.health()
+    const ok = Object.values(checks).every((v) => v === 'ok')
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks })
+  })
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', authenticate(deps.tokens))
+    await api.register(procedureRoutes, { procedures: deps.system.procedures })
+    await api.register(dossierRoutes, { dossiers: deps.system.dossiers })
+    await api.register(taskRoutes, { tasks: deps.system.tasks })
+  }, { prefix: '/api' })
+
+  return app
+}

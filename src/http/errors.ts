@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError } from '../errors.ts'
+
+const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'VALIDATION_FAILED' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'VALIDATION_FAILED' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+}
+
+/** One error shape for every 4xx/5xx: `{ error: { code, message, details? } }`. 5xx details stay in the log. */
+export function errorHandler(err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof AppError) {
+    return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } })
+  }
+  const fe = err as FastifyError
+  if (fe.validation) {
+    return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: `Dữ liệu không hợp lệ: ${fe.message}`, details: fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message })) } })
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
+  if (mapped) return reply.status(mapped.status).send({ error: { code: mapped.code, message: fe.message } })
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const code = fe instanceof SyntaxError || /JSON/.test(fe.message) ? 'VALIDATION_FAILED' : 'BAD_REQUEST'
+    return reply.status(fe.statusCode).send({ error: { code, message: fe.message } })
+  }
+  req.log.error({ err }, 'unhandled error')
+  return reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Lỗi hệ thống, vui lòng thử lại sau' } })
+}

@@ -1,0 +1,36 @@
+import type { Queryable } from '../db/knex.ts'
+
+export interface InstanceRow {
+  id: string
+  dossier_id: string
+  procedure_version_id: number
+  status: 'running' | 'completed' | 'failed'
+  state: unknown | null
+  version: number
+  error: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+export function createInstanceRepository() {
+  return {
+    async insert(q: Queryable, row: Pick<InstanceRow, 'id' | 'dossier_id' | 'procedure_version_id'>, now: Date): Promise<InstanceRow> {
+      const [r] = await q('process_instances').insert({ ...row, status: 'running', state: null, version: 0, created_at: now, updated_at: now }).returning('*')
+      return r as InstanceRow
+    },
+    async lock(q: Queryable, id: string): Promise<InstanceRow | null> {
+      return (await q<InstanceRow>('process_instances').where({ id }).forUpdate().first()) ?? null
+    },
+    /** Saves a step: succeeds only if nobody else saved since `expectedVersion` was read. */
+    async saveState(q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; status: InstanceRow['status'] }, now: Date): Promise<boolean> {
+      const n = await q('process_instances')
+        .where({ id, version: expectedVersion })
+        .update({ state: JSON.stringify(patch.state), status: patch.status, version: expectedVersion + 1, updated_at: now })
+      return n === 1
+    },
+    async byDossier(q: Queryable, dossierId: string): Promise<InstanceRow[]> {
+      return q<InstanceRow>('process_instances').where({ dossier_id: dossierId }).select('id', 'dossier_id', 'procedure_version_id', 'status', 'version', 'created_at', 'updated_at')
+    },
+  }
+}
+export type InstanceRepository = ReturnType<typeof createInstanceRepository>

@@ -1,0 +1,92 @@
+import type { Logger } from 'pino'
+import type { Db } from '../db/knex.ts'
+import type { Clock } from '../clock.ts'
+import { TOPIC_QUEUE, type Queues } from '../workers/queues.ts'
+import type { OutboxRepository, OutboxRow } from './outbox.repository.ts'
+
+/**
+ * Moves committed outbox rows to BullMQ. A row is marked published only after Redis accepted the
+ * job; the job id is derived from the row id so that a relay crash between the two never
+ * duplicates a job. Woken by NOTIFY, with a polling fallback.
+ */
+export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues: Queues; clock: Clock; log: Logger; pollMs?: number; batchSize?: number }) {
+  const { db, repo, queues, log } = deps
+  let running = false
+  let stopped = true
+  let wake: (() => void) | null = null
+  let listenConn: any = null
+
+  async function publish(row: OutboxRow): Promise<void> {
+    const queueName = TOPIC_QUEUE[row.topic]
+    if (!queueName) throw new Error(`no queue for outbox topic ${row.topic}`)
+    const jobId = typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`
+    const delay = Math.max(0, new Date(row.available_at).getTime() - deps.clock.now().getTime())
+    const payloadDelay = typeof row.payload.delayMs === 'number' ? row.payload.delayMs : undefined
+    await queues.get(queueName).add(row.topic, row.payload, { jobId, delay: payloadDelay ?? delay })
+  }
+
+  /** Publishes everything pending; returns how many rows went out. */
+  async function drain(): Promise<number> {
+    let total = 0
+    for (;;) {
+      const n = await db.transaction(async (tx) => {
+        const rows = await repo.claimBatch(tx, deps.batchSize ?? 200)
+        const done: number[] = []
+        for (const row of rows) {
+          try {
+            await publish(row)
+            done.push(row.id)
+          } catch (err) {
+            log.warn({ err, outboxId: row.id }, 'outbox publish failed')
+            await repo.markFailed(tx, row.id, (err as Error).message)
+            break
+          }
+        }
+        await repo.markPublished(tx, done, deps.clock.now())
+        return done.length === rows.length ? rows.length : -1
+      })
+      if (n <= 0) return total
+      total += n
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      try {
+        await drain()
+      } catch (err) {
+        if (!stopped) log.error({ err }, 'outbox relay error')
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, deps.pollMs ?? 1000)
+        wake = () => { clearTimeout(t); resolve() }
+      })
+      wake = null
+    }
+  }
+
+  return {
+    drain,
+    async start(): Promise<void> {
+      if (running) return
+      running = true
+      stopped = false
+      try {
+        listenConn = await (db.client as any).acquireRawConnection()
+        listenConn.on('notification', () => wake?.())
+        await listenConn.query('LISTEN outbox')
+      } catch (err) {
+        log.warn({ err }, 'outbox LISTEN unavailable, polling only')
+      }
+      void loop().finally(() => { running = false })
+    },
+    async stop(): Promise<void> {
+      stopped = true
+      wake?.()
+      if (listenConn) await listenConn.end().catch(() => {})
+      listenConn = null
+      while (running) await new Promise((r) => setImmediate(r))
+    },
+  }
+}
+export type OutboxRelay = ReturnType<typeof createOutboxRelay>

@@ -1,0 +1,75 @@
+import type { Queryable } from '../db/knex.ts'
+import type { UserTaskSpec } from '../engine/definition.ts'
+import type { ProcedureMetadata } from './metadata.ts'
+
+export interface ProcedureRow {
+  code: string
+  name: string
+  agency: string
+  latest_version: number
+  created_at: Date
+  updated_at: Date
+}
+
+export interface ProcedureVersionRow {
+  id: number
+  procedure_code: string
+  version: number
+  content_hash: string
+  process_id: string
+  xml: string
+  metadata: ProcedureMetadata
+  user_tasks: Record<string, UserTaskSpec>
+  activity_statuses: Record<string, string>
+  source_context: object
+  warnings: unknown[]
+  deployed_by: string
+  deployed_at: Date
+}
+
+const VERSION_SUMMARY = ['id', 'procedure_code', 'version', 'content_hash', 'process_id', 'metadata', 'warnings', 'deployed_by', 'deployed_at'] as const
+
+export function createProcedureRepository() {
+  return {
+    async lockProcedure(q: Queryable, code: string): Promise<ProcedureRow | null> {
+      return (await q<ProcedureRow>('procedures').where({ code }).forUpdate().first()) ?? null
+    },
+    async findProcedure(q: Queryable, code: string): Promise<ProcedureRow | null> {
+      return (await q<ProcedureRow>('procedures').where({ code }).first()) ?? null
+    },
+    async findVersionByHash(q: Queryable, code: string, hash: string): Promise<ProcedureVersionRow | null> {
+      return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code, content_hash: hash }).first()) ?? null
+    },
+    async findVersion(q: Queryable, code: string, version: number): Promise<ProcedureVersionRow | null> {
+      return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code, version }).first()) ?? null
+    },
+    async findVersionById(q: Queryable, id: number): Promise<ProcedureVersionRow | null> {
+      return (await q<ProcedureVersionRow>('procedure_versions').where({ id }).first()) ?? null
+    },
+    async latestVersion(q: Queryable, code: string): Promise<ProcedureVersionRow | null> {
+      return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code }).orderBy('version', 'desc').first()) ?? null
+    },
+    async insertProcedure(q: Queryable, row: Pick<ProcedureRow, 'code' | 'name' | 'agency'>): Promise<void> {
+      await q('procedures').insert({ ...row, latest_version: 0 }).onConflict('code').ignore()
+    },
+    async insertVersion(q: Queryable, row: Omit<ProcedureVersionRow, 'id' | 'deployed_at'>): Promise<ProcedureVersionRow> {
+      const [inserted] = await q<ProcedureVersionRow>('procedure_versions')
+        .insert({ ...row, metadata: JSON.stringify(row.metadata), user_tasks: JSON.stringify(row.user_tasks), activity_statuses: JSON.stringify(row.activity_statuses), source_context: JSON.stringify(row.source_context), warnings: JSON.stringify(row.warnings) } as never)
+        .returning('*')
+      return inserted as ProcedureVersionRow
+    },
+    async setLatest(q: Queryable, code: string, version: number, name: string, agency: string, now: Date): Promise<void> {
+      await q('procedures').where({ code }).update({ latest_version: version, name, agency, updated_at: now })
+    },
+    async listProcedures(q: Queryable, opts: { agency?: string; limit: number; after?: string }) {
+      const query = q<ProcedureRow>('procedures').orderBy('code').limit(opts.limit)
+      if (opts.agency) query.where({ agency: opts.agency })
+      if (opts.after) query.where('code', '>', opts.after)
+      return query
+    },
+    async listVersions(q: Queryable, code: string) {
+      return q('procedure_versions').select(VERSION_SUMMARY).where({ procedure_code: code }).orderBy('version', 'desc')
+    },
+  }
+}
+export type ProcedureRepository = ReturnType<typeof createProcedureRepository>

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino'
+import type { Db } from '../db/knex.ts'
+import type { Clock } from '../clock.ts'
+import { AppError } from '../errors.ts'
+import { parseDiagram, type Finding } from '../engine/definition.ts'
+import { DossierStatus } from '../dossiers/statuses.ts'
+import { readProcedureMetadata } from './metadata.ts'
+import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
+
+export interface DeployResult {
+  created: boolean
+  version: ProcedureVersionRow
+}
+
+/**
+ * Deployment of procedure diagrams (triển khai quy trình). Each changed diagram becomes version N+1;
+ * identical content returns the existing version. Running dossiers keep the version they started with.
+ */
+export function createProcedureService(deps: {
+  db: Db
+  repo: ProcedureRepository
+  clock: Clock
+  log: Logger
+  allowedScriptTasks: ReadonlySet<string>
+  defaults: { agency: string; unitId: string }
+}) {
+  const { db, repo, clock } = deps
+
+  async function validate(xml: string) {
+    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus) })
+    const findings: Finding[] = [...parsed.findings]
+    if (!('sourceContext' in parsed)) return { parsed: null, findings }
+    const { metadata, findings: metaFindings } = readProcedureMetadata(parsed.process, deps.defaults)
+    findings.push(...metaFindings.map((f) => ({ ...f, severity: 'error' as const })))
+    return { parsed: findings.some((f) => f.severity === 'error') ? null : parsed, metadata, findings }
+  }
+
+  return {
+    /** Validates without storing: what the 422 of a deploy would say. */
+    validate,
+
+    async deploy(xml: string, deployedBy: string): Promise<DeployResult> {
+      const { parsed, metadata, findings } = await validate(xml)
+      if (!parsed || !metadata) {
+        throw new AppError('BPMN_INVALID', 'Sơ đồ BPMN không hợp lệ: the diagram has errors', { findings: findings.filter((f) => f.severity === 'error'), warnings: findings.filter((f) => f.severity === 'warning') })
+      }
+      const warnings = findings.filter((f) => f.severity === 'warning')
+      return db.transaction(async (tx) => {
+        await repo.insertProcedure(tx, { code: metadata.code, name: metadata.name, agency: metadata.agency })
+        const proc = await repo.lockProcedure(tx, metadata.code)
+        const existing = await repo.findVersionByHash(tx, metadata.code, parsed.contentHash)
+        if (existing) return { created: false, version: existing }
+        const version = await repo.insertVersion(tx, {
+          procedure_code: metadata.code,
+          version: (proc?.latest_version ?? 0) + 1,
+          content_hash: parsed.contentHash,
+          process_id: parsed.process.id,
+          xml,
+          metadata,
+          user_tasks: parsed.userTasks,
+          activity_statuses: parsed.activityStatuses,
+          source_context: JSON.parse(parsed.sourceContext),
+          warnings,
+          deployed_by: deployedBy,
+        })
+        await repo.setLatest(tx, metadata.code, version.version, metadata.name, metadata.agency, clock.now())
+        deps.log.info({ procedure: metadata.code, version: version.version }, 'procedure deployed')
+        return { created: true, version }
+      })
+    },
+
+    async getProcedure(code: string) {
+      const proc = await repo.findProcedure(db, code)
+      if (!proc) throw new AppError('PROCEDURE_NOT_FOUND', `Thủ tục "${code}" không tồn tại`)
+      const latest = await repo.findVersion(db, code, proc.latest_version)
+      return { ...proc, metadata: latest?.metadata ?? null }
+    },
+
+    listProcedures: (opts: { agency?: string; limit: number; after?: string }) => repo.listProcedures(db, opts),
+
+    async listVersions(code: string) {
+      await this.getProcedure(code)
+      return repo.listVersions(db, code)
+    },
+
+    async getVersion(code: string, version: number): Promise<ProcedureVersionRow> {
+      const row = await repo.findVersion(db, code, version)
+      if (!row) throw new AppError('PROCEDURE_VERSION_NOT_FOUND', `Thủ tục "${code}" không có phiên bản ${version}`)
+      return row
+    },
+
+    async latestVersion(code: string): Promise<ProcedureVersionRow> {
+      const row = await repo.latestVersion(db, code)
+      if (!row) throw new AppError('PROCEDURE_NOT_FOUND', `Thủ tục "${code}" không tồn tại`)
+      return row
+    },
+  }
+}
+export type ProcedureService = ReturnType<typeof createProcedureService>

@@ -1,0 +1,19 @@
+import type { Queryable } from '../db/knex.ts'
+import { AppError } from '../errors.ts'
+import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
+
+/** Procedure versions never change once stored, so each is read from Postgres once per process. */
+export function createProcedureVersionCache(repo: ProcedureRepository) {
+  const cache = new Map<number, ProcedureVersionRow>()
+  return {
+    async get(q: Queryable, id: number): Promise<ProcedureVersionRow> {
+      const hit = cache.get(id)
+      if (hit) return hit
+      const row = await repo.findVersionById(q, id)
+      if (!row) throw new AppError('PROCEDURE_VERSION_NOT_FOUND', `procedure version ${id} not found`)
+      cache.set(id, row)
+      return row
+    },
+  }
+}
+export type ProcedureVersionCache = ReturnType<typeof createProcedureVersionCache>

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino'
+import type { Clock } from './clock.ts'
+import type { Config } from './config.ts'
+import type { Db } from './db/knex.ts'
+import { createDossierRepository } from './dossiers/dossier.repository.ts'
+import { createDossierService } from './dossiers/dossier.service.ts'
+import { createHistoryRepository } from './history/history.repository.ts'
+import { createInstanceRepository } from './instances/instance.repository.ts'
+import { createInstanceService, type StepObserver } from './instances/instance.service.ts'
+import { createOutboxRepository } from './outbox/outbox.repository.ts'
+import { createProcedureRepository } from './procedures/procedure.repository.ts'
+import { createProcedureService } from './procedures/procedure.service.ts'
+import { createProcedureVersionCache } from './procedures/version-cache.ts'
+import { createTaskRepository } from './tasks/task.repository.ts'
+import { createTaskService } from './tasks/task.service.ts'
+
+/** Wires repositories and services once. No module-level singletons: tests build their own. */
+export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
+  const { db, clock, log, config } = deps
+  const repos = {
+    procedures: createProcedureRepository(),
+    dossiers: createDossierRepository(),
+    instances: createInstanceRepository(),
+    tasks: createTaskRepository(),
+    history: createHistoryRepository(),
+    outbox: createOutboxRepository(),
+  }
+  const versions = createProcedureVersionCache(repos.procedures)
+  const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
+  const instanceService = createInstanceService({ instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers: deps.observers })
+  const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
+  const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
+  return { repos, versions, procedures, instanceService, dossiers, tasks }
+}
+export type System = ReturnType<typeof createSystem>

@@ -1,0 +1,115 @@
+import type { Knex } from 'knex'
+import type { Queryable } from '../db/knex.ts'
+
+export interface TaskRow {
+  id: string
+  instance_id: string
+  dossier_id: string
+  procedure_code: string
+  agency: string
+  activity_id: string
+  execution_id: string
+  name: string
+  candidate_groups: string[]
+  candidate_users: string[]
+  assignee: string | null
+  form_key: string | null
+  due_at: Date | null
+  status: 'open' | 'completed' | 'cancelled'
+  variables: Record<string, unknown> | null
+  completed_by: string | null
+  created_at: Date
+  claimed_at: Date | null
+  completed_at: Date | null
+}
+
+export type NewTask = Omit<TaskRow, 'status' | 'variables' | 'completed_by' | 'claimed_at' | 'completed_at'>
+
+/** Which tasks a caller may see: `agency: null` = every agency; `member` = the officer's identity for group/user matching. */
+export interface TaskScope {
+  agency: string | null
+  member: { userId: string; groups: string[] } | null
+}
+
+export interface TaskQuery {
+  candidateGroup?: string
+  assignee?: string
+  unassigned?: boolean
+  procedureCode?: string
+  dossierId?: string
+  dueBefore?: Date
+  dueAfter?: Date
+  status: TaskRow['status']
+  sortBy: 'created' | 'due'
+  sortOrder: 'asc' | 'desc'
+  limit: number
+  after?: { v: string | null; id: string }
+}
+
+const FAR_FUTURE = '9999-12-31T00:00:00Z'
+
+function applyScope(query: Knex.QueryBuilder, scope: TaskScope): void {
+  if (scope.agency !== null) query.where('agency', scope.agency)
+  const member = scope.member
+  if (member) {
+    query.where((w) => {
+      w.where('assignee', member.userId)
+        .orWhereRaw('candidate_users @> ARRAY[?]::text[]', [member.userId])
+      if (member.groups.length) w.orWhereRaw('candidate_groups && ?::text[]', [member.groups])
+    })
+  }
+}
+
+export function createTaskRepository() {
+  return {
+    async insertMany(q: Queryable, tasks: NewTask[]): Promise<void> {
+      if (tasks.length) await q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' })))
+    },
+    async find(q: Queryable, id: string): Promise<TaskRow | null> {
+      return (await q<TaskRow>('tasks').where({ id }).first()) ?? null
+    },
+    async lock(q: Queryable, id: string): Promise<TaskRow | null> {
+      return (await q<TaskRow>('tasks').where({ id }).forUpdate().first()) ?? null
+    },
+    async openForInstance(q: Queryable, instanceId: string): Promise<TaskRow[]> {
+      return q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' })
+    },
+    async openForDossier(q: Queryable, dossierId: string): Promise<TaskRow[]> {
+      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at')
+    },
+    async setAssignee(q: Queryable, id: string, assignee: string | null, now: Date): Promise<void> {
+      await q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })
+    },
+    async complete(q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date): Promise<boolean> {
+      const n = await q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by })
+      return n === 1
+    },
+    async cancel(q: Queryable, ids: string[], now: Date): Promise<void> {
+      if (ids.length) await q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now })
+    },
+    isVisible(task: TaskRow, scope: TaskScope): boolean {
+      if (scope.agency !== null && task.agency !== scope.agency) return false
+      const m = scope.member
+      if (!m) return true
+      return task.assignee === m.userId || task.candidate_users.includes(m.userId) || task.candidate_groups.some((g) => m.groups.includes(g))
+    },
+    async list(q: Queryable, scope: TaskScope, f: TaskQuery): Promise<TaskRow[]> {
+      const sortExpr = f.sortBy === 'due' ? `coalesce(due_at, '${FAR_FUTURE}'::timestamptz)` : 'created_at'
+      const query = q<TaskRow>('tasks').where('status', f.status)
+      applyScope(query, scope)
+      if (f.candidateGroup) query.whereRaw('candidate_groups @> ARRAY[?]::text[]', [f.candidateGroup])
+      if (f.assignee) query.where('assignee', f.assignee)
+      if (f.unassigned) query.whereNull('assignee')
+      if (f.procedureCode) query.where('procedure_code', f.procedureCode)
+      if (f.dossierId) query.where('dossier_id', f.dossierId)
+      if (f.dueBefore) query.where('due_at', '<', f.dueBefore)
+      if (f.dueAfter) query.where('due_at', '>', f.dueAfter)
+      if (f.after) {
+        const op = f.sortOrder === 'asc' ? '>' : '<'
+        query.whereRaw(`(${sortExpr}, id) ${op} (?::timestamptz, ?::uuid)`, [f.after.v ?? FAR_FUTURE, f.after.id])
+      }
+      return query.orderByRaw(`${sortExpr} ${f.sortOrder}, id ${f.sortOrder}`).limit(f.limit)
+    },
+  }
+}
+export type TaskRepository = ReturnType<typeof createTaskRepository>

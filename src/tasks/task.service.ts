@@ -1,0 +1,135 @@
+import type { Logger } from 'pino'
+import type { Db } from '../db/knex.ts'
+import type { Clock } from '../clock.ts'
+import { AppError } from '../errors.ts'
+import { hasRole, type Principal } from '../auth/principal.ts'
+import type { HistoryRepository } from '../history/history.repository.ts'
+import type { DossierRepository } from '../dossiers/dossier.repository.ts'
+import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { InstanceService } from '../instances/instance.service.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from './task.repository.ts'
+
+/** Which tasks the caller sees: officers their groups' tasks in their agency, supervisors all their agency's, admins all. */
+export function taskScope(p: Principal): TaskScope {
+  if (hasRole(p, 'admin')) return { agency: null, member: null }
+  if (hasRole(p, 'supervisor')) return { agency: p.agency, member: null }
+  if (hasRole(p, 'officer')) return { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
+  throw new AppError('FORBIDDEN', 'Chỉ cán bộ mới xem được hàng đợi công việc')
+}
+
+export function encodeCursor(task: TaskRow, sortBy: TaskQuery['sortBy']): string {
+  const v = sortBy === 'due' ? task.due_at : task.created_at
+  return Buffer.from(JSON.stringify({ v: v ? new Date(v).toISOString() : null, id: task.id })).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): { v: string | null; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || (c.v !== null && Number.isNaN(Date.parse(c.v)))) throw new Error('shape')
+    return { v: c.v, id: c.id }
+  } catch {
+    throw new AppError('CURSOR_INVALID', 'Con trỏ phân trang không hợp lệ')
+  }
+}
+
+/** Officers' task queues (hàng đợi công việc): list, claim, unclaim, complete. */
+export function createTaskService(deps: {
+  db: Db
+  clock: Clock
+  log: Logger
+  tasks: TaskRepository
+  instances: InstanceRepository
+  dossiers: DossierRepository
+  versions: ProcedureVersionCache
+  history: HistoryRepository
+  instanceService: InstanceService
+}) {
+  const { db, clock, tasks } = deps
+
+  async function visibleTask(p: Principal, id: string, q = db): Promise<TaskRow> {
+    const scope = taskScope(p)
+    const t = await tasks.find(q, id)
+    if (!t || !tasks.isVisible(t, scope)) throw new AppError('TASK_NOT_FOUND', `Không tìm thấy công việc ${id}`)
+    return t
+  }
+
+  function assertOpen(t: TaskRow): void {
+    if (t.status === 'completed') throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã được hoàn thành', { completedBy: t.completed_by, completedAt: t.completed_at })
+    if (t.status === 'cancelled') throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã bị hủy do quy trình chuyển bước', { status: t.status })
+  }
+
+  function assertMayAct(p: Principal, t: TaskRow): void {
+    if (t.assignee && t.assignee !== p.userId && !hasRole(p, 'supervisor', 'admin')) {
+      throw new AppError('TASK_CLAIMED_BY_OTHER', `Công việc đang do ${t.assignee} xử lý`, { assignee: t.assignee })
+    }
+  }
+
+  return {
+    async list(p: Principal, query: TaskQuery) {
+      const rows = await tasks.list(db, taskScope(p), { ...query, limit: query.limit + 1 })
+      const page = rows.slice(0, query.limit)
+      return { items: page, nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!, query.sortBy) : null }
+    },
+
+    get: (p: Principal, id: string) => visibleTask(p, id),
+
+    async claim(p: Principal, id: string): Promise<TaskRow> {
+      await visibleTask(p, id)
+      return db.transaction(async (tx) => {
+        const t = (await tasks.lock(tx, id))!
+        assertOpen(t)
+        if (t.assignee === p.userId) return t
+        if (t.assignee) throw new AppError('TASK_CLAIMED_BY_OTHER', `Công việc đang do ${t.assignee} xử lý`, { assignee: t.assignee })
+        const now = clock.now()
+        await tasks.setAssignee(tx, id, p.userId, now)
+        await deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.claimed', actor: p.userId, at: now }])
+        return { ...t, assignee: p.userId, claimed_at: now }
+      })
+    },
+
+    async unclaim(p: Principal, id: string): Promise<TaskRow> {
+      await visibleTask(p, id)
+      return db.transaction(async (tx) => {
+        const t = (await tasks.lock(tx, id))!
+        assertOpen(t)
+        if (!t.assignee) return t
+        assertMayAct(p, t)
+        const now = clock.now()
+        await tasks.setAssignee(tx, id, null, now)
+        await deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.unclaimed', actor: p.userId, at: now }])
+        return { ...t, assignee: null, claimed_at: null }
+      })
+    },
+
+    /**
+     * Completes the task and moves the process on. The instance row is locked first (every writer
+     * of tasks does the same), so concurrent completions serialize and exactly one wins.
+     */
+    async complete(p: Principal, id: string, variables: Record<string, unknown>) {
+      const seen = await visibleTask(p, id)
+      assertOpen(seen)
+      assertMayAct(p, seen)
+      const result = await db.transaction(async (tx) => {
+        const instance = await deps.instances.lock(tx, seen.instance_id)
+        const t = (await tasks.lock(tx, id))!
+        assertOpen(t)
+        assertMayAct(p, t)
+        const dossier = (await deps.dossiers.lock(tx, t.dossier_id))!
+        const version = await deps.versions.get(tx, instance!.procedure_version_id)
+        const now = clock.now()
+        await tasks.complete(tx, t.id, p.userId, variables, now)
+        const outcome = await deps.instanceService.step(tx, { instance: instance!, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
+          actor: p.userId,
+          now,
+          fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
+          history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }],
+        })
+        return { dossierId: t.dossier_id, status: outcome.status, ended: outcome.result.ended }
+      })
+      const next = await tasks.openForDossier(db, result.dossierId)
+      return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: next }
+    },
+  }
+}
+export type TaskService = ReturnType<typeof createTaskService>

@@ -1,0 +1,40 @@
+import { Queue, type ConnectionOptions } from 'bullmq'
+
+/** Every BullMQ queue of the system, in one place. */
+export const QUEUE = {
+  /** Status changes to push to the National Public Service Portal (đồng bộ DVCQG). */
+  dossierEvents: 'dossier-events',
+  /** BPMN timers and working-day deadlines, as delayed jobs. */
+  timers: 'timers',
+} as const
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
+
+/** Which queue an outbox topic goes to. */
+export const TOPIC_QUEUE: Record<string, QueueName> = {
+  'dossier.status-changed': QUEUE.dossierEvents,
+  'timer.scheduled': QUEUE.timers,
+  'deadline.scheduled': QUEUE.timers,
+}
+
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url)
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    maxRetriesPerRequest: null,
+  }
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string) {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 10, backoff: { type: 'exponential', delay: 1000 } } })
+  const queues: Record<QueueName, Queue> = { [QUEUE.dossierEvents]: make(QUEUE.dossierEvents), [QUEUE.timers]: make(QUEUE.timers) }
+  return {
+    get: (name: QueueName) => queues[name],
+    all: () => Object.values(queues),
+    close: () => Promise.all(Object.values(queues).map((q) => q.close())).then(() => undefined),
+  }
+}
+export type Queues = ReturnType<typeof createQueues>
