@@ -11,7 +11,7 @@ import type { ProcedureService } from '../procedures/procedure.service.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
 import { formatDossierCode, vietnamDay } from './dossier-code.ts'
 import type { DossierRepository, DossierRow } from './dossier.repository.ts'
-import { Channel, DossierStatus, NATIONAL_STATUS } from './statuses.ts'
+import { Channel, CHANNEL_NAME, DossierStatus, NATIONAL_STATUS } from './statuses.ts'
 
 export interface Applicant {
   name: string
@@ -110,7 +110,7 @@ export function createDossierService(deps: {
             submitted_at: now,
           }, now)
           const instance = await deps.instances.insert(tx, { id: randomUUID(), dossier_id: dossier.id, procedure_version_id: version.id }, now)
-          const variables = { ...input.data, dossierCode: dossier.code, channel: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId }
+          const variables = { ...input.data, dossierCode: dossier.code, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId }
           const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'start', variables }, {
             actor: principal.userId,
             now,

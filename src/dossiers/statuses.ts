@@ -51,3 +51,6 @@ export function isDossierStatus(v: unknown): v is DossierStatus {
 /** Channels (kênh nộp): 1 counter (trực tiếp), 2 online (trực tuyến), 3 public post (bưu chính công ích). */
 export const Channel = { COUNTER: 1, ONLINE: 2, POST: 3 } as const
 export type Channel = (typeof Channel)[keyof typeof Channel]
+
+/** The channel as diagrams see it in conditions: `${channel == 'online'}`. */
+export const CHANNEL_NAME: Record<Channel, 'counter' | 'online' | 'post'> = { 1: 'counter', 2: 'online', 3: 'post' }

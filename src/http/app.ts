@@ -18,7 +18,6 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
-    disableRequestLogging: deps.config.env === 'test',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
   })
   app.setErrorHandler(errorHandler)

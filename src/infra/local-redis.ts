@@ -42,6 +42,7 @@ export async function startLocalRedis(opts: { dataDir: string; port: number; per
   for (;;) {
     if (exited) throw new Error(`redis-server exited at start (port ${opts.port} in use?)`)
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    probe.on('error', () => {})
     try {
       await probe.connect()
       await probe.ping()

@@ -1,0 +1,65 @@
+/**
+ * `npm test`: starts a private Postgres and redis-server (temporary data directories, free ports),
+ * runs the tap suite against them, stops them, and prints one line `N passed, N failed`.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { startLocalPostgres } from '../src/infra/local-postgres.ts'
+import { RedisMissingError, startLocalRedis } from '../src/infra/local-redis.ts'
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-test-'))
+fs.chmodSync(root, 0o777)
+let code = 1
+let pgStop: (() => Promise<void>) | null = null
+let redisStop: (() => Promise<void>) | null = null
+try {
+  const [pgPort, redisPort] = [await freePort(), await freePort()]
+  const pg = await startLocalPostgres({ dataDir: path.join(root, 'pg'), port: pgPort, persistent: false, database: 'postgres' })
+  pgStop = pg.stop
+  const redis = await startLocalRedis({ dataDir: path.join(root, 'redis'), port: redisPort, persistent: false })
+  redisStop = redis.stop
+  const files = process.argv.slice(2)
+  const child = spawn(process.execPath, [path.resolve('node_modules/tap/dist/esm/run.mjs'), ...(files.length ? files : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TEST_DATABASE_URL: pg.url, TEST_REDIS_URL: redis.url, NODE_ENV: 'test' },
+  })
+  let tail = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk)
+    tail = (tail + chunk.toString()).slice(-4000)
+  })
+  code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)))
+  const summary = /# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?[^}]*\}/.exec(tail)
+  if (summary) {
+    const pass = Number(summary[2] ?? 0)
+    const fail = Number(summary[3] ?? 0) + (code !== 0 && !summary[3] ? 1 : 0)
+    console.log(`${pass} passed, ${fail} failed`)
+  } else {
+    console.log(`0 passed, 1 failed`)
+  }
+} catch (err) {
+  if (err instanceof RedisMissingError) console.error(err.message)
+  else console.error(err)
+  console.log('0 passed, 1 failed')
+  code = 1
+} finally {
+  await redisStop?.().catch(() => {})
+  await pgStop?.().catch(() => {})
+  fs.rmSync(root, { recursive: true, force: true })
+}
+process.exit(code)
