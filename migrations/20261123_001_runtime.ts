@@ -68,6 +68,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('status').notNullable() // running | completed | failed
     t.jsonb('state')
     t.integer('version').notNullable() // optimistic concurrency: bumped by every committed step
+    t.uuid('step_id') // id of the step that produced `state` (lets a cached live engine be reused)
     t.text('error')
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())

@@ -30,6 +30,8 @@ export interface Config {
   /** Directory of BPMN files deployed at start. */
   readonly processesDir: string
   readonly dbPoolMax: number
+  /** Process instances kept live in memory between steps (0 disables). Default 500. */
+  readonly engineCacheSize: number
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queuePrefix: env.QUEUE_PREFIX ?? 'dvc',
     processesDir: path.resolve(env.PROCESSES_DIR ?? 'processes'),
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
+    engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
     ...overrides,
   }
   return Object.freeze(cfg)

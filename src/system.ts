@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/knex.ts'
+import { createEngineRunner } from './engine/runtime.ts'
 import { createDossierRepository } from './dossiers/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
 import { createHistoryRepository } from './history/history.repository.ts'
@@ -27,9 +28,10 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   }
   const versions = createProcedureVersionCache(repos.procedures)
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
-  const instanceService = createInstanceService({ instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers: deps.observers })
+  const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
+  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers: deps.observers })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
-  return { repos, versions, procedures, instanceService, dossiers, tasks }
+  return { repos, engine, versions, procedures, instanceService, dossiers, tasks }
 }
 export type System = ReturnType<typeof createSystem>

@@ -197,15 +197,8 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
   }
 }
 
-const contextCache = new Map<string, unknown>()
-
-/** Deserialized source context, cached by key (the procedure version id): parse once, run many. */
-export function loadSourceContext(key: string, serialized: string | object): unknown {
-  let ctx = contextCache.get(key)
-  if (!ctx) {
-    const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-    ctx = deserialize(json, TypeResolver(elements))
-    contextCache.set(key, ctx)
-  }
-  return ctx
+/** Turns a stored source context back into what the engine runs. Callers cache the result. */
+export function deserializeSourceContext(serialized: string | object): unknown {
+  const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
+  return deserialize(json, TypeResolver(elements))
 }

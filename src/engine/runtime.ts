@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Engine } from 'bpmn-engine'
 import { moddleOptions } from './definition.ts'
@@ -19,6 +20,8 @@ export interface StepResult {
   variables: Record<string, unknown>
   /** Activities entered during this step, in order (for `tthc:status` and history). */
   reached: string[]
+  /** Identifies the state this step produced; stored with it so a cached engine is reused only for that exact state. */
+  stepId: string
 }
 
 export type StepAction =
@@ -40,7 +43,7 @@ const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTas
  * Copies the variables an officer sends with a completion into the process environment, so that
  * gateways after the task can read them (bpmn-elements otherwise keeps them as task output only).
  */
-const extensions = {
+export const extensions = {
   taskVariables(activity: any) {
     if (!WAIT_TYPES.has(activity.type)) return
     activity.on('end', (api: any) => {
@@ -50,67 +53,8 @@ const extensions = {
   },
 }
 
-function silentLogger() {
-  const noop = () => {}
-  return { debug: noop, error: noop, warn: noop }
-}
-
-/**
- * Runs one step of a process instance: start it, or recover it from its saved state and deliver
- * one signal or timer, then let it run to its next wait states. Pure with respect to storage: the
- * caller persists the returned state in its own transaction.
- */
-export async function runStep(sourceContext: unknown, state: unknown | null, action: StepAction): Promise<StepResult> {
-  const timers = new CapturingTimers()
-  let failure: Error | null = null
-  const engine = new Engine({
-    name: 'dossier',
-    sourceContext: sourceContext as any,
-    moddleOptions,
-    expressions: safeEngineExpressions as any,
-    timers: timers as any,
-    extensions: extensions as any,
-    settings: { enableDummyService: true, disableTrackState: true },
-    Logger: silentLogger as any,
-  })
-  engine.once('error', (err: Error) => { failure = err })
-  const reached: string[] = []
-  const listener = new EventEmitter()
-  listener.on('activity.start', (api: any) => { reached.push(api.id) })
-  try {
-    let execution
-    if (action.kind === 'start') {
-      execution = await engine.execute({ variables: action.variables, listener })
-    } else {
-      if (!state) throw new EngineStepError('process instance has no saved state')
-      engine.recover(structuredClone(state))
-      execution = await engine.resume({ listener })
-    }
-    if (action.kind === 'signal') {
-      const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
-      if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
-      execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
-    } else if (action.kind === 'fireTimer') {
-      timers.fire(action.executionId)
-    }
-    for (let i = 0; i < 1000 && engine.activityStatus === 'executing' && !failure; i++) {
-      await new Promise((r) => setImmediate(r))
-    }
-    if (failure) throw new EngineStepError((failure as Error).message)
-    const ended = engine.state === 'idle' && engine.activityStatus === 'idle'
-    const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
-      .filter((a: any) => WAIT_TYPES.has(a.type))
-      .map((a: any) => ({ activityId: a.id, executionId: a.executionId, type: a.type }))
-    const variables = processVariables(execution)
-    const saved = await engine.getState()
-    return { state: saved, ended, waiting, timers: ended ? [] : timers.pending(), variables, reached }
-  } catch (err) {
-    if (err instanceof EngineStepError) throw err
-    throw new EngineStepError((err as Error).message)
-  } finally {
-    if (engine.state === 'running') await engine.stop().catch(() => {})
-  }
-}
+const noop = () => {}
+const silentLogger = () => ({ debug: noop, error: noop, warn: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
 const ENGINE_KEYS = new Set(['fields', 'content', 'properties'])
@@ -121,4 +65,119 @@ function processVariables(execution: any): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) if (!ENGINE_KEYS.has(k)) out[k] = v
   return out
+}
+
+interface LiveEngine {
+  engine: Engine
+  execution: any
+  timers: CapturingTimers
+  failure: Error | null
+}
+
+function newEngine(sourceContext: unknown): LiveEngine {
+  const timers = new CapturingTimers()
+  const engine = new Engine({
+    name: 'dossier',
+    sourceContext: sourceContext as any,
+    moddleOptions,
+    expressions: safeEngineExpressions as any,
+    timers: timers as any,
+    extensions: extensions as any,
+    settings: { enableDummyService: true, disableTrackState: true },
+    Logger: silentLogger as any,
+  })
+  const live: LiveEngine = { engine, execution: null, timers, failure: null }
+  engine.on('error', (err: Error) => { live.failure = err })
+  return live
+}
+
+/**
+ * Runs process instances one step at a time: start, or continue from the saved state and deliver
+ * one signal or timer, then run to the next wait states. Storage stays with the caller, who
+ * persists the returned state (and `stepId`) in its own transaction.
+ *
+ * Engines in a wait state are kept in a small LRU keyed by instance and step id: when the stored
+ * step id matches, the next step continues in memory instead of recovering from JSON. A step whose
+ * transaction rolled back never matches (its step id was not stored), so the cache cannot serve a
+ * state that Postgres does not hold.
+ */
+export function createEngineRunner(opts: { cacheSize?: number } = {}) {
+  const cacheSize = opts.cacheSize ?? 500
+  const cache = new Map<string, { stepId: string; live: LiveEngine }>()
+
+  async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>): Promise<LiveEngine> {
+    const hit = cache.get(instanceId)
+    cache.delete(instanceId)
+    if (hit && stepId && hit.stepId === stepId) return hit.live
+    const state = await loadState()
+    if (!state) throw new EngineStepError('process instance has no saved state')
+    const live = newEngine(sourceContext)
+    live.engine.recover(structuredClone(state))
+    live.execution = await live.engine.resume()
+    return live
+  }
+
+  return {
+    async step(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, action: StepAction): Promise<StepResult> {
+      let live: LiveEngine | null = null
+      const reached: string[] = []
+      try {
+        if (action.kind === 'start') {
+          const listener = new EventEmitter()
+          listener.on('activity.start', (api: any) => { reached.push(api.id) })
+          live = newEngine(sourceContext)
+          live.execution = await live.engine.execute({ variables: action.variables, listener })
+        } else {
+          live = await open(instanceId, stepId, sourceContext, loadState)
+          live.failure = null
+          // Only what this step's action causes counts as reached, not the replay of a resume.
+          live.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+        }
+        const execution = live.execution
+        if (action.kind === 'signal') {
+          const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
+          if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
+          execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+        } else if (action.kind === 'fireTimer') {
+          live.timers.fire(action.executionId)
+        }
+        for (let i = 0; i < 1000 && live.engine.activityStatus === 'executing' && !live.failure; i++) {
+          await new Promise((r) => setImmediate(r))
+        }
+        live.engine.broker.cancel('_step-reached')
+        if (live.failure) throw new EngineStepError(live.failure.message)
+        const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
+        const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
+          .filter((a: any) => WAIT_TYPES.has(a.type))
+          .map((a: any) => ({ activityId: a.id, executionId: a.executionId, type: a.type }))
+        const result: StepResult = {
+          state: await live.engine.getState(),
+          ended,
+          waiting,
+          timers: ended ? [] : live.timers.pending(),
+          variables: processVariables(execution),
+          reached,
+          stepId: randomUUID(),
+        }
+        if (!ended) {
+          cache.set(instanceId, { stepId: result.stepId, live })
+          if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
+        }
+        return result
+      } catch (err) {
+        if (live && live.engine.state === 'running') await live.engine.stop().catch(() => {})
+        if (err instanceof EngineStepError) throw err
+        throw new EngineStepError((err as Error).message)
+      }
+    },
+    /** Engines held in memory (for health and benchmarks). */
+    get cached() { return cache.size },
+    clear() { cache.clear() },
+  }
+}
+export type EngineRunner = ReturnType<typeof createEngineRunner>
+
+/** One step without any cache: the raw save-state / recover / signal cycle (benchmarks, tools). */
+export async function runStep(sourceContext: unknown, state: unknown | null, action: StepAction): Promise<StepResult> {
+  return createEngineRunner({ cacheSize: 0 }).step('one-off', null, sourceContext, async () => state, action)
 }

@@ -5,7 +5,8 @@ export interface InstanceRow {
   dossier_id: string
   procedure_version_id: number
   status: 'running' | 'completed' | 'failed'
-  state: unknown | null
+  state?: unknown | null
+  step_id: string | null
   version: number
   error: string | null
   created_at: Date
@@ -15,17 +16,22 @@ export interface InstanceRow {
 export function createInstanceRepository() {
   return {
     async insert(q: Queryable, row: Pick<InstanceRow, 'id' | 'dossier_id' | 'procedure_version_id'>, now: Date): Promise<InstanceRow> {
-      const [r] = await q('process_instances').insert({ ...row, status: 'running', state: null, version: 0, created_at: now, updated_at: now }).returning('*')
+      const [r] = await q('process_instances').insert({ ...row, status: 'running', state: null, step_id: null, version: 0, created_at: now, updated_at: now }).returning(['id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at'])
       return r as InstanceRow
     },
+    /** Locks the row for a step; the (large) state is read separately, only when needed. */
     async lock(q: Queryable, id: string): Promise<InstanceRow | null> {
-      return (await q<InstanceRow>('process_instances').where({ id }).forUpdate().first()) ?? null
+      return (await q<InstanceRow>('process_instances').where({ id }).forUpdate().first('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')) ?? null
+    },
+    async loadState(q: Queryable, id: string): Promise<unknown | null> {
+      const row = await q('process_instances').where({ id }).first('state')
+      return row?.state ?? null
     },
     /** Saves a step: succeeds only if nobody else saved since `expectedVersion` was read. */
-    async saveState(q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; status: InstanceRow['status'] }, now: Date): Promise<boolean> {
+    async saveState(q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; stepId: string; status: InstanceRow['status'] }, now: Date): Promise<boolean> {
       const n = await q('process_instances')
         .where({ id, version: expectedVersion })
-        .update({ state: JSON.stringify(patch.state), status: patch.status, version: expectedVersion + 1, updated_at: now })
+        .update({ state: JSON.stringify(patch.state), step_id: patch.stepId, status: patch.status, version: expectedVersion + 1, updated_at: now })
       return n === 1
     },
     async byDossier(q: Queryable, dossierId: string): Promise<InstanceRow[]> {

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { Tx } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
-import { loadSourceContext } from '../engine/definition.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
-import { runStep, EngineStepError, type StepAction, type StepResult } from '../engine/runtime.ts'
+import { EngineStepError, type EngineRunner, type StepAction, type StepResult } from '../engine/runtime.ts'
 import { resolveDueDate } from '../deadlines/iso-duration.ts'
 import { DossierStatus, NATIONAL_STATUS, isDossierStatus } from '../dossiers/statuses.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { NewTask, TaskRepository, TaskRow } from '../tasks/task.repository.ts'
 import type { InstanceRepository, InstanceRow } from './instance.repository.ts'
 
@@ -43,6 +43,8 @@ function list(value: string | null, vars: Record<string, unknown>): string[] {
  * dossier status and outbox messages. Either all of it is written or none.
  */
 export function createInstanceService(deps: {
+  engine: EngineRunner
+  versions: ProcedureVersionCache
   instances: InstanceRepository
   tasks: TaskRepository
   dossiers: DossierRepository
@@ -98,7 +100,7 @@ export function createInstanceService(deps: {
       const { now, actor } = opts
       let result: StepResult
       try {
-        result = await runStep(loadSourceContext(String(version.id), version.source_context), instance.state, action)
+        result = await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), () => deps.instances.loadState(tx, instance.id), action)
       } catch (err) {
         if (err instanceof EngineStepError) {
           throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId })
@@ -114,7 +116,7 @@ export function createInstanceService(deps: {
       await deps.tasks.cancel(tx, vanished.map((t) => t.id), now)
       await deps.tasks.insertMany(tx, created)
 
-      const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, status: result.ended ? 'completed' : 'running' }, now)
+      const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now)
       if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
 
       const status = nextStatus(ctx, result, opts.fallbackStatus ?? null)
