@@ -1,0 +1,149 @@
+/**
+ * `npm run bench`: in one run,
+ *  (a) the raw bpmn-engine ceiling: the 3-user-task sample procedure driven in memory with the same
+ *      save-state → recover → signal cycle per step, no database;
+ *  (b) the same procedure end to end over HTTP with Postgres and Redis and N concurrent officers.
+ * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`; the last
+ * line is one JSON object with these figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { createTokenService } from '../src/auth/principal.ts'
+import { deserializeSourceContext, parseDiagram } from '../src/engine/definition.ts'
+import { runStep } from '../src/engine/runtime.ts'
+import { startLocalPostgres } from '../src/infra/local-postgres.ts'
+import { startLocalRedis } from '../src/infra/local-redis.ts'
+import { DossierStatus } from '../src/dossiers/statuses.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const OFFICERS = Number(process.env.BENCH_OFFICERS ?? 20)
+const DOSSIERS = Number(process.env.BENCH_DOSSIERS ?? 400)
+const RAW_INSTANCES = Number(process.env.BENCH_RAW ?? 400)
+const SECRET = 'bench-secret-0123456789abcdefghijklmnop'
+const STEPS: Array<[string, Record<string, unknown>]> = [['Receive', { valid: true }], ['Appraise', { approved: true }], ['Approve', {}]]
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0
+}
+
+async function rawEngine() {
+  const xml = fs.readFileSync(path.join(ROOT, 'processes/s3-ho-kinh-doanh.bpmn'), 'utf8')
+  const parsed = await parseDiagram(xml, { allowedScripts: new Set(), statuses: Object.values(DossierStatus) })
+  if (!('sourceContext' in parsed)) throw new Error('sample diagram invalid')
+  const ctx = deserializeSourceContext(parsed.sourceContext)
+  const one = async () => {
+    let r = await runStep(ctx, null, { kind: 'start', variables: {} })
+    let saved = JSON.stringify(r.state)
+    for (const [id, variables] of STEPS) {
+      const w = r.waiting.find((x) => x.activityId === id)!
+      r = await runStep(ctx, JSON.parse(saved), { kind: 'signal', activityId: id, executionId: w.executionId, variables })
+      saved = JSON.stringify(r.state)
+    }
+    if (!r.ended) throw new Error('raw instance did not end')
+  }
+  for (let i = 0; i < 30; i++) await one() // warm-up
+  const t0 = performance.now()
+  for (let i = 0; i < RAW_INSTANCES; i++) await one()
+  const s = (performance.now() - t0) / 1000
+  return { instancesPerSec: RAW_INSTANCES / s, completionsPerSec: (RAW_INSTANCES * STEPS.length) / s }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] })
+  let exited = false
+  child.once('exit', () => { exited = true })
+  for (let i = 0; i < 600 && !exited; i++) {
+    const ok = await fetch(`http://127.0.0.1:${env.PORT}/health`).then((r) => r.ok, () => false)
+    if (ok) return child
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error('server did not start')
+}
+
+async function endToEnd() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-'))
+  fs.chmodSync(dir, 0o777)
+  const [pgPort, redisPort, apiPort] = [await freePort(), await freePort(), await freePort()]
+  const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: false })
+  const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
+  const server = await startServer({ DATABASE_URL: pg.url, REDIS_URL: redis.url, PORT: String(apiPort), JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', DB_POOL_MAX: '30' })
+  try {
+    const base = `http://127.0.0.1:${apiPort}`
+    const token = await createTokenService(SECRET).sign({ userId: 'bench', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const post = async (p: string, body: unknown) => {
+      const res = await fetch(base + p, { method: 'POST', headers, body: JSON.stringify(body) })
+      const json = await res.json() as any
+      if (res.status >= 300) throw new Error(`${p} → ${res.status} ${JSON.stringify(json)}`)
+      return json
+    }
+    // Warm-up: a few dossiers end to end.
+    for (let i = 0; i < 10; i++) {
+      let r = await post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'warm', idNumber: '001099000000' }, channel: 1, data: {} })
+      let task = r.tasks[0]
+      while (task) { r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] }); task = r.nextTasks[0] }
+    }
+
+    const ready: Array<{ id: string; activityId: string }> = []
+    let submitted = 0
+    let finished = 0
+    const latencies: number[] = []
+    const t0 = performance.now()
+    // Each officer submits (at the counter) when no task waits, otherwise completes the next task.
+    await Promise.all(Array.from({ length: OFFICERS }, async () => {
+      for (;;) {
+        const task = ready.shift()
+        if (task) {
+          const t = performance.now()
+          const r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] })
+          latencies.push(performance.now() - t)
+          if (r.processEnded) finished++
+          else ready.push(...r.nextTasks)
+        } else if (submitted < DOSSIERS) {
+          submitted++
+          const r = await post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: `Hộ ${submitted}`, idNumber: '001099001234' }, channel: 1, data: {} })
+          ready.push(...r.tasks)
+        } else if (finished >= DOSSIERS) return
+        else await new Promise((r) => setImmediate(r))
+      }
+    }))
+    const s = (performance.now() - t0) / 1000
+    return { instancesPerSec: DOSSIERS / s, completionsPerSec: latencies.length / s, p50: pct(latencies, 50), p99: pct(latencies, 99), completions: latencies.length }
+  } finally {
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    await redis.stop()
+    await pg.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const raw = await rawEngine()
+const e2e = await endToEnd()
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
+const result = {
+  officers: OFFICERS,
+  dossiers: DOSSIERS,
+  raw: { instancesPerSec: round(raw.instancesPerSec), completionsPerSec: round(raw.completionsPerSec) },
+  e2e: { instancesPerSec: round(e2e.instancesPerSec), completionsPerSec: round(e2e.completionsPerSec), completeP50Ms: round(e2e.p50), completeP99Ms: round(e2e.p99) },
+  ratio: { instances: round(e2e.instancesPerSec / raw.instancesPerSec, 3), completions: round(e2e.completionsPerSec / raw.completionsPerSec, 3) },
+}
+console.log(`raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB)`)
+console.log(`end to end  : ${result.e2e.instancesPerSec} instances/s, ${result.e2e.completionsPerSec} completions/s over HTTP + Postgres + Redis, ${OFFICERS} officers`)
+console.log(`ratio       : instances ${result.ratio.instances}, completions ${result.ratio.completions} (target ≥ 0.5)`)
+console.log(`complete    : p50 ${result.e2e.completeP50Ms} ms, p99 ${result.e2e.completeP99Ms} ms (target p99 < 50 ms)`)
+console.log(JSON.stringify(result))
