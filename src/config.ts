@@ -32,6 +32,8 @@ export interface Config {
   readonly dbPoolMax: number
   /** Process instances kept live in memory between steps (0 disables). Default 500. */
   readonly engineCacheSize: number
+  /** Working hours in Vietnam time. Default `07:00-11:30,13:30-17:00`. */
+  readonly workingHours: string
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     processesDir: path.resolve(env.PROCESSES_DIR ?? 'processes'),
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
+    workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
     ...overrides,
   }
   return Object.freeze(cfg)

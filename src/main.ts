@@ -49,6 +49,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
   await migrateLatest(db)
 
   const system = createSystem({ db, clock, log, config })
+  await system.calendar.init()
   await deployDirectory(config.processesDir, system.procedures, log)
 
   const connection = redisConnection(redisUrl)

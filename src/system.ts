@@ -3,6 +3,11 @@ import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/knex.ts'
 import { createEngineRunner } from './engine/runtime.ts'
+import { createCalendarRepository } from './calendar/calendar.repository.ts'
+import { createCalendarService } from './calendar/calendar.service.ts'
+import { parseWorkingHours } from './calendar/working-calendar.ts'
+import { taskDueDate } from './deadlines/appointment.ts'
+import { createDeadlineObserver } from './deadlines/deadline.observer.ts'
 import { createDossierRepository } from './dossiers/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
 import { createHistoryRepository } from './history/history.repository.ts'
@@ -27,11 +32,13 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     outbox: createOutboxRepository(),
   }
   const versions = createProcedureVersionCache(repos.procedures)
+  const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
+  const observers = [createDeadlineObserver({ calendar: calendar.current, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
-  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers: deps.observers })
+  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
-  return { repos, engine, versions, procedures, instanceService, dossiers, tasks }
+  return { repos, engine, calendar, versions, procedures, instanceService, dossiers, tasks }
 }
 export type System = ReturnType<typeof createSystem>

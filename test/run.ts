@@ -2,7 +2,7 @@
  * `npm test`: starts a private Postgres and redis-server (temporary data directories, free ports),
  * runs the tap suite against them, stops them, and prints one line `N passed, N failed`.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -33,8 +33,11 @@ try {
   pgStop = pg.stop
   const redis = await startLocalRedis({ dataDir: path.join(root, 'redis'), port: redisPort, persistent: false })
   redisStop = redis.stop
+  // tap compiles its plugin set (package.json "tap.plugin") on first use; do it before running.
+  const TAP = path.resolve('node_modules/tap/dist/esm/run.mjs')
+  spawnSync(process.execPath, [TAP, 'build'], { stdio: 'ignore' })
   const files = process.argv.slice(2)
-  const child = spawn(process.execPath, [path.resolve('node_modules/tap/dist/esm/run.mjs'), ...(files.length ? files : [])], {
+  const child = spawn(process.execPath, [TAP, ...files], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TEST_DATABASE_URL: pg.url, TEST_REDIS_URL: redis.url, NODE_ENV: 'test' },
   })

@@ -88,7 +88,7 @@ t.test('a step the diagram cannot take fails with 422, changes nothing, and the 
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
   const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: '2.000575', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} } })
   t.equal(s.statusCode, 201, s.body)
-  t.match(s.json().dossier, { status: 'ACCEPTED', code: /^000\.10\.20\.H12-/ }, 'tthc:status on the first task and the procedure\'s unit id')
+  t.match(s.json().dossier, { status: 'ACCEPTED', code: /^000\.10\.20\.H12-/ }, 'counter receipt is accepted, with the procedure\'s unit id')
   const c1 = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.json().tasks[0].id}/complete`, headers: officer, payload: { variables: { valid: true } } })
   t.equal(c1.statusCode, 200, c1.body + JSON.stringify(s.json().tasks))
   const appraise = c1.json().nextTasks[0]

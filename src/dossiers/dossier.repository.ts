@@ -18,6 +18,9 @@ export interface DossierRow {
   request_hash: string | null
   submitted_at: Date
   finished_at: Date | null
+  received_at?: Date | null
+  appointment_at?: Date | null
+  paused_at?: Date | null
   created_at: Date
   updated_at: Date
 }

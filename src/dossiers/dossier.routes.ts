@@ -32,6 +32,9 @@ export function dossierDto(d: DossierRow) {
     applicant: d.applicant,
     data: d.data,
     submittedAt: d.submitted_at,
+    receivedAt: d.received_at ?? null,
+    appointmentAt: d.appointment_at ?? null,
+    pausedAt: d.paused_at ?? null,
     finishedAt: d.finished_at,
     updatedAt: d.updated_at,
   }

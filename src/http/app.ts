@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Logger } from 'pino'
 import type { TokenService } from '../auth/principal.ts'
 import type { Config } from '../config.ts'
+import { calendarRoutes } from '../calendar/calendar.routes.ts'
 import { dossierRoutes } from '../dossiers/dossier.routes.ts'
 import { procedureRoutes } from '../procedures/procedure.routes.ts'
 import { taskRoutes } from '../tasks/task.routes.ts'
@@ -44,6 +45,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(procedureRoutes, { procedures: deps.system.procedures })
     await api.register(dossierRoutes, { dossiers: deps.system.dossiers })
     await api.register(taskRoutes, { tasks: deps.system.tasks })
+    await api.register(calendarRoutes, { calendar: deps.system.calendar })
   }, { prefix: '/api' })
 
   return app

@@ -3,7 +3,7 @@ import type { Tx } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
 import { EngineStepError, type EngineRunner, type StepAction, type StepResult } from '../engine/runtime.ts'
-import { resolveDueDate } from '../deadlines/iso-duration.ts'
+import type { UserTaskSpec } from '../engine/definition.ts'
 import { DossierStatus, NATIONAL_STATUS, isDossierStatus } from '../dossiers/statuses.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
@@ -26,7 +26,7 @@ export interface StepOutcome {
 }
 
 /** Hooks other modules add to every committed step (durable timers, deadlines) without this module knowing them. */
-export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date) => Promise<OutboxMessage[] | void>
+export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date, change: { from: string; to: DossierStatus }) => Promise<OutboxMessage[] | void>
 
 const TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask'])
 
@@ -51,6 +51,8 @@ export function createInstanceService(deps: {
   history: HistoryRepository
   outbox: OutboxRepository
   observers?: StepObserver[]
+  /** Due date of a new user task. */
+  taskDue: (spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date) => Date | null
 }) {
   const observers = deps.observers ?? []
 
@@ -60,8 +62,7 @@ export function createInstanceService(deps: {
       if (!TASK_TYPES.has(w.type)) continue
       const spec = ctx.version.user_tasks[w.activityId]
       const vars = { ...result.variables, dossierCode: ctx.dossier.code }
-      let due: Date | null = null
-      if (spec?.dueDate) due = resolveDueDate(isExpression(spec.dueDate) ? evaluateExpression(spec.dueDate, vars) : spec.dueDate, now)
+      const due = deps.taskDue(spec, vars, now)
       const assignee = spec?.assignee ? list(spec.assignee, vars)[0] ?? null : null
       out.push({
         id: randomUUID(),
@@ -132,7 +133,7 @@ export function createInstanceService(deps: {
       }
       if (result.ended) history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
       for (const observe of observers) {
-        const msgs = await observe(tx, ctx, result, now)
+        const msgs = await observe(tx, ctx, result, now, { from: dossier.status, to: status })
         if (msgs) outbox.push(...msgs)
       }
       await deps.history.append(tx, history)

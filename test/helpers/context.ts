@@ -59,6 +59,7 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
   const log = pino({ level: 'silent' })
   const system = createSystem({ db, clock, log, config })
+  await system.calendar.init()
   const tokens = createTokenService(config.jwtSecret)
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())

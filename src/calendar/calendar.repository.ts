@@ -1,0 +1,21 @@
+import type { Queryable } from '../db/knex.ts'
+import type { CalendarEntry } from './holidays.ts'
+
+const toEntry = (r: any): CalendarEntry => ({ date: typeof r.date === 'string' ? r.date.slice(0, 10) : new Date(r.date.getTime() - r.date.getTimezoneOffset() * 60000).toISOString().slice(0, 10), kind: r.kind, name: r.name, source: r.source, confirmed: r.confirmed })
+
+export function createCalendarRepository() {
+  return {
+    async all(q: Queryable): Promise<CalendarEntry[]> {
+      return (await q.raw(`SELECT to_char(date, 'YYYY-MM-DD') AS date, kind, name, source, confirmed FROM calendar_entries ORDER BY date`)).rows.map(toEntry)
+    },
+    async count(q: Queryable): Promise<number> {
+      return Number((await q('calendar_entries').count('* as n'))[0]!.n)
+    },
+    /** Replaces a year's official table. */
+    async replaceYear(q: Queryable, year: number, entries: CalendarEntry[], by: string, now: Date): Promise<void> {
+      await q('calendar_entries').where({ year }).del()
+      if (entries.length) await q('calendar_entries').insert(entries.map((e) => ({ ...e, year, updated_by: by, updated_at: now })))
+    },
+  }
+}
+export type CalendarRepository = ReturnType<typeof createCalendarRepository>

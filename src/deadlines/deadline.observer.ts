@@ -1,0 +1,54 @@
+import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { Tx } from '../db/knex.ts'
+import type { HistoryRepository } from '../history/history.repository.ts'
+import type { StepObserver } from '../instances/instance.service.ts'
+import { DossierStatus } from '../dossiers/statuses.ts'
+import { appointmentDate } from './appointment.ts'
+
+/** Statuses in which the applicant has the ball and the legal clock stops. */
+const PAUSED: ReadonlySet<string> = new Set([DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.FINANCIAL_OBLIGATION])
+const NOT_YET_ACCEPTED: ReadonlySet<string> = new Set([DossierStatus.SUBMITTED_ONLINE, DossierStatus.REFUSED_AT_RECEIPT, DossierStatus.WITHDRAWN])
+
+/**
+ * Keeps each dossier's appointment date with its steps: set when the dossier is accepted, stopped
+ * while it waits for a supplement or a financial obligation, and on resume moved by the working time
+ * spent waiting (PAUSE) or restarted in full (RESTART, supplements only).
+ */
+export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; history: HistoryRepository }): StepObserver {
+  return async (tx: Tx, ctx, _result, now, change) => {
+    const d = await tx('dossiers').where({ id: ctx.dossier.id }).first('appointment_at', 'paused_at', 'paused_minutes', 'submitted_at', 'received_at')
+    const cal = deps.calendar()
+    const meta = ctx.version.metadata
+    const patch: Record<string, unknown> = {}
+    const entries = []
+    if (!d.appointment_at && !NOT_YET_ACCEPTED.has(change.to)) {
+      const receivedAt = d.received_at ?? d.submitted_at
+      const due = appointmentDate(cal, receivedAt, meta.timeLimit, meta.timeLimitUnit)
+      patch.received_at = receivedAt
+      if (due) {
+        patch.appointment_at = due
+        entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.appointment_set', actor: 'system', details: { appointmentAt: due.toISOString(), timeLimit: meta.timeLimit, unit: meta.timeLimitUnit }, at: now })
+      }
+    }
+    if (PAUSED.has(change.to) && !PAUSED.has(change.from) && !d.paused_at) {
+      patch.paused_at = now
+      entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.paused', actor: 'system', status: change.to, at: now })
+    }
+    if (PAUSED.has(change.from) && !PAUSED.has(change.to) && d.paused_at) {
+      const minutes = cal.workingMinutesBetween(new Date(d.paused_at), now)
+      const restart = change.from === DossierStatus.SUPPLEMENT_REQUESTED && meta.supplementPolicy === 'RESTART'
+      const current = patch.appointment_at as Date | undefined ?? (d.appointment_at ? new Date(d.appointment_at) : null)
+      const moved = restart ? appointmentDate(cal, now, meta.timeLimit, meta.timeLimitUnit) : current ? cal.addWorkingMinutes(current, minutes) : null
+      patch.paused_at = null
+      patch.paused_minutes = d.paused_minutes + Math.round(minutes)
+      if (moved) patch.appointment_at = moved
+      if (!restart && minutes > 0) {
+        const open = await tx('tasks').where({ dossier_id: ctx.dossier.id, status: 'open' }).whereNotNull('due_at').select('id', 'due_at')
+        for (const t of open) await tx('tasks').where({ id: t.id }).update({ due_at: cal.addWorkingMinutes(new Date(t.due_at), minutes) })
+      }
+      entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.resumed', actor: 'system', details: { policy: restart ? 'RESTART' : 'PAUSE', pausedWorkingMinutes: minutes, appointmentAt: moved?.toISOString() ?? null }, at: now })
+    }
+    if (Object.keys(patch).length) await tx('dossiers').where({ id: ctx.dossier.id }).update(patch)
+    await deps.history.append(tx, entries)
+  }
+}
