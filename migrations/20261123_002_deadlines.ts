@@ -34,7 +34,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('status').notNullable() // pending | fired | cancelled
     t.timestamp('created_at', { useTz: true }).notNullable()
     t.timestamp('fired_at', { useTz: true })
-    t.unique(['instance_id', 'execution_id'])
+    t.index(['instance_id', 'status'])
   })
   await knex.raw('CREATE INDEX timers_pending_due_idx ON timers (due_at) WHERE status = \'pending\'')
 }

@@ -13,7 +13,8 @@ import { createOutboxRelay } from './outbox/relay.ts'
 import { deployDirectory } from './procedures/deploy-directory.ts'
 import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
-import { createQueues, redisConnection } from './workers/queues.ts'
+import { startTimerWorker } from './workers/timer.worker.ts'
+import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
 
 export interface Running {
   url: string | null
@@ -62,7 +63,13 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log })
     await relay.start()
     const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: createPortalSimulator({ db, clock }), log })
-    stops.unshift(() => portal.close(), () => relay.stop())
+    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, clock, log })
+    // Redis may have lost delayed jobs (FLUSHALL, no persistence): Postgres holds every pending timer.
+    const timerQueue = queues.get(QUEUE.timers)
+    const requeue = () => system.timers.requeuePending(timerQueue).then((n) => log.debug({ n }, 'pending timers re-queued'), (err) => log.error({ err }, 'timer re-queue failed'))
+    await requeue()
+    const sweep = setInterval(requeue, 60_000)
+    stops.unshift(() => portal.close(), () => timerWorker.close(), async () => clearInterval(sweep), () => relay.stop())
   }
 
   let url: string | null = null

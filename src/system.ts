@@ -7,6 +7,8 @@ import { createCalendarRepository } from './calendar/calendar.repository.ts'
 import { createCalendarService } from './calendar/calendar.service.ts'
 import { parseWorkingHours } from './calendar/working-calendar.ts'
 import { taskDueDate } from './deadlines/appointment.ts'
+import { resolveTimerValue } from './deadlines/timer-values.ts'
+import { clockedTimerDefinition } from './engine/clocked-timer.ts'
 import { createDeadlineObserver } from './deadlines/deadline.observer.ts'
 import { createDossierRepository } from './dossiers/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
@@ -19,6 +21,9 @@ import { createProcedureService } from './procedures/procedure.service.ts'
 import { createProcedureVersionCache } from './procedures/version-cache.ts'
 import { createTaskRepository } from './tasks/task.repository.ts'
 import { createTaskService } from './tasks/task.service.ts'
+import { createTimerObserver } from './timers/timer.observer.ts'
+import { createTimerRepository } from './timers/timer.repository.ts'
+import { createTimerService } from './timers/timer.service.ts'
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
 export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
@@ -30,15 +35,19 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     tasks: createTaskRepository(),
     history: createHistoryRepository(),
     outbox: createOutboxRepository(),
+    timers: createTimerRepository(),
   }
-  const versions = createProcedureVersionCache(repos.procedures)
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
-  const observers = [createDeadlineObserver({ calendar: calendar.current, history: repos.history }), ...(deps.observers ?? [])]
+  const versions = createProcedureVersionCache(repos.procedures, (v) => ({
+    TimerEventDefinition: clockedTimerDefinition(() => clock.now(), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
+  }))
+  const observers = [createDeadlineObserver({ calendar: calendar.current, history: repos.history }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
-  return { repos, engine, calendar, versions, procedures, instanceService, dossiers, tasks }
+  const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
+  return { repos, engine, calendar, timers, versions, procedures, instanceService, dossiers, tasks }
 }
 export type System = ReturnType<typeof createSystem>

@@ -197,8 +197,11 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
   }
 }
 
-/** Turns a stored source context back into what the engine runs. Callers cache the result. */
-export function deserializeSourceContext(serialized: string | object): unknown {
+/**
+ * Turns a stored source context back into what the engine runs, optionally with our own element
+ * behaviours (the clocked timer). Callers cache the result.
+ */
+export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  return deserialize(json, TypeResolver(elements))
+  return deserialize(json, TypeResolver({ ...elements, ...overrides }))
 }

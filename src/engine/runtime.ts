@@ -105,14 +105,19 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
   const cacheSize = opts.cacheSize ?? 500
   const cache = new Map<string, { stepId: string; live: LiveEngine }>()
 
-  async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>): Promise<LiveEngine> {
+  async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, watch: (live: LiveEngine) => void): Promise<LiveEngine> {
     const hit = cache.get(instanceId)
     cache.delete(instanceId)
-    if (hit && stepId && hit.stepId === stepId) return hit.live
+    if (hit && stepId && hit.stepId === stepId) {
+      watch(hit.live)
+      return hit.live
+    }
     const state = await loadState()
     if (!state) throw new EngineStepError('process instance has no saved state')
     const live = newEngine(sourceContext)
     live.engine.recover(structuredClone(state))
+    // A timer already due completes during resume: what it reaches belongs to this step.
+    watch(live)
     live.execution = await live.engine.resume()
     return live
   }
@@ -128,10 +133,10 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           live = newEngine(sourceContext)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
         } else {
-          live = await open(instanceId, stepId, sourceContext, loadState)
-          live.failure = null
-          // Only what this step's action causes counts as reached, not the replay of a resume.
-          live.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+          live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
+            l.failure = null
+            l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+          })
         }
         const execution = live.execution
         if (action.kind === 'signal') {

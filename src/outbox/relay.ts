@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
-import { TOPIC_QUEUE, type Queues } from '../workers/queues.ts'
+import { TOPIC_ROUTE, type Queues } from '../workers/queues.ts'
 import type { OutboxRepository, OutboxRow } from './outbox.repository.ts'
 
 /**
@@ -17,12 +17,16 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
   let listenConn: any = null
 
   async function publish(row: OutboxRow): Promise<void> {
-    const queueName = TOPIC_QUEUE[row.topic]
-    if (!queueName) throw new Error(`no queue for outbox topic ${row.topic}`)
+    const route = TOPIC_ROUTE[row.topic]
+    if (!route) throw new Error(`no queue for outbox topic ${row.topic}`)
+    const queue = queues.get(route.queue)
     const jobId = typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`
-    const delay = Math.max(0, new Date(row.available_at).getTime() - deps.clock.now().getTime())
-    const payloadDelay = typeof row.payload.delayMs === 'number' ? row.payload.delayMs : undefined
-    await queues.get(queueName).add(row.topic, row.payload, { jobId, delay: payloadDelay ?? delay })
+    if (route.action === 'remove') {
+      await queue.remove(jobId)
+      return
+    }
+    const at = typeof row.payload.dueAt === 'string' ? new Date(row.payload.dueAt) : new Date(row.available_at)
+    await queue.add(row.topic, row.payload, { jobId, delay: Math.max(0, at.getTime() - deps.clock.now().getTime()) })
   }
 
   /** Publishes everything pending; returns how many rows went out. */

@@ -7,14 +7,14 @@ import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repos
  * Procedure versions never change once stored, so each is read from Postgres and its definition
  * deserialized once per process.
  */
-export function createProcedureVersionCache(repo: ProcedureRepository) {
+export function createProcedureVersionCache(repo: ProcedureRepository, elementsFor: (version: ProcedureVersionRow) => Record<string, unknown> = () => ({})) {
   const cache = new Map<number, ProcedureVersionRow>()
   const contexts = new Map<number, unknown>()
   return {
     sourceContext(version: ProcedureVersionRow): unknown {
       let ctx = contexts.get(version.id)
       if (!ctx) {
-        ctx = deserializeSourceContext(version.source_context)
+        ctx = deserializeSourceContext(version.source_context, elementsFor(version))
         contexts.set(version.id, ctx)
       }
       return ctx

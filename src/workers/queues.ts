@@ -9,11 +9,11 @@ export const QUEUE = {
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
-/** Which queue an outbox topic goes to. */
-export const TOPIC_QUEUE: Record<string, QueueName> = {
-  'dossier.status-changed': QUEUE.dossierEvents,
-  'timer.scheduled': QUEUE.timers,
-  'deadline.scheduled': QUEUE.timers,
+/** Where an outbox topic goes: a job added to a queue, or a job removed from it. */
+export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 'remove' }> = {
+  'dossier.status-changed': { queue: QUEUE.dossierEvents, action: 'add' },
+  'timer.scheduled': { queue: QUEUE.timers, action: 'add' },
+  'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto'
+import type { HistoryRepository } from '../history/history.repository.ts'
+import type { StepObserver } from '../instances/instance.service.ts'
+import type { TimerRepository } from './timer.repository.ts'
+
+export const timerJobId = (timerId: string) => `timer-${timerId}`
+
+/**
+ * After every step, makes the `timers` table match what the engine waits for: new timers become rows
+ * plus a delayed job (through the outbox), timers the engine dropped (their task finished first) are
+ * cancelled along with their job.
+ */
+export function createTimerObserver(deps: { timers: TimerRepository; history: HistoryRepository }): StepObserver {
+  return async (tx, ctx, result, now) => {
+    const pending = await deps.timers.pendingForInstance(tx, ctx.instance.id)
+    const live = new Set(result.timers.map((t) => t.executionId))
+    const known = new Set(pending.map((t) => t.execution_id))
+    const cancelled = pending.filter((t) => !live.has(t.execution_id))
+    const created = result.timers.filter((t) => !known.has(t.executionId)).map((t) => ({
+      id: randomUUID(),
+      instance_id: ctx.instance.id,
+      dossier_id: ctx.dossier.id,
+      activity_id: t.activityId,
+      execution_id: t.executionId,
+      timer_type: t.timerType,
+      value: t.value,
+      due_at: t.expireAt,
+      status: 'pending' as const,
+      created_at: now,
+    }))
+    await deps.timers.cancel(tx, cancelled.map((t) => t.id))
+    await deps.timers.insertMany(tx, created)
+    await deps.history.append(tx, [
+      ...created.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.scheduled', actor: 'system', details: { timerId: t.id, dueAt: t.due_at.toISOString(), value: t.value }, at: now })),
+      ...cancelled.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.cancelled', actor: 'system', details: { timerId: t.id }, at: now })),
+    ])
+    return [
+      ...created.map((t) => ({ topic: 'timer.scheduled', payload: { timerId: t.id, jobId: timerJobId(t.id), dueAt: t.due_at.toISOString() } })),
+      ...cancelled.map((t) => ({ topic: 'timer.cancelled', payload: { timerId: t.id, jobId: timerJobId(t.id) } })),
+    ]
+  }
+}

@@ -1,0 +1,40 @@
+import type { Queryable } from '../db/knex.ts'
+
+export interface TimerRow {
+  id: string
+  instance_id: string
+  dossier_id: string
+  activity_id: string
+  execution_id: string
+  timer_type: string | null
+  value: string | null
+  due_at: Date
+  status: 'pending' | 'fired' | 'cancelled'
+  created_at: Date
+  fired_at: Date | null
+}
+
+export function createTimerRepository() {
+  return {
+    pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
+    find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
+    lock: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).forUpdate().first()) ?? null,
+    async insertMany(q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]): Promise<void> {
+      if (rows.length) await q('timers').insert(rows)
+    },
+    async cancel(q: Queryable, ids: string[]): Promise<void> {
+      if (ids.length) await q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' })
+    },
+    async markFired(q: Queryable, id: string, now: Date): Promise<void> {
+      await q('timers').where({ id }).update({ status: 'fired', fired_at: now })
+    },
+    /** Pending timers, earliest first, for re-queueing and sweeps. */
+    pending: (q: Queryable, opts: { dueBefore?: Date; limit: number; afterId?: string }) => {
+      const query = q<TimerRow>('timers').where({ status: 'pending' }).orderBy('id').limit(opts.limit)
+      if (opts.dueBefore) query.where('due_at', '<=', opts.dueBefore)
+      if (opts.afterId) query.where('id', '>', opts.afterId)
+      return query
+    },
+  }
+}
+export type TimerRepository = ReturnType<typeof createTimerRepository>

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/knex.ts'
+import type { DossierRepository } from '../dossiers/dossier.repository.ts'
+import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { InstanceService } from '../instances/instance.service.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import { timerJobId } from './timer.observer.ts'
+import type { TimerRepository } from './timer.repository.ts'
+
+export type FireOutcome = 'fired' | 'not-due' | 'skipped'
+
+/** Something that can (re)schedule a delayed job; the BullMQ timers queue in production. */
+export interface TimerScheduler {
+  add(name: string, data: Record<string, unknown>, opts: { jobId: string; delay: number }): Promise<unknown>
+}
+
+/**
+ * Fires durable BPMN timers: a timer row and its instance change in one transaction, so a timer
+ * fires exactly once however many jobs (or sweeps) reach it, and never before its due time.
+ */
+export function createTimerService(deps: {
+  db: Db
+  clock: Clock
+  log: Logger
+  timers: TimerRepository
+  instances: InstanceRepository
+  dossiers: DossierRepository
+  versions: ProcedureVersionCache
+  instanceService: InstanceService
+}) {
+  const { db, clock } = deps
+  return {
+    async fire(timerId: string): Promise<FireOutcome> {
+      const seen = await deps.timers.find(db, timerId)
+      if (!seen || seen.status !== 'pending') return 'skipped'
+      return db.transaction(async (tx) => {
+        const instance = await deps.instances.lock(tx, seen.instance_id)
+        const timer = await deps.timers.lock(tx, timerId)
+        if (!instance || !timer || timer.status !== 'pending' || instance.status !== 'running') return 'skipped'
+        const now = clock.now()
+        if (new Date(timer.due_at) > now) return 'not-due'
+        const dossier = (await deps.dossiers.lock(tx, timer.dossier_id))!
+        const version = await deps.versions.get(tx, instance.procedure_version_id)
+        await deps.timers.markFired(tx, timer.id, now)
+        await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'fireTimer', executionId: timer.execution_id }, {
+          actor: 'system',
+          now,
+          history: [{ dossier_id: dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() }, at: now }],
+        })
+        return 'fired' as const
+      })
+    },
+
+    /** Fires every pending timer due by now (a sweep; the BullMQ worker fires them one by one). */
+    async fireDue(limit = 1000): Promise<number> {
+      let fired = 0
+      for (const t of await deps.timers.pending(db, { dueBefore: clock.now(), limit })) {
+        if ((await this.fire(t.id)) === 'fired') fired++
+      }
+      return fired
+    },
+
+    /**
+     * Queues a job for every pending timer. Jobs are keyed by timer id, so timers whose job still
+     * exists are untouched and those Redis lost are queued again.
+     */
+    async requeuePending(scheduler: TimerScheduler): Promise<number> {
+      let n = 0
+      let afterId: string | undefined
+      for (;;) {
+        const page = await deps.timers.pending(db, { limit: 1000, afterId })
+        if (!page.length) return n
+        const now = clock.now().getTime()
+        await Promise.all(page.map((t) => scheduler.add('timer.scheduled', { timerId: t.id, dueAt: new Date(t.due_at).toISOString() }, { jobId: timerJobId(t.id), delay: Math.max(0, new Date(t.due_at).getTime() - now) })))
+        n += page.length
+        afterId = page[page.length - 1]!.id
+      }
+    },
+  }
+}
+export type TimerService = ReturnType<typeof createTimerService>
