@@ -10,6 +10,7 @@ import { taskDueDate } from './deadlines/appointment.ts'
 import { resolveTimerValue } from './deadlines/timer-values.ts'
 import { clockedTimerDefinition } from './engine/clocked-timer.ts'
 import { createDeadlineObserver } from './deadlines/deadline.observer.ts'
+import { createExtensionService } from './deadlines/extension.service.ts'
 import { createDossierRepository } from './dossiers/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
 import { createHistoryRepository } from './history/history.repository.ts'
@@ -48,6 +49,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
   const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
-  return { repos, engine, calendar, timers, versions, procedures, instanceService, dossiers, tasks }
+  const extensions = createExtensionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, history: repos.history })
+  return { repos, engine, calendar, timers, extensions, versions, procedures, instanceService, dossiers, tasks }
 }
 export type System = ReturnType<typeof createSystem>

@@ -71,3 +71,30 @@ t.test('holiday table: admins replace a year, others read; bad input is refused'
   t.notOk(ctx.system.calendar.current().isWorkingDay('2027-02-05'))
   t.ok(ctx.system.calendar.current().isWorkingDay('2027-02-10'), 'the official table replaces the computed defaults')
 })
+
+t.test('apology with a new appointment: at least one working day before, with a reason, only once', async (t) => {
+  const clock = manualClock(vn('2026-11-23T09:00'))
+  const ctx = await testContext(t, { clock })
+  await ctx.deploy(fixture('supplement.bpmn'))
+  const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
+  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const id = s.json().dossier.id
+  const url = `/api/dossiers/${id}/extension`
+  clock.set(vn('2026-11-27T10:00')) // appointment Monday 30/11 09:00: less than one working day left
+  const late = await ctx.app.inject({ method: 'POST', url, headers: officer, payload: { newAppointmentAt: '2026-12-04T09:00:00+07:00', reason: 'Cần xác minh thêm' } })
+  t.equal(late.statusCode, 422)
+  t.equal(late.json().error.code, 'EXTENSION_TOO_LATE')
+  clock.set(vn('2026-11-26T09:00'))
+  const noReason = await ctx.app.inject({ method: 'POST', url, headers: officer, payload: { newAppointmentAt: '2026-12-04T09:00:00+07:00', reason: '' } })
+  t.equal(noReason.statusCode, 400)
+  const ok = await ctx.app.inject({ method: 'POST', url, headers: officer, payload: { newAppointmentAt: '2026-12-04T09:00:00+07:00', reason: 'Cần xác minh thêm tại thực địa' } })
+  t.equal(ok.statusCode, 200, ok.body)
+  const again = await ctx.app.inject({ method: 'POST', url, headers: officer, payload: { newAppointmentAt: '2026-12-08T09:00:00+07:00', reason: 'Lần hai' } })
+  t.equal(again.statusCode, 409, 'a second extension is refused')
+  t.equal(again.json().error.code, 'EXTENSION_ALREADY_USED')
+  const view = await ctx.app.inject({ url: `/api/dossiers/${id}`, headers: officer })
+  t.equal(local(view.json().dossier.appointmentAt), '2026-12-04 09:00')
+  t.ok(view.json().history.some((h: any) => h.action === 'deadline.extended' && h.details.reason === 'Cần xác minh thêm tại thực địa'), 'recorded with its reason')
+  const other = await auth(ctx, { roles: ['officer'], agency: 'SO-XAY-DUNG' })
+  t.equal((await ctx.app.inject({ method: 'POST', url, headers: other, payload: { newAppointmentAt: '2026-12-09T09:00:00+07:00', reason: 'không được phép' } })).statusCode, 404, 'another agency cannot act on it')
+})

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts'
 import { taskDto } from '../tasks/task.dto.ts'
 import type { DossierRow } from './dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'
+import type { ExtensionService } from '../deadlines/extension.service.ts'
 import { STATUS_LABEL_VI, type DossierStatus } from './statuses.ts'
 
 export const SubmitBody = Type.Object({
@@ -35,13 +36,14 @@ export function dossierDto(d: DossierRow) {
     receivedAt: d.received_at ?? null,
     appointmentAt: d.appointment_at ?? null,
     pausedAt: d.paused_at ?? null,
+    extendedAt: (d as any).extended_at ?? null,
     finishedAt: d.finished_at,
     updatedAt: d.updated_at,
   }
 }
 
 /** Dossiers (hồ sơ): submission and the dossier view. */
-export async function dossierRoutes(app: FastifyInstance, opts: { dossiers: DossierService }) {
+export async function dossierRoutes(app: FastifyInstance, opts: { dossiers: DossierService; extensions: ExtensionService }) {
   app.post('/dossiers', {
     schema: {
       tags: ['dossiers'],
@@ -57,6 +59,18 @@ export async function dossierRoutes(app: FastifyInstance, opts: { dossiers: Doss
     const body = req.body as import('./dossier.service.ts').SubmitInput
     const r = await opts.dossiers.submit(req.principal, body, key as string | undefined)
     return reply.status(r.created ? 201 : 200).send({ dossier: dossierDto(r.dossier), tasks: r.tasks.map(taskDto) })
+  })
+
+  app.post('/dossiers/:id/extension', {
+    schema: {
+      tags: ['dossiers'],
+      summary: 'Apology with a new appointment (Mẫu 04): once per dossier, ≥ 1 working day before the deadline',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: Type.Object({ newAppointmentAt: Type.String({ format: 'date-time' }), reason: Type.String({ minLength: 5, maxLength: 2000 }) }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const body = req.body as { newAppointmentAt: string; reason: string }
+    return opts.extensions.extend(req.principal, (req.params as { id: string }).id, { newAppointmentAt: new Date(body.newAppointmentAt), reason: body.reason })
   })
 
   app.get('/dossiers/:id', { schema: { tags: ['dossiers'], params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (req) => {

@@ -43,7 +43,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(deps.tokens))
     await api.register(procedureRoutes, { procedures: deps.system.procedures })
-    await api.register(dossierRoutes, { dossiers: deps.system.dossiers })
+    await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
     await api.register(taskRoutes, { tasks: deps.system.tasks })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
   }, { prefix: '/api' })

@@ -1,0 +1,39 @@
+import type { Clock } from '../clock.ts'
+import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { Db } from '../db/knex.ts'
+import { AppError } from '../errors.ts'
+import { hasRole, type Principal } from '../auth/principal.ts'
+import type { DossierRepository } from '../dossiers/dossier.repository.ts'
+import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
+import type { HistoryRepository } from '../history/history.repository.ts'
+
+/**
+ * Apology with a new appointment (văn bản xin lỗi và hẹn lại ngày trả, Mẫu 04, R2.16): at least one
+ * working day before the deadline, with a reason, once per dossier.
+ */
+export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; history: HistoryRepository }) {
+  return {
+    async extend(p: Principal, dossierId: string, input: { newAppointmentAt: Date; reason: string }) {
+      if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ được hẹn lại ngày trả kết quả')
+      return deps.db.transaction(async (tx) => {
+        const d = await deps.dossiers.lock(tx, dossierId)
+        if (!d || (!hasRole(p, 'admin') && d.agency !== p.agency)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
+        const row = await tx('dossiers').where({ id: dossierId }).first('appointment_at', 'extended_at')
+        if (FINAL_STATUSES.has(d.status as DossierStatus) || d.status === 'RESULT_READY') throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ đã kết thúc xử lý')
+        if (!row.appointment_at) throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ chưa có ngày hẹn trả')
+        if (row.extended_at) throw new AppError('EXTENSION_ALREADY_USED', 'Hồ sơ chỉ được hẹn lại ngày trả kết quả một lần')
+        const now = deps.clock.now()
+        const cal = deps.calendar()
+        const old = new Date(row.appointment_at)
+        if (cal.workingMinutesBetween(now, old) < cal.minutesPerDay) {
+          throw new AppError('EXTENSION_TOO_LATE', 'Văn bản xin lỗi và hẹn lại phải gửi chậm nhất 01 ngày làm việc trước ngày hẹn trả', { appointmentAt: old })
+        }
+        if (input.newAppointmentAt <= old) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới phải sau ngày hẹn cũ')
+        await tx('dossiers').where({ id: dossierId }).update({ appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
+        await deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }])
+        return { dossierId, appointmentAt: input.newAppointmentAt, previousAppointmentAt: old, extendedAt: now, reason: input.reason }
+      })
+    },
+  }
+}
+export type ExtensionService = ReturnType<typeof createExtensionService>
