@@ -16,7 +16,8 @@ const NOT_YET_ACCEPTED: ReadonlySet<string> = new Set([DossierStatus.SUBMITTED_O
  */
 export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; history: HistoryRepository }): StepObserver {
   return async (tx: Tx, ctx, _result, now, change) => {
-    const d = await tx('dossiers').where({ id: ctx.dossier.id }).first('appointment_at', 'paused_at', 'paused_minutes', 'submitted_at', 'received_at')
+    // The dossier row was locked (select *) at the start of the step: no need to read it again.
+    const d = ctx.dossier as typeof ctx.dossier & { appointment_at: Date | null; paused_at: Date | null; paused_minutes: number; received_at: Date | null }
     const cal = deps.calendar()
     const meta = ctx.version.metadata
     const patch: Record<string, unknown> = {}

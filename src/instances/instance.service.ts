@@ -22,6 +22,8 @@ export interface StepContext {
 export interface StepOutcome {
   result: StepResult
   created: TaskRow[]
+  /** The instance's open tasks after the step. */
+  open: TaskRow[]
   status: DossierStatus
 }
 
@@ -139,7 +141,8 @@ export function createInstanceService(deps: {
       await deps.history.append(tx, history)
       await deps.outbox.enqueue(tx, outbox)
       const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null }))
-      return { result, created: createdRows, status }
+      const gone = new Set(vanished.map((t) => t.id))
+      return { result, created: createdRows, open: [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows], status }
     },
   }
 }

@@ -19,8 +19,9 @@ export function createOutboxRepository() {
   return {
     async enqueue(q: Queryable, messages: OutboxMessage[]): Promise<void> {
       if (messages.length === 0) return
-      await q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) })))
-      await q.raw('SELECT pg_notify(?, ?)', ['outbox', ''])
+      // One round trip: insert, and wake the relay (NOTIFY is delivered at commit).
+      const insert = q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) }))).toSQL()
+      await q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings as any[])
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
     async claimBatch(q: Queryable, limit: number): Promise<OutboxRow[]> {

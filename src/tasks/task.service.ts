@@ -125,10 +125,9 @@ export function createTaskService(deps: {
           fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
           history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }],
         })
-        return { dossierId: t.dossier_id, status: outcome.status, ended: outcome.result.ended }
+        return { dossierId: t.dossier_id, status: outcome.status, ended: outcome.result.ended, next: outcome.open.filter((o) => o.id !== t.id) }
       })
-      const next = await tasks.openForDossier(db, result.dossierId)
-      return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: next }
+      return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
     },
   }
 }

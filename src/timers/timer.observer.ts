@@ -12,6 +12,8 @@ export const timerJobId = (timerId: string) => `timer-${timerId}`
  */
 export function createTimerObserver(deps: { timers: TimerRepository; history: HistoryRepository }): StepObserver {
   return async (tx, ctx, result, now) => {
+    // A diagram without timer events can have no timer rows: skip the query.
+    if (!((ctx.version.source_context as { timers?: unknown[] }).timers?.length)) return []
     const pending = await deps.timers.pendingForInstance(tx, ctx.instance.id)
     const live = new Set(result.timers.map((t) => t.executionId))
     const known = new Set(pending.map((t) => t.execution_id))
