@@ -7,8 +7,8 @@
  * line is one JSON object with these figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { freePort } from '../src/infra/free-port.ts'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createTokenService } from '../src/auth/principal.ts'
@@ -52,14 +52,6 @@ async function rawEngine() {
   return { instancesPerSec: RAW_INSTANCES / s, completionsPerSec: (RAW_INSTANCES * STEPS.length) / s }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ') : []), '--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] })

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
+import { freePort } from '../src/infra/free-port.ts'
 import path from 'node:path'
 import t from 'tap'
 import { createTokenService } from '../src/auth/principal.ts'
@@ -8,14 +8,6 @@ import { freshDatabase, testUrls } from './helpers/context.ts'
 const SECRET = 'crash-test-secret-0123456789abcdefghijkl'
 const ROOT = path.resolve(import.meta.dirname, '..')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 function startServer(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

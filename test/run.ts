@@ -3,24 +3,13 @@
  * runs the tap suite against them, stops them, and prints one line `N passed, N failed`.
  */
 import { spawn, spawnSync } from 'node:child_process'
+import { freePort } from '../src/infra/free-port.ts'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { RedisMissingError, startLocalRedis } from '../src/infra/local-redis.ts'
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-test-'))
 fs.chmodSync(root, 0o777)

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import net from 'node:net'
+import { freePort } from '../src/infra/free-port.ts'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
@@ -13,14 +13,6 @@ import { startTimerWorker } from '../src/workers/timer.worker.ts'
 import { fixture, testContext } from './helpers/context.ts'
 
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 t.test('FLUSHALL with 1,000 timers pending: re-queued from Postgres, all fire, each once, none early', async (t) => {
   // A private redis-server: FLUSHALL must not touch the other test files' queues.
