@@ -42,7 +42,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => clock.now(), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
-  const observers = [createDeadlineObserver({ calendar: calendar.current, history: repos.history }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
+  const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })

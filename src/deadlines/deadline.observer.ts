@@ -1,6 +1,8 @@
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Tx } from '../db/knex.ts'
+import type { DossierRepository } from '../dossiers/dossier.repository.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
+import type { TaskRepository } from '../tasks/task.repository.ts'
 import type { StepObserver } from '../instances/instance.service.ts'
 import { DossierStatus } from '../dossiers/statuses.ts'
 import { appointmentDate } from './appointment.ts'
@@ -14,13 +16,13 @@ const NOT_YET_ACCEPTED: ReadonlySet<string> = new Set([DossierStatus.SUBMITTED_O
  * while it waits for a supplement or a financial obligation, and on resume moved by the working time
  * spent waiting (PAUSE) or restarted in full (RESTART, supplements only).
  */
-export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; history: HistoryRepository }): StepObserver {
+export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository }): StepObserver {
   return async (tx: Tx, ctx, _result, now, change) => {
     // The dossier row was locked (select *) at the start of the step: no need to read it again.
-    const d = ctx.dossier as typeof ctx.dossier & { appointment_at: Date | null; paused_at: Date | null; paused_minutes: number; received_at: Date | null }
+    const d = ctx.dossier
     const cal = deps.calendar()
     const meta = ctx.version.metadata
-    const patch: Record<string, unknown> = {}
+    const patch: Parameters<DossierRepository['updateDeadline']>[2] = {}
     const entries = []
     if (!d.appointment_at && !NOT_YET_ACCEPTED.has(change.to)) {
       const receivedAt = d.received_at ?? d.submitted_at
@@ -38,18 +40,17 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
     if (PAUSED.has(change.from) && !PAUSED.has(change.to) && d.paused_at) {
       const minutes = cal.workingMinutesBetween(new Date(d.paused_at), now)
       const restart = change.from === DossierStatus.SUPPLEMENT_REQUESTED && meta.supplementPolicy === 'RESTART'
-      const current = patch.appointment_at as Date | undefined ?? (d.appointment_at ? new Date(d.appointment_at) : null)
+      const current = patch.appointment_at ?? (d.appointment_at ? new Date(d.appointment_at) : null)
       const moved = restart ? appointmentDate(cal, now, meta.timeLimit, meta.timeLimitUnit) : current ? cal.addWorkingMinutes(current, minutes) : null
       patch.paused_at = null
-      patch.paused_minutes = d.paused_minutes + Math.round(minutes)
+      patch.paused_minutes = (d.paused_minutes ?? 0) + Math.round(minutes)
       if (moved) patch.appointment_at = moved
       if (!restart && minutes > 0) {
-        const open = await tx('tasks').where({ dossier_id: ctx.dossier.id, status: 'open' }).whereNotNull('due_at').select('id', 'due_at')
-        for (const t of open) await tx('tasks').where({ id: t.id }).update({ due_at: cal.addWorkingMinutes(new Date(t.due_at), minutes) })
+        for (const t of await deps.tasks.openWithDueDate(tx, ctx.dossier.id)) await deps.tasks.setDueDate(tx, t.id, cal.addWorkingMinutes(new Date(t.due_at!), minutes))
       }
       entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.resumed', actor: 'system', details: { policy: restart ? 'RESTART' : 'PAUSE', pausedWorkingMinutes: minutes, appointmentAt: moved?.toISOString() ?? null }, at: now })
     }
-    if (Object.keys(patch).length) await tx('dossiers').where({ id: ctx.dossier.id }).update(patch)
+    await deps.dossiers.updateDeadline(tx, ctx.dossier.id, patch)
     await deps.history.append(tx, entries)
   }
 }

@@ -18,18 +18,17 @@ export function createExtensionService(deps: { db: Db; clock: Clock; calendar: (
       return deps.db.transaction(async (tx) => {
         const d = await deps.dossiers.lock(tx, dossierId)
         if (!d || (!hasRole(p, 'admin') && d.agency !== p.agency)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
-        const row = await tx('dossiers').where({ id: dossierId }).first('appointment_at', 'extended_at')
         if (FINAL_STATUSES.has(d.status as DossierStatus) || d.status === 'RESULT_READY') throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ đã kết thúc xử lý')
-        if (!row.appointment_at) throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ chưa có ngày hẹn trả')
-        if (row.extended_at) throw new AppError('EXTENSION_ALREADY_USED', 'Hồ sơ chỉ được hẹn lại ngày trả kết quả một lần')
+        if (!d.appointment_at) throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ chưa có ngày hẹn trả')
+        if (d.extended_at) throw new AppError('EXTENSION_ALREADY_USED', 'Hồ sơ chỉ được hẹn lại ngày trả kết quả một lần')
         const now = deps.clock.now()
         const cal = deps.calendar()
-        const old = new Date(row.appointment_at)
+        const old = new Date(d.appointment_at)
         if (cal.workingMinutesBetween(now, old) < cal.minutesPerDay) {
           throw new AppError('EXTENSION_TOO_LATE', 'Văn bản xin lỗi và hẹn lại phải gửi chậm nhất 01 ngày làm việc trước ngày hẹn trả', { appointmentAt: old })
         }
         if (input.newAppointmentAt <= old) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới phải sau ngày hẹn cũ')
-        await tx('dossiers').where({ id: dossierId }).update({ appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
+        await deps.dossiers.updateDeadline(tx, dossierId, { appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
         await deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }])
         return { dossierId, appointmentAt: input.newAppointmentAt, previousAppointmentAt: old, extendedAt: now, reason: input.reason }
       })

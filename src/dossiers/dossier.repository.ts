@@ -21,6 +21,10 @@ export interface DossierRow {
   received_at?: Date | null
   appointment_at?: Date | null
   paused_at?: Date | null
+  paused_minutes?: number
+  extended_at?: Date | null
+  extension_reason?: string | null
+  original_appointment_at?: Date | null
   created_at: Date
   updated_at: Date
 }
@@ -54,6 +58,10 @@ export function createDossierRepository() {
     },
     async findByIdempotencyKey(q: Queryable, submittedBy: string, key: string): Promise<DossierRow | null> {
       return (await q<DossierRow>('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).first()) ?? null
+    },
+    /** Deadline fields: receipt, appointment (ngày hẹn trả), pause and the one-time extension. */
+    async updateDeadline(q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'received_at' | 'appointment_at' | 'paused_at' | 'paused_minutes' | 'extended_at' | 'extension_reason' | 'original_appointment_at' | 'updated_at'>>): Promise<void> {
+      if (Object.keys(patch).length) await q('dossiers').where({ id }).update(patch)
     },
     async setStatus(q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date): Promise<void> {
       await q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) })

@@ -36,7 +36,7 @@ export function dossierDto(d: DossierRow) {
     receivedAt: d.received_at ?? null,
     appointmentAt: d.appointment_at ?? null,
     pausedAt: d.paused_at ?? null,
-    extendedAt: (d as any).extended_at ?? null,
+    extendedAt: d.extended_at ?? null,
     finishedAt: d.finished_at,
     updatedAt: d.updated_at,
   }

@@ -43,7 +43,7 @@ const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTas
  * Copies the variables an officer sends with a completion into the process environment, so that
  * gateways after the task can read them (bpmn-elements otherwise keeps them as task output only).
  */
-export const extensions = {
+const extensions = {
   taskVariables(activity: any) {
     if (!WAIT_TYPES.has(activity.type)) return
     activity.on('end', (api: any) => {

@@ -77,6 +77,12 @@ export function createTaskRepository() {
     async openForDossier(q: Queryable, dossierId: string): Promise<TaskRow[]> {
       return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at')
     },
+    async openWithDueDate(q: Queryable, dossierId: string): Promise<Array<Pick<TaskRow, 'id' | 'due_at'>>> {
+      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).whereNotNull('due_at').select('id', 'due_at')
+    },
+    async setDueDate(q: Queryable, id: string, due: Date): Promise<void> {
+      await q('tasks').where({ id }).update({ due_at: due })
+    },
     async setAssignee(q: Queryable, id: string, assignee: string | null, now: Date): Promise<void> {
       await q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })
     },
