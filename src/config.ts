@@ -34,6 +34,8 @@ export interface Config {
   readonly engineCacheSize: number
   /** Working hours in Vietnam time. Default `07:00-11:30,13:30-17:00`. */
   readonly workingHours: string
+  /** How long before a deadline a dossier or task turns due-soon (sắp đến hạn), in working minutes. Default one working day (480). */
+  readonly dueSoonWorkingMinutes: number
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
+    dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
     ...overrides,
   }
   return Object.freeze(cfg)

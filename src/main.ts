@@ -14,6 +14,7 @@ import { deployDirectory } from './procedures/deploy-directory.ts'
 import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
+import { startNotificationWorker } from './workers/notification.worker.ts'
 import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
 
 export interface Running {
@@ -63,13 +64,15 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log })
     await relay.start()
     const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: createPortalSimulator({ db, clock }), log })
-    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, clock, log })
-    // Redis may have lost delayed jobs (FLUSHALL, no persistence): Postgres holds every pending timer.
+    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log })
+    const notificationWorker = startNotificationWorker({ connection, prefix: config.queuePrefix, notifications: system.notifications, log })
+    // Redis may have lost delayed jobs (FLUSHALL, no persistence): Postgres holds every pending timer and deadline alarm.
     const timerQueue = queues.get(QUEUE.timers)
-    const requeue = () => system.timers.requeuePending(timerQueue).then((n) => log.debug({ n }, 'pending timers re-queued'), (err) => log.error({ err }, 'timer re-queue failed'))
+    const requeue = () => Promise.all([system.timers.requeuePending(timerQueue), system.watch.requeuePending(timerQueue)])
+      .then(([timers, alarms]) => log.debug({ timers, alarms }, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
     await requeue()
     const sweep = setInterval(requeue, 60_000)
-    stops.unshift(() => portal.close(), () => timerWorker.close(), async () => clearInterval(sweep), () => relay.stop())
+    stops.unshift(() => portal.close(), () => timerWorker.close(), () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
   }
 
   let url: string | null = null

@@ -11,6 +11,8 @@ import { resolveTimerValue } from './deadlines/timer-values.ts'
 import { clockedTimerDefinition } from './engine/clocked-timer.ts'
 import { createDeadlineObserver } from './deadlines/deadline.observer.ts'
 import { createExtensionService } from './deadlines/extension.service.ts'
+import { createAlarmRepository } from './deadlines/alarm.repository.ts'
+import { createDeadlineWatch } from './deadlines/deadline-watch.ts'
 import { createDossierRepository } from './dossiers/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
 import { createHistoryRepository } from './history/history.repository.ts'
@@ -25,6 +27,9 @@ import { createTaskService } from './tasks/task.service.ts'
 import { createTimerObserver } from './timers/timer.observer.ts'
 import { createTimerRepository } from './timers/timer.repository.ts'
 import { createTimerService } from './timers/timer.service.ts'
+import { createNotificationRepository } from './notifications/notification.repository.ts'
+import { createNotificationService } from './notifications/notification.service.ts'
+import { createSupervisionService } from './supervision/supervision.service.ts'
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
 export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
@@ -37,19 +42,24 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     history: createHistoryRepository(),
     outbox: createOutboxRepository(),
     timers: createTimerRepository(),
+    alarms: createAlarmRepository(),
+    notifications: createNotificationRepository(),
   }
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => clock.now(), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
-  const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
+  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox })
+  const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
   const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
-  const extensions = createExtensionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, history: repos.history })
-  return { repos, engine, calendar, timers, extensions, versions, procedures, instanceService, dossiers, tasks }
+  const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
+  const notifications = createNotificationService({ db, clock, repo: repos.notifications })
+  const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
+  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks }
 }
 export type System = ReturnType<typeof createSystem>

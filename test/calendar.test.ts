@@ -84,3 +84,23 @@ t.test('configurable working hours', async (t) => {
   t.equal(iso(c.addWorkingDays(vn('2026-11-23T08:00'), 1)), '2026-11-23 17:00')
   t.throws(() => parseWorkingHours('12:00-08:00'))
 })
+
+t.test('due-soon instants: working time counted backwards', async (t) => {
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-23T16:00'), 480)), '2026-11-20 16:00', 'Monday 16:00 − 1 working day = Friday 16:00')
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-23T07:30'), 60)), '2026-11-20 16:30', 'over the weekend')
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-12-10T17:00'), 480)), '2026-12-09 17:00', 'a closing-time deadline warns at the previous closing, not at the same morning\'s opening')
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-24T14:00'), 60)), '2026-11-24 11:00', 'over the lunch break')
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2025-02-03T10:00'), 480)), '2025-01-24 10:00', 'back across Tết 2025 (27/1–2/2 off)')
+  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-22T10:00'), 0)), '2026-11-22 10:00', 'zero is the instant itself')
+  // Inverse of workingMinutesBetween for arbitrary instants and durations.
+  let seed = 7
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const wrong: string[] = []
+  for (let i = 0; i < 500; i++) {
+    const at = new Date(vn('2025-01-01T00:00').getTime() + Math.floor(rnd() * 700 * 86400) * 1000)
+    const minutes = Math.floor(rnd() * 5000) + 1
+    const back = cal.subtractWorkingMinutes(at, minutes)
+    if (Math.round(cal.workingMinutesBetween(back, at)) !== minutes) wrong.push(`${iso(at)} − ${minutes} → ${iso(back)}`)
+  }
+  t.same(wrong, [], '500 random instants: exactly the working minutes asked for lie between')
+})

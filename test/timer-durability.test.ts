@@ -41,7 +41,7 @@ t.test('FLUSHALL with 1,000 timers pending: re-queued from Postgres, all fire, e
   await admin.flushall()
   t.equal(await timerQueue.getDelayedCount(), 0, 'Redis lost every job')
 
-  const worker = startTimerWorker({ connection, prefix: 'durability', timers: ctx.system.timers, clock, log, concurrency: 50 })
+  const worker = startTimerWorker({ connection, prefix: 'durability', timers: ctx.system.timers, watch: ctx.system.watch, clock, log, concurrency: 50 })
   t.teardown(async () => { await worker.close(); await queues.close(); admin.disconnect() })
   // Paced by the Redis round trips themselves: no timers, no sleeps.
   const settle = async (done: () => Promise<boolean>) => {

@@ -47,6 +47,8 @@ export interface WorkingCalendar {
   isWorkingTime(at: Date): boolean
   nextOpening(at: Date): Date
   addWorkingMinutes(at: Date, minutes: number): Date
+  /** The instant `minutes` working minutes before `at` (the due-soon warning of a deadline). */
+  subtractWorkingMinutes(at: Date, minutes: number): Date
   addWorkingDays(at: Date, days: number): Date
   addWorkingHours(at: Date, hours: number): Date
   workingMinutesBetween(from: Date, to: Date): number
@@ -107,6 +109,30 @@ export function createWorkingCalendar(official: Map<number, CalendarEntry[]>, ho
     throw new RangeError('duration too long')
   }
 
+  function subtractWorkingMinutes(at: Date, minutes: number): Date {
+    if (minutes < 0) throw new RangeError('working minutes must be ≥ 0')
+    if (minutes === 0) return at
+    let day = localDay(at)
+    let m = localMinute(at)
+    let left = minutes
+    for (let guard = 0; guard < 100_000; guard++) {
+      if (isWorkingDay(day)) {
+        for (let i = hours.ranges.length - 1; i >= 0; i--) {
+          const [a, b] = hours.ranges[i]!
+          if (m <= a) continue
+          const end = Math.min(m, b)
+          // Landing exactly on an opening, the earlier equivalent instant (the previous closing) is taken.
+          if (end - left > a) return instant(day, end - left)
+          left -= end - a
+          m = a
+        }
+      }
+      day = addDays(day, -1)
+      m = 24 * 60
+    }
+    throw new RangeError('duration too long')
+  }
+
   function workingMinutesBetween(from: Date, to: Date): number {
     if (to <= from) return 0
     let total = 0
@@ -142,6 +168,7 @@ export function createWorkingCalendar(official: Map<number, CalendarEntry[]>, ho
       return instant(nextWorkingDay(day), hours.ranges[0]![0])
     },
     addWorkingMinutes,
+    subtractWorkingMinutes,
     addWorkingDays: (at, days) => addWorkingMinutes(at, days * minutesPerDay),
     addWorkingHours: (at, h) => addWorkingMinutes(at, h * 60),
     workingMinutesBetween,

@@ -6,6 +6,7 @@ import type { TaskRepository } from '../tasks/task.repository.ts'
 import type { StepObserver } from '../instances/instance.service.ts'
 import { DossierStatus } from '../dossiers/statuses.ts'
 import { appointmentDate } from './appointment.ts'
+import type { DeadlineWatch } from './deadline-watch.ts'
 
 /** Statuses in which the applicant has the ball and the legal clock stops. */
 const PAUSED: ReadonlySet<string> = new Set([DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.FINANCIAL_OBLIGATION])
@@ -16,8 +17,9 @@ const NOT_YET_ACCEPTED: ReadonlySet<string> = new Set([DossierStatus.SUBMITTED_O
  * while it waits for a supplement or a financial obligation, and on resume moved by the working time
  * spent waiting (PAUSE) or restarted in full (RESTART, supplements only).
  */
-export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository }): StepObserver {
+export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; watch: DeadlineWatch }): StepObserver {
   return async (tx: Tx, ctx, _result, now, change) => {
+    let open = change.open
     // The dossier row was locked (select *) at the start of the step: no need to read it again.
     const d = ctx.dossier
     const cal = deps.calendar()
@@ -46,11 +48,19 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
       patch.paused_minutes = (d.paused_minutes ?? 0) + Math.round(minutes)
       if (moved) patch.appointment_at = moved
       if (!restart && minutes > 0) {
-        for (const t of await deps.tasks.openWithDueDate(tx, ctx.dossier.id)) await deps.tasks.setDueDate(tx, t.id, cal.addWorkingMinutes(new Date(t.due_at!), minutes))
+        const moved = new Map<string, Date>()
+        for (const t of await deps.tasks.openWithDueDate(tx, ctx.dossier.id, now)) {
+          const due = cal.addWorkingMinutes(new Date(t.due_at!), minutes)
+          moved.set(t.id, due)
+          await deps.tasks.setDueDate(tx, t.id, due)
+        }
+        open = open.map((t) => (moved.has(t.id) ? { ...t, due_at: moved.get(t.id)! } : t))
       }
       entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.resumed', actor: 'system', details: { policy: restart ? 'RESTART' : 'PAUSE', pausedWorkingMinutes: minutes, appointmentAt: moved?.toISOString() ?? null }, at: now })
     }
     await deps.dossiers.updateDeadline(tx, ctx.dossier.id, patch)
     await deps.history.append(tx, entries)
+    const after = { ...d, ...patch, status: change.to }
+    return deps.watch.reconcile(tx, after, open, now)
   }
 }

@@ -6,16 +6,22 @@ import { hasRole, type Principal } from '../auth/principal.ts'
 import type { DossierRepository } from '../dossiers/dossier.repository.ts'
 import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
+import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { OutboxRepository } from '../outbox/outbox.repository.ts'
+import type { TaskRepository } from '../tasks/task.repository.ts'
+import type { DeadlineWatch } from './deadline-watch.ts'
 
 /**
  * Apology with a new appointment (văn bản xin lỗi và hẹn lại ngày trả, Mẫu 04, R2.16): at least one
  * working day before the deadline, with a reason, once per dossier.
  */
-export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; history: HistoryRepository }) {
+export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; instances: InstanceRepository; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch }) {
   return {
     async extend(p: Principal, dossierId: string, input: { newAppointmentAt: Date; reason: string }) {
       if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ được hẹn lại ngày trả kết quả')
       return deps.db.transaction(async (tx) => {
+        // Lock order of every writer: instance, then dossier (the alarms' task rows may be touched).
+        await deps.instances.lockForDossier(tx, dossierId)
         const d = await deps.dossiers.lock(tx, dossierId)
         if (!d || (!hasRole(p, 'admin') && d.agency !== p.agency)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
         if (FINAL_STATUSES.has(d.status as DossierStatus) || d.status === 'RESULT_READY') throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ đã kết thúc xử lý')
@@ -30,6 +36,9 @@ export function createExtensionService(deps: { db: Db; clock: Clock; calendar: (
         if (input.newAppointmentAt <= old) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới phải sau ngày hẹn cũ')
         await deps.dossiers.updateDeadline(tx, dossierId, { appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
         await deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }])
+        // The deadline moved: its due-soon and overdue alarms move with it.
+        const open = await deps.tasks.openForDossier(tx, dossierId)
+        await deps.outbox.enqueue(tx, await deps.watch.reconcile(tx, { ...d, appointment_at: input.newAppointmentAt }, open, now))
         return { dossierId, appointmentAt: input.newAppointmentAt, previousAppointmentAt: old, extendedAt: now, reason: input.reason }
       })
     },

@@ -25,6 +25,8 @@ export interface DossierRow {
   extended_at?: Date | null
   extension_reason?: string | null
   original_appointment_at?: Date | null
+  /** on_track | due_soon (sắp đến hạn) | overdue (quá hạn), set by the deadline watch. */
+  deadline_state?: string
   created_at: Date
   updated_at: Date
 }
@@ -62,6 +64,18 @@ export function createDossierRepository() {
     /** Deadline fields: receipt, appointment (ngày hẹn trả), pause and the one-time extension. */
     async updateDeadline(q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'received_at' | 'appointment_at' | 'paused_at' | 'paused_minutes' | 'extended_at' | 'extension_reason' | 'original_appointment_at' | 'updated_at'>>): Promise<void> {
       if (Object.keys(patch).length) await q('dossiers').where({ id }).update(patch)
+    },
+    /** Unfinished dossiers in the given deadline states, earliest appointment first (supervisors' view). */
+    async listByDeadlineState(q: Queryable, opts: { agency: string | null; states: string[]; procedureCode?: string; after?: { appointmentAt: string; id: string }; limit: number }): Promise<DossierRow[]> {
+      const query = q<DossierRow>('dossiers').whereIn('deadline_state', opts.states).whereNull('finished_at').whereNot('status', 'RESULT_READY').whereNotNull('appointment_at')
+        .orderBy([{ column: 'appointment_at', order: 'asc' }, { column: 'id', order: 'asc' }]).limit(opts.limit)
+      if (opts.agency) query.where({ agency: opts.agency })
+      if (opts.procedureCode) query.where({ procedure_code: opts.procedureCode })
+      if (opts.after) query.whereRaw('(appointment_at, id) > (?::timestamptz, ?::uuid)', [opts.after.appointmentAt, opts.after.id])
+      return query
+    },
+    async setDeadlineState(q: Queryable, id: string, state: string): Promise<void> {
+      await q('dossiers').where({ id }).update({ deadline_state: state })
     },
     async setStatus(q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date): Promise<void> {
       await q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) })

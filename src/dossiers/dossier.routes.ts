@@ -37,6 +37,7 @@ export function dossierDto(d: DossierRow) {
     appointmentAt: d.appointment_at ?? null,
     pausedAt: d.paused_at ?? null,
     extendedAt: d.extended_at ?? null,
+    deadlineState: d.deadline_state ?? 'on_track',
     finishedAt: d.finished_at,
     updatedAt: d.updated_at,
   }

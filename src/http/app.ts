@@ -8,6 +8,8 @@ import { calendarRoutes } from '../calendar/calendar.routes.ts'
 import { dossierRoutes } from '../dossiers/dossier.routes.ts'
 import { procedureRoutes } from '../procedures/procedure.routes.ts'
 import { taskRoutes } from '../tasks/task.routes.ts'
+import { notificationRoutes } from '../notifications/notification.routes.ts'
+import { supervisionRoutes } from '../supervision/supervision.routes.ts'
 import type { System } from '../system.ts'
 import { authenticate } from './auth.ts'
 import { errorHandler } from './errors.ts'
@@ -46,6 +48,8 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
     await api.register(taskRoutes, { tasks: deps.system.tasks })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
+    await api.register(notificationRoutes, { notifications: deps.system.notifications })
+    await api.register(supervisionRoutes, { supervision: deps.system.supervision })
   }, { prefix: '/api' })
 
   return app

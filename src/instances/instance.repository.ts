@@ -23,6 +23,10 @@ export function createInstanceRepository() {
     async lock(q: Queryable, id: string): Promise<InstanceRow | null> {
       return (await q<InstanceRow>('process_instances').where({ id }).forUpdate().first('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')) ?? null
     },
+    /** Locks every process instance of a dossier (in id order): the first lock of any writer to that dossier. */
+    async lockForDossier(q: Queryable, dossierId: string): Promise<void> {
+      await q('process_instances').where({ dossier_id: dossierId }).orderBy('id').forUpdate().select('id')
+    },
     async loadState(q: Queryable, id: string): Promise<unknown | null> {
       const row = await q('process_instances').where({ id }).first('state')
       return row?.state ?? null

@@ -28,7 +28,7 @@ export interface StepOutcome {
 }
 
 /** Hooks other modules add to every committed step (durable timers, deadlines) without this module knowing them. */
-export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date, change: { from: string; to: DossierStatus }) => Promise<OutboxMessage[] | void>
+export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date, change: { from: string; to: DossierStatus; open: TaskRow[] }) => Promise<OutboxMessage[] | void>
 
 const TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask'])
 
@@ -134,15 +134,16 @@ export function createInstanceService(deps: {
         outbox.push({ topic: 'dossier.status-changed', payload: { dossierId: dossier.id, code: dossier.code, status, nationalStatus: NATIONAL_STATUS[status], at: now.toISOString() } })
       }
       if (result.ended) history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
+      const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null, deadline_state: 'on_track' }))
+      const gone = new Set(vanished.map((t) => t.id))
+      const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
       for (const observe of observers) {
-        const msgs = await observe(tx, ctx, result, now, { from: dossier.status, to: status })
+        const msgs = await observe(tx, ctx, result, now, { from: dossier.status, to: status, open: openAfter })
         if (msgs) outbox.push(...msgs)
       }
       await deps.history.append(tx, history)
       await deps.outbox.enqueue(tx, outbox)
-      const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null }))
-      const gone = new Set(vanished.map((t) => t.id))
-      return { result, created: createdRows, open: [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows], status }
+      return { result, created: createdRows, open: openAfter, status }
     },
   }
 }

@@ -14,6 +14,7 @@ export function taskDto(t: TaskRow) {
     assignee: t.assignee,
     formKey: t.form_key,
     due: t.due_at,
+    deadlineState: t.deadline_state ?? 'on_track',
     created: t.created_at,
     claimedAt: t.claimed_at,
     completedAt: t.completed_at,

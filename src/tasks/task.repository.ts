@@ -21,6 +21,8 @@ export interface TaskRow {
   created_at: Date
   claimed_at: Date | null
   completed_at: Date | null
+  /** on_track | due_soon | overdue, set by the deadline watch. */
+  deadline_state?: string
 }
 
 export type NewTask = Omit<TaskRow, 'status' | 'variables' | 'completed_by' | 'claimed_at' | 'completed_at'>
@@ -77,8 +79,12 @@ export function createTaskRepository() {
     async openForDossier(q: Queryable, dossierId: string): Promise<TaskRow[]> {
       return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at')
     },
-    async openWithDueDate(q: Queryable, dossierId: string): Promise<Array<Pick<TaskRow, 'id' | 'due_at'>>> {
-      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).whereNotNull('due_at').select('id', 'due_at')
+    /** Open tasks with a due date created before `before` (tasks of the current step are excluded). */
+    async openWithDueDate(q: Queryable, dossierId: string, before: Date): Promise<Array<Pick<TaskRow, 'id' | 'due_at'>>> {
+      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).where('created_at', '<', before).whereNotNull('due_at').select('id', 'due_at')
+    },
+    async setDeadlineState(q: Queryable, id: string, state: string): Promise<void> {
+      await q('tasks').where({ id }).update({ deadline_state: state })
     },
     async setDueDate(q: Queryable, id: string, due: Date): Promise<void> {
       await q('tasks').where({ id }).update({ due_at: due })

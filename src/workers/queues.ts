@@ -6,6 +6,8 @@ export const QUEUE = {
   dossierEvents: 'dossier-events',
   /** BPMN timers and working-day deadlines, as delayed jobs. */
   timers: 'timers',
+  /** Deadline events (due soon, overdue) turned into officers' and supervisors' notifications. */
+  notifications: 'notifications',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -14,6 +16,10 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'dossier.status-changed': { queue: QUEUE.dossierEvents, action: 'add' },
   'timer.scheduled': { queue: QUEUE.timers, action: 'add' },
   'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
+  'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },
+  'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
+  'deadline.due-soon': { queue: QUEUE.notifications, action: 'add' },
+  'deadline.overdue': { queue: QUEUE.notifications, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {
@@ -30,7 +36,7 @@ export function redisConnection(url: string): ConnectionOptions {
 
 export function createQueues(connection: ConnectionOptions, prefix: string) {
   const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 10, backoff: { type: 'exponential', delay: 1000 } } })
-  const queues: Record<QueueName, Queue> = { [QUEUE.dossierEvents]: make(QUEUE.dossierEvents), [QUEUE.timers]: make(QUEUE.timers) }
+  const queues = Object.fromEntries(Object.values(QUEUE).map((name) => [name, make(name)])) as Record<QueueName, Queue>
   return {
     get: (name: QueueName) => queues[name],
     all: () => Object.values(queues),

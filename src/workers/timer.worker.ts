@@ -1,19 +1,32 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
+import type { DeadlineWatch } from '../deadlines/deadline-watch.ts'
 import type { TimerService } from '../timers/timer.service.ts'
 import { QUEUE } from './queues.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** Fires BPMN timers when their delayed job comes due; a job that arrives early waits again. */
-export function startTimerWorker(deps: { connection: ConnectionOptions; prefix: string; timers: TimerService; clock: Clock; log: Logger; concurrency?: number }) {
+/**
+ * Fires what comes due on the timers queue: BPMN timers (`timer.scheduled`) and deadline alarms
+ * (`deadline.scheduled`). Postgres decides: a job that arrives early goes back to waiting, one whose
+ * row is already fired or cancelled does nothing.
+ */
+export function startTimerWorker(deps: { connection: ConnectionOptions; prefix: string; timers: TimerService; watch: DeadlineWatch; clock: Clock; log: Logger; concurrency?: number }) {
   return new Worker(QUEUE.timers, async (job, token) => {
-    const { timerId, dueAt } = (job.data ?? {}) as { timerId?: unknown; dueAt?: unknown }
-    if (typeof timerId !== 'string' || !UUID.test(timerId)) throw new UnrecoverableError(`invalid timer job ${job.id}`)
-    const outcome = await deps.timers.fire(timerId)
+    const data = (job.data ?? {}) as { timerId?: unknown; alarmId?: unknown; dueAt?: unknown }
+    let outcome: string
+    if (job.name === 'timer.scheduled') {
+      if (typeof data.timerId !== 'string' || !UUID.test(data.timerId)) throw new UnrecoverableError(`invalid timer job ${job.id}`)
+      outcome = await deps.timers.fire(data.timerId)
+    } else if (job.name === 'deadline.scheduled') {
+      if (typeof data.alarmId !== 'string' || !UUID.test(data.alarmId)) throw new UnrecoverableError(`invalid deadline job ${job.id}`)
+      outcome = await deps.watch.fire(data.alarmId)
+    } else {
+      throw new UnrecoverableError(`unknown job ${job.name} on the timers queue`)
+    }
     if (outcome === 'not-due') {
-      const due = typeof dueAt === 'string' ? Date.parse(dueAt) : NaN
+      const due = typeof data.dueAt === 'string' ? Date.parse(data.dueAt) : NaN
       await job.moveToDelayed(Number.isNaN(due) ? deps.clock.now().getTime() + 1000 : Math.max(due, deps.clock.now().getTime() + 10), token)
       throw new DelayedError()
     }

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../clock.ts'
+import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { Db, Tx } from '../db/knex.ts'
+import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
+import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
+import type { HistoryRepository } from '../history/history.repository.ts'
+import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
+import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
+import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from './alarm.repository.ts'
+
+export const alarmJobId = (alarmId: string) => `alarm-${alarmId}`
+
+/** Whether the legal clock of a dossier runs: accepted, not finished, not waiting for the applicant. */
+export function isWatched(d: Pick<DossierRow, 'status' | 'paused_at'>): boolean {
+  return !FINAL_STATUSES.has(d.status as DossierStatus) && d.status !== DossierStatus.RESULT_READY && !d.paused_at
+}
+
+const RANK: Record<DeadlineState, number> = { on_track: 0, due_soon: 1, overdue: 2 }
+const key = (taskId: string | null, kind: AlarmKind, deadline: Date | string) => `${taskId ?? ''}|${kind}|${new Date(deadline).getTime()}`
+
+export type AlarmOutcome = 'fired' | 'not-due' | 'skipped'
+
+/**
+ * Deadline watch (theo dõi hạn xử lý): every open dossier and every open task with a due date has two
+ * alarms, due soon (sắp đến hạn, a configurable number of working minutes before) and overdue (quá
+ * hạn, at the deadline itself). Alarms are rows plus delayed BullMQ jobs sent through the outbox, like
+ * BPMN timers; when a deadline moves (pause, extension) the old alarms are cancelled and new ones
+ * scheduled. A fired alarm writes history, sets the deadline state and publishes an event.
+ */
+export function createDeadlineWatch(deps: {
+  db: Db
+  clock: Clock
+  calendar: () => WorkingCalendar
+  dueSoonWorkingMinutes: number
+  alarms: AlarmRepository
+  instances: InstanceRepository
+  dossiers: DossierRepository
+  tasks: TaskRepository
+  history: HistoryRepository
+  outbox: OutboxRepository
+}) {
+  const { db, clock } = deps
+
+  return {
+    /**
+     * Makes the dossier's alarms match its current deadlines, in the caller's transaction (the dossier
+     * row is locked by the caller). `dossier` and `tasks` carry the values as of the end of the step.
+     */
+    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date): Promise<OutboxMessage[]> {
+      const cal = deps.calendar()
+      const wanted = new Map<string, Omit<AlarmRow, 'fired_at'>>()
+      const want = (taskId: string | null, deadline: Date) => {
+        const at = new Date(deadline)
+        const soon = cal.subtractWorkingMinutes(at, deps.dueSoonWorkingMinutes)
+        for (const [kind, fireAt] of [['due_soon', soon], ['overdue', at]] as const) {
+          wanted.set(key(taskId, kind, at), { id: randomUUID(), dossier_id: dossier.id, task_id: taskId, kind, deadline_at: at, fire_at: fireAt, status: 'pending', created_at: now })
+        }
+      }
+      if (isWatched(dossier)) {
+        if (dossier.appointment_at) want(null, dossier.appointment_at)
+        for (const t of tasks) if (t.due_at) want(t.id, t.due_at)
+      }
+      const existing = await deps.alarms.live(tx, dossier.id)
+      if (wanted.size === 0 && existing.every((a) => a.status !== 'pending')) return []
+      const have = new Map(existing.map((a) => [key(a.task_id, a.kind, a.deadline_at), a]))
+      const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))
+      const created = [...wanted].filter(([k]) => !have.has(k)).map(([, a]) => a)
+      await deps.alarms.cancel(tx, cancelled.map((a) => a.id))
+      await deps.alarms.insertMany(tx, created)
+
+      // A moved deadline starts on track again; one already passed gets its alarm at once.
+      if (isWatched(dossier)) {
+        const stateOf = (taskId: string | null, deadline: Date | null | undefined): DeadlineState => {
+          if (!deadline) return 'on_track'
+          const fired = (kind: AlarmKind) => have.get(key(taskId, kind, deadline))?.status === 'fired'
+          return fired('overdue') ? 'overdue' : fired('due_soon') ? 'due_soon' : 'on_track'
+        }
+        const ds = stateOf(null, dossier.appointment_at)
+        if (ds !== (dossier.deadline_state ?? 'on_track')) await deps.dossiers.setDeadlineState(tx, dossier.id, ds)
+        for (const t of tasks) {
+          const ts = stateOf(t.id, t.due_at)
+          if (ts !== (t.deadline_state ?? 'on_track')) await deps.tasks.setDeadlineState(tx, t.id, ts)
+        }
+      }
+      return [
+        ...created.map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
+        ...cancelled.map((a) => ({ topic: 'deadline.cancelled', payload: { alarmId: a.id, jobId: alarmJobId(a.id) } })),
+      ]
+    },
+
+    /** Fires one alarm, exactly once, never early; an alarm whose deadline has moved is dropped. */
+    async fire(alarmId: string): Promise<AlarmOutcome> {
+      const seen = await deps.alarms.find(db, alarmId)
+      if (!seen || seen.status !== 'pending') return 'skipped'
+      return db.transaction(async (tx) => {
+        // Same lock order as a step (instance, task, dossier, then alarms): no deadlock with a completion.
+        await deps.instances.lockForDossier(tx, seen.dossier_id)
+        if (seen.task_id) await deps.tasks.lock(tx, seen.task_id)
+        const dossier = await deps.dossiers.lock(tx, seen.dossier_id)
+        const alarm = await deps.alarms.lock(tx, alarmId)
+        if (!dossier || !alarm || alarm.status !== 'pending') return 'skipped'
+        const now = clock.now()
+        if (new Date(alarm.fire_at) > now) return 'not-due'
+        const task = alarm.task_id ? await deps.tasks.find(tx, alarm.task_id) : null
+        const deadline = alarm.task_id ? task?.due_at : dossier.appointment_at
+        const current = isWatched(dossier) && (!alarm.task_id || task?.status === 'open') && deadline && new Date(deadline).getTime() === new Date(alarm.deadline_at).getTime()
+        if (!current) {
+          await deps.alarms.cancel(tx, [alarm.id])
+          return 'skipped'
+        }
+        await deps.alarms.markFired(tx, alarm.id, now)
+        const before = (alarm.task_id ? task!.deadline_state : dossier.deadline_state) as DeadlineState | undefined
+        if (RANK[alarm.kind] > RANK[before ?? 'on_track']) {
+          if (alarm.task_id) await deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind)
+          else await deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind)
+        }
+        const deadlineAt = new Date(alarm.deadline_at).toISOString()
+        await deps.history.append(tx, [{ dossier_id: dossier.id, task_id: alarm.task_id, activity_id: task?.activity_id ?? null, action: `deadline.${alarm.kind}`, actor: 'system', details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' }, at: now }])
+        await deps.outbox.enqueue(tx, [{
+          topic: alarm.kind === 'overdue' ? 'deadline.overdue' : 'deadline.due-soon',
+          payload: {
+            eventId: alarmJobId(alarm.id), jobId: `event-${alarm.id}`, kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
+            taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt, at: now.toISOString(),
+          },
+        }])
+        return 'fired' as const
+      })
+    },
+
+    /** Fires every pending alarm due by now (a sweep; the worker fires them one by one). */
+    async fireDue(limit = 1000): Promise<number> {
+      let fired = 0
+      for (const a of await deps.alarms.due(db, clock.now(), limit)) if ((await this.fire(a.id)) === 'fired') fired++
+      return fired
+    },
+
+    /** Queues a job for every pending alarm; jobs are keyed by alarm id, so existing ones are untouched. */
+    async requeuePending(scheduler: { add(name: string, data: Record<string, unknown>, opts: { jobId: string; delay: number }): Promise<unknown> }): Promise<number> {
+      let n = 0
+      let afterId: string | undefined
+      for (;;) {
+        const page = await deps.alarms.pending(db, { limit: 1000, afterId })
+        if (!page.length) return n
+        const now = clock.now().getTime()
+        await Promise.all(page.map((a) => scheduler.add('deadline.scheduled', { alarmId: a.id, dueAt: new Date(a.fire_at).toISOString() }, { jobId: alarmJobId(a.id), delay: Math.max(0, new Date(a.fire_at).getTime() - now) })))
+        n += page.length
+        afterId = page[page.length - 1]!.id
+      }
+    },
+  }
+}
+export type DeadlineWatch = ReturnType<typeof createDeadlineWatch>

@@ -1,0 +1,74 @@
+import { UnrecoverableError } from 'bullmq'
+import { hasRole, type Principal } from '../auth/principal.ts'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/knex.ts'
+import { AppError } from '../errors.ts'
+import type { NotificationRepository, NotificationRow } from './notification.repository.ts'
+
+/** A deadline event as published by the deadline watch (validated: it comes back from Redis). */
+export interface DeadlineEvent {
+  eventId: string
+  kind: 'due_soon' | 'overdue'
+  dossierId: string
+  code: string
+  agency: string
+  taskId: string | null
+  taskName: string | null
+  groups: string[]
+  assignee: string | null
+  deadlineAt: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export function parseDeadlineEvent(data: unknown): DeadlineEvent {
+  const d = (data ?? {}) as Record<string, unknown>
+  const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 500
+  const ok = str(d.eventId) && (d.kind === 'due_soon' || d.kind === 'overdue') && typeof d.dossierId === 'string' && UUID.test(d.dossierId) && str(d.code) && str(d.agency)
+    && (d.taskId === null || (typeof d.taskId === 'string' && UUID.test(d.taskId))) && (d.taskName === null || str(d.taskName))
+    && Array.isArray(d.groups) && d.groups.every(str) && (d.assignee === null || str(d.assignee)) && str(d.deadlineAt) && !Number.isNaN(Date.parse(d.deadlineAt as string))
+  if (!ok) throw new UnrecoverableError('invalid deadline event payload')
+  return d as unknown as DeadlineEvent
+}
+
+/** "dd/mm/yyyy HH:MM" in Vietnam time. */
+export function formatVietnamTime(iso: string): string {
+  const t = new Date(Date.parse(iso) + 7 * 3_600_000)
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${p(t.getUTCHours())}:${p(t.getUTCMinutes())} ngày ${p(t.getUTCDate())}/${p(t.getUTCMonth() + 1)}/${t.getUTCFullYear()}`
+}
+
+export function deadlineMessage(e: DeadlineEvent): string {
+  const when = formatVietnamTime(e.deadlineAt)
+  if (e.taskId) {
+    return e.kind === 'overdue'
+      ? `Bước «${e.taskName}» của hồ sơ ${e.code} đã quá hạn xử lý (hạn ${when}).`
+      : `Bước «${e.taskName}» của hồ sơ ${e.code} sắp đến hạn xử lý (hạn ${when}).`
+  }
+  return e.kind === 'overdue'
+    ? `Hồ sơ ${e.code} đã quá hạn trả kết quả (hẹn trả ${when}).`
+    : `Hồ sơ ${e.code} sắp đến hạn trả kết quả (hẹn trả ${when}).`
+}
+
+/** Notifications (thông báo) for officers and supervisors, raised by deadline events. */
+export function createNotificationService(deps: { db: Db; clock: Clock; repo: NotificationRepository }) {
+  return {
+    /** Records one event; the same event delivered twice gives one notification. */
+    async record(e: DeadlineEvent): Promise<boolean> {
+      return deps.repo.insertOnce(deps.db, {
+        event_id: e.eventId, agency: e.agency, groups: e.groups, user_id: e.assignee, dossier_id: e.dossierId, task_id: e.taskId,
+        kind: `deadline.${e.kind}`, message: deadlineMessage(e), created_at: deps.clock.now(),
+      })
+    },
+    async list(p: Principal, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<{ items: NotificationRow[]; nextCursor: string | null }> {
+      if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ có thông báo xử lý hồ sơ')
+      const scope = hasRole(p, 'admin') ? { agency: null, member: null }
+        : hasRole(p, 'supervisor') ? { agency: p.agency, member: null }
+        : { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
+      const rows = await deps.repo.list(deps.db, scope, { ...opts, limit: opts.limit + 1 })
+      const items = rows.slice(0, opts.limit)
+      return { items, nextCursor: rows.length > opts.limit ? String(items[items.length - 1]!.id) : null }
+    },
+  }
+}
+export type NotificationService = ReturnType<typeof createNotificationService>

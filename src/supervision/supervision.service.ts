@@ -1,0 +1,48 @@
+import { hasRole, type Principal } from '../auth/principal.ts'
+import type { Clock } from '../clock.ts'
+import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { Db } from '../db/knex.ts'
+import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
+import { AppError } from '../errors.ts'
+import type { TaskRepository } from '../tasks/task.repository.ts'
+
+export function encodeDeadlineCursor(d: DossierRow): string {
+  return Buffer.from(JSON.stringify({ a: new Date(d.appointment_at!).toISOString(), id: d.id })).toString('base64url')
+}
+
+export function decodeDeadlineCursor(cursor: string): { appointmentAt: string; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || typeof c.a !== 'string' || Number.isNaN(Date.parse(c.a))) throw new Error('shape')
+    return { appointmentAt: c.a, id: c.id }
+  } catch {
+    throw new AppError('CURSOR_INVALID', 'Con trỏ phân trang không hợp lệ')
+  }
+}
+
+/** Supervisors' view (giám sát) of dossiers that are overdue (quá hạn) or due soon (sắp đến hạn). */
+export function createSupervisionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository }) {
+  return {
+    async deadlines(p: Principal, opts: { states: string[]; procedureCode?: string; cursor?: string; limit: number; agency?: string }) {
+      if (!hasRole(p, 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ lãnh đạo, giám sát được xem danh sách hồ sơ quá hạn')
+      if (opts.agency && !hasRole(p, 'admin') && opts.agency !== p.agency) throw new AppError('FORBIDDEN', 'Không được xem hồ sơ của cơ quan khác')
+      const agency = hasRole(p, 'admin') ? opts.agency ?? null : p.agency
+      const rows = await deps.dossiers.listByDeadlineState(deps.db, { agency, states: opts.states, procedureCode: opts.procedureCode, after: opts.cursor ? decodeDeadlineCursor(opts.cursor) : undefined, limit: opts.limit + 1 })
+      const page = rows.slice(0, opts.limit)
+      const now = deps.clock.now()
+      const cal = deps.calendar()
+      const items = await Promise.all(page.map(async (d) => {
+        const appointment = new Date(d.appointment_at!)
+        const open = await deps.tasks.openForDossier(deps.db, d.id)
+        return {
+          dossier: d,
+          // Working time left before the appointment (negative: how late it already is).
+          workingMinutesLeft: appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
+          openTasks: open.map((t) => ({ id: t.id, name: t.name, assignee: t.assignee, candidateGroups: t.candidate_groups, due: t.due_at, deadlineState: t.deadline_state ?? 'on_track' })),
+        }
+      }))
+      return { items, nextCursor: rows.length > opts.limit ? encodeDeadlineCursor(page[page.length - 1]!) : null }
+    },
+  }
+}
+export type SupervisionService = ReturnType<typeof createSupervisionService>

@@ -1,0 +1,14 @@
+import { Worker, type ConnectionOptions } from 'bullmq'
+import type { Logger } from 'pino'
+import { parseDeadlineEvent, type NotificationService } from '../notifications/notification.service.ts'
+import { QUEUE } from './queues.ts'
+
+/** Turns deadline events into notifications; idempotent per event, so redelivery is harmless. */
+export function startNotificationWorker(deps: { connection: ConnectionOptions; prefix: string; notifications: NotificationService; log: Logger }) {
+  return new Worker(QUEUE.notifications, async (job) => {
+    const event = parseDeadlineEvent(job.data)
+    const written = await deps.notifications.record(event)
+    deps.log.debug({ dossier: event.code, kind: event.kind, written }, 'deadline notification')
+    return { written }
+  }, { connection: deps.connection, prefix: deps.prefix, concurrency: 10 })
+}
