@@ -36,6 +36,11 @@ export interface Config {
   readonly workingHours: string
   /** How long before a deadline a dossier or task turns due-soon (sắp đến hạn), in working minutes. Default one working day (480). */
   readonly dueSoonWorkingMinutes: number
+  /**
+   * How long a worker's hold on a job lasts without renewal (BullMQ lockDuration, also the stalled-job
+   * check interval). A worker killed mid-job has its job taken over after one to two of these. Default 30 s.
+   */
+  readonly workerLockMs: number
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -81,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
+    workerLockMs: int('WORKER_LOCK_MS', env.WORKER_LOCK_MS, 30_000, 500),
     dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
     ...overrides,
   }

@@ -15,6 +15,7 @@ import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
 import { startNotificationWorker } from './workers/notification.worker.ts'
+import { requeueTimers } from './workers/timer-requeue.ts'
 import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
 
 export interface Running {
@@ -64,15 +65,16 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log })
     await relay.start()
     const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: createPortalSimulator({ db, clock }), log })
-    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log })
+    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log, lockMs: config.workerLockMs })
     const notificationWorker = startNotificationWorker({ connection, prefix: config.queuePrefix, notifications: system.notifications, log })
     // Redis may have lost delayed jobs (FLUSHALL, no persistence): Postgres holds every pending timer and deadline alarm.
     const timerQueue = queues.get(QUEUE.timers)
-    const requeue = () => Promise.all([system.timers.requeuePending(timerQueue), system.watch.requeuePending(timerQueue)])
-      .then(([timers, alarms]) => log.debug({ timers, alarms }, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
+    const requeue = () => requeueTimers({ db, queue: timerQueue, timers: system.timers, watch: system.watch, timerRows: system.repos.timers, alarmRows: system.repos.alarms })
+      .then((n) => log.debug(n, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
     await requeue()
     const sweep = setInterval(requeue, 60_000)
     stops.unshift(() => portal.close(), () => timerWorker.close(), () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
+    log.info('workers started: outbox relay, national portal sync, timers and deadlines, notifications')
   }
 
   let url: string | null = null

@@ -12,7 +12,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * (`deadline.scheduled`). Postgres decides: a job that arrives early goes back to waiting, one whose
  * row is already fired or cancelled does nothing.
  */
-export function startTimerWorker(deps: { connection: ConnectionOptions; prefix: string; timers: TimerService; watch: DeadlineWatch; clock: Clock; log: Logger; concurrency?: number }) {
+export function startTimerWorker(deps: { connection: ConnectionOptions; prefix: string; timers: TimerService; watch: DeadlineWatch; clock: Clock; log: Logger; concurrency?: number; lockMs?: number }) {
   return new Worker(QUEUE.timers, async (job, token) => {
     const data = (job.data ?? {}) as { timerId?: unknown; alarmId?: unknown; dueAt?: unknown }
     let outcome: string
@@ -31,5 +31,10 @@ export function startTimerWorker(deps: { connection: ConnectionOptions; prefix: 
       throw new DelayedError()
     }
     return outcome
-  }, { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 20 })
+  }, {
+    connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 20,
+    // A job held by a crashed worker goes back to waiting once its lock lapses; it may stall many times
+    // (each firing is idempotent), it must never be given up on.
+    lockDuration: deps.lockMs ?? 30_000, stalledInterval: deps.lockMs ?? 30_000, maxStalledCount: 1000,
+  })
 }

@@ -40,6 +40,8 @@ export async function freshDatabase(t: Teardown): Promise<{ url: string; db: Db 
 
 export interface TestContext {
   app: FastifyInstance
+  /** The private database's URL, for child processes. */
+  databaseUrl: string
   db: Db
   system: System
   config: Config
@@ -53,7 +55,7 @@ export interface Teardown { teardown(fn: () => unknown): void }
 
 /** The real app on a private database, called with `app.inject`. */
 export async function testContext(t: Teardown, opts: { clock?: Clock; now?: string; env?: Record<string, string> } = {}): Promise<TestContext> {
-  const { db } = await freshDatabase(t)
+  const { db, url: databaseUrl } = await freshDatabase(t)
   const { redisUrl } = testUrls()
   const config = loadConfig({ NODE_ENV: 'test', ...opts.env }, { redisUrl, queuePrefix: `t${randomBytes(4).toString('hex')}` })
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
@@ -65,7 +67,7 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   t.teardown(() => app.close())
   const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) => tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
   return {
-    app, db, system, config, clock, token,
+    app, db, databaseUrl, system, config, clock, token,
     async deploy(xml) {
       const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'] })}`, 'content-type': 'application/xml' }, payload: xml })
       return { status: res.statusCode, body: res.json() }
