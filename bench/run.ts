@@ -3,8 +3,10 @@
  *  (a) the raw bpmn-engine ceiling: the 3-user-task sample procedure driven in memory with the same
  *      save-state → recover → signal cycle per step, no database;
  *  (b) the same procedure end to end over HTTP with Postgres and Redis and N concurrent officers.
- * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`; the last
- * line is one JSON object with these figures.
+ *  (c) durable timers (bench/timers.ts): 100,000 pending, bursts of 1,000 coming due, fire lag and
+ *      Redis memory per pending timer, against a direct Postgres sweep measured in the same run.
+ * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`, the timer
+ * figures; the last line is one JSON object with these figures. BENCH_TIMERS=0 skips (c).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../src/infra/free-port.ts'
@@ -17,6 +19,7 @@ import { runStep } from '../src/engine/runtime.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { DossierStatus } from '../src/dossiers/statuses.ts'
+import { timerBench } from './timers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const OFFICERS = Number(process.env.BENCH_OFFICERS ?? 20)
@@ -126,6 +129,7 @@ async function endToEnd() {
 
 const raw = await rawEngine()
 const e2e = await endToEnd()
+const timers = Number(process.env.BENCH_TIMERS ?? 100_000) > 0 ? await timerBench() : null
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 const result = {
   officers: OFFICERS,
@@ -133,9 +137,21 @@ const result = {
   raw: { instancesPerSec: round(raw.instancesPerSec), completionsPerSec: round(raw.completionsPerSec) },
   e2e: { instancesPerSec: round(e2e.instancesPerSec), completionsPerSec: round(e2e.completionsPerSec), completeP50Ms: round(e2e.p50), completeP99Ms: round(e2e.p99) },
   ratio: { instances: round(e2e.instancesPerSec / raw.instancesPerSec, 3), completions: round(e2e.completionsPerSec / raw.completionsPerSec, 3) },
+  timers: timers && {
+    pending: timers.pendingTimers, redisBytesPerTimer: round(timers.redisBytesPerTimer, 0), requeuePerSec: round(timers.requeuePerSec, 0),
+    burst: timers.burst, lagP50Ms: timers.lagP50Ms, lagP99Ms: timers.lagP99Ms, lagMaxMs: timers.lagMaxMs, early: timers.early,
+    queuedFiresPerSec: round(timers.queuedFiresPerSec), sweepFiresPerSec: round(timers.sweptFiresPerSec), parallelSweepFiresPerSec: round(timers.parallelSweepPerSec),
+    ratioQueuedToParallelSweep: round(timers.queuedFiresPerSec / timers.parallelSweepPerSec, 3), cpuBusyParallelSweep: round(timers.parallelCpuBusy, 2),
+  },
 }
 console.log(`raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB)`)
 console.log(`end to end  : ${result.e2e.instancesPerSec} instances/s, ${result.e2e.completionsPerSec} completions/s over HTTP + Postgres + Redis, ${OFFICERS} officers`)
 console.log(`ratio       : instances ${result.ratio.instances}, completions ${result.ratio.completions} (target ≥ 0.5)`)
 console.log(`complete    : p50 ${result.e2e.completeP50Ms} ms, p99 ${result.e2e.completeP99Ms} ms (target p99 < 50 ms)`)
+if (result.timers) {
+  const r = result.timers
+  console.log(`timers      : ${r.pending} pending, ${r.redisBytesPerTimer} B of Redis each, re-queued from Postgres at ${r.requeuePerSec}/s`)
+  console.log(`timer lag   : bursts of ${r.burst}: p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms, max ${r.lagMaxMs} ms, ${r.early} early (target p99 < 1000 ms)`)
+  console.log(`timer rate  : ${r.queuedFiresPerSec}/s via BullMQ vs ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`)
+}
 console.log(JSON.stringify(result))
