@@ -141,6 +141,16 @@ function checkExpr(el: ModdleElement, value: unknown, what: string, error: Repor
 function checkElement(el: ModdleElement, processId: string, allowedScripts: ReadonlySet<string>, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report): void {
   const id = el.id ?? null
   switch (el.$type) {
+    case 'bpmn:SubProcess':
+      // bpmn-engine starts event sub-processes only on messages and signals: a timer start would never fire.
+      if (el.triggeredByEvent === true) {
+        for (const start of ((el.flowElements ?? []) as ModdleElement[]).filter((f) => f.$type === 'bpmn:StartEvent')) {
+          if (((start.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:TimerEventDefinition')) {
+            error(start.id ?? null, 'EVENT_SUBPROCESS_TIMER_UNSUPPORTED', `The timer start event "${start.name ?? start.id}" of event sub-process "${el.name ?? id}" would never fire in this engine: use a timer boundary event on the activity instead`)
+          }
+        }
+      }
+      break
     case 'bpmn:ScriptTask':
       if (!allowedScripts.has(`${processId}:${id}`) && !allowedScripts.has(String(id))) {
         error(id, 'SCRIPT_TASK_FORBIDDEN', `Script task "${el.name ?? id}" is refused: scripts run only when ALLOWED_SCRIPT_TASKS names them (${processId}:${id})`)
