@@ -1,27 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../src/infra/free-port.ts'
-import path from 'node:path'
 import t from 'tap'
 import { createTokenService } from '../src/auth/principal.ts'
 import { freshDatabase, testUrls } from './helpers/context.ts'
+import { startMain } from './helpers/main-process.ts'
 
 const SECRET = 'crash-test-secret-0123456789abcdefghijkl'
-const ROOT = path.resolve(import.meta.dirname, '..')
 
 
-function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const onData = (b: Buffer) => {
-      out += b.toString()
-      if (out.includes('API on http')) { child.stdout!.off('data', onData); resolve(child) }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', (b) => { out += b.toString() })
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out.slice(-2000)}`)))
-  })
-}
+const startServer = (env: Record<string, string>) => startMain(env, 'API on http')
 
 t.test('kill -9 during a run of 200 dossiers: after restart all finish, each task completed once', async (t) => {
   const { url: databaseUrl } = await freshDatabase(t)

@@ -1,28 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import path from 'node:path'
 import t from 'tap'
 import { Queue } from 'bullmq'
 import { manualClock } from '../src/clock.ts'
 import { QUEUE, redisConnection } from '../src/workers/queues.ts'
 import { fixture, testContext, testUrls } from './helpers/context.ts'
+import { startMain } from './helpers/main-process.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
 const N = 20
 
 /** The workers alone (no API), as `npm start` runs them, in a child process we can kill -9. */
-function startWorkers(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const onData = (b: Buffer) => {
-      out += b.toString()
-      if (out.includes('workers started')) { child.stdout!.off('data', onData); child.stdout!.resume(); resolve(child) }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', (b) => { out += b.toString() })
-    child.once('exit', (code) => reject(new Error(`workers exited (${code}) before starting:\n${out.slice(-2000)}`)))
-  })
-}
+const startWorkers = (env: Record<string, string>) => startMain(env, 'workers started')
 
 /** Waits for a condition another process brings about (no fixed sleeps: each poll is a query). */
 async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000) {

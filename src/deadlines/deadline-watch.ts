@@ -8,6 +8,7 @@ import type { HistoryRepository } from '../history/history.repository.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
+import { queueEveryPending, type TimerScheduler } from '../timers/scheduled-jobs.ts'
 import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from './alarm.repository.ts'
 
 export const alarmJobId = (alarmId: string) => `alarm-${alarmId}`
@@ -136,19 +137,13 @@ export function createDeadlineWatch(deps: {
       return fired
     },
 
-    /** Queues a job for every pending alarm; jobs are keyed by alarm id, so existing ones are untouched. */
-    async requeuePending(scheduler: { add(name: string, data: Record<string, unknown>, opts: { jobId: string; delay: number }): Promise<unknown> }): Promise<number> {
-      let n = 0
-      let afterId: string | undefined
-      for (;;) {
-        const page = await deps.alarms.pending(db, { limit: 1000, afterId })
-        if (!page.length) return n
-        const now = clock.now().getTime()
-        await Promise.all(page.map((a) => scheduler.add('deadline.scheduled', { alarmId: a.id, dueAt: new Date(a.fire_at).toISOString() }, { jobId: alarmJobId(a.id), delay: Math.max(0, new Date(a.fire_at).getTime() - now) })))
-        n += page.length
-        afterId = page[page.length - 1]!.id
-      }
-    },
+    /** Queues a job for every pending alarm (after Redis lost its data, and every minute). */
+    requeuePending: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
+      scheduler,
+      now: () => clock.now(),
+      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId }),
+      job: (a) => ({ name: 'deadline.scheduled', data: { alarmId: a.id }, jobId: alarmJobId(a.id), dueAt: new Date(a.fire_at) }),
+    }),
   }
 }
 export type DeadlineWatch = ReturnType<typeof createDeadlineWatch>

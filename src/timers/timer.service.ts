@@ -7,13 +7,10 @@ import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import { timerJobId } from './timer.observer.ts'
 import type { TimerRepository } from './timer.repository.ts'
+import { queueEveryPending, type TimerScheduler } from './scheduled-jobs.ts'
 
 export type FireOutcome = 'fired' | 'not-due' | 'skipped'
 
-/** Something that can (re)schedule a delayed job; the BullMQ timers queue in production. */
-export interface TimerScheduler {
-  add(name: string, data: Record<string, unknown>, opts: { jobId: string; delay: number }): Promise<unknown>
-}
 
 /**
  * Fires durable BPMN timers: a timer row and its instance change in one transaction, so a timer
@@ -61,22 +58,13 @@ export function createTimerService(deps: {
       return fired
     },
 
-    /**
-     * Queues a job for every pending timer. Jobs are keyed by timer id, so timers whose job still
-     * exists are untouched and those Redis lost are queued again.
-     */
-    async requeuePending(scheduler: TimerScheduler): Promise<number> {
-      let n = 0
-      let afterId: string | undefined
-      for (;;) {
-        const page = await deps.timers.pending(db, { limit: 1000, afterId })
-        if (!page.length) return n
-        const now = clock.now().getTime()
-        await Promise.all(page.map((t) => scheduler.add('timer.scheduled', { timerId: t.id, dueAt: new Date(t.due_at).toISOString() }, { jobId: timerJobId(t.id), delay: Math.max(0, new Date(t.due_at).getTime() - now) })))
-        n += page.length
-        afterId = page[page.length - 1]!.id
-      }
-    },
+    /** Queues a job for every pending timer (after Redis lost its data, and every minute). */
+    requeuePending: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
+      scheduler,
+      now: () => clock.now(),
+      page: (afterId) => deps.timers.pending(db, { limit: 1000, afterId }),
+      job: (t) => ({ name: 'timer.scheduled', data: { timerId: t.id }, jobId: timerJobId(t.id), dueAt: new Date(t.due_at) }),
+    }),
   }
 }
 export type TimerService = ReturnType<typeof createTimerService>
