@@ -10,12 +10,11 @@ const N = 20
 /** The workers alone (no API), as `npm start` runs them, in a child process we can kill -9. */
 const startWorkers = (env: Record<string, string>) => startMain(env, 'workers started')
 
-/** Waits for a condition another process brings about (no fixed sleeps: each poll is a query). */
+/** Waits for a condition another process brings about; paced by the checks' own queries, no sleeps. */
 async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000) {
   const end = Date.now() + limitMs
   while (Date.now() < end) {
     if (await check()) return
-    await new Promise((r) => setTimeout(r, 25))
   }
   throw new Error(`timed out waiting for ${what}`)
 }
