@@ -31,16 +31,17 @@ export function createSupervisionService(deps: { db: Db; clock: Clock; calendar:
       const page = rows.slice(0, opts.limit)
       const now = deps.clock.now()
       const cal = deps.calendar()
-      const items = await Promise.all(page.map(async (d) => {
+      const openTasks = await deps.tasks.openForDossiers(deps.db, page.map((d) => d.id))
+      const items = page.map((d) => {
         const appointment = new Date(d.appointment_at!)
-        const open = await deps.tasks.openForDossier(deps.db, d.id)
+        const open = openTasks.filter((t) => t.dossier_id === d.id)
         return {
           dossier: d,
           // Working time left before the appointment (negative: how late it already is).
           workingMinutesLeft: appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
           openTasks: open.map((t) => ({ id: t.id, name: t.name, assignee: t.assignee, candidateGroups: t.candidate_groups, due: t.due_at, deadlineState: t.deadline_state ?? 'on_track' })),
         }
-      }))
+      })
       return { items, nextCursor: rows.length > opts.limit ? encodeDeadlineCursor(page[page.length - 1]!) : null }
     },
   }

@@ -76,6 +76,11 @@ export function createTaskRepository() {
     async openForInstance(q: Queryable, instanceId: string): Promise<TaskRow[]> {
       return q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' })
     },
+    /** Open tasks of several dossiers in one query (list views). */
+    async openForDossiers(q: Queryable, dossierIds: string[]): Promise<TaskRow[]> {
+      if (!dossierIds.length) return []
+      return q<TaskRow>('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at')
+    },
     async openForDossier(q: Queryable, dossierId: string): Promise<TaskRow[]> {
       return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at')
     },
