@@ -34,7 +34,7 @@ const pct = (xs: number[], p: number) => {
 }
 
 async function rawEngine() {
-  const xml = fs.readFileSync(path.join(ROOT, 'processes/s3-ho-kinh-doanh.bpmn'), 'utf8')
+  const xml = fs.readFileSync(path.join(ROOT, 'test/fixtures/three-step-procedure.bpmn'), 'utf8')
   const parsed = await parseDiagram(xml, { allowedScripts: new Set(), statuses: Object.values(DossierStatus) })
   if (!('sourceContext' in parsed)) throw new Error('sample diagram invalid')
   const ctx = deserializeSourceContext(parsed.sourceContext)
@@ -88,7 +88,7 @@ async function endToEnd() {
     }
     // Warm-up: a few dossiers end to end.
     for (let i = 0; i < 10; i++) {
-      let r = await post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'warm', idNumber: '001099000000' }, channel: 1, data: {} })
+      let r = await post('/api/dossiers', { procedureCode: 'TEST.3STEP', applicant: { name: 'warm', idNumber: '001099000000' }, channel: 1, data: {} })
       let task = r.tasks[0]
       while (task) { r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] }); task = r.nextTasks[0] }
     }
@@ -110,7 +110,7 @@ async function endToEnd() {
           else ready.push(...r.nextTasks)
         } else if (submitted < DOSSIERS) {
           submitted++
-          const r = await post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: `Hộ ${submitted}`, idNumber: '001099001234' }, channel: 1, data: {} })
+          const r = await post('/api/dossiers', { procedureCode: 'TEST.3STEP', applicant: { name: `Hộ ${submitted}`, idNumber: '001099001234' }, channel: 1, data: {} })
           ready.push(...r.tasks)
         } else if (finished >= DOSSIERS) return
         else await new Promise((r) => setImmediate(r))

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
@@ -29,6 +30,8 @@ import { createTimerRepository } from './timers/timer.repository.ts'
 import { createTimerService } from './timers/timer.service.ts'
 import { createNotificationRepository } from './notifications/notification.repository.ts'
 import { createNotificationService } from './notifications/notification.service.ts'
+import { createDocumentRepository } from './documents/document.repository.ts'
+import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
@@ -44,6 +47,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     timers: createTimerRepository(),
     alarms: createAlarmRepository(),
     notifications: createNotificationRepository(),
+    documents: createDocumentRepository(),
   }
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
@@ -51,15 +55,16 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   }))
   const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox })
   const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
-  const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
+  const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
   const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
+  const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
-  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks }
+  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle }
 }
 export type System = ReturnType<typeof createSystem>

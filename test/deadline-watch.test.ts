@@ -10,7 +10,7 @@ import { auth, fixture, testContext, testUrls, type TestContext } from './helper
 const vn = (s: string) => new Date(`${s}+07:00`)
 const local = (iso: string | Date) => new Date(new Date(iso).getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')
 
-const S3 = { procedureCode: '2.000575', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} }
+const S3 = { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} }
 const dossierAlarms = (ctx: TestContext, dossierId: string, status: string) => ctx.db('deadline_alarms').where({ dossier_id: dossierId, status }).whereNull('task_id').orderBy('fire_at')
 const dossierEvents = async (ctx: TestContext, dossierId: string) =>
   (await ctx.db('history').where({ dossier_id: dossierId }).whereIn('action', ['deadline.due_soon', 'deadline.overdue']).whereNull('task_id').orderBy('id')).map((h) => `${h.action}@${local(h.at)}`)
@@ -18,7 +18,7 @@ const dossierEvents = async (ctx: TestContext, dossierId: string) =>
 t.test('a dossier turns due-soon one working day before its appointment and overdue at the exact instant', async (t) => {
   const clock = manualClock(vn('2026-11-20T16:00'))
   const ctx = await testContext(t, { clock })
-  await ctx.deploy(fixture('../../processes/s3-ho-kinh-doanh.bpmn'))
+  await ctx.deploy(fixture('three-step-procedure.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
   const supervisor = await auth(ctx, { roles: ['supervisor'], agency: 'UBND-XA-DEMO' })
   const otherSupervisor = await auth(ctx, { roles: ['supervisor'], agency: 'UBND-XA-KHAC' })
@@ -63,7 +63,7 @@ t.test('a dossier turns due-soon one working day before its appointment and over
 t.test('task alarms follow each task\'s due date; a task completed in time never turns overdue', async (t) => {
   const clock = manualClock(vn('2026-11-23T09:00'))
   const ctx = await testContext(t, { clock })
-  await ctx.deploy(fixture('../../processes/s3-ho-kinh-doanh.bpmn'))
+  await ctx.deploy(fixture('three-step-procedure.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
   const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: S3 })).json()
   const appraise = (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.tasks[0].id}/complete`, headers: officer, payload: { variables: { valid: true } } })).json().nextTasks[0]

@@ -8,9 +8,9 @@ const local = (iso: string) => new Date(new Date(iso).getTime() + 7 * 3600_000).
 t.test('appointment date on acceptance, working-day step due dates', async (t) => {
   const clock = manualClock(vn('2026-11-20T16:00'))
   const ctx = await testContext(t, { clock })
-  await ctx.deploy(fixture('../../processes/s3-ho-kinh-doanh.bpmn'))
+  await ctx.deploy(fixture('three-step-procedure.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: '2.000575', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} } })
   t.equal(local(s.json().dossier.appointmentAt), '2026-11-25 16:00', 'Friday 16:00 + 3 working days = Wednesday 16:00')
   t.match(s.json().dossier.code, /-261120-0001$/, 'code carries the Vietnam receipt date')
   clock.set(vn('2026-11-23T09:00'))
@@ -18,7 +18,7 @@ t.test('appointment date on acceptance, working-day step due dates', async (t) =
   t.equal(local(c.json().nextTasks[0].due), '2026-11-24 15:00', 'tthc:workingDays=1.5 (12 working hours) from Monday 09:00 → Tuesday 15:00')
 
   clock.set(vn('2026-11-20T17:30'))
-  const late = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: '2.000575', applicant: { name: 'Hộ B', idNumber: '001099001235' }, channel: 1, data: {} } })
+  const late = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ B', idNumber: '001099001235' }, channel: 1, data: {} } })
   t.equal(local(late.json().dossier.appointmentAt), '2026-11-25 17:00', 'received after closing: counting starts Monday 07:00')
 })
 

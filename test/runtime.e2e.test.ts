@@ -84,9 +84,9 @@ t.test('rejection branch: ${!approved}', async (t) => {
 
 t.test('a step the diagram cannot take fails with 422, changes nothing, and the task can be completed again', async (t) => {
   const ctx = await testContext(t)
-  t.equal((await ctx.deploy(fixture('../../processes/s3-ho-kinh-doanh.bpmn'))).status, 201)
+  t.equal((await ctx.deploy(fixture('three-step-procedure.bpmn'))).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: '2.000575', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ A', idNumber: '001099001234' }, channel: 1, data: {} } })
   t.equal(s.statusCode, 201, s.body)
   t.match(s.json().dossier, { status: 'ACCEPTED', code: /^000\.10\.20\.H12-/ }, 'counter receipt is accepted, with the procedure\'s unit id')
   const c1 = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.json().tasks[0].id}/complete`, headers: officer, payload: { variables: { valid: true } } })

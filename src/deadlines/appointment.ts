@@ -20,9 +20,27 @@ export function appointmentDate(cal: WorkingCalendar, receivedAt: Date, limit: n
 }
 
 /** A user task's due date: `tthc:workingDays` in working days, else `camunda:dueDate` (ISO duration, date or expression). */
-export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date): Date | null {
+export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, transferCutoffMinutes = 15 * 60): Date | null {
   if (!spec) return null
+  if (spec.dueRule === 'transfer') return transferDue(cal, now, transferCutoffMinutes)
   if (spec.workingDays) return cal.addWorkingDays(cal.nextOpening(now), spec.workingDays)
   if (!spec.dueDate) return null
   return resolveDueDate(isExpression(spec.dueDate) ? evaluateExpression(spec.dueDate, vars) : spec.dueDate, now)
+}
+
+/**
+ * Transfer (chuyển hồ sơ, R2.8): the same working day, or at the next day's opening when the dossier
+ * was received after the cut-off (15:00 by default, Vietnam time).
+ */
+export function transferDue(cal: WorkingCalendar, receivedAt: Date, cutoffMinutes: number): Date {
+  const start = cal.nextOpening(receivedAt)
+  const local = new Date(start.getTime() + 7 * 3_600_000)
+  const endOfDay = endOfLocalDay(start)
+  if (local.getUTCHours() * 60 + local.getUTCMinutes() >= cutoffMinutes) return cal.nextOpening(endOfDay)
+  return cal.addWorkingMinutes(start, cal.workingMinutesBetween(start, endOfDay))
+}
+
+function endOfLocalDay(t: Date): Date {
+  const local = new Date(t.getTime() + 7 * 3_600_000)
+  return new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 23, 59, 59) - 7 * 3_600_000)
 }

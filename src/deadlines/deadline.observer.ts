@@ -4,13 +4,14 @@ import type { DossierRepository } from '../dossiers/dossier.repository.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
 import type { StepObserver } from '../instances/instance.service.ts'
-import { DossierStatus } from '../dossiers/statuses.ts'
+import { Channel, DossierStatus } from '../dossiers/statuses.ts'
 import { appointmentDate } from './appointment.ts'
 import type { DeadlineWatch } from './deadline-watch.ts'
 
 /** Statuses in which the applicant has the ball and the legal clock stops. */
 const PAUSED: ReadonlySet<string> = new Set([DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.FINANCIAL_OBLIGATION])
-const NOT_YET_ACCEPTED: ReadonlySet<string> = new Set([DossierStatus.SUBMITTED_ONLINE, DossierStatus.REFUSED_AT_RECEIPT, DossierStatus.WITHDRAWN])
+/** Reaching one of these for the first time means the dossier was accepted (tiếp nhận): the legal clock starts. */
+const ACCEPTED_STATES: ReadonlySet<string> = new Set([DossierStatus.ACCEPTED, DossierStatus.IN_PROCESS, DossierStatus.FINANCIAL_OBLIGATION, DossierStatus.RESULT_READY, DossierStatus.RETURNED])
 
 /**
  * Keeps each dossier's appointment date with its steps: set when the dossier is accepted, stopped
@@ -26,8 +27,10 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
     const meta = ctx.version.metadata
     const patch: Parameters<DossierRepository['updateDeadline']>[2] = {}
     const entries = []
-    if (!d.appointment_at && !NOT_YET_ACCEPTED.has(change.to)) {
-      const receivedAt = d.received_at ?? d.submitted_at
+    if (!d.appointment_at && ACCEPTED_STATES.has(change.to)) {
+      // Counted from the receipt of the complete dossier: the acceptance itself, except for post
+      // (the hand-over record's signature time, R6.5) unless a supplement was needed first.
+      const receivedAt = d.received_at ?? (d.channel === Channel.POST && !d.supplement_count ? d.submitted_at : now)
       const due = appointmentDate(cal, receivedAt, meta.timeLimit, meta.timeLimitUnit)
       patch.received_at = receivedAt
       if (due) {

@@ -25,6 +25,10 @@ export interface DossierRow {
   extended_at?: Date | null
   extension_reason?: string | null
   original_appointment_at?: Date | null
+  supplement_count?: number
+  late_supplement?: boolean
+  return_method?: string | null
+  returned_at?: Date | null
   /** on_track | due_soon (sắp đến hạn) | overdue (quá hạn), set by the deadline watch. */
   deadline_state?: string
   created_at: Date

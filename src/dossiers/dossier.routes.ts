@@ -18,6 +18,10 @@ export const SubmitBody = Type.Object({
   }, { additionalProperties: false }),
   channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], { description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
   data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {} }),
+  postal: Type.Optional(Type.Object({
+    handoverSignedAt: Type.String({ format: 'date-time', description: 'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, R6.5)' }),
+    waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),
+  }, { additionalProperties: false })),
 }, { additionalProperties: false })
 
 export function dossierDto(d: DossierRow) {
@@ -38,6 +42,10 @@ export function dossierDto(d: DossierRow) {
     pausedAt: d.paused_at ?? null,
     extendedAt: d.extended_at ?? null,
     deadlineState: d.deadline_state ?? 'on_track',
+    supplementCount: d.supplement_count ?? 0,
+    lateSupplement: d.late_supplement ?? false,
+    returnMethod: d.return_method ?? null,
+    returnedAt: d.returned_at ?? null,
     finishedAt: d.finished_at,
     updatedAt: d.updated_at,
   }

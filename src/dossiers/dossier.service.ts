@@ -26,6 +26,8 @@ export interface SubmitInput {
   applicant: Applicant
   channel: Channel
   data: Record<string, unknown>
+  /** Public post (bưu chính công ích): the hand-over record (biên bản giao nhận) signed by the postal worker and the officer. */
+  postal?: { handoverSignedAt: string; waybill?: string }
 }
 
 /** Can this caller read the dossier? Citizens their own; officers and supervisors their agency's; admins all. */
@@ -86,11 +88,23 @@ export function createDossierService(deps: {
         throw new AppError('FORBIDDEN', 'Cán bộ chỉ tiếp nhận hồ sơ của cơ quan mình')
       }
 
+      // A postal dossier counts as submitted when the hand-over record is signed (R6.5, QĐ 45/2016 Art. 7).
+      let submittedAt: Date | null = null
+      if (input.channel === Channel.POST) {
+        const signed = input.postal ? new Date(input.postal.handoverSignedAt) : null
+        if (!signed || Number.isNaN(signed.getTime())) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Hồ sơ qua bưu chính cần thời điểm ký biên bản giao nhận (postal.handoverSignedAt)')
+        if (signed.getTime() > clock.now().getTime()) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Thời điểm ký biên bản giao nhận không được ở tương lai')
+        if (clock.now().getTime() - signed.getTime() > 30 * 86_400_000) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Biên bản giao nhận đã ký quá 30 ngày')
+        submittedAt = signed
+      }
+
       try {
         return await db.transaction(async (tx) => {
           const now = clock.now()
           const seq = await deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now))
-          const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : DossierStatus.ACCEPTED
+          // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
+          const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
+          const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
           const dossier = await deps.dossiers.insert(tx, {
             id: randomUUID(),
             code: formatDossierCode(meta.unitId, now, seq),
@@ -107,14 +121,15 @@ export function createDossierService(deps: {
             submitted_by: principal.userId,
             idempotency_key: idempotencyKey ?? null,
             request_hash: hash,
-            submitted_at: now,
+            submitted_at: submittedAt ?? now,
           }, now)
           const instance = await deps.instances.insert(tx, { id: randomUUID(), dossier_id: dossier.id, procedure_version_id: version.id }, now)
-          const variables = { ...input.data, dossierCode: dossier.code, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId }
+          const feeAmount = meta.fees.reduce((sum, f) => sum + f.amount, 0)
+          const variables = { ...input.data, dossierCode: dossier.code, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId, feeAmount, serviceLevel: meta.level, outcome: null, refused: false }
           const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'start', variables }, {
             actor: principal.userId,
             now,
-            history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, procedureVersion: version.version }, at: now }],
+            history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, nationalStatus: NATIONAL_STATUS[initial], procedureVersion: version.version, ...(input.postal ? { postal: input.postal } : {}) }, at: now }],
           })
           const fresh = (await deps.dossiers.find(tx, dossier.id))!
           return { created: true, dossier: fresh, tasks: outcome.created }

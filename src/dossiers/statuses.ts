@@ -4,6 +4,7 @@
  */
 export const DossierStatus = {
   SUBMITTED_ONLINE: 'SUBMITTED_ONLINE', // Mới đăng ký
+  RECEIVING: 'RECEIVING', // Đang kiểm tra tiếp nhận (chưa có kết quả tiếp nhận)
   ACCEPTED: 'ACCEPTED', // Được tiếp nhận
   REFUSED_AT_RECEIPT: 'REFUSED_AT_RECEIPT', // Không được tiếp nhận
   IN_PROCESS: 'IN_PROCESS', // Đang xử lý
@@ -18,6 +19,7 @@ export type DossierStatus = (typeof DossierStatus)[keyof typeof DossierStatus]
 
 export const NATIONAL_STATUS: Record<DossierStatus, number> = {
   SUBMITTED_ONLINE: 1,
+  RECEIVING: 1,
   ACCEPTED: 2,
   REFUSED_AT_RECEIPT: 3,
   IN_PROCESS: 4,
@@ -31,6 +33,7 @@ export const NATIONAL_STATUS: Record<DossierStatus, number> = {
 
 export const STATUS_LABEL_VI: Record<DossierStatus, string> = {
   SUBMITTED_ONLINE: 'Mới đăng ký',
+  RECEIVING: 'Đang kiểm tra, chờ tiếp nhận',
   ACCEPTED: 'Được tiếp nhận',
   REFUSED_AT_RECEIPT: 'Không được tiếp nhận',
   IN_PROCESS: 'Đang xử lý',

@@ -25,7 +25,20 @@ export interface UserTaskSpec {
   formKey: string | null
   /** Step duration in working days (tthc:workingDays), half days allowed. */
   workingDays: number | null
+  /** Lifecycle actions (thao tác nghiệp vụ) this task offers, from `tthc:actions` (e.g. `accept,request-supplement,refuse`). */
+  actions: string[]
+  /** A legal due rule instead of a duration: `transfer` (R2.8: same working day, next opening after the cut-off). */
+  dueRule: string | null
 }
+
+/** Message catch events and receive tasks by message name: what an outside event (payment, supplement) can deliver. */
+export type MessageCatches = Record<string, { messageId: string; activityIds: string[] }>
+
+/** Reusable processes (quy trình dùng chung) that procedure diagrams call by id: process id → the library file's XML. */
+export type ProcessLibrary = ReadonlyMap<string, { file: string; xml: string }>
+
+export const LIFECYCLE_ACTIONS = ['accept', 'request-supplement', 'refuse', 'transfer', 'propose', 'consult', 'answer', 'request-financial-obligation', 'approve', 'return'] as const
+export const DUE_RULES = ['transfer'] as const
 
 export interface ParsedDiagram {
   contentHash: string
@@ -34,6 +47,9 @@ export interface ParsedDiagram {
   userTasks: Record<string, UserTaskSpec>
   /** Dossier status an element sets when reached (`tthc:status` on a task or event). */
   activityStatuses: Record<string, string>
+  messageCatches: MessageCatches
+  /** Library processes merged into this diagram (file names), for the record. */
+  libraries: string[]
   /** moddle-context-serializer output, stored and reused so a definition is parsed once. */
   sourceContext: string
   findings: Finding[]
@@ -59,7 +75,7 @@ export function hashXml(xml: string): string {
  * Parses and validates a BPMN 2.0 diagram. Never throws for bad input: problems come back as findings.
  * `allowedScripts` holds `processId:taskId` (or bare task ids) that may run as script tasks.
  */
-export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[] }): Promise<ParsedDiagram | { findings: Finding[] }> {
+export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; library?: ProcessLibrary }): Promise<ParsedDiagram | { findings: Finding[] }> {
   const findings: Finding[] = []
   const error = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'error' })
   const warn = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'warning' })
@@ -86,8 +102,17 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
     else if (!/unsupported document encoding/.test(msg)) warn((w as any).element?.id ?? null, 'XML_WARNING', msg)
   }
 
-  const root = ctx.rootElement as unknown as ModdleElement
-  const processes = ((root.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process')
+  let root = ctx.rootElement as unknown as ModdleElement
+  let processes = ((root.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process')
+  // Call activities may reach the shared skeleton (processes/lib): merge the library processes into
+  // this definition, because bpmn-engine only calls processes of the same file.
+  const merged = await mergeLibrary(root, processes, opts.library ?? new Map(), error)
+  if (findings.some((f) => f.severity === 'error')) return { findings }
+  if (merged.files.length) {
+    ctx = await moddle.fromXML(merged.xml, 'bpmn:Definitions')
+    root = ctx.rootElement as unknown as ModdleElement
+    processes = ((root.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process')
+  }
   const executable = processes.filter((p) => p.isExecutable === true)
   if (executable.length === 0) {
     error(processes[0]?.id ?? null, 'NO_EXECUTABLE_PROCESS', 'No process is marked executable (isExecutable="true")')
@@ -100,13 +125,28 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   const process = executable[0]!
   const userTasks: Record<string, UserTaskSpec> = {}
   const activityStatuses: Record<string, string> = {}
-  walk(process, (el) => {
-    checkElement(el, process.id!, opts.allowedScripts, userTasks, error, warn)
-    if (el.status !== undefined) {
-      if (opts.statuses.includes(el.status)) activityStatuses[el.id!] = el.status
-      else error(el.id ?? null, 'STATUS_UNKNOWN', `tthc:status "${el.status}" is not one of ${opts.statuses.join(', ')}`)
-    }
-  })
+  const messageCatches: MessageCatches = {}
+  // Every process of the file runs: the executable one and those its call activities reach.
+  for (const proc of processes) {
+    walk(proc, (el) => {
+      checkElement(el, proc.id!, opts.allowedScripts, userTasks, error, warn)
+      if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
+        error(el.id ?? null, 'CALLED_ELEMENT_UNKNOWN', `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`)
+      }
+      const catches = el.$type === 'bpmn:ReceiveTask' ? [el] : el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent' ? ((el.eventDefinitions ?? []) as ModdleElement[]).filter((d) => d.$type === 'bpmn:MessageEventDefinition') : []
+      for (const c of catches) {
+        const msg = c.messageRef as ModdleElement | undefined
+        if (!msg?.id) continue
+        const name = msg.name ?? msg.id
+        const entry = (messageCatches[name] ??= { messageId: msg.id, activityIds: [] })
+        entry.activityIds.push(el.id!)
+      }
+      if (el.status !== undefined) {
+        if (opts.statuses.includes(el.status)) activityStatuses[el.id!] = el.status
+        else error(el.id ?? null, 'STATUS_UNKNOWN', `tthc:status "${el.status}" is not one of ${opts.statuses.join(', ')}`)
+      }
+    })
+  }
 
   let sourceContext = ''
   if (!findings.some((f) => f.severity === 'error')) {
@@ -117,7 +157,67 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
     }
   }
   if (findings.some((f) => f.severity === 'error')) return { findings }
-  return { contentHash: hashXml(xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, sourceContext, findings }
+  return { contentHash: hashXml(merged.files.length ? merged.xml : xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, messageCatches, libraries: merged.files, sourceContext, findings }
+}
+
+const libraryCache = new Map<string, Promise<ModdleElement>>()
+
+/** Adds the library processes (and their messages) that call activities reach, transitively; returns the merged XML. */
+async function mergeLibrary(root: ModdleElement, processes: ModdleElement[], library: ProcessLibrary, error: Report): Promise<{ xml: string; files: string[] }> {
+  const have = new Set(processes.map((p) => p.id))
+  const files: string[] = []
+  const queue = [...processes]
+  while (queue.length) {
+    const proc = queue.shift()!
+    const calls: ModdleElement[] = []
+    walk(proc, (el) => { if (el.$type === 'bpmn:CallActivity') calls.push(el) })
+    for (const call of calls) {
+      const target = call.calledElement as string | undefined
+      if (!target || have.has(target)) continue
+      const lib = library.get(target)
+      if (!lib) continue // reported as CALLED_ELEMENT_UNKNOWN by the walk
+      let parsed = libraryCache.get(lib.xml)
+      if (!parsed) {
+        parsed = moddle.fromXML(lib.xml, 'bpmn:Definitions').then((c) => c.rootElement as unknown as ModdleElement)
+        libraryCache.set(lib.xml, parsed)
+      }
+      let libRoot: ModdleElement
+      try {
+        libRoot = await parsed
+      } catch (err) {
+        error(call.id ?? null, 'LIBRARY_INVALID', `Library file ${lib.file} could not be parsed: ${(err as Error).message.split('\n')[0]}`)
+        continue
+      }
+      const ids = new Set(((root.rootElements ?? []) as ModdleElement[]).map((e) => e.id))
+      const taken = new Set<string>()
+      for (const p of processes) { taken.add(p.id); walk(p, (e) => { if (e.id) taken.add(e.id) }) }
+      for (const el of (libRoot.rootElements ?? []) as ModdleElement[]) {
+        if (ids.has(el.id)) continue
+        if (el.$type === 'bpmn:Process') {
+          // Ids are global in a BPMN file: a procedure element named like a skeleton element would be ambiguous.
+          walk(el, (e) => { if (e.id && taken.has(e.id)) error(e.id, 'ID_CONFLICTS_WITH_LIBRARY', `Element id "${e.id}" is also used by the shared process "${el.id}" (${lib.file}): rename it in the diagram`) })
+        }
+        root.rootElements.push(el)
+        if (el.$type === 'bpmn:Process') { have.add(el.id); queue.push(el) }
+      }
+      if (!files.includes(lib.file)) files.push(lib.file)
+    }
+  }
+  if (!files.length) return { xml: '', files }
+  const { xml } = await (moddle as unknown as { toXML(el: unknown, o: object): Promise<{ xml: string }> }).toXML(root, { format: false })
+  return { xml, files }
+}
+
+/** Reads the reusable processes of a library directory (processes/lib): process id → file. */
+export async function loadProcessLibrary(files: Array<{ file: string; xml: string }>): Promise<Map<string, { file: string; xml: string }>> {
+  const out = new Map<string, { file: string; xml: string }>()
+  for (const f of files) {
+    const { rootElement } = await moddle.fromXML(f.xml, 'bpmn:Definitions')
+    for (const el of ((rootElement as unknown as ModdleElement).rootElements ?? []) as ModdleElement[]) {
+      if (el.$type === 'bpmn:Process' && el.id) out.set(el.id, f)
+    }
+  }
+  return out
 }
 
 function walk(el: ModdleElement, visit: (el: ModdleElement) => void): void {
@@ -188,7 +288,13 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
         dueDate: el.dueDate ?? null,
         formKey: el.formKey ?? null,
         workingDays: wd,
+        actions: String(el.actions ?? '').split(',').map((a: string) => a.trim()).filter(Boolean),
+        dueRule: el.dueRule ?? null,
       }
+      for (const a of userTasks[id!]!.actions) {
+        if (!(LIFECYCLE_ACTIONS as readonly string[]).includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${LIFECYCLE_ACTIONS.join(', ')}`)
+      }
+      if (el.dueRule !== undefined && !(DUE_RULES as readonly string[]).includes(el.dueRule)) error(id, 'DUE_RULE_UNKNOWN', `tthc:dueRule "${el.dueRule}" is not one of ${DUE_RULES.join(', ')}`)
       break
     }
     case 'bpmn:ServiceTask':

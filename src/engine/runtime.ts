@@ -28,6 +28,8 @@ export type StepAction =
   | { kind: 'start'; variables: Record<string, unknown> }
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
+  /** Delivers a BPMN message (payment received, supplement submitted) to the catch events in `activityIds`. */
+  | { kind: 'message'; messageId: string; activityIds: string[] }
   | { kind: 'resume' }
 
 export class EngineStepError extends Error {
@@ -43,14 +45,40 @@ const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTas
  * Copies the variables an officer sends with a completion into the process environment, so that
  * gateways after the task can read them (bpmn-elements otherwise keeps them as task output only).
  */
-const extensions = {
-  taskVariables(activity: any) {
-    if (!WAIT_TYPES.has(activity.type)) return
-    activity.on('end', (api: any) => {
-      const vars = api.content?.output?.variables
-      if (vars && typeof vars === 'object') Object.assign(activity.environment.variables, vars)
-    })
-  },
+function variableExtensions(definitionEnvironment: () => any) {
+  return {
+    taskVariables(activity: any) {
+      if (activity.type === 'bpmn:CallActivity') {
+        // bpmn-elements starts a called process from the definition's environment: hand it the
+        // caller's current variables, so the skeleton's gateways see what earlier steps decided.
+        activity.on('enter', () => {
+          const env = definitionEnvironment()
+          if (!env) return
+          for (const [k, v] of Object.entries(activity.environment.variables as Record<string, unknown>)) if (!ENGINE_KEYS.has(k)) env.variables[k] = v
+        })
+        // A called process returns its output: the caller's gateways read it.
+        activity.on('end', (api: any) => {
+          // Recovered call activities wrap the called process's output as { executionId, output }.
+          const raw = api.content?.output
+          const out = raw && typeof raw === 'object' && 'executionId' in raw ? raw.output : raw
+          if (out && typeof out === 'object' && !Array.isArray(out)) {
+            Object.assign(activity.environment.variables, out)
+            Object.assign(activity.environment.output, out)
+          }
+        })
+        return
+      }
+      if (!WAIT_TYPES.has(activity.type)) return
+      activity.on('end', (api: any) => {
+        const vars = api.content?.output?.variables
+        if (vars && typeof vars === 'object') {
+          Object.assign(activity.environment.variables, vars)
+          // Inside a called process, the output is what the call activity hands back to its caller.
+          Object.assign(activity.environment.output, vars)
+        }
+      })
+    },
+  }
 }
 
 const noop = () => {}
@@ -76,7 +104,9 @@ interface LiveEngine {
 
 function newEngine(sourceContext: unknown): LiveEngine {
   const timers = new CapturingTimers()
-  const engine = new Engine({
+  let engine: Engine
+  const extensions = variableExtensions(() => (engine as any)?.definitions?.[0]?.environment)
+  engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as any,
     moddleOptions,
@@ -143,6 +173,10 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+        } else if (action.kind === 'message') {
+          const waiting = execution.getPostponed().some((a: any) => action.activityIds.includes(a.id))
+          if (!waiting) throw new EngineStepError(`nothing in this instance waits for message ${action.messageId}`, action.activityIds[0] ?? null)
+          execution.signal({ id: action.messageId })
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
         }

@@ -8,6 +8,7 @@ import { calendarRoutes } from '../calendar/calendar.routes.ts'
 import { dossierRoutes } from '../dossiers/dossier.routes.ts'
 import { procedureRoutes } from '../procedures/procedure.routes.ts'
 import { taskRoutes } from '../tasks/task.routes.ts'
+import { lifecycleRoutes } from '../lifecycle/lifecycle.routes.ts'
 import { notificationRoutes } from '../notifications/notification.routes.ts'
 import { supervisionRoutes } from '../supervision/supervision.routes.ts'
 import type { System } from '../system.ts'
@@ -47,6 +48,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(procedureRoutes, { procedures: deps.system.procedures })
     await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
     await api.register(taskRoutes, { tasks: deps.system.tasks })
+    await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
     await api.register(notificationRoutes, { notifications: deps.system.notifications })
     await api.register(supervisionRoutes, { supervision: deps.system.supervision })

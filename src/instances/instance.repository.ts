@@ -4,7 +4,7 @@ export interface InstanceRow {
   id: string
   dossier_id: string
   procedure_version_id: number
-  status: 'running' | 'completed' | 'failed'
+  status: 'running' | 'completed' | 'failed' | 'terminated'
   state?: unknown | null
   step_id: string | null
   version: number

@@ -4,7 +4,8 @@ import { AppError } from '../errors.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
 import { EngineStepError, type EngineRunner, type StepAction, type StepResult } from '../engine/runtime.ts'
 import type { UserTaskSpec } from '../engine/definition.ts'
-import { DossierStatus, NATIONAL_STATUS, isDossierStatus } from '../dossiers/statuses.ts'
+import { DossierStatus, FINAL_STATUSES, NATIONAL_STATUS, STATUS_LABEL_VI, isDossierStatus } from '../dossiers/statuses.ts'
+import { canTransition, FINISHED_PROCESSING } from '../dossiers/lifecycle.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
@@ -86,15 +87,41 @@ export function createInstanceService(deps: {
     return out
   }
 
-  function nextStatus(ctx: StepContext, result: StepResult, fallback: DossierStatus | null): DossierStatus {
-    let status: DossierStatus | null = null
+  /** The statuses the step passes through, in order (a step may accept and start processing at once). */
+  function statusPath(ctx: StepContext, result: StepResult, fallback: DossierStatus | null): DossierStatus[] {
+    const path: DossierStatus[] = []
+    let last = ctx.dossier.status as DossierStatus
     for (const id of result.reached) {
       const s = ctx.version.activity_statuses[id]
-      if (isDossierStatus(s)) status = s
+      if (isDossierStatus(s) && s !== last) { path.push(s); last = s }
     }
-    if (status) return status
-    if (result.ended) return DossierStatus.RESULT_READY
-    return fallback ?? (ctx.dossier.status as DossierStatus)
+    if (path.length) return path
+    if (result.ended && !FINAL_STATUSES.has(last) && last !== DossierStatus.RESULT_READY) return [DossierStatus.RESULT_READY]
+    return fallback && fallback !== last ? [fallback] : []
+  }
+
+  /** Writes the status moves of a step: the dossier row, one history line and one portal event per move. */
+  async function moveStatus(tx: Tx, dossier: DossierRow, path: DossierStatus[], actor: string, now: Date, history: HistoryEntry[], outbox: OutboxMessage[]): Promise<DossierStatus> {
+    let from = dossier.status as DossierStatus
+    for (const to of path) {
+      if (!canTransition(from, to)) throw new AppError('INVALID_STATUS_TRANSITION', `Hồ sơ không thể chuyển từ trạng thái "${STATUS_LABEL_VI[from]}" sang "${STATUS_LABEL_VI[to]}"`, { from, to })
+      history.push({ dossier_id: dossier.id, action: 'dossier.status_changed', actor, status: to, details: { from, nationalStatus: NATIONAL_STATUS[to] }, at: now })
+      outbox.push({ topic: 'dossier.status-changed', payload: { dossierId: dossier.id, code: dossier.code, status: to, nationalStatus: NATIONAL_STATUS[to], at: now.toISOString() } })
+      from = to
+    }
+    if (from !== dossier.status) {
+      await deps.dossiers.setStatus(tx, dossier.id, from, NATIONAL_STATUS[from], FINISHED_PROCESSING.has(from) && !dossier.finished_at ? now : null, now)
+    }
+    return from
+  }
+
+  async function observe(tx: Tx, ctx: StepContext, result: StepResult, now: Date, to: DossierStatus, openAfter: TaskRow[]): Promise<OutboxMessage[]> {
+    const out: OutboxMessage[] = []
+    for (const o of observers) {
+      const msgs = await o(tx, ctx, result, now, { from: ctx.dossier.status, to, open: openAfter })
+      if (msgs) out.push(...msgs)
+    }
+    return out
   }
 
   return {
@@ -122,28 +149,42 @@ export function createInstanceService(deps: {
       const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now)
       if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
 
-      const status = nextStatus(ctx, result, opts.fallbackStatus ?? null)
       const history: HistoryEntry[] = [...(opts.history ?? [])]
       const outbox: OutboxMessage[] = []
       for (const t of vanished) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
       for (const t of created) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.created', actor: 'system', details: { name: t.name, dueAt: t.due_at, candidateGroups: t.candidate_groups }, at: now })
-      if (status !== dossier.status) {
-        const finished = status === DossierStatus.RESULT_READY || status === DossierStatus.RETURNED || status === DossierStatus.WITHDRAWN || status === DossierStatus.STOPPED || status === DossierStatus.REFUSED_AT_RECEIPT
-        await deps.dossiers.setStatus(tx, dossier.id, status, NATIONAL_STATUS[status], finished && !dossier.finished_at ? now : null, now)
-        history.push({ dossier_id: dossier.id, action: 'dossier.status_changed', actor, status, details: { from: dossier.status, nationalStatus: NATIONAL_STATUS[status] }, at: now })
-        outbox.push({ topic: 'dossier.status-changed', payload: { dossierId: dossier.id, code: dossier.code, status, nationalStatus: NATIONAL_STATUS[status], at: now.toISOString() } })
-      }
+      const status = await moveStatus(tx, dossier, statusPath(ctx, result, opts.fallbackStatus ?? null), actor, now, history, outbox)
       if (result.ended) history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
       const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null, deadline_state: 'on_track' }))
       const gone = new Set(vanished.map((t) => t.id))
       const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
-      for (const observe of observers) {
-        const msgs = await observe(tx, ctx, result, now, { from: dossier.status, to: status, open: openAfter })
-        if (msgs) outbox.push(...msgs)
-      }
+      outbox.push(...await observe(tx, ctx, result, now, status, openAfter))
       await deps.history.append(tx, history)
       await deps.outbox.enqueue(tx, outbox)
       return { result, created: createdRows, open: openAfter, status }
+    },
+
+    /**
+     * Ends a running instance from outside the diagram (withdrawal by the applicant, stop of the
+     * processing): open tasks are cancelled, timers and deadline alarms dropped, the dossier moves to
+     * `to`, in the caller's transaction. The engine state is kept for the record.
+     */
+    async terminate(tx: Tx, ctx: StepContext, to: DossierStatus, opts: { actor: string; now: Date; history?: HistoryEntry[] }): Promise<void> {
+      const { instance, dossier } = ctx
+      const { now, actor } = opts
+      const open = await deps.tasks.openForInstance(tx, instance.id)
+      await deps.tasks.cancel(tx, open.map((t) => t.id), now)
+      const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: await deps.instances.loadState(tx, instance.id), stepId: randomUUID(), status: 'terminated' }, now)
+      if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
+      const history: HistoryEntry[] = [...(opts.history ?? [])]
+      const outbox: OutboxMessage[] = []
+      for (const t of open) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
+      const status = await moveStatus(tx, dossier, [to], actor, now, history, outbox)
+      history.push({ dossier_id: dossier.id, action: 'process.terminated', actor, status, at: now })
+      const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '' }
+      outbox.push(...await observe(tx, ctx, ended, now, status, []))
+      await deps.history.append(tx, history)
+      await deps.outbox.enqueue(tx, outbox)
     },
   }
 }

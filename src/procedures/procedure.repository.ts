@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/knex.ts'
-import type { UserTaskSpec } from '../engine/definition.ts'
+import type { MessageCatches, UserTaskSpec } from '../engine/definition.ts'
 import type { ProcedureMetadata } from './metadata.ts'
 
 export interface ProcedureRow {
@@ -21,6 +21,7 @@ export interface ProcedureVersionRow {
   metadata: ProcedureMetadata
   user_tasks: Record<string, UserTaskSpec>
   activity_statuses: Record<string, string>
+  message_catches: MessageCatches
   source_context: object
   warnings: unknown[]
   deployed_by: string
@@ -54,7 +55,7 @@ export function createProcedureRepository() {
     },
     async insertVersion(q: Queryable, row: Omit<ProcedureVersionRow, 'id' | 'deployed_at'>): Promise<ProcedureVersionRow> {
       const [inserted] = await q<ProcedureVersionRow>('procedure_versions')
-        .insert({ ...row, metadata: JSON.stringify(row.metadata), user_tasks: JSON.stringify(row.user_tasks), activity_statuses: JSON.stringify(row.activity_statuses), source_context: JSON.stringify(row.source_context), warnings: JSON.stringify(row.warnings) } as never)
+        .insert({ ...row, metadata: JSON.stringify(row.metadata), user_tasks: JSON.stringify(row.user_tasks), activity_statuses: JSON.stringify(row.activity_statuses), message_catches: JSON.stringify(row.message_catches), source_context: JSON.stringify(row.source_context), warnings: JSON.stringify(row.warnings) } as never)
         .returning('*')
       return inserted as ProcedureVersionRow
     },

@@ -2,7 +2,9 @@ import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
-import { parseDiagram, type Finding } from '../engine/definition.ts'
+import fs from 'node:fs'
+import path from 'node:path'
+import { loadProcessLibrary, parseDiagram, type Finding } from '../engine/definition.ts'
 import { DossierStatus } from '../dossiers/statuses.ts'
 import { readProcedureMetadata } from './metadata.ts'
 import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
@@ -23,11 +25,21 @@ export function createProcedureService(deps: {
   log: Logger
   allowedScriptTasks: ReadonlySet<string>
   defaults: { agency: string; unitId: string }
+  /** Directory of the shared skeleton (processes/lib): reusable processes diagrams call by id. */
+  libraryDir?: string
 }) {
   const { db, repo, clock } = deps
 
+  /** Read at every deploy, so an edited skeleton reaches the next deployed versions (never the running ones). */
+  async function library() {
+    const dir = deps.libraryDir
+    if (!dir || !fs.existsSync(dir)) return new Map()
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.bpmn')).sort().map((f) => ({ file: `lib/${f}`, xml: fs.readFileSync(path.join(dir, f), 'utf8') }))
+    return loadProcessLibrary(files)
+  }
+
   async function validate(xml: string) {
-    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus) })
+    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus), library: await library() })
     const findings: Finding[] = [...parsed.findings]
     if (!('sourceContext' in parsed)) return { parsed: null, findings }
     const { metadata, findings: metaFindings } = readProcedureMetadata(parsed.process, deps.defaults)
@@ -59,6 +71,7 @@ export function createProcedureService(deps: {
           metadata,
           user_tasks: parsed.userTasks,
           activity_statuses: parsed.activityStatuses,
+          message_catches: parsed.messageCatches,
           source_context: JSON.parse(parsed.sourceContext),
           warnings,
           deployed_by: deployedBy,

@@ -3,12 +3,20 @@ import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
-import type { HistoryRepository } from '../history/history.repository.ts'
-import type { DossierRepository } from '../dossiers/dossier.repository.ts'
+import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
+import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
+import type { Tx } from '../db/knex.ts'
+import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from './task.repository.ts'
+
+/** What a lifecycle action adds to a completion, inside its transaction (after the locks, before/after the step). */
+export interface CompletionHooks {
+  before?: (tx: Tx, ctx: { task: TaskRow; dossier: DossierRow; version: ProcedureVersionRow; now: Date }) => Promise<HistoryEntry[]>
+  after?: (tx: Tx, ctx: { task: TaskRow; dossier: DossierRow; version: ProcedureVersionRow; now: Date }) => Promise<void>
+}
 
 /** Which tasks the caller sees: officers their groups' tasks in their agency, supervisors all their agency's, admins all. */
 export function taskScope(p: Principal): TaskScope {
@@ -106,7 +114,7 @@ export function createTaskService(deps: {
      * Completes the task and moves the process on. The instance row is locked first (every writer
      * of tasks does the same), so concurrent completions serialize and exactly one wins.
      */
-    async complete(p: Principal, id: string, variables: Record<string, unknown>) {
+    async complete(p: Principal, id: string, variables: Record<string, unknown>, hooks: CompletionHooks = {}) {
       const seen = await visibleTask(p, id)
       assertOpen(seen)
       assertMayAct(p, seen)
@@ -118,13 +126,15 @@ export function createTaskService(deps: {
         const dossier = (await deps.dossiers.lock(tx, t.dossier_id))!
         const version = await deps.versions.get(tx, instance!.procedure_version_id)
         const now = clock.now()
+        const extra = hooks.before ? await hooks.before(tx, { task: t, dossier, version, now }) : []
         await tasks.complete(tx, t.id, p.userId, variables, now)
         const outcome = await deps.instanceService.step(tx, { instance: instance!, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
           actor: p.userId,
           now,
           fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
-          history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }],
+          history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }, ...extra],
         })
+        if (hooks.after) await hooks.after(tx, { task: t, dossier, version, now })
         return { dossierId: t.dossier_id, status: outcome.status, ended: outcome.result.ended, next: outcome.open.filter((o) => o.id !== t.id) }
       })
       return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
