@@ -41,6 +41,22 @@ export interface Config {
    * check interval). A worker killed mid-job has its job taken over after one to two of these. Default 30 s.
    */
   readonly workerLockMs: number
+  /** Shared secret of the payment platform (MaXacThuc = SHA-256 of the pipe-joined fields | secret). */
+  readonly paymentSecret: string
+  /** Our partner code at the payment platform (MaDoiTac). */
+  readonly paymentPartnerCode: string
+  /** Serve the local payment-gateway simulator (never in production). */
+  readonly paymentSimulator: boolean
+  /** Where uploaded dossier files live: outside every served folder. Default DATA_DIR/documents. */
+  readonly documentsDir: string
+  /** Largest uploaded document, bytes (default 10 MB). */
+  readonly maxDocumentBytes: number
+  /** Public address of the lookup page printed in the forms' QR codes. */
+  readonly publicLookupUrl: string
+  /** Public lookups allowed per client IP per minute. */
+  readonly lookupRatePerMinute: number
+  /** Transfer cut-off (R2.8), local time HH:MM: received later, the dossier goes at the next opening. */
+  readonly transferCutoff: string
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -66,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const jwtSecret = env.JWT_SECRET ?? DEV_SECRET
   if (nodeEnv === 'production' && jwtSecret === DEV_SECRET) throw new ConfigError('JWT_SECRET must be set in production')
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
+  const paymentSecret = env.PAYMENT_SECRET ?? 'dev-only-payment-secret-0123456789'
+  if (nodeEnv === 'production' && !env.PAYMENT_SECRET) throw new ConfigError('PAYMENT_SECRET must be set in production')
+  if (!/^\d{2}:\d{2}$/.test(env.TRANSFER_CUTOFF ?? '15:00')) throw new ConfigError('TRANSFER_CUTOFF must be HH:MM')
   const cfg: Config = {
     env: nodeEnv,
     host: env.HOST ?? '127.0.0.1',
@@ -88,6 +107,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
     workerLockMs: int('WORKER_LOCK_MS', env.WORKER_LOCK_MS, 30_000, 500),
     dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
+    paymentSecret,
+    paymentPartnerCode: env.PAYMENT_PARTNER_CODE ?? 'DVC-DEMO',
+    paymentSimulator: bool(env.PAYMENT_SIMULATOR, nodeEnv !== 'production'),
+    documentsDir: path.resolve(env.DOCUMENTS_DIR ?? path.join(env.DATA_DIR ?? '.data', 'documents')),
+    maxDocumentBytes: int('MAX_DOCUMENT_BYTES', env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 1024),
+    publicLookupUrl: env.PUBLIC_LOOKUP_URL ?? 'https://dichvucong.example.gov.vn/tra-cuu',
+    lookupRatePerMinute: int('LOOKUP_RATE_PER_MINUTE', env.LOOKUP_RATE_PER_MINUTE, 10, 1),
+    transferCutoff: env.TRANSFER_CUTOFF ?? '15:00',
     ...overrides,
   }
   return Object.freeze(cfg)

@@ -31,8 +31,12 @@ import { createTimerService } from './timers/timer.service.ts'
 import { createNotificationRepository } from './notifications/notification.repository.ts'
 import { createNotificationService } from './notifications/notification.service.ts'
 import { createDocumentRepository } from './documents/document.repository.ts'
+import { createDocumentService } from './documents/document.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
+import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
+
+const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
 export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
@@ -57,14 +61,16 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })
-  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now) })
+  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff)) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
   const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
+  const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
+  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
-  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle }
+  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents }
 }
 export type System = ReturnType<typeof createSystem>

@@ -190,7 +190,7 @@ async function mergeLibrary(root: ModdleElement, processes: ModdleElement[], lib
       }
       const ids = new Set(((root.rootElements ?? []) as ModdleElement[]).map((e) => e.id))
       const taken = new Set<string>()
-      for (const p of processes) { taken.add(p.id); walk(p, (e) => { if (e.id) taken.add(e.id) }) }
+      for (const p of processes) { taken.add(p.id!); walk(p, (e) => { if (e.id) taken.add(e.id) }) }
       for (const el of (libRoot.rootElements ?? []) as ModdleElement[]) {
         if (ids.has(el.id)) continue
         if (el.$type === 'bpmn:Process') {

@@ -8,7 +8,9 @@ import { calendarRoutes } from '../calendar/calendar.routes.ts'
 import { dossierRoutes } from '../dossiers/dossier.routes.ts'
 import { procedureRoutes } from '../procedures/procedure.routes.ts'
 import { taskRoutes } from '../tasks/task.routes.ts'
+import { documentRoutes } from '../documents/document.routes.ts'
 import { lifecycleRoutes } from '../lifecycle/lifecycle.routes.ts'
+import { paymentCallbackRoutes, paymentRoutes } from '../payments/payment.routes.ts'
 import { notificationRoutes } from '../notifications/notification.routes.ts'
 import { supervisionRoutes } from '../supervision/supervision.routes.ts'
 import type { System } from '../system.ts'
@@ -43,12 +45,16 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks })
   })
 
+  await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
+
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(deps.tokens))
     await api.register(procedureRoutes, { procedures: deps.system.procedures })
     await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
     await api.register(taskRoutes, { tasks: deps.system.tasks })
     await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
+    await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
+    await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
     await api.register(notificationRoutes, { notifications: deps.system.notifications })
     await api.register(supervisionRoutes, { supervision: deps.system.supervision })

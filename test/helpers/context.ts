@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import knexFactory from 'knex'
 import { pino } from 'pino'
@@ -57,7 +58,9 @@ export interface Teardown { teardown(fn: () => unknown): void }
 export async function testContext(t: Teardown, opts: { clock?: Clock; now?: string; env?: Record<string, string> } = {}): Promise<TestContext> {
   const { db, url: databaseUrl } = await freshDatabase(t)
   const { redisUrl } = testUrls()
-  const config = loadConfig({ NODE_ENV: 'test', ...opts.env }, { redisUrl, queuePrefix: `t${randomBytes(4).toString('hex')}` })
+  const documentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-docs-'))
+  t.teardown(() => fs.rmSync(documentsDir, { recursive: true, force: true }))
+  const config = loadConfig({ NODE_ENV: 'test', DOCUMENTS_DIR: documentsDir, ...opts.env }, { redisUrl, queuePrefix: `t${randomBytes(4).toString('hex')}` })
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
   const log = pino({ level: 'silent' })
   const system = createSystem({ db, clock, log, config })
