@@ -32,6 +32,7 @@ import { createNotificationRepository } from './notifications/notification.repos
 import { createNotificationService } from './notifications/notification.service.ts'
 import { createDocumentRepository } from './documents/document.repository.ts'
 import { createDocumentService } from './documents/document.service.ts'
+import { createFormService } from './forms/form.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
@@ -68,9 +69,10 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
   const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
+  const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
-  return { repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents }
+  return { db, clock, repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
 }
 export type System = ReturnType<typeof createSystem>

@@ -9,6 +9,9 @@ import { dossierRoutes } from '../dossiers/dossier.routes.ts'
 import { procedureRoutes } from '../procedures/procedure.routes.ts'
 import { taskRoutes } from '../tasks/task.routes.ts'
 import { documentRoutes } from '../documents/document.routes.ts'
+import { formRoutes } from '../forms/form.routes.ts'
+import { evaluationRoutes } from '../evaluations/evaluation.routes.ts'
+import { lookupRoutes } from '../public/lookup.routes.ts'
 import { lifecycleRoutes } from '../lifecycle/lifecycle.routes.ts'
 import { paymentCallbackRoutes, paymentRoutes } from '../payments/payment.routes.ts'
 import { notificationRoutes } from '../notifications/notification.routes.ts'
@@ -46,6 +49,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   })
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
+  await app.register(lookupRoutes, { db: deps.system.db, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(deps.tokens))
@@ -54,6 +58,8 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(taskRoutes, { tasks: deps.system.tasks })
     await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
     await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
+    await api.register(formRoutes, { forms: deps.system.forms })
+    await api.register(evaluationRoutes, { db: deps.system.db, clock: deps.system.clock, dossiers: deps.system.dossiers })
     await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
     await api.register(notificationRoutes, { notifications: deps.system.notifications })

@@ -1,0 +1,38 @@
+import { timingSafeEqual, createHash } from 'node:crypto'
+import { Type } from '@sinclair/typebox'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance } from 'fastify'
+import type { Db } from '../db/knex.ts'
+import { AppError } from '../errors.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
+
+const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest())
+
+/**
+ * Public lookup (tra cứu hồ sơ) without login, by dossier code plus the applicant's ID number. Shows
+ * only the code and how far the dossier got (TT01/2018 Art. 16(2)(d), T12); rate-limited per client.
+ * A wrong code and a wrong ID number answer alike, so codes cannot be probed.
+ */
+export async function lookupRoutes(app: FastifyInstance, opts: { db: Db; perMinute: number }) {
+  await app.register(rateLimit, {
+    max: opts.perMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: { code: 'RATE_LIMITED', message: `Quá nhiều lượt tra cứu, vui lòng thử lại sau ${Math.ceil(ctx.ttl / 1000)} giây` } }),
+  })
+  app.get('/public/lookup', {
+    schema: {
+      tags: ['public'],
+      summary: 'Public dossier lookup by code + ID number (no login, rate-limited)',
+      security: [],
+      querystring: Type.Object({
+        code: Type.String({ pattern: '^[0-9A-Za-z.]{1,40}-[0-9]{6}-[0-9]{4}$' }),
+        idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$' }),
+      }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const { code, idNumber } = req.query as { code: string; idNumber: string }
+    const d = await opts.db('dossiers').where({ code }).first('code', 'status', 'national_status', 'applicant')
+    if (!d || !same(String(d.applicant?.idNumber ?? ''), idNumber)) throw new AppError('LOOKUP_NOT_FOUND', 'Không tìm thấy hồ sơ với mã và số giấy tờ đã nhập')
+    return { code: d.code, nationalStatus: d.national_status, completion: STATUS_LABEL_VI[d.status as DossierStatus] ?? d.status }
+  })
+}
