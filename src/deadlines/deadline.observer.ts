@@ -25,17 +25,19 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
     const d = ctx.dossier
     const cal = deps.calendar()
     const meta = ctx.version.metadata
+    // Dossiers from difficult areas get the procedure's extra time (e.g. +10 days for S5).
+    const limit = meta.timeLimit === null ? null : meta.timeLimit + ((d.data as { difficultArea?: unknown })?.difficultArea === true ? meta.difficultAreaExtra ?? 0 : 0)
     const patch: Parameters<DossierRepository['updateDeadline']>[2] = {}
     const entries = []
     if (!d.appointment_at && ACCEPTED_STATES.has(change.to)) {
       // Counted from the receipt of the complete dossier: the acceptance itself, except for post
       // (the hand-over record's signature time, R6.5) unless a supplement was needed first.
       const receivedAt = d.received_at ?? (d.channel === Channel.POST && !d.supplement_count ? d.submitted_at : now)
-      const due = appointmentDate(cal, receivedAt, meta.timeLimit, meta.timeLimitUnit)
+      const due = appointmentDate(cal, receivedAt, limit, meta.timeLimitUnit)
       patch.received_at = receivedAt
       if (due) {
         patch.appointment_at = due
-        entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.appointment_set', actor: 'system', details: { appointmentAt: due.toISOString(), timeLimit: meta.timeLimit, unit: meta.timeLimitUnit }, at: now })
+        entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.appointment_set', actor: 'system', details: { appointmentAt: due.toISOString(), timeLimit: limit, unit: meta.timeLimitUnit }, at: now })
       }
     }
     if (PAUSED.has(change.to) && !PAUSED.has(change.from) && !d.paused_at) {
@@ -46,7 +48,7 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
       const minutes = cal.workingMinutesBetween(new Date(d.paused_at), now)
       const restart = change.from === DossierStatus.SUPPLEMENT_REQUESTED && meta.supplementPolicy === 'RESTART'
       const current = patch.appointment_at ?? (d.appointment_at ? new Date(d.appointment_at) : null)
-      const moved = restart ? appointmentDate(cal, now, meta.timeLimit, meta.timeLimitUnit) : current ? cal.addWorkingMinutes(current, minutes) : null
+      const moved = restart ? appointmentDate(cal, now, limit, meta.timeLimitUnit) : current ? cal.addWorkingMinutes(current, minutes) : null
       patch.paused_at = null
       patch.paused_minutes = (d.paused_minutes ?? 0) + Math.round(minutes)
       if (moved) patch.appointment_at = moved

@@ -54,10 +54,11 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
     switch (form) {
       case 'mau-01': {
         if (!d.appointment_at) throw new AppError('FORM_NOT_AVAILABLE', 'Mẫu 01 chỉ có khi hồ sơ đã được tiếp nhận')
+        const limit = last(history, 'deadline.appointment_set')?.details?.timeLimit ?? meta.timeLimit
         return {
           ...base, title: 'GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ', subtitle: 'Mẫu 01 - Thông tư 01/2018/TT-VPCP',
           lines: [['Mã hồ sơ', d.code], ['Thủ tục hành chính', `${meta.name} (${meta.code})`], ...applicantLines(d),
-            ['Hình thức nộp', CHANNEL_LABEL[d.channel] ?? ''], ['Thời hạn giải quyết', meta.timeLimit === null ? '' : `${meta.timeLimit} ${UNIT_LABEL[meta.timeLimitUnit]}`],
+            ['Hình thức nộp', CHANNEL_LABEL[d.channel] ?? ''], ['Thời hạn giải quyết', limit === null ? '' : `${limit} ${UNIT_LABEL[meta.timeLimitUnit]}`],
             ['Thời gian nhận hồ sơ', vnTime(d.received_at)], ['Thời gian trả kết quả', vnTime(d.appointment_at)],
             ['Phí, lệ phí', meta.fees.length ? meta.fees.map((f) => `${f.name}: ${money(f.amount)}`).join('; ') : 'Không thu'],
             ['Nơi trả kết quả', 'Bộ phận Một cửa, hoặc trực tuyến / qua bưu chính công ích theo đăng ký của người nộp']],

@@ -20,6 +20,8 @@ export interface ProcedureMetadata {
   level: 2 | 3 | 4
   timeLimit: number | null
   timeLimitUnit: TimeLimitUnit
+  /** Extra time for dossiers from mountainous, island or difficult areas (vùng khó khăn), same unit; `data.difficultArea = true`. */
+  difficultAreaExtra: number | null
   supplementPolicy: SupplementPolicy
   /** Channels allowed: 1 counter, 2 online, 3 public post. */
   channels: number[]
@@ -32,7 +34,7 @@ export interface MetadataFinding { elementId: string | null; code: string; messa
 
 interface RawProcedure {
   code?: string; name?: string; agency?: string; unitId?: string; level?: string; timeLimit?: string
-  timeLimitUnit?: string; supplementPolicy?: string; channels?: string; legalBasis?: string
+  timeLimitUnit?: string; difficultAreaExtra?: string; supplementPolicy?: string; channels?: string; legalBasis?: string
   fees?: Array<{ code?: string; name?: string; amount?: string }>
   documents?: Array<{ code?: string; name?: string; required?: string; copies?: string }>
 }
@@ -50,6 +52,8 @@ export function readProcedureMetadata(
   if (![2, 3, 4].includes(level)) bad('METADATA_INVALID', `tthc:procedure level must be 2, 3 or 4, got "${r.level}"`)
   const timeLimit = r.timeLimit === undefined ? null : Number(r.timeLimit)
   if (timeLimit !== null && !(Number.isFinite(timeLimit) && timeLimit >= 0)) bad('METADATA_INVALID', `tthc:procedure timeLimit must be a non-negative number, got "${r.timeLimit}"`)
+  const extra = r.difficultAreaExtra === undefined ? null : Number(r.difficultAreaExtra)
+  if (extra !== null && !(Number.isFinite(extra) && extra >= 0)) bad('METADATA_INVALID', `tthc:procedure difficultAreaExtra must be a non-negative number, got "${r.difficultAreaExtra}"`)
   const unit = (r.timeLimitUnit ?? 'workingDays') as TimeLimitUnit
   if (!TIME_LIMIT_UNITS.includes(unit)) bad('METADATA_INVALID', `tthc:procedure timeLimitUnit must be one of ${TIME_LIMIT_UNITS.join(', ')}`)
   const policy = (r.supplementPolicy ?? 'PAUSE') as SupplementPolicy
@@ -80,6 +84,7 @@ export function readProcedureMetadata(
       level: (level === 2 || level === 4 ? level : 3) as 2 | 3 | 4,
       timeLimit,
       timeLimitUnit: unit,
+      difficultAreaExtra: extra,
       supplementPolicy: policy,
       channels,
       legalBasis: r.legalBasis ?? null,
