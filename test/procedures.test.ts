@@ -2,7 +2,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { manualClock } from '../src/clock.ts'
-import { testContext, type TestContext } from './helpers/context.ts'
+import { testContext, type Teardown, type TestContext } from './helpers/context.ts'
 import { caller, statusTrail, type Caller } from './helpers/api.ts'
 import { pdfText } from './helpers/pdf-text.ts'
 
@@ -18,7 +18,7 @@ const PDF = Buffer.from('%PDF-1.4\n%%EOF\n')
 
 interface World { ctx: TestContext; clock: ReturnType<typeof manualClock>; officer: Caller; citizen: Caller }
 
-async function world(t: Tap.Test, agency: string): Promise<World> {
+async function world(t: Teardown, agency: string): Promise<World> {
   const clock = manualClock(MON_0900)
   const ctx = await testContext(t, { clock })
   for (const f of fs.readdirSync(PROCESSES).filter((f) => f.endsWith('.bpmn'))) {

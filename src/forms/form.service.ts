@@ -141,7 +141,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
         lines: [['Số hồ sơ', String(rows.length)]],
         table: {
           headers: ['STT', 'Mã hồ sơ', 'Thủ tục', 'Người nộp', 'Địa chỉ, điện thoại', 'Cơ quan chủ trì', 'Ngày nhận', 'Hẹn trả', 'Ngày chuyển', 'Ngày có kết quả', 'Ngày trả', 'Ghi chú'],
-          widths: [1, 5, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3],
+          widths: [1, 7, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3],
           rows: rows.map((d, i) => {
             const a = d.applicant as Record<string, string>
             return [String(i + 1), d.code, d.procedure_code, a.name ?? '', [a.address, a.phone].filter(Boolean).join(', '), d.agency, vnDate(d.received_at ?? d.submitted_at), vnDate(d.appointment_at), vnDate(transfers.get(d.id)), vnDate(d.finished_at), vnDate(d.returned_at), STATUS_LABEL_VI[d.status as DossierStatus] ?? d.status]

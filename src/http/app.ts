@@ -49,7 +49,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   })
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
-  await app.register(lookupRoutes, { db: deps.system.db, perMinute: deps.config.lookupRatePerMinute })
+  await app.register(lookupRoutes, { db: deps.system.db, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(deps.tokens))

@@ -1,8 +1,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { Db } from '../db/knex.ts'
+import type { Clock } from '../clock.ts'
+import { createRateLimiter } from './rate-limiter.ts'
 import { AppError } from '../errors.ts'
 import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
 
@@ -13,11 +14,14 @@ const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').upda
  * only the code and how far the dossier got (TT01/2018 Art. 16(2)(d), T12); rate-limited per client.
  * A wrong code and a wrong ID number answer alike, so codes cannot be probed.
  */
-export async function lookupRoutes(app: FastifyInstance, opts: { db: Db; perMinute: number }) {
-  await app.register(rateLimit, {
-    max: opts.perMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: { code: 'RATE_LIMITED', message: `Quá nhiều lượt tra cứu, vui lòng thử lại sau ${Math.ceil(ctx.ttl / 1000)} giây` } }),
+export async function lookupRoutes(app: FastifyInstance, opts: { db: Db; clock: Clock; perMinute: number }) {
+  const limiter = createRateLimiter({ max: opts.perMinute, windowMs: 60_000, now: () => opts.clock.now() })
+  app.addHook('onRequest', async (req, reply) => {
+    const wait = limiter.hit(req.ip)
+    if (wait > 0) {
+      reply.header('retry-after', String(wait))
+      throw new AppError('RATE_LIMITED', `Quá nhiều lượt tra cứu, vui lòng thử lại sau ${wait} giây`)
+    }
   })
   app.get('/public/lookup', {
     schema: {
