@@ -63,7 +63,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
     await api.register(notificationRoutes, { notifications: deps.system.notifications })
-    await api.register(supervisionRoutes, { supervision: deps.system.supervision })
+    await api.register(supervisionRoutes, { supervision: deps.system.supervision, db: deps.system.db })
   }, { prefix: '/api' })
 
   return app

@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { dossierDto } from '../dossiers/dossier.routes.ts'
 import type { SupervisionService } from './supervision.service.ts'
+import type { Db } from '../db/knex.ts'
+import { computeIndicators } from './indicators.ts'
 
 const DeadlineQuery = Type.Object({
   state: Type.Union([Type.Literal('overdue'), Type.Literal('due_soon'), Type.Literal('all')], { default: 'overdue' }),
@@ -11,7 +13,15 @@ const DeadlineQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 300 })),
 }, { additionalProperties: false })
 
-export async function supervisionRoutes(app: FastifyInstance, opts: { supervision: SupervisionService }) {
+export async function supervisionRoutes(app: FastifyInstance, opts: { supervision: SupervisionService; db: Db }) {
+  app.get('/supervision/indicators', {
+    schema: {
+      tags: ['supervision'],
+      summary: 'Decision 766 indicators for a period: on-time rate, online dossiers, level-4 procedures, paid online, electronic results, digitised, satisfaction',
+      querystring: Type.Object({ from: Type.String({ format: 'date' }), to: Type.String({ format: 'date' }), agency: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+    },
+  }, async (req) => computeIndicators(opts.db, req.principal, req.query as { from: string; to: string; agency?: string }))
+
   app.get('/supervision/deadlines', {
     schema: { tags: ['supervision'], summary: 'Unfinished dossiers overdue (quá hạn) or due soon (sắp đến hạn), earliest appointment first', querystring: DeadlineQuery },
   }, async (req) => {
