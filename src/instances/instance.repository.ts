@@ -38,6 +38,11 @@ export function createInstanceRepository() {
         .update({ state: JSON.stringify(patch.state), step_id: patch.stepId, status: patch.status, version: expectedVersion + 1, updated_at: now })
       return n === 1
     },
+    /** Ends an instance from outside the diagram; its last state stays as it was, for the record. */
+    async markTerminated(q: Queryable, id: string, expectedVersion: number, now: Date): Promise<boolean> {
+      const n = await q('process_instances').where({ id, version: expectedVersion }).update({ status: 'terminated', step_id: null, version: expectedVersion + 1, updated_at: now })
+      return n === 1
+    },
     async byDossier(q: Queryable, dossierId: string): Promise<InstanceRow[]> {
       return q<InstanceRow>('process_instances').where({ dossier_id: dossierId }).select('id', 'dossier_id', 'procedure_version_id', 'status', 'version', 'created_at', 'updated_at')
     },

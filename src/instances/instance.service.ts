@@ -174,7 +174,7 @@ export function createInstanceService(deps: {
       const { now, actor } = opts
       const open = await deps.tasks.openForInstance(tx, instance.id)
       await deps.tasks.cancel(tx, open.map((t) => t.id), now)
-      const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: await deps.instances.loadState(tx, instance.id), stepId: randomUUID(), status: 'terminated' }, now)
+      const saved = await deps.instances.markTerminated(tx, instance.id, instance.version, now)
       if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
       const history: HistoryEntry[] = [...(opts.history ?? [])]
       const outbox: OutboxMessage[] = []
