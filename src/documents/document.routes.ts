@@ -10,7 +10,7 @@ export const documentDto = (d: DocumentRow) => ({
 
 /** Dossier documents: upload the raw file as the body (Content-Type = its type), list, download. */
 export async function documentRoutes(app: FastifyInstance, opts: { documents: DocumentService; maxBytes: number }) {
-  app.addContentTypeParser(Object.keys(DOCUMENT_TYPES).filter((t) => t !== 'application/xml'), { parseAs: 'buffer', bodyLimit: opts.maxBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(Object.keys(DOCUMENT_TYPES), { parseAs: 'buffer', bodyLimit: opts.maxBytes }, (_req, body, done) => done(null, body))
 
   app.post('/dossiers/:id/documents', {
     bodyLimit: opts.maxBytes,

@@ -11,12 +11,11 @@ import type { HistoryRepository } from '../history/history.repository.ts'
 import type { DocumentRepository, DocumentRow } from './document.repository.ts'
 
 /** Accepted file types, each with the bytes its content must start with (the declared type is checked, not trusted). */
-export const DOCUMENT_TYPES: Record<string, { ext: string; magic: number[] | null }> = {
+export const DOCUMENT_TYPES: Record<string, { ext: string; magic: number[] }> = {
   'application/pdf': { ext: 'pdf', magic: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // %PDF-
   'image/png': { ext: 'png', magic: [0x89, 0x50, 0x4e, 0x47] },
   'image/jpeg': { ext: 'jpg', magic: [0xff, 0xd8, 0xff] },
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': { ext: 'docx', magic: [0x50, 0x4b, 0x03, 0x04] },
-  'application/xml': { ext: 'xml', magic: null }, // e.g. signed e-results
 }
 
 /**
@@ -42,7 +41,7 @@ export function createDocumentService(deps: { db: Db; clock: Clock; dir: string;
       if (!type) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Loại tệp ${input.contentType} không được chấp nhận; chấp nhận: ${Object.keys(DOCUMENT_TYPES).join(', ')}`)
       if (input.content.length === 0) throw new AppError('DOCUMENT_EMPTY', 'Tệp rỗng')
       if (input.content.length > deps.maxBytes) throw new AppError('DOCUMENT_TOO_LARGE', `Tệp vượt quá ${deps.maxBytes} byte`)
-      if (type.magic && !type.magic.every((b, i) => input.content[i] === b)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Nội dung tệp không phải ${input.contentType}`)
+      if (!type.magic.every((b, i) => input.content[i] === b)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Nội dung tệp không phải ${input.contentType}`)
       const id = randomUUID()
       const storageKey = path.join(dossier.id, `${id}.${type.ext}`)
       const file = path.join(deps.dir, storageKey)

@@ -2,12 +2,9 @@
  * Dossier code (mã số hồ sơ, TT01/2018 Art. 19): `<unit identifier>-<YYMMDD>-<NNNN>`, the date being
  * the receipt date in Vietnam time (UTC+7) whatever the server's zone.
  */
-const VN_OFFSET_MS = 7 * 3600 * 1000
+import { vietnamDay } from '../calendar/vietnam-time.ts'
 
-/** The calendar day in Vietnam of an instant, as `YYYY-MM-DD`. */
-export function vietnamDay(at: Date): string {
-  return new Date(at.getTime() + VN_OFFSET_MS).toISOString().slice(0, 10)
-}
+export { vietnamDay }
 
 export function formatDossierCode(unitId: string, at: Date, sequence: number): string {
   if (!unitId) throw new Error('receiving unit has no identifier (mã định danh)')

@@ -7,25 +7,14 @@ import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { ProcedureMetadata } from '../procedures/metadata.ts'
 import { renderForm, type FormContent } from './pdf-writer.ts'
+import { vietnamDate, vietnamDateTime, vietnamDay } from '../calendar/vietnam-time.ts'
 
 /** Forms of TT01/2018/TT-VPCP generated per dossier (Mẫu 01–05); Mẫu 06 is the agency's register. */
 export const DOSSIER_FORMS = ['mau-01', 'mau-02', 'mau-03', 'mau-04', 'mau-05'] as const
 export type DossierForm = (typeof DOSSIER_FORMS)[number]
 
-const VN = 7 * 3_600_000
-const p2 = (n: number) => String(n).padStart(2, '0')
-/** dd/mm/yyyy in Vietnam time. */
-export function vnDate(t: Date | string | null | undefined): string {
-  if (!t) return ''
-  const l = new Date(new Date(t).getTime() + VN)
-  return `${p2(l.getUTCDate())}/${p2(l.getUTCMonth() + 1)}/${l.getUTCFullYear()}`
-}
-/** hh:mm dd/mm/yyyy in Vietnam time (as the forms print it). */
-export function vnTime(t: Date | string | null | undefined): string {
-  if (!t) return ''
-  const l = new Date(new Date(t).getTime() + VN)
-  return `${p2(l.getUTCHours())}:${p2(l.getUTCMinutes())} ${vnDate(t)}`
-}
+const vnDate = vietnamDate
+const vnTime = vietnamDateTime
 const money = (n: number) => `${n.toLocaleString('vi-VN')} đồng`
 const UNIT_LABEL: Record<ProcedureMetadata['timeLimitUnit'], string> = { workingDays: 'ngày làm việc', calendarDays: 'ngày', hours: 'giờ làm việc', months: 'tháng' }
 const CHANNEL_LABEL: Record<number, string> = { 1: 'Trực tiếp', 2: 'Trực tuyến', 3: 'Bưu chính công ích' }
@@ -33,8 +22,7 @@ const CHANNEL_LABEL: Record<number, string> = { 1: 'Trực tiếp', 2: 'Trực t
 /** Timeliness of a step against its due date, compared by date (domain-notes §6.3). */
 export function timeliness(doneAt: Date | string, dueAt: Date | string | null): 'Trước hạn' | 'Đúng hạn' | 'Quá hạn' | '' {
   if (!dueAt) return ''
-  const d = (t: Date | string) => { const l = new Date(new Date(t).getTime() + VN); return Date.UTC(l.getUTCFullYear(), l.getUTCMonth(), l.getUTCDate()) }
-  const a = d(doneAt), b = d(dueAt)
+  const a = vietnamDay(doneAt), b = vietnamDay(dueAt)
   return a < b ? 'Trước hạn' : a === b ? 'Đúng hạn' : 'Quá hạn'
 }
 

@@ -16,6 +16,9 @@ import type { TaskRepository } from '../tasks/task.repository.ts'
 import { taskScope, type TaskService } from '../tasks/task.service.ts'
 import { ACTION_HISTORY, parseActionBody, type LifecycleAction } from './actions.ts'
 
+/** Receipt until the dossier is accepted (it has a receipt instant), appraisal after. */
+const stageOf = (d: DossierRow) => (d.received_at ? 'appraisal' : 'receipt')
+
 /** R2.11: a supplement requested after appraisal later than this many working days after receipt is flagged. */
 const SUPPLEMENT_WINDOW_WORKING_DAYS = 3
 
@@ -68,7 +71,7 @@ export function createLifecycleService(deps: {
     if (unknown.length) {
       throw new AppError('SUPPLEMENT_ITEMS_INVALID', `Chỉ được yêu cầu bổ sung giấy tờ trong danh mục đã công bố của thủ tục; không có: ${unknown.join(', ')}`, { unknown, allowed: [...published.keys()] })
     }
-    const stage = d.received_at ? 'appraisal' : 'receipt'
+    const stage = stageOf(d)
     const cal = deps.calendar()
     const late = stage === 'appraisal' && cal.workingMinutesBetween(new Date(d.received_at!), now) > SUPPLEMENT_WINDOW_WORKING_DAYS * cal.minutesPerDay
     return { stage, late, items: items.map((code) => ({ code, name: published.get(code)! })) }
@@ -110,8 +113,8 @@ export function createLifecycleService(deps: {
       }
       const variables: Record<string, unknown> = { outcome: action }
       let details: Record<string, unknown> = { ...body }
-      if (action === 'request-supplement') details = { ...details, ...supplementDetails(version, d, body.items as string[], clock.now()) }
-      if (action === 'refuse') { variables.refused = true; details.stage = d.received_at ? 'appraisal' : 'receipt' }
+      if (action === 'request-supplement') supplementDetails(version, d, body.items as string[], clock.now()) // validate before taking locks
+      if (action === 'refuse') { variables.refused = true; details.stage = stageOf(d) }
       if (action === 'request-financial-obligation') variables.obligationAmount = body.amount
       if (action === 'consult') variables.consultedUnit = body.unit
       if (action === 'return') {

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 import type { NotificationRepository, NotificationRow } from './notification.repository.ts'
+import { vietnamClock, vietnamDate } from '../calendar/vietnam-time.ts'
 
 /** A deadline event as published by the deadline watch (validated: it comes back from Redis). */
 export interface DeadlineEvent {
@@ -31,11 +32,9 @@ export function parseDeadlineEvent(data: unknown): DeadlineEvent {
   return d as unknown as DeadlineEvent
 }
 
-/** "dd/mm/yyyy HH:MM" in Vietnam time. */
+/** "HH:MM ngày dd/mm/yyyy" in Vietnam time. */
 export function formatVietnamTime(iso: string): string {
-  const t = new Date(Date.parse(iso) + 7 * 3_600_000)
-  const p = (n: number) => String(n).padStart(2, '0')
-  return `${p(t.getUTCHours())}:${p(t.getUTCMinutes())} ngày ${p(t.getUTCDate())}/${p(t.getUTCMonth() + 1)}/${t.getUTCFullYear()}`
+  return `${vietnamClock(iso)} ngày ${vietnamDate(iso)}`
 }
 
 export function deadlineMessage(e: DeadlineEvent): string {
