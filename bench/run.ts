@@ -75,7 +75,7 @@ async function endToEnd() {
   const [pgPort, redisPort, apiPort] = [await freePort(), await freePort(), await freePort()]
   const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: false })
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
-  const server = await startServer({ DATABASE_URL: pg.url, REDIS_URL: redis.url, PORT: String(apiPort), JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', DB_POOL_MAX: '30' })
+  const server = await startServer({ DATABASE_URL: pg.url, REDIS_URL: redis.url, PORT: String(apiPort), JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', PAYMENT_SECRET: 'bench-payment-secret', DB_POOL_MAX: '30' })
   try {
     const base = `http://127.0.0.1:${apiPort}`
     const token = await createTokenService(SECRET).sign({ userId: 'bench', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
@@ -86,6 +86,11 @@ async function endToEnd() {
       if (res.status >= 300) throw new Error(`${p} → ${res.status} ${JSON.stringify(json)}`)
       return json
     }
+    // The benchmark procedure (a fixture, not one of the sample procedures) is deployed by an analyst.
+    const analyst = await createTokenService(SECRET).sign({ userId: 'bench-analyst', roles: ['analyst'], groups: [], agency: 'UBND-XA-DEMO' })
+    const xml = fs.readFileSync(path.join(ROOT, 'test/fixtures/three-step-procedure.bpmn'), 'utf8')
+    const deployed = await fetch(base + '/api/procedures', { method: 'POST', headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/xml' }, body: xml })
+    if (deployed.status >= 300) throw new Error(`deploy → ${deployed.status} ${await deployed.text()}`)
     // Warm-up: a few dossiers end to end.
     for (let i = 0; i < 10; i++) {
       let r = await post('/api/dossiers', { procedureCode: 'TEST.3STEP', applicant: { name: 'warm', idNumber: '001099000000' }, channel: 1, data: {} })

@@ -72,7 +72,7 @@ export async function timerBench() {
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), persistent: false })
   const log = pino({ level: 'warn' })
   const db = createDb(pg.url, 30)
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'bench-secret-0123456789abcdefghijklmnop' }, { redisUrl: redis.url })
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'bench-secret-0123456789abcdefghijklmnop', PAYMENT_SECRET: 'bench-payment-secret' }, { redisUrl: redis.url })
   const queues = createQueues(redisConnection(redis.url), 'bench')
   const admin = new Redis(redis.url)
   let worker: ReturnType<typeof startTimerWorker> | null = null
