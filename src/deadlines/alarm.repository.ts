@@ -23,12 +23,9 @@ export function createAlarmRepository() {
     live: (q: Queryable, dossierId: string): Promise<AlarmRow[]> => q<AlarmRow>('deadline_alarms').where({ dossier_id: dossierId }).whereIn('status', ['pending', 'fired']),
     find: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).first()) ?? null,
     lock: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).forUpdate().first()) ?? null,
-    async insertMany(q: Queryable, rows: Array<Omit<AlarmRow, 'fired_at'>>): Promise<void> {
-      if (rows.length) await q('deadline_alarms').insert(rows)
-    },
-    async cancel(q: Queryable, ids: string[]): Promise<void> {
-      if (ids.length) await q('deadline_alarms').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' })
-    },
+    // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
+    insertMany: (q: Queryable, rows: Array<Omit<AlarmRow, 'fired_at'>>) => (rows.length ? q('deadline_alarms').insert(rows) : null),
+    cancel: (q: Queryable, ids: string[]) => (ids.length ? q('deadline_alarms').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' }) : null),
     async markFired(q: Queryable, id: string, now: Date): Promise<void> {
       await q('deadline_alarms').where({ id }).update({ status: 'fired', fired_at: now })
     },

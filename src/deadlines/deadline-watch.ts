@@ -9,6 +9,7 @@ import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
 import { queueEveryPending, type TimerScheduler } from '../timers/scheduled-jobs.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
 import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from './alarm.repository.ts'
 
 export const alarmJobId = (alarmId: string) => `alarm-${alarmId}`
@@ -48,8 +49,10 @@ export function createDeadlineWatch(deps: {
     /**
      * Makes the dossier's alarms match its current deadlines, in the caller's transaction (the dossier
      * row is locked by the caller). `dossier` and `tasks` carry the values as of the end of the step.
+     * Writes go into the caller's `batch` when given (the caller flushes it), else run at once.
      */
-    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date): Promise<OutboxMessage[]> {
+    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date, callerBatch?: StatementBatch): Promise<OutboxMessage[]> {
+      const batch = callerBatch ?? new StatementBatch()
       const cal = deps.calendar()
       const wanted = new Map<string, Omit<AlarmRow, 'fired_at'>>()
       const want = (taskId: string | null, deadline: Date) => {
@@ -68,8 +71,8 @@ export function createDeadlineWatch(deps: {
       const have = new Map(existing.map((a) => [key(a.task_id, a.kind, a.deadline_at), a]))
       const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))
       const created = [...wanted].filter(([k]) => !have.has(k)).map(([, a]) => a)
-      await deps.alarms.cancel(tx, cancelled.map((a) => a.id))
-      await deps.alarms.insertMany(tx, created)
+      batch.add(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
+      batch.add(deps.alarms.insertMany(tx, created))
 
       // A moved deadline starts on track again; one already passed gets its alarm at once.
       if (isWatched(dossier)) {
@@ -79,12 +82,13 @@ export function createDeadlineWatch(deps: {
           return fired('overdue') ? 'overdue' : fired('due_soon') ? 'due_soon' : 'on_track'
         }
         const ds = stateOf(null, dossier.appointment_at)
-        if (ds !== (dossier.deadline_state ?? 'on_track')) await deps.dossiers.setDeadlineState(tx, dossier.id, ds)
+        if (ds !== (dossier.deadline_state ?? 'on_track')) batch.add(deps.dossiers.setDeadlineState(tx, dossier.id, ds))
         for (const t of tasks) {
           const ts = stateOf(t.id, t.due_at)
-          if (ts !== (t.deadline_state ?? 'on_track')) await deps.tasks.setDeadlineState(tx, t.id, ts)
+          if (ts !== (t.deadline_state ?? 'on_track')) batch.add(deps.tasks.setDeadlineState(tx, t.id, ts))
         }
       }
+      if (!callerBatch) await batch.flush(tx)
       return [
         ...created.map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
         ...cancelled.map((a) => ({ topic: 'deadline.cancelled', payload: { alarmId: a.id, jobId: alarmJobId(a.id) } })),

@@ -54,18 +54,20 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
       if (moved) patch.appointment_at = moved
       if (!restart && minutes > 0) {
         const moved = new Map<string, Date>()
+        // The tasks still open must be read after this step's writes (a task it closed is not moved).
+        await change.batch.flush(tx)
         for (const t of await deps.tasks.openWithDueDate(tx, ctx.dossier.id, now)) {
           const due = cal.addWorkingMinutes(new Date(t.due_at!), minutes)
           moved.set(t.id, due)
-          await deps.tasks.setDueDate(tx, t.id, due)
+          change.batch.add(deps.tasks.setDueDate(tx, t.id, due))
         }
         open = open.map((t) => (moved.has(t.id) ? { ...t, due_at: moved.get(t.id)! } : t))
       }
       entries.push({ dossier_id: ctx.dossier.id, action: 'deadline.resumed', actor: 'system', details: { policy: restart ? 'RESTART' : 'PAUSE', pausedWorkingMinutes: minutes, appointmentAt: moved?.toISOString() ?? null }, at: now })
     }
-    await deps.dossiers.updateDeadline(tx, ctx.dossier.id, patch)
-    await deps.history.append(tx, entries)
+    change.batch.add(deps.dossiers.updateDeadline(tx, ctx.dossier.id, patch))
+    change.batch.add(deps.history.append(tx, entries))
     const after = { ...d, ...patch, status: change.to }
-    return deps.watch.reconcile(tx, after, open, now)
+    return deps.watch.reconcile(tx, after, open, now, change.batch)
   }
 }

@@ -66,9 +66,8 @@ export function createDossierRepository() {
       return (await q<DossierRow>('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).first()) ?? null
     },
     /** Deadline fields: receipt, appointment (ngày hẹn trả), pause and the one-time extension. */
-    async updateDeadline(q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'received_at' | 'appointment_at' | 'paused_at' | 'paused_minutes' | 'extended_at' | 'extension_reason' | 'original_appointment_at' | 'updated_at'>>): Promise<void> {
-      if (Object.keys(patch).length) await q('dossiers').where({ id }).update(patch)
-    },
+    updateDeadline: (q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'received_at' | 'appointment_at' | 'paused_at' | 'paused_minutes' | 'extended_at' | 'extension_reason' | 'original_appointment_at' | 'updated_at'>>) =>
+      (Object.keys(patch).length ? q('dossiers').where({ id }).update(patch) : null),
     /** Unfinished dossiers in the given deadline states, earliest appointment first (supervisors' view). */
     async listByDeadlineState(q: Queryable, opts: { agency: string | null; states: string[]; procedureCode?: string; after?: { appointmentAt: string; id: string }; limit: number }): Promise<DossierRow[]> {
       const query = q<DossierRow>('dossiers').whereIn('deadline_state', opts.states).whereNull('finished_at').whereNot('status', 'RESULT_READY').whereNotNull('appointment_at')
@@ -78,12 +77,10 @@ export function createDossierRepository() {
       if (opts.after) query.whereRaw('(appointment_at, id) > (?::timestamptz, ?::uuid)', [opts.after.appointmentAt, opts.after.id])
       return query
     },
-    async setDeadlineState(q: Queryable, id: string, state: string): Promise<void> {
-      await q('dossiers').where({ id }).update({ deadline_state: state })
-    },
-    async setStatus(q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date): Promise<void> {
-      await q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) })
-    },
+    // Writes return the unrun query: awaiting runs it, a StatementBatch can take it instead.
+    setDeadlineState: (q: Queryable, id: string, state: string) => q('dossiers').where({ id }).update({ deadline_state: state }),
+    setStatus: (q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date) =>
+      q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) }),
   }
 }
 export type DossierRepository = ReturnType<typeof createDossierRepository>

@@ -14,10 +14,9 @@ export interface HistoryEntry {
 
 export function createHistoryRepository() {
   return {
-    async append(q: Queryable, entries: HistoryEntry[]): Promise<void> {
-      if (entries.length === 0) return
-      await q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null })))
-    },
+    /** The insert, unrun (await it, or hand it to a StatementBatch); null when there is nothing to write. */
+    append: (q: Queryable, entries: HistoryEntry[]) =>
+      (entries.length ? q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null }))) : null),
     async forDossier(q: Queryable, dossierId: string) {
       return q('history').where({ dossier_id: dossierId }).orderBy('id').select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at')
     },

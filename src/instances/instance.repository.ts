@@ -31,13 +31,11 @@ export function createInstanceRepository() {
       const row = await q('process_instances').where({ id }).first('state')
       return row?.state ?? null
     },
-    /** Saves a step: succeeds only if nobody else saved since `expectedVersion` was read. */
-    async saveState(q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; stepId: string; status: InstanceRow['status'] }, now: Date): Promise<boolean> {
-      const n = await q('process_instances')
+    /** Saves a step; the update matches one row only if nobody else saved since `expectedVersion` was read. */
+    saveState: (q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; stepId: string; status: InstanceRow['status'] }, now: Date) =>
+      q('process_instances')
         .where({ id, version: expectedVersion })
-        .update({ state: JSON.stringify(patch.state), step_id: patch.stepId, status: patch.status, version: expectedVersion + 1, updated_at: now })
-      return n === 1
-    },
+        .update({ state: JSON.stringify(patch.state), step_id: patch.stepId, status: patch.status, version: expectedVersion + 1, updated_at: now }),
     /** Ends an instance from outside the diagram; its last state stays as it was, for the record. */
     async markTerminated(q: Queryable, id: string, expectedVersion: number, now: Date): Promise<boolean> {
       const n = await q('process_instances').where({ id, version: expectedVersion }).update({ status: 'terminated', step_id: null, version: expectedVersion + 1, updated_at: now })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Tx } from '../db/knex.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
 import { AppError } from '../errors.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
 import { EngineStepError, type EngineRunner, type StepAction, type StepResult } from '../engine/runtime.ts'
@@ -28,8 +29,12 @@ export interface StepOutcome {
   status: DossierStatus
 }
 
-/** Hooks other modules add to every committed step (durable timers, deadlines) without this module knowing them. */
-export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date, change: { from: string; to: DossierStatus; open: TaskRow[] }) => Promise<OutboxMessage[] | void>
+/**
+ * Hooks other modules add to every committed step (durable timers, deadlines) without this module
+ * knowing them. Their writes go into `change.batch` (sent with the step's other writes); a read that
+ * must see the step's writes flushes the batch first.
+ */
+export type StepObserver = (tx: Tx, ctx: StepContext, result: StepResult, now: Date, change: { from: string; to: DossierStatus; open: TaskRow[]; batch: StatementBatch }) => Promise<OutboxMessage[] | void>
 
 const TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask'])
 
@@ -101,7 +106,7 @@ export function createInstanceService(deps: {
   }
 
   /** Writes the status moves of a step: the dossier row, one history line and one portal event per move. */
-  async function moveStatus(tx: Tx, dossier: DossierRow, path: DossierStatus[], actor: string, now: Date, history: HistoryEntry[], outbox: OutboxMessage[]): Promise<DossierStatus> {
+  function moveStatus(batch: StatementBatch, tx: Tx, dossier: DossierRow, path: DossierStatus[], actor: string, now: Date, history: HistoryEntry[], outbox: OutboxMessage[]): DossierStatus {
     let from = dossier.status as DossierStatus
     for (const to of path) {
       if (!canTransition(from, to)) throw new AppError('INVALID_STATUS_TRANSITION', `Hồ sơ không thể chuyển từ trạng thái "${STATUS_LABEL_VI[from]}" sang "${STATUS_LABEL_VI[to]}"`, { from, to })
@@ -110,24 +115,31 @@ export function createInstanceService(deps: {
       from = to
     }
     if (from !== dossier.status) {
-      await deps.dossiers.setStatus(tx, dossier.id, from, NATIONAL_STATUS[from], FINISHED_PROCESSING.has(from) && !dossier.finished_at ? now : null, now)
+      batch.add(deps.dossiers.setStatus(tx, dossier.id, from, NATIONAL_STATUS[from], FINISHED_PROCESSING.has(from) && !dossier.finished_at ? now : null, now))
     }
     return from
   }
 
-  async function observe(tx: Tx, ctx: StepContext, result: StepResult, now: Date, to: DossierStatus, openAfter: TaskRow[]): Promise<OutboxMessage[]> {
+  async function observe(batch: StatementBatch, tx: Tx, ctx: StepContext, result: StepResult, now: Date, to: DossierStatus, openAfter: TaskRow[]): Promise<OutboxMessage[]> {
     const out: OutboxMessage[] = []
     for (const o of observers) {
-      const msgs = await o(tx, ctx, result, now, { from: ctx.dossier.status, to, open: openAfter })
+      const msgs = await o(tx, ctx, result, now, { from: ctx.dossier.status, to, open: openAfter, batch })
       if (msgs) out.push(...msgs)
     }
     return out
   }
 
   return {
-    async step(tx: Tx, ctx: StepContext, action: StepAction, opts: { actor: string; now: Date; fallbackStatus?: DossierStatus | null; history?: HistoryEntry[] }): Promise<StepOutcome> {
+    /**
+     * `opts.batch` may carry the caller's own writes of this step (e.g. the task completion); they
+     * run first. `opts.settledTaskId` names a task the batch closes, so it no longer counts as open.
+     * Every write of the step goes out in one round trip at the end.
+     */
+    async step(tx: Tx, ctx: StepContext, action: StepAction, opts: { actor: string; now: Date; fallbackStatus?: DossierStatus | null; history?: HistoryEntry[]; batch?: StatementBatch; settledTaskId?: string }): Promise<StepOutcome> {
       const { instance, dossier, version } = ctx
       const { now, actor } = opts
+      const batch = opts.batch ?? new StatementBatch()
+      const open = action.kind === 'start' ? [] : (await deps.tasks.openForInstance(tx, instance.id)).filter((t) => t.id !== opts.settledTaskId)
       let result: StepResult
       try {
         result = await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), () => deps.instances.loadState(tx, instance.id), action)
@@ -138,29 +150,30 @@ export function createInstanceService(deps: {
         throw err
       }
 
-      const open = await deps.tasks.openForInstance(tx, instance.id)
       const stillWaiting = new Set(result.waiting.map((w) => w.executionId))
       const vanished = open.filter((t) => !stillWaiting.has(t.execution_id))
       const known = new Set(open.map((t) => t.execution_id))
       const created = taskRows(ctx, { ...result, waiting: result.waiting.filter((w) => !known.has(w.executionId)) }, now)
-      await deps.tasks.cancel(tx, vanished.map((t) => t.id), now)
-      await deps.tasks.insertMany(tx, created)
-
-      const saved = await deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now)
-      if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
+      batch.add(deps.tasks.cancel(tx, vanished.map((t) => t.id), now))
+      batch.add(deps.tasks.insertMany(tx, created))
+      batch.add(deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now), {
+        expectRows: 1,
+        onMismatch: () => new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại'),
+      })
 
       const history: HistoryEntry[] = [...(opts.history ?? [])]
       const outbox: OutboxMessage[] = []
       for (const t of vanished) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
       for (const t of created) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.created', actor: 'system', details: { name: t.name, dueAt: t.due_at, candidateGroups: t.candidate_groups }, at: now })
-      const status = await moveStatus(tx, dossier, statusPath(ctx, result, opts.fallbackStatus ?? null), actor, now, history, outbox)
+      const status = moveStatus(batch, tx, dossier, statusPath(ctx, result, opts.fallbackStatus ?? null), actor, now, history, outbox)
       if (result.ended) history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
       const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null, deadline_state: 'on_track' }))
       const gone = new Set(vanished.map((t) => t.id))
       const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
-      outbox.push(...await observe(tx, ctx, result, now, status, openAfter))
-      await deps.history.append(tx, history)
-      await deps.outbox.enqueue(tx, outbox)
+      outbox.push(...await observe(batch, tx, ctx, result, now, status, openAfter))
+      batch.add(deps.history.append(tx, history))
+      batch.add(deps.outbox.enqueue(tx, outbox))
+      await batch.flush(tx)
       return { result, created: createdRows, open: openAfter, status }
     },
 
@@ -173,18 +186,20 @@ export function createInstanceService(deps: {
       const { instance, dossier } = ctx
       const { now, actor } = opts
       const open = await deps.tasks.openForInstance(tx, instance.id)
-      await deps.tasks.cancel(tx, open.map((t) => t.id), now)
+      const batch = new StatementBatch()
+      batch.add(deps.tasks.cancel(tx, open.map((t) => t.id), now))
       const saved = await deps.instances.markTerminated(tx, instance.id, instance.version, now)
       if (!saved) throw new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa được xử lý bởi yêu cầu khác, vui lòng thử lại')
       const history: HistoryEntry[] = [...(opts.history ?? [])]
       const outbox: OutboxMessage[] = []
       for (const t of open) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
-      const status = await moveStatus(tx, dossier, [to], actor, now, history, outbox)
+      const status = moveStatus(batch, tx, dossier, [to], actor, now, history, outbox)
       history.push({ dossier_id: dossier.id, action: 'process.terminated', actor, status, at: now })
       const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '' }
-      outbox.push(...await observe(tx, ctx, ended, now, status, []))
-      await deps.history.append(tx, history)
-      await deps.outbox.enqueue(tx, outbox)
+      outbox.push(...await observe(batch, tx, ctx, ended, now, status, []))
+      batch.add(deps.history.append(tx, history))
+      batch.add(deps.outbox.enqueue(tx, outbox))
+      await batch.flush(tx)
     },
   }
 }

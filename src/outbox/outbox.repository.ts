@@ -17,11 +17,11 @@ export interface OutboxRow {
 
 export function createOutboxRepository() {
   return {
-    async enqueue(q: Queryable, messages: OutboxMessage[]): Promise<void> {
-      if (messages.length === 0) return
-      // One round trip: insert, and wake the relay (NOTIFY is delivered at commit).
+    /** Insert, and wake the relay (NOTIFY is delivered at commit), in one statement; unrun (await it or batch it). */
+    enqueue(q: Queryable, messages: OutboxMessage[]) {
+      if (messages.length === 0) return null
       const insert = q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) }))).toSQL()
-      await q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings as any[])
+      return q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings as any[])
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
     async claimBatch(q: Queryable, limit: number): Promise<OutboxRow[]> {

@@ -64,9 +64,8 @@ function applyScope(query: Knex.QueryBuilder, scope: TaskScope): void {
 
 export function createTaskRepository() {
   return {
-    async insertMany(q: Queryable, tasks: NewTask[]): Promise<void> {
-      if (tasks.length) await q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' })))
-    },
+    // Writes return the unrun query (awaiting it runs it; a StatementBatch can take it instead); null = nothing to write.
+    insertMany: (q: Queryable, tasks: NewTask[]) => (tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
     async find(q: Queryable, id: string): Promise<TaskRow | null> {
       return (await q<TaskRow>('tasks').where({ id }).first()) ?? null
     },
@@ -88,22 +87,14 @@ export function createTaskRepository() {
     async openWithDueDate(q: Queryable, dossierId: string, before: Date): Promise<Array<Pick<TaskRow, 'id' | 'due_at'>>> {
       return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).where('created_at', '<', before).whereNotNull('due_at').select('id', 'due_at')
     },
-    async setDeadlineState(q: Queryable, id: string, state: string): Promise<void> {
-      await q('tasks').where({ id }).update({ deadline_state: state })
-    },
-    async setDueDate(q: Queryable, id: string, due: Date): Promise<void> {
-      await q('tasks').where({ id }).update({ due_at: due })
-    },
+    setDeadlineState: (q: Queryable, id: string, state: string) => q('tasks').where({ id }).update({ deadline_state: state }),
+    setDueDate: (q: Queryable, id: string, due: Date) => q('tasks').where({ id }).update({ due_at: due }),
     async setAssignee(q: Queryable, id: string, assignee: string | null, now: Date): Promise<void> {
       await q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })
     },
-    async complete(q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date): Promise<boolean> {
-      const n = await q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by })
-      return n === 1
-    },
-    async cancel(q: Queryable, ids: string[], now: Date): Promise<void> {
-      if (ids.length) await q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now })
-    },
+    complete: (q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date) =>
+      q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by }),
+    cancel: (q: Queryable, ids: string[], now: Date) => (ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),
     isVisible(task: TaskRow, scope: TaskScope): boolean {
       if (scope.agency !== null && task.agency !== scope.agency) return false
       const m = scope.member

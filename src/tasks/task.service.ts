@@ -6,6 +6,7 @@ import { hasRole, type Principal } from '../auth/principal.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import type { Tx } from '../db/knex.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
@@ -127,10 +128,13 @@ export function createTaskService(deps: {
         const version = await deps.versions.get(tx, instance!.procedure_version_id)
         const now = clock.now()
         const extra = hooks.before ? await hooks.before(tx, { task: t, dossier, version, now }) : []
-        await tasks.complete(tx, t.id, p.userId, variables, now)
+        // The completion is written with the rest of the step, in the same round trip.
+        const batch = new StatementBatch().add(tasks.complete(tx, t.id, p.userId, variables, now))
         const outcome = await deps.instanceService.step(tx, { instance: instance!, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
           actor: p.userId,
           now,
+          batch,
+          settledTaskId: t.id,
           fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
           history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }, ...extra],
         })

@@ -11,7 +11,7 @@ export const timerJobId = (timerId: string) => `timer-${timerId}`
  * cancelled along with their job.
  */
 export function createTimerObserver(deps: { timers: TimerRepository; history: HistoryRepository }): StepObserver {
-  return async (tx, ctx, result, now) => {
+  return async (tx, ctx, result, now, { batch }) => {
     // A diagram without timer events can have no timer rows: skip the query.
     if (!((ctx.version.source_context as { timers?: unknown[] }).timers?.length)) return []
     const pending = await deps.timers.pendingForInstance(tx, ctx.instance.id)
@@ -30,12 +30,12 @@ export function createTimerObserver(deps: { timers: TimerRepository; history: Hi
       status: 'pending' as const,
       created_at: now,
     }))
-    await deps.timers.cancel(tx, cancelled.map((t) => t.id))
-    await deps.timers.insertMany(tx, created)
-    await deps.history.append(tx, [
+    batch.add(deps.timers.cancel(tx, cancelled.map((t) => t.id)))
+    batch.add(deps.timers.insertMany(tx, created))
+    batch.add(deps.history.append(tx, [
       ...created.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.scheduled', actor: 'system', details: { timerId: t.id, dueAt: t.due_at.toISOString(), value: t.value }, at: now })),
       ...cancelled.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.cancelled', actor: 'system', details: { timerId: t.id }, at: now })),
-    ])
+    ]))
     return [
       ...created.map((t) => ({ topic: 'timer.scheduled', payload: { timerId: t.id, jobId: timerJobId(t.id), dueAt: t.due_at.toISOString() } })),
       ...cancelled.map((t) => ({ topic: 'timer.cancelled', payload: { timerId: t.id, jobId: timerJobId(t.id) } })),

@@ -19,12 +19,9 @@ export function createTimerRepository() {
     pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
     find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
     lock: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).forUpdate().first()) ?? null,
-    async insertMany(q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]): Promise<void> {
-      if (rows.length) await q('timers').insert(rows)
-    },
-    async cancel(q: Queryable, ids: string[]): Promise<void> {
-      if (ids.length) await q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' })
-    },
+    // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
+    insertMany: (q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]) => (rows.length ? q('timers').insert(rows) : null),
+    cancel: (q: Queryable, ids: string[]) => (ids.length ? q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' }) : null),
     async markFired(q: Queryable, id: string, now: Date): Promise<void> {
       await q('timers').where({ id }).update({ status: 'fired', fired_at: now })
     },

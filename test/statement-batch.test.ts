@@ -1,0 +1,79 @@
+import t from 'tap'
+import { freshDatabase } from './helpers/context.ts'
+import { StatementBatch, inlineBindings } from '../src/db/statement-batch.ts'
+
+// Values that break naive quoting: quotes, backslashes, knex's `?`, `$1` inside text, NUL-free unicode, JSON with escapes.
+const NASTY = [
+  "O'Brien; DROP TABLE history; --",
+  'C:\\Users\\cán bộ\\hồ sơ',
+  'Hồ sơ hợp lệ? $1 $2 ?? \\? \'',
+  '"quoted" and \'single\' and $$dollar$$',
+  '',
+  'Ủy ban nhân dân xã — đăng ký hộ kinh doanh 🇻🇳',
+]
+
+t.test('a batch writes every value exactly as node-pg parameters would, in one round trip', async (t) => {
+  const { db } = await freshDatabase(t)
+  await db.schema.createTable('batch_probe', (b) => {
+    b.increments('id')
+    b.text('label')
+    b.jsonb('doc')
+    b.specificType('tags', 'text[]')
+    b.timestamp('at', { useTz: true })
+    b.integer('n')
+    b.boolean('flag')
+  })
+  const at = new Date('2026-11-23T08:30:00.123Z')
+  let roundTrips = 0
+  db.on('query', () => { roundTrips++ })
+  await db.transaction(async (tx) => {
+    roundTrips = 0
+    const batch = new StatementBatch()
+    for (const [i, label] of NASTY.entries()) {
+      batch.add(tx('batch_probe').insert({ label, doc: JSON.stringify({ label, nested: [label, i], backslash: '\\"' }), tags: [label, 'một cửa', 'a,b', '{x}'], at, n: i, flag: i % 2 === 0 }))
+    }
+    batch.add(tx('batch_probe').where({ n: 0 }).update({ label: 'first updated' }))
+    t.equal(batch.size, NASTY.length + 1)
+    await batch.flush(tx)
+    t.equal(roundTrips, 0, 'the flush does not go through knex query by query')
+    t.equal(batch.size, 0, 'a flushed batch is empty')
+  })
+  const rows = await db('batch_probe').orderBy('id')
+  t.equal(rows.length, NASTY.length)
+  for (const [i, label] of NASTY.entries()) {
+    const r = rows[i]
+    t.equal(r.label, i === 0 ? 'first updated' : label, `label ${i} round-trips (later statements see earlier ones)`)
+    t.same(r.doc, { label, nested: [label, i], backslash: '\\"' }, `json ${i} round-trips`)
+    t.same(r.tags, [label, 'một cửa', 'a,b', '{x}'], `array ${i} round-trips`)
+    t.equal(new Date(r.at).toISOString(), at.toISOString(), 'timestamps keep their instant and milliseconds')
+    t.equal(r.n, i)
+    t.equal(r.flag, i % 2 === 0)
+  }
+})
+
+t.test('a row-count check fails the flush, and the transaction with it', async (t) => {
+  const { db } = await freshDatabase(t)
+  await db.schema.createTable('batch_probe', (b) => { b.integer('id').primary(); b.integer('version') })
+  await db('batch_probe').insert({ id: 1, version: 3 })
+  const failure = db.transaction(async (tx) => {
+    await new StatementBatch()
+      .add(tx('batch_probe').insert({ id: 2, version: 0 }))
+      .add(tx('batch_probe').where({ id: 1, version: 2 }).update({ version: 3 }), { expectRows: 1, onMismatch: () => new Error('stale version') })
+      .flush(tx)
+  })
+  await t.rejects(failure, { message: 'stale version' })
+  t.same(await db('batch_probe').orderBy('id').select('id', 'version'), [{ id: 1, version: 3 }], 'nothing of the batch remains')
+
+  const sqlError = db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('batch_probe').insert({ id: 3, version: 0 })).add(tx('batch_probe').insert({ id: 1, version: 0 })).flush(tx)
+  })
+  await t.rejects(sqlError, { code: '23505' }, 'a failing statement surfaces its Postgres error')
+  t.equal((await db('batch_probe')).length, 1, 'and the statements before it are rolled back')
+})
+
+t.test('inlining leaves quoted text alone and refuses a placeholder without a binding', async (t) => {
+  t.equal(inlineBindings(`select '$1', "$1", $1, $2`, ['a', null]), `select '$1', "$1", 'a', NULL`)
+  t.equal(inlineBindings(`select 'it''s $1', $1`, [`it's`]), `select 'it''s $1', 'it''s'`)
+  t.throws(() => inlineBindings('select $2', ['only one']), /placeholder \$2/)
+  t.throws(() => inlineBindings(`select 'open`, []), /unterminated/)
+})
