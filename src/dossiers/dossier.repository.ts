@@ -50,18 +50,18 @@ export function createDossierRepository() {
       )
       return Number(r.rows[0].last_value)
     },
-    async insert(q: Queryable, row: Omit<DossierRow, 'created_at' | 'updated_at' | 'finished_at'>, now: Date): Promise<DossierRow> {
-      const [r] = await q('dossiers')
-        .insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data), created_at: now, updated_at: now })
-        .returning('*')
-      return r as DossierRow
-    },
     async find(q: Queryable, id: string): Promise<DossierRow | null> {
       return (await q<DossierRow>('dossiers').where({ id }).first()) ?? null
     },
     async lock(q: Queryable, id: string): Promise<DossierRow | null> {
       return (await q<DossierRow>('dossiers').where({ id }).forUpdate().first()) ?? null
     },
+    /** The lock, unrun (for a StatementBatch read). */
+    lockQuery: (q: Queryable, id: string) => q<DossierRow>('dossiers').where({ id }).forUpdate().select('*'),
+    /** The dossier, unrun (e.g. read back after a step's writes). */
+    findQuery: (q: Queryable, id: string) => q<DossierRow>('dossiers').where({ id }).select('*'),
+    /** The insert of a new dossier, unrun (for a StatementBatch). */
+    insertQuery: (q: Queryable, row: DossierRow) => q('dossiers').insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data) }),
     async findByIdempotencyKey(q: Queryable, submittedBy: string, key: string): Promise<DossierRow | null> {
       return (await q<DossierRow>('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).first()) ?? null
     },

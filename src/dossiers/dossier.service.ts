@@ -5,7 +5,8 @@ import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureService } from '../procedures/procedure.service.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
@@ -98,15 +99,23 @@ export function createDossierService(deps: {
         submittedAt = signed
       }
 
+      // The engine starts the instance before the transaction: no connection and no lock is held
+      // while it runs. (`dossierCode` is not a process variable: the code is only taken at the end.)
+      const now = clock.now()
+      const ids = { dossier: randomUUID(), instance: randomUUID() }
+      const feeAmount = meta.fees.reduce((sum, f) => sum + f.amount, 0)
+      const variables = { ...input.data, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId, feeAmount, serviceLevel: meta.level, outcome: null, refused: false }
+      const started = await deps.instanceService.runEngine(null, { id: ids.instance, step_id: null }, version, { kind: 'start', variables })
+      // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
+      const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
+      const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
+
       try {
         return await db.transaction(async (tx) => {
-          const now = clock.now()
+          // The daily counter stays locked until commit (gapless codes): taken last, held for one more round trip.
           const seq = await deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now))
-          // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
-          const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
-          const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
-          const dossier = await deps.dossiers.insert(tx, {
-            id: randomUUID(),
+          const dossier: DossierRow = {
+            id: ids.dossier,
             code: formatDossierCode(meta.unitId, now, seq),
             unit_id: meta.unitId,
             procedure_code: meta.code,
@@ -122,17 +131,23 @@ export function createDossierService(deps: {
             idempotency_key: idempotencyKey ?? null,
             request_hash: hash,
             submitted_at: submittedAt ?? now,
-          }, now)
-          const instance = await deps.instances.insert(tx, { id: randomUUID(), dossier_id: dossier.id, procedure_version_id: version.id }, now)
-          const feeAmount = meta.fees.reduce((sum, f) => sum + f.amount, 0)
-          const variables = { ...input.data, dossierCode: dossier.code, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId, feeAmount, serviceLevel: meta.level, outcome: null, refused: false }
-          const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'start', variables }, {
+            finished_at: null,
+            created_at: now,
+            updated_at: now,
+          }
+          const batch = new StatementBatch()
+            .add(deps.dossiers.insertQuery(tx, dossier))
+            .add(deps.instances.insertQuery(tx, { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id }, now))
+          const instance: InstanceRow = { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id, status: 'running', step_id: null, version: 0, error: null, created_at: now, updated_at: now }
+          const outcome = await deps.instanceService.write(tx, { instance, version, dossier, fresh: true }, started, {
             actor: principal.userId,
             now,
+            batch,
+            open: [],
             history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, nationalStatus: NATIONAL_STATUS[initial], procedureVersion: version.version, ...(input.postal ? { postal: input.postal } : {}) }, at: now }],
+            readBack: deps.dossiers.findQuery(tx, dossier.id),
           })
-          const fresh = (await deps.dossiers.find(tx, dossier.id))!
-          return { created: true, dossier: fresh, tasks: outcome.created }
+          return { created: true, dossier: outcome.readBack[0] as DossierRow, tasks: outcome.created }
         })
       } catch (err) {
         // Two retries of one submission raced: the loser returns the winner's dossier.

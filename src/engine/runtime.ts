@@ -81,6 +81,17 @@ function variableExtensions(definitionEnvironment: () => any) {
   }
 }
 
+/**
+ * bpmn-engine saves each definition's serialized source with its state (here ~60 % of it). A step
+ * always recovers with the sourceContext of the instance's own procedure version, which the engine
+ * then matches by definition id, so the copy is dropped: smaller rows, and no re-parsing of the
+ * diagram on recovery. (States saved with a source still recover from it.)
+ */
+function withoutSource(state: any): any {
+  for (const d of state?.definitions ?? []) delete d.source
+  return state
+}
+
 const noop = () => {}
 const silentLogger = () => ({ debug: noop, error: noop, warn: noop })
 
@@ -190,7 +201,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           .filter((a: any) => WAIT_TYPES.has(a.type))
           .map((a: any) => ({ activityId: a.id, executionId: a.executionId, type: a.type }))
         const result: StepResult = {
-          state: await live.engine.getState(),
+          state: withoutSource(await live.engine.getState()),
           ended,
           waiting,
           timers: ended ? [] : live.timers.pending(),

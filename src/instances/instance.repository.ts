@@ -13,16 +13,20 @@ export interface InstanceRow {
   updated_at: Date
 }
 
+const lockQuery = (q: Queryable, id: string) =>
+  q<InstanceRow>('process_instances').where({ id }).forUpdate().select('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')
+
 export function createInstanceRepository() {
   return {
-    async insert(q: Queryable, row: Pick<InstanceRow, 'id' | 'dossier_id' | 'procedure_version_id'>, now: Date): Promise<InstanceRow> {
-      const [r] = await q('process_instances').insert({ ...row, status: 'running', state: null, step_id: null, version: 0, created_at: now, updated_at: now }).returning(['id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at'])
-      return r as InstanceRow
-    },
+    /** The insert of a new instance, unrun (for a StatementBatch). */
+    insertQuery: (q: Queryable, row: Pick<InstanceRow, 'id' | 'dossier_id' | 'procedure_version_id'>, now: Date) =>
+      q('process_instances').insert({ ...row, status: 'running', state: null, step_id: null, version: 0, created_at: now, updated_at: now }),
     /** Locks the row for a step; the (large) state is read separately, only when needed. */
     async lock(q: Queryable, id: string): Promise<InstanceRow | null> {
-      return (await q<InstanceRow>('process_instances').where({ id }).forUpdate().first('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')) ?? null
+      return (await lockQuery(q, id))[0] ?? null
     },
+    /** The lock, unrun (for a StatementBatch read). */
+    lockQuery,
     /** Locks every process instance of a dossier (in id order): the first lock of any writer to that dossier. */
     async lockForDossier(q: Queryable, dossierId: string): Promise<void> {
       await q('process_instances').where({ dossier_id: dossierId }).orderBy('id').forUpdate().select('id')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Tx } from '../db/knex.ts'
-import { StatementBatch } from '../db/statement-batch.ts'
+import { StatementBatch, type Compilable } from '../db/statement-batch.ts'
 import { AppError } from '../errors.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
 import { EngineStepError, type EngineRunner, type StepAction, type StepResult } from '../engine/runtime.ts'
@@ -19,6 +19,8 @@ export interface StepContext {
   instance: InstanceRow
   version: ProcedureVersionRow
   dossier: DossierRow
+  /** The dossier and instance are created by this very step (their rows are in its batch): nothing of them is stored yet. */
+  fresh?: boolean
 }
 
 export interface StepOutcome {
@@ -27,6 +29,21 @@ export interface StepOutcome {
   /** The instance's open tasks after the step. */
   open: TaskRow[]
   status: DossierStatus
+  /** Rows of `opts.readBack`, read after the step's writes in the same round trip. */
+  readBack: unknown[]
+}
+
+export interface WriteOptions {
+  actor: string
+  now: Date
+  fallbackStatus?: DossierStatus | null
+  history?: HistoryEntry[]
+  /** May carry the caller's own writes of this step (e.g. the task completion, the new dossier): they run first. */
+  batch?: StatementBatch
+  /** The instance's open tasks before the step, when the caller has read them (without any the batch closes). */
+  open?: TaskRow[]
+  /** A read run after the step's writes, in the same round trip (e.g. the dossier as the step left it). */
+  readBack?: Compilable
 }
 
 /**
@@ -129,27 +146,35 @@ export function createInstanceService(deps: {
     return out
   }
 
-  return {
-    /**
-     * `opts.batch` may carry the caller's own writes of this step (e.g. the task completion); they
-     * run first. `opts.settledTaskId` names a task the batch closes, so it no longer counts as open.
-     * Every write of the step goes out in one round trip at the end.
-     */
-    async step(tx: Tx, ctx: StepContext, action: StepAction, opts: { actor: string; now: Date; fallbackStatus?: DossierStatus | null; history?: HistoryEntry[]; batch?: StatementBatch; settledTaskId?: string }): Promise<StepOutcome> {
-      const { instance, dossier, version } = ctx
-      const { now, actor } = opts
-      const batch = opts.batch ?? new StatementBatch()
-      const open = action.kind === 'start' ? [] : (await deps.tasks.openForInstance(tx, instance.id)).filter((t) => t.id !== opts.settledTaskId)
-      let result: StepResult
+  const service = {
+    /** Runs the engine for one step (no writes): from the saved state, or a new instance for `start`. */
+    async runEngine(tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction): Promise<StepResult> {
       try {
-        result = await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), () => deps.instances.loadState(tx, instance.id), action)
+        return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), async () => (tx ? deps.instances.loadState(tx, instance.id) : null), action)
       } catch (err) {
         if (err instanceof EngineStepError) {
           throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId })
         }
         throw err
       }
+    },
 
+    /** One step: the engine, then everything it implies written in one round trip. */
+    async step(tx: Tx, ctx: StepContext, action: StepAction, opts: WriteOptions): Promise<StepOutcome> {
+      const open = opts.open ?? (ctx.fresh ? [] : await deps.tasks.openForInstance(tx, ctx.instance.id))
+      const result = await service.runEngine(tx, ctx.instance, ctx.version, action)
+      return service.write(tx, ctx, result, { ...opts, open })
+    },
+
+    /**
+     * Writes what an engine step implies: task rows, engine state (with its optimistic version check),
+     * status moves, observers' rows, history and outbox, all added to one batch and sent at once.
+     */
+    async write(tx: Tx, ctx: StepContext, result: StepResult, opts: WriteOptions): Promise<StepOutcome> {
+      const { instance, dossier } = ctx
+      const { now, actor } = opts
+      const batch = opts.batch ?? new StatementBatch()
+      const open = opts.open ?? (ctx.fresh ? [] : await deps.tasks.openForInstance(tx, instance.id))
       const stillWaiting = new Set(result.waiting.map((w) => w.executionId))
       const vanished = open.filter((t) => !stillWaiting.has(t.execution_id))
       const known = new Set(open.map((t) => t.execution_id))
@@ -173,8 +198,9 @@ export function createInstanceService(deps: {
       outbox.push(...await observe(batch, tx, ctx, result, now, status, openAfter))
       batch.add(deps.history.append(tx, history))
       batch.add(deps.outbox.enqueue(tx, outbox))
-      await batch.flush(tx)
-      return { result, created: createdRows, open: openAfter, status }
+      const readAt = opts.readBack ? batch.read(opts.readBack) : -1
+      const rows = await batch.flush(tx)
+      return { result, created: createdRows, open: openAfter, status, readBack: readAt < 0 ? [] : rows[readAt]! }
     },
 
     /**
@@ -202,5 +228,6 @@ export function createInstanceService(deps: {
       await batch.flush(tx)
     },
   }
+  return service
 }
 export type InstanceService = ReturnType<typeof createInstanceService>

@@ -72,9 +72,10 @@ export function createTaskRepository() {
     async lock(q: Queryable, id: string): Promise<TaskRow | null> {
       return (await q<TaskRow>('tasks').where({ id }).forUpdate().first()) ?? null
     },
-    async openForInstance(q: Queryable, instanceId: string): Promise<TaskRow[]> {
-      return q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' })
-    },
+    /** The lock, unrun (for a StatementBatch read). */
+    lockQuery: (q: Queryable, id: string) => q<TaskRow>('tasks').where({ id }).forUpdate().select('*'),
+    /** Open tasks of an instance (a query: await it, or read it in a StatementBatch). */
+    openForInstance: (q: Queryable, instanceId: string) => q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' }).select('*'),
     /** Open tasks of several dossiers in one query (list views). */
     async openForDossiers(q: Queryable, dossierIds: string[]): Promise<TaskRow[]> {
       if (!dossierIds.length) return []

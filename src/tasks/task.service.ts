@@ -8,7 +8,7 @@ import type { DossierRepository, DossierRow } from '../dossiers/dossier.reposito
 import type { Tx } from '../db/knex.ts'
 import { StatementBatch } from '../db/statement-batch.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from './task.repository.ts'
@@ -120,21 +120,30 @@ export function createTaskService(deps: {
       assertOpen(seen)
       assertMayAct(p, seen)
       const result = await db.transaction(async (tx) => {
-        const instance = await deps.instances.lock(tx, seen.instance_id)
-        const t = (await tasks.lock(tx, id))!
+        // One round trip: the locks in the order every writer takes them (instance, task, dossier), then the open tasks.
+        const reads = new StatementBatch()
+        const at = {
+          instance: reads.read(deps.instances.lockQuery(tx, seen.instance_id)),
+          task: reads.read(tasks.lockQuery(tx, id)),
+          dossier: reads.read(deps.dossiers.lockQuery(tx, seen.dossier_id)),
+          open: reads.read(tasks.openForInstance(tx, seen.instance_id)),
+        }
+        const rows = await reads.flush(tx)
+        const instance = rows[at.instance]![0] as InstanceRow
+        const t = rows[at.task]![0] as TaskRow
         assertOpen(t)
         assertMayAct(p, t)
-        const dossier = (await deps.dossiers.lock(tx, t.dossier_id))!
-        const version = await deps.versions.get(tx, instance!.procedure_version_id)
+        const dossier = rows[at.dossier]![0] as DossierRow
+        const version = await deps.versions.get(tx, instance.procedure_version_id)
         const now = clock.now()
         const extra = hooks.before ? await hooks.before(tx, { task: t, dossier, version, now }) : []
         // The completion is written with the rest of the step, in the same round trip.
         const batch = new StatementBatch().add(tasks.complete(tx, t.id, p.userId, variables, now))
-        const outcome = await deps.instanceService.step(tx, { instance: instance!, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
+        const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
           actor: p.userId,
           now,
           batch,
-          settledTaskId: t.id,
+          open: (rows[at.open] as TaskRow[]).filter((o) => o.id !== t.id),
           fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
           history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }, ...extra],
         })
