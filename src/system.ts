@@ -65,7 +65,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff)) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
-  const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, versions, instanceService })
+  const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
   const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })

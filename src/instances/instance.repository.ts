@@ -31,6 +31,8 @@ export function createInstanceRepository() {
     async lockForDossier(q: Queryable, dossierId: string): Promise<void> {
       await q('process_instances').where({ dossier_id: dossierId }).orderBy('id').forUpdate().select('id')
     },
+    /** The saved engine state, unrun (for a StatementBatch read). */
+    stateQuery: (q: Queryable, id: string) => q('process_instances').where({ id }).select('state'),
     async loadState(q: Queryable, id: string): Promise<unknown | null> {
       const row = await q('process_instances').where({ id }).first('state')
       return row?.state ?? null

@@ -44,6 +44,8 @@ export interface WriteOptions {
   open?: TaskRow[]
   /** A read run after the step's writes, in the same round trip (e.g. the dossier as the step left it). */
   readBack?: Compilable
+  /** The saved engine state when the caller has read it already (used if the engine is not in memory). */
+  state?: unknown
 }
 
 /**
@@ -148,9 +150,10 @@ export function createInstanceService(deps: {
 
   const service = {
     /** Runs the engine for one step (no writes): from the saved state, or a new instance for `start`. */
-    async runEngine(tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction): Promise<StepResult> {
+    async runEngine(tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction, state?: unknown): Promise<StepResult> {
+      const load = async () => (state !== undefined ? state : tx ? deps.instances.loadState(tx, instance.id) : null)
       try {
-        return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), async () => (tx ? deps.instances.loadState(tx, instance.id) : null), action)
+        return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
       } catch (err) {
         if (err instanceof EngineStepError) {
           throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId })
@@ -162,7 +165,7 @@ export function createInstanceService(deps: {
     /** One step: the engine, then everything it implies written in one round trip. */
     async step(tx: Tx, ctx: StepContext, action: StepAction, opts: WriteOptions): Promise<StepOutcome> {
       const open = opts.open ?? (ctx.fresh ? [] : await deps.tasks.openForInstance(tx, ctx.instance.id))
-      const result = await service.runEngine(tx, ctx.instance, ctx.version, action)
+      const result = await service.runEngine(tx, ctx.instance, ctx.version, action, opts.state)
       return service.write(tx, ctx, result, { ...opts, open })
     },
 

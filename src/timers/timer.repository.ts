@@ -19,12 +19,13 @@ export function createTimerRepository() {
     pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
     find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
     lock: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).forUpdate().first()) ?? null,
+    /** The lock, unrun (for a StatementBatch read). */
+    lockQuery: (q: Queryable, id: string) => q<TimerRow>('timers').where({ id }).forUpdate().select('*'),
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
     insertMany: (q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]) => (rows.length ? q('timers').insert(rows) : null),
     cancel: (q: Queryable, ids: string[]) => (ids.length ? q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' }) : null),
-    async markFired(q: Queryable, id: string, now: Date): Promise<void> {
-      await q('timers').where({ id }).update({ status: 'fired', fired_at: now })
-    },
+    /** Unrun (await it or hand it to a StatementBatch). */
+    markFired: (q: Queryable, id: string, now: Date) => q('timers').where({ id }).update({ status: 'fired', fired_at: now }),
     /** Pending timers, earliest first, for re-queueing and sweeps. */
     pending: (q: Queryable, opts: { dueBefore?: Date; limit: number; afterId?: string }) => {
       const query = q<TimerRow>('timers').where({ status: 'pending' }).orderBy('id').limit(opts.limit)

@@ -1,12 +1,14 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
-import type { DossierRepository } from '../dossiers/dossier.repository.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
+import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
+import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
+import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import { timerJobId } from './timer.observer.ts'
-import type { TimerRepository } from './timer.repository.ts'
+import type { TimerRepository, TimerRow } from './timer.repository.ts'
 import { queueEveryPending, type TimerScheduler } from './scheduled-jobs.ts'
 
 export type FireOutcome = 'fired' | 'not-due' | 'skipped'
@@ -23,6 +25,7 @@ export function createTimerService(deps: {
   timers: TimerRepository
   instances: InstanceRepository
   dossiers: DossierRepository
+  tasks: TaskRepository
   versions: ProcedureVersionCache
   instanceService: InstanceService
 }) {
@@ -32,17 +35,31 @@ export function createTimerService(deps: {
       const seen = await deps.timers.find(db, timerId)
       if (!seen || seen.status !== 'pending') return 'skipped'
       return db.transaction(async (tx) => {
-        const instance = await deps.instances.lock(tx, seen.instance_id)
-        const timer = await deps.timers.lock(tx, timerId)
+        // One round trip: the locks in every writer's order (instance, timer, dossier), the open tasks and the saved state.
+        const reads = new StatementBatch()
+        const at = {
+          instance: reads.read(deps.instances.lockQuery(tx, seen.instance_id)),
+          timer: reads.read(deps.timers.lockQuery(tx, timerId)),
+          dossier: reads.read(deps.dossiers.lockQuery(tx, seen.dossier_id)),
+          open: reads.read(deps.tasks.openForInstance(tx, seen.instance_id)),
+          state: reads.read(deps.instances.stateQuery(tx, seen.instance_id)),
+        }
+        const rows = await reads.flush(tx)
+        const instance = rows[at.instance]![0] as InstanceRow | undefined
+        const timer = rows[at.timer]![0] as TimerRow | undefined
         if (!instance || !timer || timer.status !== 'pending' || instance.status !== 'running') return 'skipped'
         const now = clock.now()
         if (new Date(timer.due_at) > now) return 'not-due'
-        const dossier = (await deps.dossiers.lock(tx, timer.dossier_id))!
+        const dossier = rows[at.dossier]![0] as DossierRow
         const version = await deps.versions.get(tx, instance.procedure_version_id)
+        // Written at once, not batched: the timer observer reads the pending timers during the step.
         await deps.timers.markFired(tx, timer.id, now)
+        const state = (rows[at.state]![0] as { state: unknown } | undefined)?.state ?? null
         await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'fireTimer', executionId: timer.execution_id }, {
           actor: 'system',
           now,
+          open: rows[at.open] as TaskRow[],
+          state,
           history: [{ dossier_id: dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() }, at: now }],
         })
         return 'fired' as const
