@@ -164,9 +164,8 @@ export function createInstanceService(deps: {
 
     /** One step: the engine, then everything it implies written in one round trip. */
     async step(tx: Tx, ctx: StepContext, action: StepAction, opts: WriteOptions): Promise<StepOutcome> {
-      const open = opts.open ?? (ctx.fresh ? [] : await deps.tasks.openForInstance(tx, ctx.instance.id))
       const result = await service.runEngine(tx, ctx.instance, ctx.version, action, opts.state)
-      return service.write(tx, ctx, result, { ...opts, open })
+      return service.write(tx, ctx, result, opts)
     },
 
     /**
