@@ -18,8 +18,7 @@ export function createTimerRepository() {
   return {
     pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
     find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
-    lock: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).forUpdate().first()) ?? null,
-    /** The lock, unrun (for a StatementBatch read). */
+    /** Locks a timer row; unrun (for a StatementBatch read). */
     lockQuery: (q: Queryable, id: string) => q<TimerRow>('timers').where({ id }).forUpdate().select('*'),
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
     insertMany: (q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]) => (rows.length ? q('timers').insert(rows) : null),
