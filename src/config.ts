@@ -41,6 +41,8 @@ export interface Config {
    * check interval). A worker killed mid-job has its job taken over after one to two of these. Default 30 s.
    */
   readonly workerLockMs: number
+  /** BPMN timers coming due within this many ms are stepped ahead and committed at their due time (0: off). */
+  readonly timerLookaheadMs: number
   /** Shared secret of the payment platform (MaXacThuc = SHA-256 of the pipe-joined fields | secret). */
   readonly paymentSecret: string
   /** Our partner code at the payment platform (MaDoiTac). */
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
     workerLockMs: int('WORKER_LOCK_MS', env.WORKER_LOCK_MS, 30_000, 500),
+    timerLookaheadMs: int('TIMER_LOOKAHEAD_MS', env.TIMER_LOOKAHEAD_MS, 10_000),
     dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
     paymentSecret,
     paymentPartnerCode: env.PAYMENT_PARTNER_CODE ?? 'DVC-DEMO',

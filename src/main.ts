@@ -73,7 +73,8 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       .then((n) => log.debug(n, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
     await requeue()
     const sweep = setInterval(requeue, 60_000)
-    stops.unshift(() => portal.close(), () => timerWorker.close(), () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
+    const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
+    stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
     log.info('workers started: outbox relay, national portal sync, timers and deadlines, notifications')
   }
 

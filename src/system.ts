@@ -1,6 +1,6 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
-import type { Clock } from './clock.ts'
+import { engineNow, type Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/knex.ts'
 import { createEngineRunner } from './engine/runtime.ts'
@@ -28,6 +28,7 @@ import { createTaskService } from './tasks/task.service.ts'
 import { createTimerObserver } from './timers/timer.observer.ts'
 import { createTimerRepository } from './timers/timer.repository.ts'
 import { createTimerService } from './timers/timer.service.ts'
+import { createTimerLookahead } from './timers/timer-lookahead.ts'
 import { createNotificationRepository } from './notifications/notification.repository.ts'
 import { createNotificationService } from './notifications/notification.service.ts'
 import { createDocumentRepository } from './documents/document.repository.ts'
@@ -56,7 +57,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   }
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
-    TimerEventDefinition: clockedTimerDefinition(() => clock.now(), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
+    TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
   const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox })
   const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
@@ -65,7 +66,8 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff)) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, instanceService })
-  const timers = createTimerService({ db, clock, log, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
+  const timerLookahead = createTimerLookahead({ db, clock, log, calendar: calendar.current, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, alarms: repos.alarms, versions, instanceService, windowMs: config.timerLookaheadMs })
+  const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
   const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
@@ -73,6 +75,6 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
-  return { db, clock, repos, engine, calendar, timers, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
+  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
 }
 export type System = ReturnType<typeof createSystem>

@@ -69,8 +69,21 @@ function closingQuote(sql: string, start: number, q: string): number {
  * statements in one message. Reads never go through a batch: a read that must see the batch's
  * writes calls `flush` first.
  */
+/** A deferred batch was asked to run: its step needs a read of its own writes and cannot be prepared ahead. */
+export class DeferredFlushError extends Error {
+  constructor() {
+    super('statement batch: this batch is deferred and cannot be flushed mid-step')
+  }
+}
+
 export class StatementBatch {
   private statements: Statement[] = []
+  /** Deferred: the statements are kept to be sent later in another transaction (`append`); `flush` refuses. */
+  readonly deferred: boolean
+
+  constructor(opts: { deferred?: boolean } = {}) {
+    this.deferred = opts.deferred ?? false
+  }
 
   /** Adds a write; `null` (nothing to write) is ignored. */
   add(query: Compilable | null, check?: { expectRows: number; onMismatch: () => Error }): this {
@@ -91,8 +104,16 @@ export class StatementBatch {
 
   get size(): number { return this.statements.length }
 
+  /** Moves the statements of another (deferred) batch, with their row-count checks, to the end of this one. */
+  append(other: StatementBatch): this {
+    this.statements.push(...other.statements)
+    other.statements = []
+    return this
+  }
+
   /** Runs every pending statement in one round trip on the transaction's connection; the rows of each, in order. */
   async flush(tx: Tx): Promise<unknown[][]> {
+    if (this.deferred) throw new DeferredFlushError()
     if (!this.statements.length) return []
     const statements = this.statements
     this.statements = []

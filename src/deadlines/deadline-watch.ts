@@ -50,9 +50,9 @@ export function createDeadlineWatch(deps: {
      * Makes the dossier's alarms match its current deadlines, in the caller's transaction (the dossier
      * row is locked by the caller). `dossier` and `tasks` carry the values as of the end of the step.
      * Writes go into the caller's `batch` when given (the caller flushes it), else run at once;
-     * `fresh`: the dossier is created in this step, so it has no alarms to read.
+     * `known`: the dossier's live alarms when the caller has them (none for a dossier created in this step).
      */
-    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date, callerBatch?: StatementBatch, fresh = false): Promise<OutboxMessage[]> {
+    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date, callerBatch?: StatementBatch, known?: AlarmRow[]): Promise<OutboxMessage[]> {
       const batch = callerBatch ?? new StatementBatch()
       const cal = deps.calendar()
       const wanted = new Map<string, Omit<AlarmRow, 'fired_at'>>()
@@ -67,8 +67,7 @@ export function createDeadlineWatch(deps: {
         if (dossier.appointment_at) want(null, dossier.appointment_at)
         for (const t of tasks) if (t.due_at) want(t.id, t.due_at)
       }
-      // A dossier created by this very step has no alarms yet.
-      const existing = fresh ? [] : await deps.alarms.live(tx, dossier.id)
+      const existing = known ?? await deps.alarms.live(tx, dossier.id)
       if (wanted.size === 0 && existing.every((a) => a.status !== 'pending')) return []
       const have = new Map(existing.map((a) => [key(a.task_id, a.kind, a.deadline_at), a]))
       const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))

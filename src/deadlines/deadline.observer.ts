@@ -68,6 +68,6 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
     change.batch.add(deps.dossiers.updateDeadline(tx, ctx.dossier.id, patch))
     change.batch.add(deps.history.append(tx, entries))
     const after = { ...d, ...patch, status: change.to }
-    return deps.watch.reconcile(tx, after, open, now, change.batch, ctx.fresh)
+    return deps.watch.reconcile(tx, after, open, now, change.batch, ctx.fresh ? [] : ctx.known?.alarms)
   }
 }

@@ -58,6 +58,8 @@ export function createDossierRepository() {
     },
     /** The lock, unrun (for a StatementBatch read). */
     lockQuery: (q: Queryable, id: string) => q<DossierRow>('dossiers').where({ id }).forUpdate().select('*'),
+    /** Locks several dossiers in id order, unrun. */
+    lockManyQuery: (q: Queryable, ids: string[]) => q<DossierRow>('dossiers').whereIn('id', ids).orderBy('id').forUpdate().select('*'),
     /** The dossier, unrun (e.g. read back after a step's writes). */
     findQuery: (q: Queryable, id: string) => q<DossierRow>('dossiers').where({ id }).select('*'),
     /** The insert of a new dossier, unrun (for a StatementBatch). */

@@ -27,6 +27,11 @@ export function createInstanceRepository() {
     },
     /** The lock, unrun (for a StatementBatch read). */
     lockQuery,
+    /** Locks several instances in id order (the order every multi-instance writer takes), unrun. */
+    lockManyQuery: (q: Queryable, ids: string[]) =>
+      q<InstanceRow>('process_instances').whereIn('id', ids).orderBy('id').forUpdate().select('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at'),
+    /** The row with its saved state, read together (a state always matches the version beside it), unrun. */
+    withStateQuery: (q: Queryable, id: string) => q<InstanceRow>('process_instances').where({ id }).select('*'),
     /** Locks every process instance of a dossier (in id order): the first lock of any writer to that dossier. */
     async lockForDossier(q: Queryable, dossierId: string): Promise<void> {
       await q('process_instances').where({ dossier_id: dossierId }).orderBy('id').forUpdate().select('id')

@@ -13,6 +13,8 @@ import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repositor
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { NewTask, TaskRepository, TaskRow } from '../tasks/task.repository.ts'
+import type { AlarmRow } from '../deadlines/alarm.repository.ts'
+import type { TimerRow } from '../timers/timer.repository.ts'
 import type { InstanceRepository, InstanceRow } from './instance.repository.ts'
 
 export interface StepContext {
@@ -21,6 +23,13 @@ export interface StepContext {
   dossier: DossierRow
   /** The dossier and instance are created by this very step (their rows are in its batch): nothing of them is stored yet. */
   fresh?: boolean
+  /** Rows the caller already read for this step (under its locks, or for a firing prepared ahead): observers use them instead of reading. */
+  known?: {
+    /** The instance's pending timer rows, without the one this step fires. */
+    timers?: TimerRow[]
+    /** The dossier's live deadline alarms. */
+    alarms?: AlarmRow[]
+  }
 }
 
 export interface StepOutcome {
@@ -46,6 +55,8 @@ export interface WriteOptions {
   readBack?: Compilable
   /** The saved engine state when the caller has read it already (used if the engine is not in memory). */
   state?: unknown
+  /** Leave the batch unsent: the caller sends it later in its own transaction (a timer firing prepared ahead). */
+  defer?: boolean
 }
 
 /**
@@ -200,6 +211,7 @@ export function createInstanceService(deps: {
       outbox.push(...await observe(batch, tx, ctx, result, now, status, openAfter))
       batch.add(deps.history.append(tx, history))
       batch.add(deps.outbox.enqueue(tx, outbox))
+      if (opts.defer) return { result, created: createdRows, open: openAfter, status, readBack: [] }
       const readAt = opts.readBack ? batch.read(opts.readBack) : -1
       const rows = await batch.flush(tx)
       return { result, created: createdRows, open: openAfter, status, readBack: readAt < 0 ? [] : rows[readAt]! }

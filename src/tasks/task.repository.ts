@@ -76,6 +76,8 @@ export function createTaskRepository() {
     lockQuery: (q: Queryable, id: string) => q<TaskRow>('tasks').where({ id }).forUpdate().select('*'),
     /** Open tasks of an instance (a query: await it, or read it in a StatementBatch). */
     openForInstance: (q: Queryable, instanceId: string) => q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' }).select('*'),
+    /** Open tasks of several instances, by instance then id (a stable order to compare), unrun. */
+    openForInstancesQuery: (q: Queryable, instanceIds: string[]) => q<TaskRow>('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*'),
     /** Open tasks of several dossiers in one query (list views). */
     async openForDossiers(q: Queryable, dossierIds: string[]): Promise<TaskRow[]> {
       if (!dossierIds.length) return []

@@ -14,7 +14,7 @@ export function createTimerObserver(deps: { timers: TimerRepository; history: Hi
   return async (tx, ctx, result, now, { batch }) => {
     // A diagram without timer events can have no timer rows: skip the query.
     if (!((ctx.version.source_context as { timers?: unknown[] }).timers?.length)) return []
-    const pending = ctx.fresh ? [] : await deps.timers.pendingForInstance(tx, ctx.instance.id)
+    const pending = ctx.known?.timers ?? (ctx.fresh ? [] : await deps.timers.pendingForInstance(tx, ctx.instance.id))
     const live = new Set(result.timers.map((t) => t.executionId))
     const known = new Set(pending.map((t) => t.execution_id))
     const cancelled = pending.filter((t) => !live.has(t.execution_id))

@@ -18,6 +18,13 @@ export function createTimerRepository() {
   return {
     pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
     find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
+    /** Pending timers of several instances, by instance then id (a stable order to compare), unrun. */
+    pendingForInstancesQuery: (q: Queryable, instanceIds: string[]) => q<TimerRow>('timers').whereIn('instance_id', instanceIds).where({ status: 'pending' }).orderBy(['instance_id', 'id']).select('*'),
+    /** Locks several timer rows in id order, unrun. */
+    lockManyQuery: (q: Queryable, ids: string[]) => q<TimerRow>('timers').whereIn('id', ids).orderBy('id').forUpdate().select('*'),
+    /** Pending timers coming due after `after` and by `until`, earliest first (the look-ahead). */
+    comingDue: (q: Queryable, after: Date, until: Date, limit: number): Promise<TimerRow[]> =>
+      q<TimerRow>('timers').where({ status: 'pending' }).where('due_at', '>', after).where('due_at', '<=', until).orderBy([{ column: 'due_at' }, { column: 'id' }]).limit(limit),
     /** Locks a timer row; unrun (for a StatementBatch read). */
     lockQuery: (q: Queryable, id: string) => q<TimerRow>('timers').where({ id }).forUpdate().select('*'),
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.

@@ -7,6 +7,7 @@ import type { InstanceRepository, InstanceRow } from '../instances/instance.repo
 import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import type { TimerLookahead } from './timer-lookahead.ts'
 import { timerJobId } from './timer.observer.ts'
 import type { TimerRepository, TimerRow } from './timer.repository.ts'
 import { queueEveryPending, type TimerScheduler } from './scheduled-jobs.ts'
@@ -28,10 +29,14 @@ export function createTimerService(deps: {
   tasks: TaskRepository
   versions: ProcedureVersionCache
   instanceService: InstanceService
+  /** Firings prepared ahead of their due time (committed in groups); without one, every firing is live. */
+  lookahead?: TimerLookahead
 }) {
   const { db, clock } = deps
   return {
     async fire(timerId: string): Promise<FireOutcome> {
+      const prepared = await deps.lookahead?.fire(timerId)
+      if (prepared) return prepared
       const seen = await deps.timers.find(db, timerId)
       if (!seen || seen.status !== 'pending') return 'skipped'
       return db.transaction(async (tx) => {
