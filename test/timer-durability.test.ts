@@ -71,3 +71,27 @@ t.test('FLUSHALL with 1,000 timers pending: re-queued from Postgres, all fire, e
   t.equal(new Set(fired.map((h) => h.details.timerId)).size, 1000, 'each exactly once')
   t.equal(Number((await ctx.db('tasks').where({ activity_id: 'After', status: 'open' }).count('* as n'))[0]!.n), 1000, 'every process moved on')
 })
+
+t.test('the outbox relay publishes runs of jobs in bulk and keeps the order of adds and removes', async (t) => {
+  const clock = manualClock(new Date(Date.now() + 24 * 3600_000))
+  const ctx = await testContext(t, { clock })
+  const queues = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)
+  t.teardown(() => queues.close())
+  const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock, log: pino({ level: 'silent' }) })
+  const due = (min: number) => new Date(clock.now().getTime() + min * 60_000).toISOString()
+  await ctx.system.repos.outbox.enqueue(ctx.db, [
+    ...Array.from({ length: 5 }, (_, i) => ({ topic: 'timer.scheduled', payload: { timerId: `t${i}`, jobId: `timer-t${i}`, dueAt: due(10 + i) } })),
+    { topic: 'timer.cancelled', payload: { timerId: 't1', jobId: 'timer-t1' } },
+    { topic: 'deadline.scheduled', payload: { alarmId: 'a1', jobId: 'alarm-a1', dueAt: due(60) } },
+    { topic: 'timer.cancelled', payload: { timerId: 'a1', jobId: 'alarm-a1' } },
+    { topic: 'timer.scheduled', payload: { timerId: 't1', jobId: 'timer-t1b', dueAt: due(30) } },
+  ])!
+  t.equal(await relay.drain(), 9, 'every row published')
+  const timers = queues.get(QUEUE.timers)
+  const delayed = (await timers.getDelayed()).map((j) => j.id).sort()
+  t.same(delayed, ['timer-t0', 'timer-t2', 'timer-t3', 'timer-t4', 'timer-t1b'].sort(), 'a job removed after it was added stays removed')
+  const job = await timers.getJob('timer-t3')
+  t.equal(job!.opts.delay, 13 * 60_000, 'each job keeps its own delay')
+  t.equal(await ctx.system.repos.outbox.pendingCount(ctx.db), 0)
+  t.equal(await relay.drain(), 0, 'nothing published twice')
+})

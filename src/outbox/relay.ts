@@ -16,17 +16,42 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
   let wake: (() => void) | null = null
   let listenConn: any = null
 
-  async function publish(row: OutboxRow): Promise<void> {
+  function routeOf(row: OutboxRow) {
     const route = TOPIC_ROUTE[row.topic]
     if (!route) throw new Error(`no queue for outbox topic ${row.topic}`)
+    return route
+  }
+  const jobIdOf = (row: OutboxRow) => (typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`)
+
+  /**
+   * Publishes a run of rows that share a queue and an action, in one round trip to Redis when they
+   * add jobs (`addBulk`). Runs keep the rows' order, so an add and a later remove of one job never swap.
+   */
+  async function publishRun(rows: OutboxRow[]): Promise<void> {
+    const route = routeOf(rows[0]!)
     const queue = queues.get(route.queue)
-    const jobId = typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`
     if (route.action === 'remove') {
-      await queue.remove(jobId)
+      for (const row of rows) await queue.remove(jobIdOf(row))
       return
     }
-    const at = typeof row.payload.dueAt === 'string' ? new Date(row.payload.dueAt) : new Date(row.available_at)
-    await queue.add(row.topic, row.payload, { jobId, delay: Math.max(0, at.getTime() - deps.clock.now().getTime()) })
+    const now = deps.clock.now().getTime()
+    await queue.addBulk(rows.map((row) => {
+      const at = typeof row.payload.dueAt === 'string' ? new Date(row.payload.dueAt) : new Date(row.available_at)
+      return { name: row.topic, data: row.payload, opts: { jobId: jobIdOf(row), delay: Math.max(0, at.getTime() - now) } }
+    }))
+  }
+
+  /** Consecutive rows with the same queue and action, in order. */
+  function runsOf(rows: OutboxRow[]): OutboxRow[][] {
+    const runs: OutboxRow[][] = []
+    let key = ''
+    for (const row of rows) {
+      const route = TOPIC_ROUTE[row.topic]
+      const k = route ? `${route.queue}|${route.action}` : `?${row.id}`
+      if (k === key) runs.at(-1)!.push(row)
+      else { runs.push([row]); key = k }
+    }
+    return runs
   }
 
   /** Publishes everything pending; returns how many rows went out. */
@@ -36,13 +61,13 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       const n = await db.transaction(async (tx) => {
         const rows = await repo.claimBatch(tx, deps.batchSize ?? 200)
         const done: number[] = []
-        for (const row of rows) {
+        for (const run of runsOf(rows)) {
           try {
-            await publish(row)
-            done.push(row.id)
+            await publishRun(run)
+            done.push(...run.map((r) => r.id))
           } catch (err) {
-            log.warn({ err, outboxId: row.id }, 'outbox publish failed')
-            await repo.markFailed(tx, row.id, (err as Error).message)
+            log.warn({ err, outboxId: run[0]!.id }, 'outbox publish failed')
+            await repo.markFailed(tx, run[0]!.id, (err as Error).message)
             break
           }
         }
