@@ -6,8 +6,9 @@
  *      first back to back (the throughput ceiling; there `complete` latency is bounded below by
  *      N ÷ throughput), then paced at BENCH_PACED_LOADS (default 0.25,0.5) of that ceiling, each officer
  *      with at most one request in flight — the `complete` latency officers see under a heavy load.
- *  (c) durable timers (bench/timers.ts): 100,000 pending, bursts of 1,000 coming due, fire lag and
- *      Redis memory per pending timer, against a direct Postgres sweep measured in the same run.
+ *  (c) durable timers (bench/timers.ts): 100,000 pending, bursts of 1,000 coming due, fire lag (worker
+ *      with its look-ahead, as `npm start` runs it) and Redis memory per pending timer, against live
+ *      firings by a direct Postgres sweep measured in the same run.
  * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`, the timer
  * figures; the last line is one JSON object with these figures. BENCH_TIMERS=0 skips (c).
  */
@@ -180,6 +181,7 @@ const result = {
     burst: timers.burst, lagP50Ms: timers.lagP50Ms, lagP99Ms: timers.lagP99Ms, lagMaxMs: timers.lagMaxMs, early: timers.early,
     queuedFiresPerSec: round(timers.queuedFiresPerSec), sweepFiresPerSec: round(timers.sweptFiresPerSec), parallelSweepFiresPerSec: round(timers.parallelSweepPerSec),
     ratioQueuedToParallelSweep: round(timers.queuedFiresPerSec / timers.parallelSweepPerSec, 3), cpuBusyParallelSweep: round(timers.parallelCpuBusy, 2),
+    lookahead: timers.lookahead,
   },
 }
 console.log(`raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB)`)
@@ -191,6 +193,6 @@ if (result.timers) {
   const r = result.timers
   console.log(`timers      : ${r.pending} pending, ${r.redisBytesPerTimer} B of Redis each, re-queued from Postgres at ${r.requeuePerSec}/s`)
   console.log(`timer lag   : bursts of ${r.burst}: p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms, max ${r.lagMaxMs} ms, ${r.early} early (target p99 < 1000 ms)`)
-  console.log(`timer rate  : ${r.queuedFiresPerSec}/s via BullMQ vs ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`)
+  console.log(`timer rate  : ${r.queuedFiresPerSec}/s via BullMQ with the look-ahead (${r.lookahead.committed} of ${r.lookahead.prepared} prepared firings committed, ${r.lookahead.stale} stale) vs live firings: ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`)
 }
 console.log(JSON.stringify(result))
