@@ -180,8 +180,8 @@ export function createTimerLookahead(deps: {
           const timer = timers.get(p.timerId)
           const instance = instances.get(p.instanceId)
           if (!timer || timer.status !== 'pending' || !instance || instance.status !== 'running') { skipped.push(p); continue }
-          const now_ = fingerprint(instance, dossiers.get(p.dossierId), open.get(p.instanceId) ?? [], pending.get(p.instanceId) ?? [], alarms.get(p.dossierId) ?? [])
-          if (now_ !== p.fingerprint || calendar !== p.calendar) continue
+          const current = fingerprint(instance, dossiers.get(p.dossierId), open.get(p.instanceId) ?? [], pending.get(p.instanceId) ?? [], alarms.get(p.dossierId) ?? [])
+          if (current !== p.fingerprint || calendar !== p.calendar) continue
           writes.add(deps.timers.markFired(tx, p.timerId, now))
           writes.append(p.writes)
           fired.push(p)
