@@ -43,6 +43,8 @@ export interface Config {
   readonly workerLockMs: number
   /** BPMN timers coming due within this many ms are stepped ahead and committed at their due time (0: off). */
   readonly timerLookaheadMs: number
+  /** Deadline alarms get their BullMQ job when they come due within this many minutes (min 5: the pass runs every minute). */
+  readonly alarmQueueHorizonMinutes: number
   /** Shared secret of the payment platform (MaXacThuc = SHA-256 of the pipe-joined fields | secret). */
   readonly paymentSecret: string
   /** Our partner code at the payment platform (MaDoiTac). */
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
     workerLockMs: int('WORKER_LOCK_MS', env.WORKER_LOCK_MS, 30_000, 500),
     timerLookaheadMs: int('TIMER_LOOKAHEAD_MS', env.TIMER_LOOKAHEAD_MS, 10_000),
+    alarmQueueHorizonMinutes: int('ALARM_QUEUE_HORIZON_MINUTES', env.ALARM_QUEUE_HORIZON_MINUTES, 60, 5),
     dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
     paymentSecret,
     paymentPartnerCode: env.PAYMENT_PARTNER_CODE ?? 'DVC-DEMO',

@@ -5,6 +5,7 @@ import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
 import { startNotificationWorker } from '../src/workers/notification.worker.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
+import { parseDeadlineEvent } from '../src/notifications/notification.service.ts'
 import { auth, fixture, testContext, testUrls, type TestContext } from './helpers/context.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
@@ -133,7 +134,7 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   t.teardown(async () => { await timerWorker.close(); await notifyWorker.close(); await queues.close() })
   await relay.drain()
   const timers = queues.get(QUEUE.timers)
-  t.equal(await timers.getDelayedCount(), 4, 'dossier and task: due-soon and overdue each, as delayed jobs')
+  t.equal(await timers.getDelayedCount(), 0, 'alarms due beyond the queue horizon (60 min) have no job in Redis yet')
 
   const settle = async (done: () => Promise<boolean>) => {
     for (let i = 0; i < 3_000; i++) {
@@ -146,8 +147,19 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
     throw new Error(`queues did not settle ${JSON.stringify({ timers: await timers.getJobCounts(), notifications: await queues.get(QUEUE.notifications).getJobCounts(), failed, n: await ctx.db('notifications').count('* as n') })}`)
   }
   const notes = async (h: Record<string, string>) => (await ctx.app.inject({ url: '/api/notifications', headers: h })).json()
-  // Everything comes due: jobs are promoted and the worker fires them; the injected clock says they are due.
+  // Half an hour before the first alarm, the per-minute pass queues exactly the alarms due within the hour.
+  const alarms = await ctx.db('deadline_alarms').where({ dossier_id: s.dossier.id, status: 'pending' }).orderBy('fire_at')
+  t.equal(alarms.length, 4, 'dossier and task: due-soon and overdue each')
+  const passAt = new Date(alarms[0].fire_at.getTime() - 30 * 60_000)
+  clock.set(passAt)
+  const near = alarms.filter((a) => a.fire_at.getTime() <= passAt.getTime() + 3600_000).length
+  t.equal(await ctx.system.watch.queueComing(timers), near, 'the pass queues the alarms coming due within the hour')
+  t.equal(await timers.getDelayedCount(), near, 'as delayed jobs')
+  t.equal(await ctx.system.watch.queueComing(timers), near, 'a second pass finds them again')
+  t.equal(await timers.getDelayedCount(), near, 'and leaves their jobs as they are')
+  // Everything comes due: the pass queues the rest, the worker fires them; the injected clock says they are due.
   clock.set(new Date(t0.getTime() + 30 * 86_400_000))
+  t.equal(await ctx.system.watch.queueComing(timers), 4, 'past alarms are queued too (as after a lost Redis)')
   await timers.promoteJobs()
   await settle(async () => Number((await ctx.db('notifications').count('* as n'))[0]!.n) === 4)
   const mine = await notes(officer)
@@ -165,4 +177,48 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   await settle(async () => true)
   t.equal(Number((await ctx.db('notifications').count('* as n'))[0]!.n), 4, 'one notification per event')
   t.equal((await ctx.db('history').where({ dossier_id: s.dossier.id }).whereIn('action', ['deadline.due_soon', 'deadline.overdue'])).length, 4, 'each alarm fired once')
+})
+
+t.test('an alarm already due when its task is created fires in that step; far alarms stay out of Redis until they come near', async (t) => {
+  const clock = manualClock(vn('2026-11-23T09:00'))
+  const ctx = await testContext(t, { clock })
+  await ctx.deploy(fixture('three-step-procedure.bpmn'))
+  const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
+  const outboxTopics = async (dossierId: string) => (await ctx.db('outbox').orderBy('id')).filter((r) => r.payload.dossierId === dossierId || r.topic.startsWith('deadline.')).map((r) => r.topic)
+  const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: S3 })).json()
+  const receive = s.tasks[0]
+  t.equal(local(receive.due), '2026-11-23 13:00', 'Receive: PT4H, shorter than the one-working-day due-soon window')
+
+  // Due soon from its creation: fired in the submission's own transaction.
+  const alarm = await ctx.db('deadline_alarms').where({ task_id: receive.id, kind: 'due_soon' }).first()
+  t.equal(alarm.status, 'fired')
+  t.equal(alarm.fired_at.getTime(), vn('2026-11-23T09:00').getTime(), 'fired at the step')
+  t.equal((await ctx.app.inject({ url: `/api/tasks/${receive.id}`, headers: officer })).json().deadlineState, 'due_soon', 'the task shows due soon at once')
+  const lines = await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })
+  t.same(lines.map((h) => [local(h.at), h.details.subject]), [['2026-11-23 09:00', 'task']], 'one history line')
+  const events = await ctx.db('outbox').where({ topic: 'deadline.due-soon' })
+  t.equal(events.length, 1, 'one notification event, written with the step')
+  await ctx.system.notifications.record(parseDeadlineEvent(events[0].payload))
+  const mine = (await ctx.app.inject({ url: '/api/notifications', headers: officer })).json().items
+  t.ok(mine.some((n: any) => n.kind === 'deadline.due_soon' && n.message.includes('Bước «Tiếp nhận và kiểm tra hồ sơ»')), 'the officer is told')
+  t.equal(await ctx.system.watch.fireDue(), 0, 'a sweep finds nothing more to fire')
+  t.equal((await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })).length, 1, 'fired once')
+  t.notOk((await outboxTopics(s.dossier.id)).some((x) => x === 'deadline.scheduled' || x === 'deadline.cancelled'), 'no alarm is within the hour: nothing for Redis')
+
+  // At 12:30 the Receive overdue alarm (13:00) comes within the horizon and gets its job; completing
+  // the task then cancels it, and that job is removed.
+  clock.set(vn('2026-11-23T12:30'))
+  const connection = redisConnection(testUrls().redisUrl)
+  const queues = createQueues(connection, ctx.config.queuePrefix)
+  t.teardown(() => queues.close())
+  const timers = queues.get(QUEUE.timers)
+  t.equal(await ctx.system.watch.queueComing(timers), 1, 'the pass queues the overdue alarm of 13:00')
+  t.equal(await timers.getDelayedCount(), 1)
+  const done = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${receive.id}/complete`, headers: officer, payload: { variables: { valid: true } } })
+  t.equal(done.statusCode, 200)
+  t.equal((await ctx.db('outbox').where({ topic: 'deadline.cancelled' })).length, 1, 'only the alarm that could have a job is cancelled in Redis')
+  t.equal((await ctx.db('outbox').where({ topic: 'deadline.scheduled' })).length, 0, 'Appraise alarms are hours away: no job yet')
+  const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock, log: pino({ level: 'silent' }) })
+  await relay.drain()
+  t.equal(await timers.getDelayedCount(), 0, 'the cancelled alarm\'s job is gone')
 })

@@ -26,14 +26,14 @@ export function createAlarmRepository() {
     find: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).first()) ?? null,
     lock: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).forUpdate().first()) ?? null,
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
-    insertMany: (q: Queryable, rows: Array<Omit<AlarmRow, 'fired_at'>>) => (rows.length ? q('deadline_alarms').insert(rows) : null),
+    insertMany: (q: Queryable, rows: Array<Omit<AlarmRow, 'status'> & { status: 'pending' | 'fired' }>) => (rows.length ? q('deadline_alarms').insert(rows) : null),
     cancel: (q: Queryable, ids: string[]) => (ids.length ? q('deadline_alarms').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' }) : null),
     async markFired(q: Queryable, id: string, now: Date): Promise<void> {
       await q('deadline_alarms').where({ id }).update({ status: 'fired', fired_at: now })
     },
-    /** Pending alarms by id, for re-queueing after Redis lost its jobs. */
-    pending: (q: Queryable, opts: { limit: number; afterId?: string }) => {
-      const query = q<AlarmRow>('deadline_alarms').where({ status: 'pending' }).orderBy('id').limit(opts.limit)
+    /** Pending alarms due by `dueBy` (past ones included), by id, for queueing their jobs. */
+    pending: (q: Queryable, opts: { limit: number; afterId?: string; dueBy: Date }) => {
+      const query = q<AlarmRow>('deadline_alarms').where({ status: 'pending' }).where('fire_at', '<=', opts.dueBy).orderBy('id').limit(opts.limit)
       if (opts.afterId) query.where('id', '>', opts.afterId)
       return query
     },

@@ -4,7 +4,7 @@ import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Db, Tx } from '../db/knex.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
-import type { HistoryRepository } from '../history/history.repository.ts'
+import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
@@ -20,22 +20,48 @@ export function isWatched(d: Pick<DossierRow, 'status' | 'paused_at'>): boolean 
 }
 
 const RANK: Record<DeadlineState, number> = { on_track: 0, due_soon: 1, overdue: 2 }
+/** Leeway for clocks of several processes: a cancelled alarm this much beyond the horizon may still have a job. */
+const CLOCK_MARGIN_MS = 5 * 60_000
 const key = (taskId: string | null, kind: AlarmKind, deadline: Date | string) => `${taskId ?? ''}|${kind}|${new Date(deadline).getTime()}`
 
 export type AlarmOutcome = 'fired' | 'not-due' | 'skipped'
 
+type WatchedDossier = Pick<DossierRow, 'id' | 'code' | 'agency' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>
+type WatchedTask = Pick<TaskRow, 'id' | 'due_at' | 'deadline_state' | 'activity_id' | 'name' | 'candidate_groups' | 'assignee'>
+type NewAlarm = Omit<AlarmRow, 'status'> & { status: 'pending' | 'fired' }
+
+/** What a fired alarm leaves: one history line, and the event that becomes officers' notifications. */
+function firedRecords(alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadline_at'>, dossier: Pick<DossierRow, 'id' | 'code' | 'agency'>, task: Pick<TaskRow, 'activity_id' | 'name' | 'candidate_groups' | 'assignee'> | null, now: Date): { history: HistoryEntry; event: OutboxMessage } {
+  const deadlineAt = new Date(alarm.deadline_at).toISOString()
+  return {
+    history: { dossier_id: dossier.id, task_id: alarm.task_id, activity_id: task?.activity_id ?? null, action: `deadline.${alarm.kind}`, actor: 'system', details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' }, at: now },
+    event: {
+      topic: alarm.kind === 'overdue' ? 'deadline.overdue' : 'deadline.due-soon',
+      payload: {
+        eventId: alarmJobId(alarm.id), jobId: `event-${alarm.id}`, kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
+        taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt, at: now.toISOString(),
+      },
+    },
+  }
+}
+
 /**
  * Deadline watch (theo dõi hạn xử lý): every open dossier and every open task with a due date has two
  * alarms, due soon (sắp đến hạn, a configurable number of working minutes before) and overdue (quá
- * hạn, at the deadline itself). Alarms are rows plus delayed BullMQ jobs sent through the outbox, like
- * BPMN timers; when a deadline moves (pause, extension) the old alarms are cancelled and new ones
- * scheduled. A fired alarm writes history, sets the deadline state and publishes an event.
+ * hạn, at the deadline itself). Alarms are rows in Postgres; the ones coming due within the queue
+ * horizon also have a delayed BullMQ job (sent through the outbox when created that near, else added
+ * by the per-minute `queueComing` pass), so that the many alarms of tasks done well before their due
+ * date never touch Redis. When a deadline moves (pause, extension) the old alarms are cancelled and new
+ * ones scheduled. A fired alarm writes history, sets the deadline state and publishes an event; one
+ * already due when created fires in the step that created it.
  */
 export function createDeadlineWatch(deps: {
   db: Db
   clock: Clock
   calendar: () => WorkingCalendar
   dueSoonWorkingMinutes: number
+  /** Alarms get their BullMQ job only when they come due within this many ms (see `queueComing`). */
+  queueHorizonMs: number
   alarms: AlarmRepository
   instances: InstanceRepository
   dossiers: DossierRepository
@@ -52,18 +78,19 @@ export function createDeadlineWatch(deps: {
      * Writes go into the caller's `batch` when given (the caller flushes it), else run at once;
      * `known`: the dossier's live alarms when the caller has them (none for a dossier created in this step).
      */
-    async reconcile(tx: Tx, dossier: Pick<DossierRow, 'id' | 'status' | 'paused_at' | 'appointment_at' | 'deadline_state'>, tasks: Array<Pick<TaskRow, 'id' | 'due_at' | 'deadline_state'>>, now: Date, callerBatch?: StatementBatch, known?: AlarmRow[]): Promise<OutboxMessage[]> {
+    async reconcile(tx: Tx, dossier: WatchedDossier, tasks: WatchedTask[], now: Date, callerBatch?: StatementBatch, known?: AlarmRow[]): Promise<OutboxMessage[]> {
       const batch = callerBatch ?? new StatementBatch()
       const cal = deps.calendar()
-      const wanted = new Map<string, Omit<AlarmRow, 'fired_at'>>()
+      const wanted = new Map<string, NewAlarm>()
       const want = (taskId: string | null, deadline: Date) => {
         const at = new Date(deadline)
         const soon = cal.subtractWorkingMinutes(at, deps.dueSoonWorkingMinutes)
         for (const [kind, fireAt] of [['due_soon', soon], ['overdue', at]] as const) {
-          wanted.set(key(taskId, kind, at), { id: randomUUID(), dossier_id: dossier.id, task_id: taskId, kind, deadline_at: at, fire_at: fireAt, status: 'pending', created_at: now })
+          wanted.set(key(taskId, kind, at), { id: randomUUID(), dossier_id: dossier.id, task_id: taskId, kind, deadline_at: at, fire_at: fireAt, status: 'pending', created_at: now, fired_at: null })
         }
       }
-      if (isWatched(dossier)) {
+      const watched = isWatched(dossier)
+      if (watched) {
         if (dossier.appointment_at) want(null, dossier.appointment_at)
         for (const t of tasks) if (t.due_at) want(t.id, t.due_at)
       }
@@ -72,15 +99,22 @@ export function createDeadlineWatch(deps: {
       const have = new Map(existing.map((a) => [key(a.task_id, a.kind, a.deadline_at), a]))
       const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))
       const created = [...wanted].filter(([k]) => !have.has(k)).map(([, a]) => a)
+      // An alarm already due when it is created (a task shorter than the due-soon window, a deadline
+      // moved into the past) fires in this step: row, history and notification event commit with it.
+      const firedNow = created.filter((a) => a.fire_at.getTime() <= now.getTime())
+      for (const a of firedNow) Object.assign(a, { status: 'fired', fired_at: now })
       batch.add(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
       batch.add(deps.alarms.insertMany(tx, created))
+      const taskById = new Map(tasks.map((t) => [t.id, t]))
+      const fired = firedNow.map((a) => firedRecords(a, dossier, a.task_id ? taskById.get(a.task_id) ?? null : null, now))
+      batch.add(deps.history.append(tx, fired.map((f) => f.history)))
 
-      // A moved deadline starts on track again; one already passed gets its alarm at once.
-      if (isWatched(dossier)) {
+      // A moved deadline starts on track again; one already passed is marked at once.
+      if (watched) {
         const stateOf = (taskId: string | null, deadline: Date | null | undefined): DeadlineState => {
           if (!deadline) return 'on_track'
-          const fired = (kind: AlarmKind) => have.get(key(taskId, kind, deadline))?.status === 'fired'
-          return fired('overdue') ? 'overdue' : fired('due_soon') ? 'due_soon' : 'on_track'
+          const isFired = (kind: AlarmKind) => (have.get(key(taskId, kind, deadline)) ?? wanted.get(key(taskId, kind, deadline)))?.status === 'fired'
+          return isFired('overdue') ? 'overdue' : isFired('due_soon') ? 'due_soon' : 'on_track'
         }
         const ds = stateOf(null, dossier.appointment_at)
         if (ds !== (dossier.deadline_state ?? 'on_track')) batch.add(deps.dossiers.setDeadlineState(tx, dossier.id, ds))
@@ -90,9 +124,16 @@ export function createDeadlineWatch(deps: {
         }
       }
       if (!callerBatch) await batch.flush(tx)
+      // Redis holds only the jobs of alarms coming due within the horizon (the per-minute pass,
+      // `queueComing`, adds the others as they come near); a cancelled alarm's job can only exist if
+      // the alarm was that near.
+      const horizon = now.getTime() + deps.queueHorizonMs
       return [
-        ...created.map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
-        ...cancelled.map((a) => ({ topic: 'deadline.cancelled', payload: { alarmId: a.id, jobId: alarmJobId(a.id) } })),
+        ...fired.map((f) => f.event),
+        ...created.filter((a) => a.status === 'pending' && a.fire_at.getTime() <= horizon)
+          .map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
+        ...cancelled.filter((a) => new Date(a.fire_at).getTime() <= horizon + CLOCK_MARGIN_MS)
+          .map((a) => ({ topic: 'deadline.cancelled', payload: { alarmId: a.id, jobId: alarmJobId(a.id) } })),
       ]
     },
 
@@ -122,15 +163,9 @@ export function createDeadlineWatch(deps: {
           if (alarm.task_id) await deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind)
           else await deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind)
         }
-        const deadlineAt = new Date(alarm.deadline_at).toISOString()
-        await deps.history.append(tx, [{ dossier_id: dossier.id, task_id: alarm.task_id, activity_id: task?.activity_id ?? null, action: `deadline.${alarm.kind}`, actor: 'system', details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' }, at: now }])
-        await deps.outbox.enqueue(tx, [{
-          topic: alarm.kind === 'overdue' ? 'deadline.overdue' : 'deadline.due-soon',
-          payload: {
-            eventId: alarmJobId(alarm.id), jobId: `event-${alarm.id}`, kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
-            taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt, at: now.toISOString(),
-          },
-        }])
+        const { history, event } = firedRecords(alarm, dossier, task ?? null, now)
+        await deps.history.append(tx, [history])
+        await deps.outbox.enqueue(tx, [event])
         return 'fired' as const
       })
     },
@@ -142,11 +177,14 @@ export function createDeadlineWatch(deps: {
       return fired
     },
 
-    /** Queues a job for every pending alarm (after Redis lost its data, and every minute). */
-    requeuePending: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
+    /**
+     * Queues a job for every pending alarm due within the horizon, those already past included (every
+     * minute, so also after Redis lost its data); job ids are the alarms', so queued ones stay as they are.
+     */
+    queueComing: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
       scheduler,
       now: () => clock.now(),
-      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId }),
+      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId, dueBy: new Date(clock.now().getTime() + deps.queueHorizonMs) }),
       job: (a) => ({ name: 'deadline.scheduled', data: { alarmId: a.id }, jobId: alarmJobId(a.id), dueAt: new Date(a.fire_at) }),
     }),
   }

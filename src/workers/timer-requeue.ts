@@ -7,12 +7,13 @@ import type { TimerService } from '../timers/timer.service.ts'
 
 /**
  * Postgres holds every pending BPMN timer and deadline alarm; Redis may not (FLUSHALL, a lost
- * instance, a job given up after its retries). Queues a job for every pending row (existing job
- * ids are left alone) and retries failed jobs whose row is still pending.
+ * instance, a job given up after its retries). Queues a job for every pending timer and every
+ * pending alarm coming due within the alarm horizon (existing job ids are left alone) and retries
+ * failed jobs whose row is still pending. Runs at start and every minute.
  */
 export async function requeueTimers(deps: { db: Db; queue: Queue; timers: TimerService; watch: DeadlineWatch; timerRows: TimerRepository; alarmRows: AlarmRepository }) {
   const timers = await deps.timers.requeuePending(deps.queue)
-  const alarms = await deps.watch.requeuePending(deps.queue)
+  const alarms = await deps.watch.queueComing(deps.queue)
   let revived = 0
   const failed: Job[] = await deps.queue.getFailed(0, 999)
   for (const job of failed) {
