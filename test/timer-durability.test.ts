@@ -95,3 +95,38 @@ t.test('the outbox relay publishes runs of jobs in bulk and keeps the order of a
   t.equal(await ctx.system.repos.outbox.pendingCount(ctx.db), 0)
   t.equal(await relay.drain(), 0, 'nothing published twice')
 })
+
+t.test('the running outbox relay is woken by each commit, even one made during a drain, and drains batches to the end', async (t) => {
+  const clock = manualClock(new Date(Date.now() + 24 * 3600_000))
+  const ctx = await testContext(t, { clock })
+  const queues = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)
+  // Polling once a minute: only NOTIFY can make these jobs appear within the test. The relay's
+  // repository commits three more rows right after its first claim, i.e. while that drain runs.
+  const outbox = ctx.system.repos.outbox
+  let injected = false
+  const repo = { ...outbox, claimBatch: async (q: Parameters<typeof outbox.claimBatch>[0], limit: number) => {
+    const claimed = await outbox.claimBatch(q, limit)
+    if (!injected && claimed.length) {
+      injected = true
+      await outbox.enqueue(ctx.db, rows(100, 3))
+    }
+    return claimed
+  } }
+  const relay = createOutboxRelay({ db: ctx.db, repo, queues, clock, log: pino({ level: 'silent' }), pollMs: 60_000, batchSize: 10 })
+  t.teardown(async () => { await relay.stop(); await queues.close() })
+  await relay.start()
+  const timers = queues.get(QUEUE.timers)
+  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ topic: 'timer.scheduled', payload: { timerId: `w${from + i}`, jobId: `timer-w${from + i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() } }))
+  // Waits (at most 10 s, far below the 60 s poll) until n jobs are in Redis and every row is marked published.
+  const until = async (n: number) => {
+    const end = Date.now() + 10_000
+    while (Date.now() < end && ((await timers.getDelayedCount()) < n || (await ctx.system.repos.outbox.pendingCount(ctx.db)) > 0)) await new Promise((r) => setImmediate(r))
+    return timers.getDelayedCount()
+  }
+  await outbox.enqueue(ctx.db, rows(0, 5))
+  t.equal(await until(8), 8, '5 rows, and 3 committed during their drain: all published, none left for the poll')
+  t.ok(injected)
+  await outbox.enqueue(ctx.db, rows(200, 25))
+  t.equal(await until(33), 33, '25 rows in batches of 10: all published after one commit')
+  t.equal(await ctx.system.repos.outbox.pendingCount(ctx.db), 0)
+})

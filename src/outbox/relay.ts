@@ -56,10 +56,14 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
 
   /** Publishes everything pending; returns how many rows went out. */
   async function drain(): Promise<number> {
+    const batchSize = deps.batchSize ?? 200
     let total = 0
     for (;;) {
+      let more = false
       const n = await db.transaction(async (tx) => {
-        const rows = await repo.claimBatch(tx, deps.batchSize ?? 200)
+        const rows = await repo.claimBatch(tx, batchSize)
+        // A short batch took everything there was: no second transaction just to find nothing.
+        more = rows.length === batchSize
         const done: number[] = []
         for (const run of runsOf(rows)) {
           try {
@@ -76,16 +80,23 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       })
       if (n <= 0) return total
       total += n
+      if (!more) return total
     }
   }
 
+  /** Set by a NOTIFY; a drain that started before it may have missed its rows. */
+  let notified = false
   async function loop(): Promise<void> {
     while (!stopped) {
+      notified = false
+      let failed = false
       try {
         await drain()
       } catch (err) {
+        failed = true
         if (!stopped) log.error({ err }, 'outbox relay error')
       }
+      if (notified && !failed) continue
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, deps.pollMs ?? 1000)
         wake = () => { clearTimeout(t); resolve() }
@@ -102,7 +113,7 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       stopped = false
       try {
         listenConn = await (db.client as any).acquireRawConnection()
-        listenConn.on('notification', () => wake?.())
+        listenConn.on('notification', () => { notified = true; wake?.() })
         await listenConn.query('LISTEN outbox')
       } catch (err) {
         log.warn({ err }, 'outbox LISTEN unavailable, polling only')
