@@ -59,7 +59,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
-  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox })
+  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, notifications: repos.notifications })
   const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId } })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize })

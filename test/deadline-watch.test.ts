@@ -5,7 +5,6 @@ import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
 import { startNotificationWorker } from '../src/workers/notification.worker.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
-import { parseDeadlineEvent } from '../src/notifications/notification.service.ts'
 import { auth, fixture, testContext, testUrls, type TestContext } from './helpers/context.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
@@ -172,11 +171,22 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   const rest = await ctx.app.inject({ url: `/api/notifications?limit=3&cursor=${page.json().nextCursor}`, headers: officer })
   t.equal(page.json().items.length + rest.json().items.length, 4, 'cursor pagination')
 
-  // Redelivery of every event is harmless.
-  for (const job of await queues.get(QUEUE.notifications).getJobs(['completed'])) await job.retry('completed')
-  await settle(async () => true)
-  t.equal(Number((await ctx.db('notifications').count('* as n'))[0]!.n), 4, 'one notification per event')
+  t.equal(await queues.get(QUEUE.notifications).count(), 0, 'notifications are written with the firing, not queued')
+
+  // Redelivery of every alarm job is harmless.
+  const completed = await timers.getJobs(['completed'])
+  t.equal(completed.length, 4)
+  for (const job of completed) await job.retry('completed')
+  await settle(async () => (await timers.getJobs(['completed'])).length === 4)
+  t.equal(Number((await ctx.db('notifications').count('* as n'))[0]!.n), 4, 'one notification per alarm')
   t.equal((await ctx.db('history').where({ dossier_id: s.dossier.id }).whereIn('action', ['deadline.due_soon', 'deadline.overdue'])).length, 4, 'each alarm fired once')
+
+  // An event queued by an earlier version (which sent notifications through the queue) is still
+  // recorded, once however often it is delivered.
+  const legacy = { eventId: 'alarm-legacy-1', jobId: 'event-legacy-1', kind: 'overdue', dossierId: s.dossier.id, code: s.dossier.code, agency: 'UBND-XA-DEMO', taskId: null, taskName: null, groups: [], assignee: null, deadlineAt: new Date(t0.getTime() + 86_400_000).toISOString(), at: clock.now().toISOString() }
+  await ctx.system.repos.outbox.enqueue(ctx.db, [{ topic: 'deadline.overdue', payload: legacy }, { topic: 'deadline.overdue', payload: { ...legacy, jobId: 'event-legacy-1-again' } }])
+  await settle(async () => Number((await ctx.db('notifications').count('* as n'))[0]!.n) === 5)
+  t.equal(Number((await ctx.db('notifications').where({ event_id: 'alarm-legacy-1' }).count('* as n'))[0]!.n), 1, 'a queued event is recorded once')
 })
 
 t.test('an alarm already due when its task is created fires in that step; far alarms stay out of Redis until they come near', async (t) => {
@@ -196,11 +206,9 @@ t.test('an alarm already due when its task is created fires in that step; far al
   t.equal((await ctx.app.inject({ url: `/api/tasks/${receive.id}`, headers: officer })).json().deadlineState, 'due_soon', 'the task shows due soon at once')
   const lines = await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })
   t.same(lines.map((h) => [local(h.at), h.details.subject]), [['2026-11-23 09:00', 'task']], 'one history line')
-  const events = await ctx.db('outbox').where({ topic: 'deadline.due-soon' })
-  t.equal(events.length, 1, 'one notification event, written with the step')
-  await ctx.system.notifications.record(parseDeadlineEvent(events[0].payload))
   const mine = (await ctx.app.inject({ url: '/api/notifications', headers: officer })).json().items
-  t.ok(mine.some((n: any) => n.kind === 'deadline.due_soon' && n.message.includes('Bước «Tiếp nhận và kiểm tra hồ sơ»')), 'the officer is told')
+  t.same(mine.map((n: any) => [n.kind, n.message]), [['deadline.due_soon', `Bước «Tiếp nhận và kiểm tra hồ sơ» của hồ sơ ${s.dossier.code} sắp đến hạn xử lý (hạn 13:00 ngày 23/11/2026).`]], 'the officer is told, in the same transaction')
+  t.equal((await ctx.db('outbox').whereIn('topic', ['deadline.due-soon', 'deadline.overdue'])).length, 0, 'nothing queued for it')
   t.equal(await ctx.system.watch.fireDue(), 0, 'a sweep finds nothing more to fire')
   t.equal((await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })).length, 1, 'fired once')
   t.notOk((await outboxTopics(s.dossier.id)).some((x) => x === 'deadline.scheduled' || x === 'deadline.cancelled'), 'no alarm is within the hour: nothing for Redis')

@@ -5,8 +5,10 @@ import type { Db, Tx } from '../db/knex.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
+import type { NotificationRepository, NotificationRow } from '../notifications/notification.repository.ts'
+import { deadlineNotification } from '../notifications/notification.service.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
-import type { OutboxMessage, OutboxRepository } from '../outbox/outbox.repository.ts'
+import type { OutboxMessage } from '../outbox/outbox.repository.ts'
 import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
 import { queueEveryPending, type TimerScheduler } from '../timers/scheduled-jobs.ts'
 import { StatementBatch } from '../db/statement-batch.ts'
@@ -30,18 +32,15 @@ type WatchedDossier = Pick<DossierRow, 'id' | 'code' | 'agency' | 'status' | 'pa
 type WatchedTask = Pick<TaskRow, 'id' | 'due_at' | 'deadline_state' | 'activity_id' | 'name' | 'candidate_groups' | 'assignee'>
 type NewAlarm = Omit<AlarmRow, 'status'> & { status: 'pending' | 'fired' }
 
-/** What a fired alarm leaves: one history line, and the event that becomes officers' notifications. */
-function firedRecords(alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadline_at'>, dossier: Pick<DossierRow, 'id' | 'code' | 'agency'>, task: Pick<TaskRow, 'activity_id' | 'name' | 'candidate_groups' | 'assignee'> | null, now: Date): { history: HistoryEntry; event: OutboxMessage } {
+/** What a fired alarm leaves: one history line, and the notification for the officers concerned (same transaction). */
+function firedRecords(alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadline_at'>, dossier: Pick<DossierRow, 'id' | 'code' | 'agency'>, task: Pick<TaskRow, 'activity_id' | 'name' | 'candidate_groups' | 'assignee'> | null, now: Date): { history: HistoryEntry; notification: Omit<NotificationRow, 'id'> } {
   const deadlineAt = new Date(alarm.deadline_at).toISOString()
   return {
     history: { dossier_id: dossier.id, task_id: alarm.task_id, activity_id: task?.activity_id ?? null, action: `deadline.${alarm.kind}`, actor: 'system', details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' }, at: now },
-    event: {
-      topic: alarm.kind === 'overdue' ? 'deadline.overdue' : 'deadline.due-soon',
-      payload: {
-        eventId: alarmJobId(alarm.id), jobId: `event-${alarm.id}`, kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
-        taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt, at: now.toISOString(),
-      },
-    },
+    notification: deadlineNotification({
+      eventId: alarmJobId(alarm.id), kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
+      taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt,
+    }, now),
   }
 }
 
@@ -52,8 +51,9 @@ function firedRecords(alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadlin
  * horizon also have a delayed BullMQ job (sent through the outbox when created that near, else added
  * by the per-minute `queueComing` pass), so that the many alarms of tasks done well before their due
  * date never touch Redis. When a deadline moves (pause, extension) the old alarms are cancelled and new
- * ones scheduled. A fired alarm writes history, sets the deadline state and publishes an event; one
- * already due when created fires in the step that created it.
+ * ones scheduled. A fired alarm writes history, sets the deadline state and writes the notification
+ * for the officers concerned, in one transaction; one already due when created fires in the step
+ * that created it.
  */
 export function createDeadlineWatch(deps: {
   db: Db
@@ -67,7 +67,7 @@ export function createDeadlineWatch(deps: {
   dossiers: DossierRepository
   tasks: TaskRepository
   history: HistoryRepository
-  outbox: OutboxRepository
+  notifications: NotificationRepository
 }) {
   const { db, clock } = deps
 
@@ -108,6 +108,7 @@ export function createDeadlineWatch(deps: {
       const taskById = new Map(tasks.map((t) => [t.id, t]))
       const fired = firedNow.map((a) => firedRecords(a, dossier, a.task_id ? taskById.get(a.task_id) ?? null : null, now))
       batch.add(deps.history.append(tx, fired.map((f) => f.history)))
+      batch.add(deps.notifications.insertManyOnce(tx, fired.map((f) => f.notification)))
 
       // A moved deadline starts on track again; one already passed is marked at once.
       if (watched) {
@@ -129,7 +130,6 @@ export function createDeadlineWatch(deps: {
       // the alarm was that near.
       const horizon = now.getTime() + deps.queueHorizonMs
       return [
-        ...fired.map((f) => f.event),
         ...created.filter((a) => a.status === 'pending' && a.fire_at.getTime() <= horizon)
           .map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
         ...cancelled.filter((a) => new Date(a.fire_at).getTime() <= horizon + CLOCK_MARGIN_MS)
@@ -163,9 +163,9 @@ export function createDeadlineWatch(deps: {
           if (alarm.task_id) await deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind)
           else await deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind)
         }
-        const { history, event } = firedRecords(alarm, dossier, task ?? null, now)
+        const { history, notification } = firedRecords(alarm, dossier, task ?? null, now)
         await deps.history.append(tx, [history])
-        await deps.outbox.enqueue(tx, [event])
+        await deps.notifications.insertManyOnce(tx, [notification])
         return 'fired' as const
       })
     },

@@ -21,6 +21,8 @@ export interface NotificationScope {
 
 export function createNotificationRepository() {
   return {
+    /** Inserts once per event, unrun (await it or batch it): an event already recorded is skipped. */
+    insertManyOnce: (q: Queryable, rows: Array<Omit<NotificationRow, 'id'>>) => (rows.length ? q('notifications').insert(rows).onConflict('event_id').ignore() : null),
     /** Inserts once per event: a redelivered job is a no-op. Returns whether a row was written. */
     async insertOnce(q: Queryable, row: Omit<NotificationRow, 'id'>): Promise<boolean> {
       const r = await q('notifications').insert({ ...row }).onConflict('event_id').ignore().returning('id')

@@ -49,15 +49,20 @@ export function deadlineMessage(e: DeadlineEvent): string {
     : `Hồ sơ ${e.code} sắp đến hạn trả kết quả (hẹn trả ${when}).`
 }
 
+/** The notification row of a deadline event: for the task's assignee and groups, or the whole agency for a dossier's appointment. */
+export function deadlineNotification(e: DeadlineEvent, now: Date): Omit<NotificationRow, 'id'> {
+  return {
+    event_id: e.eventId, agency: e.agency, groups: e.groups, user_id: e.assignee, dossier_id: e.dossierId, task_id: e.taskId,
+    kind: `deadline.${e.kind}`, message: deadlineMessage(e), created_at: now,
+  }
+}
+
 /** Notifications (thông báo) for officers and supervisors, raised by deadline events. */
 export function createNotificationService(deps: { db: Db; clock: Clock; repo: NotificationRepository }) {
   return {
     /** Records one event; the same event delivered twice gives one notification. */
     async record(e: DeadlineEvent): Promise<boolean> {
-      return deps.repo.insertOnce(deps.db, {
-        event_id: e.eventId, agency: e.agency, groups: e.groups, user_id: e.assignee, dossier_id: e.dossierId, task_id: e.taskId,
-        kind: `deadline.${e.kind}`, message: deadlineMessage(e), created_at: deps.clock.now(),
-      })
+      return deps.repo.insertOnce(deps.db, deadlineNotification(e, deps.clock.now()))
     },
     async list(p: Principal, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<{ items: NotificationRow[]; nextCursor: string | null }> {
       if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ có thông báo xử lý hồ sơ')
