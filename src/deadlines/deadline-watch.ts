@@ -100,7 +100,7 @@ export function createDeadlineWatch(deps: {
       const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))
       const created = [...wanted].filter(([k]) => !have.has(k)).map(([, a]) => a)
       // An alarm already due when it is created (a task shorter than the due-soon window, a deadline
-      // moved into the past) fires in this step: row, history and notification event commit with it.
+      // moved into the past) fires in this step: row, history and notification commit with it.
       const firedNow = created.filter((a) => a.fire_at.getTime() <= now.getTime())
       for (const a of firedNow) Object.assign(a, { status: 'fired', fired_at: now })
       batch.add(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
