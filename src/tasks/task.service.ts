@@ -12,6 +12,8 @@ import type { InstanceRepository, InstanceRow } from '../instances/instance.repo
 import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from './task.repository.ts'
+import type { TimerRepository, TimerRow } from '../timers/timer.repository.ts'
+import type { AlarmRepository, AlarmRow } from '../deadlines/alarm.repository.ts'
 
 /** What a lifecycle action adds to a completion, inside its transaction (after the locks, before/after the step). */
 export interface CompletionHooks {
@@ -52,6 +54,8 @@ export function createTaskService(deps: {
   dossiers: DossierRepository
   versions: ProcedureVersionCache
   history: HistoryRepository
+  timers: TimerRepository
+  alarms: AlarmRepository
   instanceService: InstanceService
 }) {
   const { db, clock, tasks } = deps
@@ -120,13 +124,16 @@ export function createTaskService(deps: {
       assertOpen(seen)
       assertMayAct(p, seen)
       const result = await db.transaction(async (tx) => {
-        // One round trip: the locks in the order every writer takes them (instance, task, dossier), then the open tasks.
+        // One round trip: the locks in the order every writer takes them (instance, task, dossier), then
+        // what the step reads (open tasks, pending timers, live deadline alarms).
         const reads = new StatementBatch()
         const at = {
           instance: reads.read(deps.instances.lockQuery(tx, seen.instance_id)),
           task: reads.read(tasks.lockQuery(tx, id)),
           dossier: reads.read(deps.dossiers.lockQuery(tx, seen.dossier_id)),
           open: reads.read(tasks.openForInstance(tx, seen.instance_id)),
+          timers: reads.read(deps.timers.pendingForInstancesQuery(tx, [seen.instance_id])),
+          alarms: reads.read(deps.alarms.liveForDossiersQuery(tx, [seen.dossier_id])),
         }
         const rows = await reads.flush(tx)
         const instance = rows[at.instance]![0] as InstanceRow
@@ -139,7 +146,8 @@ export function createTaskService(deps: {
         const extra = hooks.before ? await hooks.before(tx, { task: t, dossier, version, now }) : []
         // The completion is written with the rest of the step, in the same round trip.
         const batch = new StatementBatch().add(tasks.complete(tx, t.id, p.userId, variables, now))
-        const outcome = await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
+        const known = { timers: rows[at.timers] as TimerRow[], alarms: rows[at.alarms] as AlarmRow[] }
+        const outcome = await deps.instanceService.step(tx, { instance, version, dossier, known }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
           actor: p.userId,
           now,
           batch,

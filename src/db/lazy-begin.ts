@@ -1,0 +1,71 @@
+import type pg from 'pg'
+
+type Callback = (err: Error | null, res?: unknown) => void
+
+const BEGIN = /^\s*BEGIN\s*;?\s*$/i
+const ENDS = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i
+
+/** A result as node-pg gives it for a statement without rows (what knex expects back from BEGIN/COMMIT). */
+const emptyResult = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] })
+
+/** A query node-pg sends with the simple protocol (text only), which may carry several statements. */
+function simpleText(config: unknown, values: unknown): string | null {
+  if (typeof config === 'string') return Array.isArray(values) && values.length ? null : config
+  if (!config || typeof config !== 'object') return null
+  const c = config as { text?: unknown; values?: unknown[]; name?: unknown; rows?: unknown; queryMode?: unknown; submit?: unknown }
+  if (typeof c.submit === 'function' || typeof c.text !== 'string' || c.name || c.rows || c.queryMode === 'extended') return null
+  if ((c.values && c.values.length) || (Array.isArray(values) && values.length)) return null
+  return c.text
+}
+
+/**
+ * Sends a transaction's BEGIN with its first statement instead of in a round trip of its own.
+ *
+ * knex opens every transaction with `BEGIN;` and waits for the answer before the first statement.
+ * On this connection the BEGIN is answered at once and held; the next query carries it: a text
+ * query (a StatementBatch, BEGIN/COMMIT of knex) goes as one message `BEGIN; <text>` and its BEGIN
+ * result is removed from the answer; a query with parameters follows a BEGIN sent just before it,
+ * as it would have been. A COMMIT or ROLLBACK of a transaction that never ran a statement has
+ * nothing to end and is answered at once. Nothing changes for queries outside transactions.
+ *
+ * Semantics are those of an explicit transaction: BEGIN has no effect on the server until the first
+ * statement runs (the snapshot and the locks are taken by statements), and if that statement fails
+ * the transaction is open and aborted, so knex's ROLLBACK ends it as before.
+ */
+export function deferBegin(client: pg.Client): pg.Client {
+  const send = client.query.bind(client) as (config: unknown, values?: unknown, callback?: Callback) => unknown
+  let held = false
+
+  function answer(result: Promise<unknown>, callback: Callback | undefined): unknown {
+    if (!callback) return result
+    result.then((res) => callback(null, res), (err: Error) => callback(err))
+    return undefined
+  }
+
+  ;(client as unknown as { query: unknown }).query = function query(config: unknown, values?: unknown, callback?: Callback): unknown {
+    const cb = typeof values === 'function' ? (values as Callback) : callback
+    const args = typeof values === 'function' ? undefined : values
+    const text = simpleText(config, args)
+    if (text !== null && BEGIN.test(text) && !held) {
+      held = true
+      return answer(Promise.resolve(emptyResult('BEGIN')), cb)
+    }
+    if (!held) return send(config, values, callback)
+    held = false
+    if (text !== null && ENDS.test(text)) return answer(Promise.resolve(emptyResult(text.trim().split(/\s|;/)[0]!.toUpperCase())), cb)
+    if (text !== null) {
+      const merged = typeof config === 'string' ? `BEGIN;\n${config}` : { ...(config as object), text: `BEGIN;\n${text}` }
+      const result = (send(merged) as Promise<unknown>).then((res) => {
+        // Several statements give one result each: drop BEGIN's, and give one result for one statement as before.
+        const rest = (res as unknown[]).slice(1)
+        return rest.length === 1 ? rest[0] : rest
+      })
+      return answer(result, cb)
+    }
+    // Parameters need the extended protocol, which carries one statement: BEGIN goes just before, in order.
+    const begun = send('BEGIN') as Promise<unknown>
+    begun.catch(() => {}) // the statement queued behind it reports a broken connection itself
+    return send(config, values, callback)
+  }
+  return client
+}
