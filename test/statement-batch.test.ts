@@ -71,6 +71,18 @@ t.test('a row-count check fails the flush, and the transaction with it', async (
   t.equal((await db('batch_probe')).length, 1, 'and the statements before it are rolled back')
 })
 
+t.test('a checked write is checked by Postgres and cannot carry RETURNING of its own', async (t) => {
+  const { db } = await freshDatabase(t)
+  await db.schema.createTable('batch_probe', (b) => { b.integer('id').primary(); b.integer('version') })
+  await db.transaction(async (tx) => {
+    t.throws(() => new StatementBatch().add(tx('batch_probe').where({ id: 1 }).update({ version: 1 }, ['id']), { expectRows: 1, onMismatch: () => new Error('x') }), /RETURNING/)
+    await tx('batch_probe').insert({ id: 1, version: 0 })
+    // Text that looks like the clause inside a value is data, not SQL.
+    const [rows] = await new StatementBatch().add(tx('batch_probe').where({ id: 1 }).whereRaw('? is not null', ['returning 1']).update({ version: 1 }), { expectRows: 1, onMismatch: () => new Error('x') }).flush(tx)
+    t.same(rows, [{ batch_expect_rows: 1 }])
+  })
+})
+
 t.test('inlining leaves quoted text alone and refuses a placeholder without a binding', async (t) => {
   t.equal(inlineBindings(`select '$1', "$1", $1, $2`, ['a', null]), `select '$1', "$1", 'a', NULL`)
   t.equal(inlineBindings(`select 'it''s $1', $1`, [`it's`]), `select 'it''s $1', 'it''s'`)

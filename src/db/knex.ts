@@ -2,7 +2,7 @@ import knexFactory, { type Knex } from 'knex'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { deferBegin } from './lazy-begin.ts'
+import { deferBegin } from './transaction-boundaries.ts'
 
 // Return BIGINT (int8) columns as numbers: our bigserial ids stay far below 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v))
@@ -11,6 +11,8 @@ export type Db = Knex
 export type Tx = Knex.Transaction
 /** A connection or an open transaction: repositories accept either. */
 export type Queryable = Knex | Knex.Transaction
+/** A key, or a subquery that selects it: a batch can then lock rows found through another row in the same round trip. */
+export type KeyOrSubquery = string | Knex.QueryBuilder
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import pg from 'pg'
 import pgUtils from 'pg/lib/utils.js'
 import type { Tx } from './knex.ts'
+import { committedByBatch } from './transaction-boundaries.ts'
 
 /** What the batch accepts: any knex query or raw statement, not yet run (knex runs a builder only when awaited). */
 export interface Compilable {
@@ -10,10 +11,13 @@ export interface Compilable {
 
 interface Statement {
   sql: string
-  /** When set, the statement must affect exactly this many rows or the flush fails with `onMismatch`. */
-  expectRows?: number
-  onMismatch?: () => Error
+  /** A row-count check: its id in Postgres's error, and the error the flush throws instead. */
+  check?: { id: number; onMismatch: () => Error }
 }
+
+/** Ids of row-count checks, unique in the process (statements move between batches with `append`). */
+let nextCheckId = 1
+const CHECK_FAILED = /^statement batch: statement (\d+) changed/
 
 /** A value as node-pg would send it as a parameter, written as a SQL literal. */
 function literal(value: unknown): string {
@@ -85,11 +89,26 @@ export class StatementBatch {
     this.deferred = opts.deferred ?? false
   }
 
-  /** Adds a write; `null` (nothing to write) is ignored. */
+  /**
+   * Adds a write; `null` (nothing to write) is ignored. With `check`, the write must change exactly
+   * `expectRows` rows: Postgres checks it (`batch_expect_rows`) and fails the statement otherwise, so
+   * nothing after it runs (not even a COMMIT in the same message) and the flush throws `onMismatch()`.
+   */
   add(query: Compilable | null, check?: { expectRows: number; onMismatch: () => Error }): this {
     if (!query) return this
     const { sql, bindings } = query.toSQL().toNative()
-    this.statements.push({ sql: inlineBindings(sql, bindings), ...check })
+    const inlined = inlineBindings(sql, bindings)
+    if (!check) {
+      this.statements.push({ sql: inlined })
+      return this
+    }
+    // Tested on the compiled SQL, whose values are still placeholders.
+    if (/\breturning\b/i.test(sql)) throw new Error('statement batch: a checked write cannot have a RETURNING clause of its own')
+    const id = nextCheckId++
+    this.statements.push({
+      sql: `WITH changed AS (${inlined} RETURNING 1) SELECT batch_expect_rows(count(*), ${Number(check.expectRows)}, ${id}) FROM changed`,
+      check: { id, onMismatch: check.onMismatch },
+    })
     return this
   }
 
@@ -111,19 +130,32 @@ export class StatementBatch {
     return this
   }
 
-  /** Runs every pending statement in one round trip on the transaction's connection; the rows of each, in order. */
-  async flush(tx: Tx): Promise<unknown[][]> {
+  /**
+   * Runs every pending statement in one round trip on the transaction's connection; the rows of each,
+   * in order. With `commit`, the same message ends with COMMIT: the caller runs nothing else in this
+   * transaction afterwards (the connection refuses it), and knex's own COMMIT costs no round trip.
+   * If a statement fails, nothing after it runs and the transaction is left to roll back as before.
+   */
+  async flush(tx: Tx, opts: { commit?: boolean } = {}): Promise<unknown[][]> {
     if (this.deferred) throw new DeferredFlushError()
     if (!this.statements.length) return []
     const statements = this.statements
     this.statements = []
     // Inside a transaction, knex hands out the transaction's own connection.
     const connection = (await (tx as unknown as { client: Knex.Client }).client.acquireConnection()) as pg.ClientBase
-    const res = await connection.query(statements.map((s) => s.sql).join(';\n'))
+    let res: unknown
+    try {
+      res = await connection.query(statements.map((s) => s.sql).join(';\n') + (opts.commit ? ';\nCOMMIT' : ''))
+    } catch (err) {
+      const failed = (err as { code?: string }).code === 'P0004' ? CHECK_FAILED.exec((err as Error).message) : null
+      const statement = failed ? statements.find((s) => s.check?.id === Number(failed[1])) : undefined
+      throw statement ? statement.check!.onMismatch() : err
+    }
     const results = (Array.isArray(res) ? res : [res]) as pg.QueryResult[]
-    statements.forEach((s, k) => {
-      if (s.expectRows !== undefined && results[k]?.rowCount !== s.expectRows) throw s.onMismatch!()
-    })
+    if (opts.commit) {
+      results.pop()
+      committedByBatch(connection)
+    }
     return results.map((r) => r.rows)
   }
 }

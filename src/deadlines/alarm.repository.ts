@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { Queryable } from '../db/knex.ts'
 
 export type AlarmKind = 'due_soon' | 'overdue'
@@ -22,7 +23,7 @@ export function createAlarmRepository() {
     /** Pending and fired alarms of a dossier (cancelled ones no longer matter). */
     live: (q: Queryable, dossierId: string): Promise<AlarmRow[]> => q<AlarmRow>('deadline_alarms').where({ dossier_id: dossierId }).whereIn('status', ['pending', 'fired']),
     /** Live alarms of several dossiers, by dossier then id (a stable order to compare), unrun. */
-    liveForDossiersQuery: (q: Queryable, dossierIds: string[]) => q<AlarmRow>('deadline_alarms').whereIn('dossier_id', dossierIds).whereIn('status', ['pending', 'fired']).orderBy(['dossier_id', 'id']).select('*'),
+    liveForDossiersQuery: (q: Queryable, dossierIds: string[] | Knex.QueryBuilder) => q<AlarmRow>('deadline_alarms').whereIn('dossier_id', dossierIds).whereIn('status', ['pending', 'fired']).orderBy(['dossier_id', 'id']).select('*'),
     find: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).first()) ?? null,
     lock: async (q: Queryable, id: string): Promise<AlarmRow | null> => (await q<AlarmRow>('deadline_alarms').where({ id }).forUpdate().first()) ?? null,
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/knex.ts'
+import type { KeyOrSubquery, Queryable } from '../db/knex.ts'
 
 export interface DossierRow {
   id: string
@@ -41,15 +41,14 @@ export function createDossierRepository() {
      * Next number of the unit's daily sequence. The counter row stays locked until the transaction
      * ends, and a rollback undoes the increment: numbers are gapless under concurrency.
      */
-    async nextSequence(q: Queryable, unitId: string, day: string): Promise<number> {
-      const r = await q.raw(
+    /** Takes the unit's next daily sequence number (row `{ last_value }`), unrun (for a StatementBatch read); the row stays locked until commit. */
+    nextSequenceQuery: (q: Queryable, unitId: string, day: string) =>
+      q.raw(
         `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
          ON CONFLICT (unit_id, day) DO UPDATE SET last_value = dossier_sequences.last_value + 1
          RETURNING last_value`,
         [unitId, day],
-      )
-      return Number(r.rows[0].last_value)
-    },
+      ),
     async find(q: Queryable, id: string): Promise<DossierRow | null> {
       return (await q<DossierRow>('dossiers').where({ id }).first()) ?? null
     },
@@ -57,7 +56,7 @@ export function createDossierRepository() {
       return (await q<DossierRow>('dossiers').where({ id }).forUpdate().first()) ?? null
     },
     /** The lock, unrun (for a StatementBatch read). */
-    lockQuery: (q: Queryable, id: string) => q<DossierRow>('dossiers').where({ id }).forUpdate().select('*'),
+    lockQuery: (q: Queryable, id: KeyOrSubquery) => q<DossierRow>('dossiers').where('id', id).forUpdate().select('*'),
     /** Locks several dossiers in id order, unrun. */
     lockManyQuery: (q: Queryable, ids: string[]) => q<DossierRow>('dossiers').whereIn('id', ids).orderBy('id').forUpdate().select('*'),
     /** The dossier, unrun (e.g. read back after a step's writes). */

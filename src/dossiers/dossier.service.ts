@@ -112,8 +112,10 @@ export function createDossierService(deps: {
 
       try {
         return await db.transaction(async (tx) => {
-          // The daily counter stays locked until commit (gapless codes): taken last, held for one more round trip.
-          const seq = await deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now))
+          // The daily counter stays locked until commit (gapless codes): taken last (with the BEGIN), held
+          // only until the write message, which ends with the COMMIT.
+          const [taken] = await new StatementBatch().add(deps.dossiers.nextSequenceQuery(tx, meta.unitId, vietnamDay(now))).flush(tx)
+          const seq = Number((taken![0] as { last_value: number | string }).last_value)
           const dossier: DossierRow = {
             id: ids.dossier,
             code: formatDossierCode(meta.unitId, now, seq),
@@ -146,6 +148,7 @@ export function createDossierService(deps: {
             open: [],
             history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, nationalStatus: NATIONAL_STATUS[initial], procedureVersion: version.version, ...(input.postal ? { postal: input.postal } : {}) }, at: now }],
             readBack: deps.dossiers.findQuery(tx, dossier.id),
+            commit: true,
           })
           return { created: true, dossier: outcome.readBack[0] as DossierRow, tasks: outcome.created }
         })

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/knex.ts'
+import type { KeyOrSubquery, Queryable } from '../db/knex.ts'
 
 export interface InstanceRow {
   id: string
@@ -13,8 +13,8 @@ export interface InstanceRow {
   updated_at: Date
 }
 
-const lockQuery = (q: Queryable, id: string) =>
-  q<InstanceRow>('process_instances').where({ id }).forUpdate().select('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')
+const lockQuery = (q: Queryable, id: KeyOrSubquery) =>
+  q<InstanceRow>('process_instances').where('id', id).forUpdate().select('id', 'dossier_id', 'procedure_version_id', 'status', 'step_id', 'version', 'error', 'created_at', 'updated_at')
 
 export function createInstanceRepository() {
   return {

@@ -57,6 +57,8 @@ export interface WriteOptions {
   state?: unknown
   /** Leave the batch unsent: the caller sends it later in its own transaction (a timer firing prepared ahead). */
   defer?: boolean
+  /** The step's writes end the transaction: COMMIT goes in the same message (the caller runs nothing after). */
+  commit?: boolean
 }
 
 /**
@@ -213,7 +215,7 @@ export function createInstanceService(deps: {
       batch.add(deps.outbox.enqueue(tx, outbox))
       if (opts.defer) return { result, created: createdRows, open: openAfter, status, readBack: [] }
       const readAt = opts.readBack ? batch.read(opts.readBack) : -1
-      const rows = await batch.flush(tx)
+      const rows = await batch.flush(tx, { commit: opts.commit })
       return { result, created: createdRows, open: openAfter, status, readBack: readAt < 0 ? [] : rows[readAt]! }
     },
 

@@ -47,8 +47,9 @@ export function createProcedureRepository() {
     async findVersionById(q: Queryable, id: number): Promise<ProcedureVersionRow | null> {
       return (await q<ProcedureVersionRow>('procedure_versions').where({ id }).first()) ?? null
     },
-    async latestVersion(q: Queryable, code: string): Promise<ProcedureVersionRow | null> {
-      return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code }).orderBy('version', 'desc').first()) ?? null
+    async latestVersionId(q: Queryable, code: string): Promise<number | null> {
+      const row = await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code }).orderBy('version', 'desc').first('id')
+      return row ? Number(row.id) : null
     },
     async insertProcedure(q: Queryable, row: Pick<ProcedureRow, 'code' | 'name' | 'agency'>): Promise<void> {
       await q('procedures').insert({ ...row, latest_version: 0 }).onConflict('code').ignore()

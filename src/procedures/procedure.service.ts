@@ -8,6 +8,7 @@ import { loadProcessLibrary, parseDiagram, type Finding } from '../engine/defini
 import { DossierStatus } from '../dossiers/statuses.ts'
 import { readProcedureMetadata } from './metadata.ts'
 import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
+import type { ProcedureVersionCache } from './version-cache.ts'
 
 export interface DeployResult {
   created: boolean
@@ -27,6 +28,8 @@ export function createProcedureService(deps: {
   defaults: { agency: string; unitId: string }
   /** Directory of the shared skeleton (processes/lib): reusable processes diagrams call by id. */
   libraryDir?: string
+  /** Stored versions never change: a submission reads only which one is the latest, the row comes from here. */
+  versions: ProcedureVersionCache
 }) {
   const { db, repo, clock } = deps
 
@@ -103,9 +106,9 @@ export function createProcedureService(deps: {
     },
 
     async latestVersion(code: string): Promise<ProcedureVersionRow> {
-      const row = await repo.latestVersion(db, code)
-      if (!row) throw new AppError('PROCEDURE_NOT_FOUND', `Thủ tục "${code}" không tồn tại`)
-      return row
+      const id = await repo.latestVersionId(db, code)
+      if (id === null) throw new AppError('PROCEDURE_NOT_FOUND', `Thủ tục "${code}" không tồn tại`)
+      return deps.versions.get(db, id)
     },
   }
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Queryable } from '../db/knex.ts'
+import type { KeyOrSubquery, Queryable } from '../db/knex.ts'
 
 export interface TaskRow {
   id: string
@@ -75,7 +75,7 @@ export function createTaskRepository() {
     /** The lock, unrun (for a StatementBatch read). */
     lockQuery: (q: Queryable, id: string) => q<TaskRow>('tasks').where({ id }).forUpdate().select('*'),
     /** Open tasks of an instance (a query: await it, or read it in a StatementBatch). */
-    openForInstance: (q: Queryable, instanceId: string) => q<TaskRow>('tasks').where({ instance_id: instanceId, status: 'open' }).select('*'),
+    openForInstance: (q: Queryable, instanceId: KeyOrSubquery) => q<TaskRow>('tasks').where('instance_id', instanceId).where({ status: 'open' }).select('*'),
     /** Open tasks of several instances, by instance then id (a stable order to compare), unrun. */
     openForInstancesQuery: (q: Queryable, instanceIds: string[]) => q<TaskRow>('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*'),
     /** Open tasks of several dossiers in one query (list views). */

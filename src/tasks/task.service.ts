@@ -118,28 +118,32 @@ export function createTaskService(deps: {
     /**
      * Completes the task and moves the process on. The instance row is locked first (every writer
      * of tasks does the same), so concurrent completions serialize and exactly one wins.
+     *
+     * Two round trips: the BEGIN, the locks (found through the task id) and every read of the step in
+     * one message; the step's writes and the COMMIT in the other. Visibility, state and claim are
+     * checked on the locked task row, so a task the caller may not see changes nothing either.
      */
     async complete(p: Principal, id: string, variables: Record<string, unknown>, hooks: CompletionHooks = {}) {
-      const seen = await visibleTask(p, id)
-      assertOpen(seen)
-      assertMayAct(p, seen)
+      const scope = taskScope(p)
       const result = await db.transaction(async (tx) => {
-        // One round trip: the locks in the order every writer takes them (instance, task, dossier), then
-        // what the step reads (open tasks, pending timers, live deadline alarms).
+        // The locks in the order every writer takes them (instance, task, dossier), then what the
+        // step reads (open tasks, pending timers, live deadline alarms).
+        const ofTask = (column: 'instance_id' | 'dossier_id') => tx('tasks').select(column).where({ id })
         const reads = new StatementBatch()
         const at = {
-          instance: reads.read(deps.instances.lockQuery(tx, seen.instance_id)),
+          instance: reads.read(deps.instances.lockQuery(tx, ofTask('instance_id'))),
           task: reads.read(tasks.lockQuery(tx, id)),
-          dossier: reads.read(deps.dossiers.lockQuery(tx, seen.dossier_id)),
-          open: reads.read(tasks.openForInstance(tx, seen.instance_id)),
-          timers: reads.read(deps.timers.pendingForInstancesQuery(tx, [seen.instance_id])),
-          alarms: reads.read(deps.alarms.liveForDossiersQuery(tx, [seen.dossier_id])),
+          dossier: reads.read(deps.dossiers.lockQuery(tx, ofTask('dossier_id'))),
+          open: reads.read(tasks.openForInstance(tx, ofTask('instance_id'))),
+          timers: reads.read(deps.timers.pendingForInstancesQuery(tx, ofTask('instance_id'))),
+          alarms: reads.read(deps.alarms.liveForDossiersQuery(tx, ofTask('dossier_id'))),
         }
         const rows = await reads.flush(tx)
-        const instance = rows[at.instance]![0] as InstanceRow
-        const t = rows[at.task]![0] as TaskRow
+        const t = rows[at.task]![0] as TaskRow | undefined
+        if (!t || !tasks.isVisible(t, scope)) throw new AppError('TASK_NOT_FOUND', `Không tìm thấy công việc ${id}`)
         assertOpen(t)
         assertMayAct(p, t)
+        const instance = rows[at.instance]![0] as InstanceRow
         const dossier = rows[at.dossier]![0] as DossierRow
         const version = await deps.versions.get(tx, instance.procedure_version_id)
         const now = clock.now()
@@ -153,6 +157,7 @@ export function createTaskService(deps: {
           batch,
           open: (rows[at.open] as TaskRow[]).filter((o) => o.id !== t.id),
           fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
+          commit: !hooks.after,
           history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }, ...extra],
         })
         if (hooks.after) await hooks.after(tx, { task: t, dossier, version, now })

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { Queryable } from '../db/knex.ts'
 
 export interface TimerRow {
@@ -19,7 +20,7 @@ export function createTimerRepository() {
     pendingForInstance: (q: Queryable, instanceId: string): Promise<TimerRow[]> => q<TimerRow>('timers').where({ instance_id: instanceId, status: 'pending' }),
     find: async (q: Queryable, id: string): Promise<TimerRow | null> => (await q<TimerRow>('timers').where({ id }).first()) ?? null,
     /** Pending timers of several instances, by instance then id (a stable order to compare), unrun. */
-    pendingForInstancesQuery: (q: Queryable, instanceIds: string[]) => q<TimerRow>('timers').whereIn('instance_id', instanceIds).where({ status: 'pending' }).orderBy(['instance_id', 'id']).select('*'),
+    pendingForInstancesQuery: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) => q<TimerRow>('timers').whereIn('instance_id', instanceIds).where({ status: 'pending' }).orderBy(['instance_id', 'id']).select('*'),
     /** Locks several timer rows in id order, unrun. */
     lockManyQuery: (q: Queryable, ids: string[]) => q<TimerRow>('timers').whereIn('id', ids).orderBy('id').forUpdate().select('*'),
     /** Pending timers coming due after `after` and by `until`, earliest first (the look-ahead). */

@@ -84,6 +84,52 @@ t.test('a transaction without statements commits or rolls back without a round t
   t.same((await other.query('select label from begin_probe where id = 30')).rows, [{ label: 'tự chốt' }], 'the next statement on the connection commits by itself')
 })
 
+t.test('a batch can end its transaction: COMMIT in the same message, knex\'s COMMIT costs nothing', async (t) => {
+  const { db } = await freshDatabase(t)
+  await probeTable(db)
+  sent.length = 0
+  const rows = await db.transaction(async (tx) => {
+    const batch = new StatementBatch()
+    const lock = batch.read(tx('begin_probe').where({ id: 1 }).forUpdate().select('label'))
+    batch.add(tx('begin_probe').insert({ id: 40, label: 'một chuyến' }))
+    return (await batch.flush(tx, { commit: true }))[lock]
+  })
+  t.same(rows, [{ label: 'có sẵn' }], 'the rows of the statements, not of BEGIN or COMMIT')
+  t.equal(sent.length, 1, 'BEGIN, the statements and COMMIT in one message')
+  t.match(sent[0], /^BEGIN;\n[\s\S]*;\nCOMMIT$/)
+  t.same(await db('begin_probe').orderBy('id').pluck('id'), [1, 40], 'committed')
+
+  // Two statements' worth of work after the message that committed: refused, the transaction fails.
+  await t.rejects(db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('begin_probe').insert({ id: 41, label: 'đã chốt' })).flush(tx, { commit: true })
+    await tx('begin_probe').insert({ id: 42, label: 'quá muộn' })
+  }), /already committed/)
+  t.same(await db('begin_probe').orderBy('id').pluck('id'), [1, 40, 41], 'what the batch committed stays; nothing ran outside a transaction')
+  await db('begin_probe').insert({ id: 43, label: 'kết nối vẫn dùng được' })
+  t.equal((await db('begin_probe').where({ id: 43 }).first()).label, 'kết nối vẫn dùng được')
+})
+
+t.test('a failure in a committing batch commits nothing of it', async (t) => {
+  const { db } = await freshDatabase(t)
+  await db.schema.createTable('versioned_probe', (b) => { b.integer('id').primary(); b.integer('version') })
+  await db('versioned_probe').insert({ id: 1, version: 3 })
+  await t.rejects(db.transaction(async (tx) => {
+    await new StatementBatch()
+      .add(tx('versioned_probe').insert({ id: 2, version: 0 }))
+      .add(tx('versioned_probe').where({ id: 1, version: 2 }).update({ version: 3 }), { expectRows: 1, onMismatch: () => new Error('phiên bản cũ') })
+      .add(tx('versioned_probe').insert({ id: 3, version: 0 }))
+      .flush(tx, { commit: true })
+  }), { message: 'phiên bản cũ' }, 'a stale version check fails the message before its COMMIT')
+  await t.rejects(db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('versioned_probe').insert({ id: 4, version: 0 })).add(tx('versioned_probe').insert({ id: 1, version: 0 })).flush(tx, { commit: true })
+  }), { code: '23505' })
+  t.same(await db('versioned_probe').pluck('id'), [1], 'neither batch left a row')
+  await db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('versioned_probe').where({ id: 1, version: 3 }).update({ version: 4 }), { expectRows: 1, onMismatch: () => new Error('không mong đợi') }).flush(tx, { commit: true })
+  })
+  t.equal((await db('versioned_probe').where({ id: 1 }).first()).version, 4, 'a check that holds commits')
+})
+
 t.test('the first statement takes its locks inside the transaction and holds them to the end', async (t) => {
   const { db } = await freshDatabase(t)
   await probeTable(db)

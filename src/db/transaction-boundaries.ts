@@ -18,8 +18,21 @@ function simpleText(config: unknown, values: unknown): string | null {
   return c.text
 }
 
+const COMMITTED = Symbol('committed by its last batch')
+
 /**
- * Sends a transaction's BEGIN with its first statement instead of in a round trip of its own.
+ * Records that the transaction open on `client` was ended by the COMMIT at the end of a batch's
+ * message (StatementBatch `flush(tx, { commit: true })`): knex's own COMMIT that follows is answered
+ * at once. Until then the connection refuses any other statement, which would otherwise run outside
+ * the transaction its caller believes it is in.
+ */
+export function committedByBatch(client: pg.ClientBase): void {
+  ;(client as unknown as Record<symbol, boolean>)[COMMITTED] = true
+}
+
+/**
+ * Sends a transaction's BEGIN with its first statement instead of in a round trip of its own, and
+ * lets a batch carry the COMMIT (see `committedByBatch`).
  *
  * knex opens every transaction with `BEGIN;` and waits for the answer before the first statement.
  * On this connection the BEGIN is answered at once and held; the next query carries it: a text
@@ -46,6 +59,15 @@ export function deferBegin(client: pg.Client): pg.Client {
     const cb = typeof values === 'function' ? (values as Callback) : callback
     const args = typeof values === 'function' ? undefined : values
     const text = simpleText(config, args)
+    const self = client as unknown as Record<symbol, boolean>
+    if (self[COMMITTED]) {
+      if (text !== null && ENDS.test(text)) {
+        // COMMIT: done already. ROLLBACK (the caller failed after its last batch): nothing is open to roll back.
+        self[COMMITTED] = false
+        return answer(Promise.resolve(emptyResult(text.trim().split(/\s|;/)[0]!.toUpperCase())), cb)
+      }
+      return answer(Promise.reject(new Error('transaction already committed by its last statement batch: nothing may run after it')), cb)
+    }
     if (text !== null && BEGIN.test(text) && !held) {
       held = true
       return answer(Promise.resolve(emptyResult('BEGIN')), cb)
