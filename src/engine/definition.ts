@@ -319,5 +319,10 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  return deserialize(json, TypeResolver({ ...elements, ...overrides }))
+  const context = deserialize(json, TypeResolver({ ...elements, ...overrides }))
+  // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
+  // states are saved without it (a step recovers with its version's context), so it is not built at
+  // each step. Nothing else in the engine serializes a context.
+  Object.defineProperty(context, 'serialize', { value: () => undefined })
+  return context
 }
