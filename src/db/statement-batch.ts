@@ -27,29 +27,29 @@ function literal(value: unknown): string {
   return pg.escapeLiteral(prepared)
 }
 
+/** Where inlining has something to do: a quote (text to skip) or a `$n` placeholder. */
+const SPECIAL = /['"]|\$[0-9]/g
+
 /** Replaces `$n` placeholders with the literals of their bindings, leaving quoted text and identifiers alone. */
 export function inlineBindings(sql: string, bindings: readonly unknown[]): string {
   let out = ''
-  let i = 0
-  while (i < sql.length) {
-    const c = sql[i]!
-    if (c === "'" || c === '"') {
-      const end = closingQuote(sql, i, c)
-      out += sql.slice(i, end)
-      i = end
-    } else if (c === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
-      let j = i + 1
-      while (j < sql.length && /[0-9]/.test(sql[j]!)) j++
-      const n = Number(sql.slice(i + 1, j))
-      if (n < 1 || n > bindings.length) throw new Error(`statement batch: placeholder $${n} has no binding`)
-      out += literal(bindings[n - 1])
-      i = j
-    } else {
-      out += c
-      i++
+  let copied = 0
+  SPECIAL.lastIndex = 0
+  for (let m = SPECIAL.exec(sql); m; m = SPECIAL.exec(sql)) {
+    const i = m.index
+    if (sql[i] !== '$') {
+      SPECIAL.lastIndex = closingQuote(sql, i, sql[i]!)
+      continue
     }
+    let j = i + 1
+    while (j < sql.length && sql.charCodeAt(j) >= 48 && sql.charCodeAt(j) <= 57) j++
+    const n = Number(sql.slice(i + 1, j))
+    if (n < 1 || n > bindings.length) throw new Error(`statement batch: placeholder $${n} has no binding`)
+    out += sql.slice(copied, i) + literal(bindings[n - 1])
+    copied = j
+    SPECIAL.lastIndex = j
   }
-  return out
+  return out + sql.slice(copied)
 }
 
 /** Index just past the quote that closes the one at `start` (a doubled quote is an escaped quote). */
