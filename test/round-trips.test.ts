@@ -1,15 +1,9 @@
 import t from 'tap'
-import pg from 'pg'
 import { auth, fixture, testContext } from './helpers/context.ts'
+import { recordPostgresMessages } from './helpers/pg-messages.ts'
 
-// Every message node-pg sends to Postgres (pooled connections wrap the prototype's query when created).
-const sent: string[] = []
-const original = pg.Client.prototype.query
-pg.Client.prototype.query = function (this: pg.Client, config: any, ...rest: any[]) {
-  sent.push(typeof config === 'string' ? config : config?.text ?? '(submittable)')
-  return (original as any).call(this, config, ...rest)
-} as any
-t.teardown(() => { pg.Client.prototype.query = original })
+// Every message node-pg sends to Postgres.
+const sent = recordPostgresMessages(t)
 
 const submission = { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ kinh doanh A', idNumber: '001099001234' }, channel: 1, data: {} }
 

@@ -1,17 +1,12 @@
 import t from 'tap'
 import pg from 'pg'
 import { freshDatabase } from './helpers/context.ts'
+import { recordPostgresMessages } from './helpers/pg-messages.ts'
 import { StatementBatch } from '../src/db/statement-batch.ts'
 import type { Db } from '../src/db/knex.ts'
 
-// What actually goes to Postgres: every message node-pg sends (connections wrap the prototype's query when created).
-const sent: string[] = []
-const original = pg.Client.prototype.query
-pg.Client.prototype.query = function (this: pg.Client, config: any, ...rest: any[]) {
-  sent.push(typeof config === 'string' ? config : config?.text ?? '(submittable)')
-  return (original as any).call(this, config, ...rest)
-} as any
-t.teardown(() => { pg.Client.prototype.query = original })
+// Every message node-pg sends to Postgres.
+const sent = recordPostgresMessages(t)
 
 async function probeTable(db: Db) {
   await db.schema.createTable('begin_probe', (b) => {
@@ -19,6 +14,14 @@ async function probeTable(db: Db) {
     b.text('label').notNullable()
   })
   await db('begin_probe').insert({ id: 1, label: 'có sẵn' })
+}
+
+/** A connection of its own, outside the pool: it sees only what is committed. */
+async function anotherSession(t: { teardown(fn: () => unknown): void }, db: Db): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: (db.client.config.connection as { connectionString: string }).connectionString })
+  await client.connect()
+  t.teardown(() => client.end())
+  return client
 }
 
 t.test("a transaction's BEGIN goes with its first statement, in the same message", async (t) => {
@@ -64,9 +67,7 @@ t.test('atomicity is unchanged: a failure after the first statement rolls everyt
   }), /duplicate key/)
   // Every pooled connection still works and is outside any transaction: these commit on their own.
   await Promise.all([20, 21, 22, 23, 24].map((id) => db('begin_probe').insert({ id, label: 'sau lỗi' })))
-  const other = new pg.Client({ connectionString: (db.client.config.connection as { connectionString: string }).connectionString })
-  await other.connect()
-  t.teardown(() => other.end())
+  const other = await anotherSession(t, db)
   t.same((await other.query('select id from begin_probe order by id')).rows.map((r) => r.id), [1, 20, 21, 22, 23, 24], 'visible to another session at once')
 })
 
@@ -78,9 +79,7 @@ t.test('a transaction without statements commits or rolls back without a round t
   await t.rejects(db.transaction(async () => { throw new Error('bỏ') }), /bỏ/)
   t.same(sent, [], 'nothing sent')
   await db('begin_probe').insert({ id: 30, label: 'tự chốt' })
-  const other = new pg.Client({ connectionString: (db.client.config.connection as { connectionString: string }).connectionString })
-  await other.connect()
-  t.teardown(() => other.end())
+  const other = await anotherSession(t, db)
   t.same((await other.query('select label from begin_probe where id = 30')).rows, [{ label: 'tự chốt' }], 'the next statement on the connection commits by itself')
 })
 
