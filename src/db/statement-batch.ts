@@ -63,16 +63,6 @@ function closingQuote(sql: string, start: number, q: string): number {
   }
 }
 
-/**
- * The writes of one step, sent to Postgres in a single round trip at the end of the step instead of
- * one round trip each. Statements run in the order they were added, inside the caller's transaction,
- * so each sees the effects of the ones before it; if one fails, the transaction fails with it.
- *
- * Bindings are written as literals exactly as node-pg would send them as parameters (its own
- * `prepareValue` and `escapeLiteral`), because only the simple query protocol carries several
- * statements in one message. Reads never go through a batch: a read that must see the batch's
- * writes calls `flush` first.
- */
 /** A deferred batch was asked to run: its step needs a read of its own writes and cannot be prepared ahead. */
 export class DeferredFlushError extends Error {
   constructor() {
@@ -80,6 +70,17 @@ export class DeferredFlushError extends Error {
   }
 }
 
+/**
+ * The statements of one step (its locking reads, then its writes), sent to Postgres in a single round
+ * trip instead of one round trip each. Statements run in the order they were added, inside the
+ * caller's transaction, so each sees the effects of the ones before it; if one fails, the transaction
+ * fails with it. A read that must see the batch's writes calls `flush` first.
+ *
+ * Bindings are written as literals exactly as node-pg would send them as parameters (its own
+ * `prepareValue` and `escapeLiteral`), because only the simple query protocol carries several
+ * statements in one message. A transaction's BEGIN travels with its first batch, and its last batch
+ * may carry the COMMIT (`src/db/transaction-boundaries.ts`).
+ */
 export class StatementBatch {
   private statements: Statement[] = []
   /** Deferred: the statements are kept to be sent later in another transaction (`append`); `flush` refuses. */
