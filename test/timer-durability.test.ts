@@ -130,3 +130,27 @@ t.test('the running outbox relay is woken by each commit, even one made during a
   t.equal(await until(33), 33, '25 rows in batches of 10: all published after one commit')
   t.equal(await ctx.system.repos.outbox.pendingCount(ctx.db), 0)
 })
+
+t.test('a publish that fails leaves its rows for the next drain, with the error recorded', async (t) => {
+  const clock = manualClock(new Date(Date.now() + 24 * 3600_000))
+  const ctx = await testContext(t, { clock })
+  const outbox = ctx.system.repos.outbox
+  const log = pino({ level: 'silent' })
+  const job = (i: number) => ({ topic: 'timer.scheduled', payload: { timerId: `f${i}`, jobId: `timer-f${i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() } })
+  await outbox.enqueue(ctx.db, [job(1), job(2), job(3)])
+  // A real queue whose connection is closed: Redis refuses the jobs.
+  const broken = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)
+  await broken.close()
+  t.equal(await createOutboxRelay({ db: ctx.db, repo: outbox, queues: broken, clock, log }).drain(), 0, 'nothing went out')
+  const rows = await ctx.db('outbox').orderBy('id').select('published_at', 'attempts', 'last_error')
+  t.equal(rows.length, 3)
+  t.ok(rows.every((r) => r.published_at === null), 'every row is still to publish')
+  t.same(rows.map((r) => r.attempts), [1, 0, 0], 'the failed run counts an attempt on its first row')
+  t.match(rows[0].last_error, /closed/i, 'with the error')
+
+  const queues = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)
+  t.teardown(() => queues.close())
+  t.equal(await createOutboxRelay({ db: ctx.db, repo: outbox, queues, clock, log }).drain(), 3, 'the next drain publishes them')
+  t.equal(await queues.get(QUEUE.timers).getDelayedCount(), 3)
+  t.equal(await outbox.pendingCount(ctx.db), 0)
+})

@@ -1,4 +1,5 @@
-import type { Queryable } from '../db/knex.ts'
+import type { Queryable, Tx } from '../db/knex.ts'
+import { StatementBatch } from '../db/statement-batch.ts'
 
 /** Messages for Redis or other systems, written in the same transaction as the step that caused them. */
 export interface OutboxMessage {
@@ -24,14 +25,22 @@ export function createOutboxRepository() {
       return q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings as any[])
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
-    async claimBatch(q: Queryable, limit: number): Promise<OutboxRow[]> {
-      return q<OutboxRow>('outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'payload', 'available_at', 'attempts')
+    async claimBatch(tx: Tx, limit: number): Promise<OutboxRow[]> {
+      // As a batch (text protocol): the transaction's BEGIN goes in the same message.
+      const claim = new StatementBatch()
+      const at = claim.read(tx<OutboxRow>('outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'payload', 'available_at', 'attempts'))
+      return (await claim.flush(tx))[at] as OutboxRow[]
     },
-    async markPublished(q: Queryable, ids: number[], now: Date): Promise<void> {
-      if (ids.length) await q('outbox').whereIn('id', ids).update({ published_at: now })
-    },
-    async markFailed(q: Queryable, id: number, error: string): Promise<void> {
-      await q('outbox').where({ id }).update({ attempts: q.raw('attempts + 1'), last_error: error.slice(0, 1000) })
+    /**
+     * Ends a claim: marks what went out as published and the run that failed (if any) with its error,
+     * and commits, in one message. The caller runs nothing after it in this transaction.
+     */
+    async finishBatch(tx: Tx, outcome: { published: number[]; failed: { id: number; error: string } | null }, now: Date): Promise<void> {
+      const { published, failed } = outcome
+      await new StatementBatch()
+        .add(failed ? tx('outbox').where({ id: failed.id }).update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) }) : null)
+        .add(published.length ? tx('outbox').whereIn('id', published).update({ published_at: now }) : null)
+        .flush(tx, { commit: true })
     },
     async pendingCount(q: Queryable): Promise<number> {
       const r = await q('outbox').whereNull('published_at').count<{ count: string }[]>('* as count')

@@ -65,17 +65,18 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
         // A short batch took everything there was: no second transaction just to find nothing.
         more = rows.length === batchSize
         const done: number[] = []
+        let failed: { id: number; error: string } | null = null
         for (const run of runsOf(rows)) {
           try {
             await publishRun(run)
             done.push(...run.map((r) => r.id))
           } catch (err) {
             log.warn({ err, outboxId: run[0]!.id }, 'outbox publish failed')
-            await repo.markFailed(tx, run[0]!.id, (err as Error).message)
+            failed = { id: run[0]!.id, error: (err as Error).message }
             break
           }
         }
-        await repo.markPublished(tx, done, deps.clock.now())
+        await repo.finishBatch(tx, { published: done, failed }, deps.clock.now())
         return done.length === rows.length ? rows.length : -1
       })
       if (n <= 0) return total
