@@ -7,7 +7,7 @@ const sent = recordPostgresMessages(t)
 
 const submission = { procedureCode: 'TEST.3STEP', applicant: { name: 'Hộ kinh doanh A', idNumber: '001099001234' }, channel: 1, data: {} }
 
-t.test('a completion costs two messages to Postgres, a submission three', async (t) => {
+t.test('a completion, a claim and an unclaim cost two messages to Postgres, a submission three', async (t) => {
   const ctx = await testContext(t)
   await ctx.deploy(fixture('three-step-procedure.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
@@ -20,8 +20,14 @@ t.test('a completion costs two messages to Postgres, a submission three', async 
   t.equal(s.statusCode, 201)
   t.equal(sent.length, 3, `submission: which version is the latest, the daily code with BEGIN, then every write with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`)
 
+  const taskId = s.json().tasks[0].id
+  for (const action of ['claim', 'unclaim']) {
+    sent.length = 0
+    t.equal((await post(`/api/tasks/${taskId}/${action}`, {})).statusCode, 200)
+    t.equal(sent.length, 2, `${action}: the lock with BEGIN, the writes with COMMIT`)
+  }
   sent.length = 0
-  const c = await post(`/api/tasks/${s.json().tasks[0].id}/complete`, { variables: { valid: true } })
+  const c = await post(`/api/tasks/${taskId}/complete`, { variables: { valid: true } })
   t.equal(c.statusCode, 200)
   t.equal(sent.length, 2, `completion: BEGIN with the locks and reads, then the writes with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`)
   t.match(sent[0], /^BEGIN;/)

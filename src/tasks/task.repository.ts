@@ -92,9 +92,7 @@ export function createTaskRepository() {
     },
     setDeadlineState: (q: Queryable, id: string, state: string) => q('tasks').where({ id }).update({ deadline_state: state }),
     setDueDate: (q: Queryable, id: string, due: Date) => q('tasks').where({ id }).update({ due_at: due }),
-    async setAssignee(q: Queryable, id: string, assignee: string | null, now: Date): Promise<void> {
-      await q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })
-    },
+    setAssignee: (q: Queryable, id: string, assignee: string | null, now: Date) => q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null }),
     complete: (q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date) =>
       q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by }),
     cancel: (q: Queryable, ids: string[], now: Date) => (ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),

@@ -60,10 +60,23 @@ export function createTaskService(deps: {
 }) {
   const { db, clock, tasks } = deps
 
-  async function visibleTask(p: Principal, id: string, q = db): Promise<TaskRow> {
-    const scope = taskScope(p)
-    const t = await tasks.find(q, id)
+  function assertVisible(scope: TaskScope, id: string, t: TaskRow | undefined | null): asserts t is TaskRow {
     if (!t || !tasks.isVisible(t, scope)) throw new AppError('TASK_NOT_FOUND', `Không tìm thấy công việc ${id}`)
+  }
+
+  async function visibleTask(p: Principal, id: string): Promise<TaskRow> {
+    const t = await tasks.find(db, id)
+    assertVisible(taskScope(p), id, t)
+    return t
+  }
+
+  /** Locks a task the caller may see; the transaction's BEGIN goes in the same message. */
+  async function lockVisible(tx: Tx, p: Principal, id: string): Promise<TaskRow> {
+    const scope = taskScope(p)
+    const reads = new StatementBatch()
+    const at = reads.read(tasks.lockQuery(tx, id))
+    const t = (await reads.flush(tx))[at]![0] as TaskRow | undefined
+    assertVisible(scope, id, t)
     return t
   }
 
@@ -87,30 +100,33 @@ export function createTaskService(deps: {
 
     get: (p: Principal, id: string) => visibleTask(p, id),
 
+    /** Claims the task (nhận xử lý): two messages to Postgres, the lock with BEGIN, the writes with COMMIT. */
     async claim(p: Principal, id: string): Promise<TaskRow> {
-      await visibleTask(p, id)
       return db.transaction(async (tx) => {
-        const t = (await tasks.lock(tx, id))!
+        const t = await lockVisible(tx, p, id)
         assertOpen(t)
         if (t.assignee === p.userId) return t
         if (t.assignee) throw new AppError('TASK_CLAIMED_BY_OTHER', `Công việc đang do ${t.assignee} xử lý`, { assignee: t.assignee })
         const now = clock.now()
-        await tasks.setAssignee(tx, id, p.userId, now)
-        await deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.claimed', actor: p.userId, at: now }])
+        await new StatementBatch()
+          .add(tasks.setAssignee(tx, id, p.userId, now))
+          .add(deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.claimed', actor: p.userId, at: now }]))
+          .flush(tx, { commit: true })
         return { ...t, assignee: p.userId, claimed_at: now }
       })
     },
 
     async unclaim(p: Principal, id: string): Promise<TaskRow> {
-      await visibleTask(p, id)
       return db.transaction(async (tx) => {
-        const t = (await tasks.lock(tx, id))!
+        const t = await lockVisible(tx, p, id)
         assertOpen(t)
         if (!t.assignee) return t
         assertMayAct(p, t)
         const now = clock.now()
-        await tasks.setAssignee(tx, id, null, now)
-        await deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.unclaimed', actor: p.userId, at: now }])
+        await new StatementBatch()
+          .add(tasks.setAssignee(tx, id, null, now))
+          .add(deps.history.append(tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.unclaimed', actor: p.userId, at: now }]))
+          .flush(tx, { commit: true })
         return { ...t, assignee: null, claimed_at: null }
       })
     },
@@ -140,7 +156,7 @@ export function createTaskService(deps: {
         }
         const rows = await reads.flush(tx)
         const t = rows[at.task]![0] as TaskRow | undefined
-        if (!t || !tasks.isVisible(t, scope)) throw new AppError('TASK_NOT_FOUND', `Không tìm thấy công việc ${id}`)
+        assertVisible(scope, id, t)
         assertOpen(t)
         assertMayAct(p, t)
         const instance = rows[at.instance]![0] as InstanceRow
