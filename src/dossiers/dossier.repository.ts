@@ -38,10 +38,10 @@ export interface DossierRow {
 export function createDossierRepository() {
   return {
     /**
-     * Next number of the unit's daily sequence. The counter row stays locked until the transaction
-     * ends, and a rollback undoes the increment: numbers are gapless under concurrency.
+     * Next number of the unit's daily sequence (row `{ last_value }`), unrun (for a StatementBatch
+     * read). The counter row stays locked until the transaction ends, and a rollback undoes the
+     * increment: numbers are gapless under concurrency.
      */
-    /** Takes the unit's next daily sequence number (row `{ last_value }`), unrun (for a StatementBatch read); the row stays locked until commit. */
     nextSequenceQuery: (q: Queryable, unitId: string, day: string) =>
       q.raw(
         `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
