@@ -7,6 +7,12 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i
 
 /** A result as node-pg gives it for a statement without rows (what knex expects back from BEGIN/COMMIT). */
 const emptyResult = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] })
+/** The result of a COMMIT or ROLLBACK answered without sending it. */
+const endResult = (text: string) => emptyResult(/COMMIT/i.test(text) ? 'COMMIT' : 'ROLLBACK')
+
+/** What a connection holds back: a BEGIN not sent yet, or a transaction already ended by a batch's COMMIT. */
+interface Boundaries { held: boolean; committed: boolean }
+const boundaries = new WeakMap<object, Boundaries>()
 
 /** A query node-pg sends with the simple protocol (text only), which may carry several statements. */
 function simpleText(config: unknown, values: unknown): string | null {
@@ -18,8 +24,6 @@ function simpleText(config: unknown, values: unknown): string | null {
   return c.text
 }
 
-const COMMITTED = Symbol('committed by its last batch')
-
 /**
  * Records that the transaction open on `client` was ended by the COMMIT at the end of a batch's
  * message (StatementBatch `flush(tx, { commit: true })`): knex's own COMMIT that follows is answered
@@ -27,7 +31,9 @@ const COMMITTED = Symbol('committed by its last batch')
  * the transaction its caller believes it is in.
  */
 export function committedByBatch(client: pg.ClientBase): void {
-  ;(client as unknown as Record<symbol, boolean>)[COMMITTED] = true
+  // A connection without deferBegin gets knex's COMMIT for real: Postgres answers it with a warning only.
+  const state = boundaries.get(client)
+  if (state) state.committed = true
 }
 
 /**
@@ -47,7 +53,8 @@ export function committedByBatch(client: pg.ClientBase): void {
  */
 export function deferBegin(client: pg.Client): pg.Client {
   const send = client.query.bind(client) as (config: unknown, values?: unknown, callback?: Callback) => unknown
-  let held = false
+  const state: Boundaries = { held: false, committed: false }
+  boundaries.set(client, state)
 
   function answer(result: Promise<unknown>, callback: Callback | undefined): unknown {
     if (!callback) return result
@@ -59,22 +66,21 @@ export function deferBegin(client: pg.Client): pg.Client {
     const cb = typeof values === 'function' ? (values as Callback) : callback
     const args = typeof values === 'function' ? undefined : values
     const text = simpleText(config, args)
-    const self = client as unknown as Record<symbol, boolean>
-    if (self[COMMITTED]) {
+    if (state.committed) {
       if (text !== null && ENDS.test(text)) {
         // COMMIT: done already. ROLLBACK (the caller failed after its last batch): nothing is open to roll back.
-        self[COMMITTED] = false
-        return answer(Promise.resolve(emptyResult(text.trim().split(/\s|;/)[0]!.toUpperCase())), cb)
+        state.committed = false
+        return answer(Promise.resolve(endResult(text)), cb)
       }
       return answer(Promise.reject(new Error('transaction already committed by its last statement batch: nothing may run after it')), cb)
     }
-    if (text !== null && BEGIN.test(text) && !held) {
-      held = true
+    if (text !== null && BEGIN.test(text) && !state.held) {
+      state.held = true
       return answer(Promise.resolve(emptyResult('BEGIN')), cb)
     }
-    if (!held) return send(config, values, callback)
-    held = false
-    if (text !== null && ENDS.test(text)) return answer(Promise.resolve(emptyResult(text.trim().split(/\s|;/)[0]!.toUpperCase())), cb)
+    if (!state.held) return send(config, values, callback)
+    state.held = false
+    if (text !== null && ENDS.test(text)) return answer(Promise.resolve(endResult(text)), cb)
     if (text !== null) {
       const merged = typeof config === 'string' ? `BEGIN;\n${config}` : { ...(config as object), text: `BEGIN;\n${text}` }
       const result = (send(merged) as Promise<unknown>).then((res) => {
