@@ -46,7 +46,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('evaluations', (t) => {
     t.uuid('dossier_id').primary().references('dossiers.id')
     t.text('evaluated_by').notNullable()
-    t.jsonb('ratings').notNullable() // R10.3 items a–i
+    t.jsonb('ratings').notNullable() // items a–i of docs/domain.md#citizen-evaluation
     t.boolean('satisfied').notNullable()
     t.text('comment')
     t.timestamp('created_at', { useTz: true }).notNullable()

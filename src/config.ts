@@ -59,7 +59,7 @@ export interface Config {
   readonly publicLookupUrl: string
   /** Public lookups allowed per client IP per minute. */
   readonly lookupRatePerMinute: number
-  /** Transfer cut-off (R2.8), local time HH:MM: received later, the dossier goes at the next opening. */
+  /** Transfer cut-off (docs/domain.md#transfer-cutoff), local time HH:MM: received later, the dossier goes at the next opening. */
   readonly transferCutoff: string
 }
 

@@ -29,7 +29,7 @@ export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined
 }
 
 /**
- * Transfer (chuyển hồ sơ, R2.8): the same working day, or at the next day's opening when the dossier
+ * Transfer (chuyển hồ sơ, docs/domain.md#transfer-cutoff): the same working day, or at the next day's opening when the dossier
  * was received after the cut-off (15:00 by default, Vietnam time).
  */
 export function transferDue(cal: WorkingCalendar, receivedAt: Date, cutoffMinutes: number): Date {

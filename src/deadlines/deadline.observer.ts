@@ -31,7 +31,7 @@ export function createDeadlineObserver(deps: { calendar: () => WorkingCalendar; 
     const entries = []
     if (!d.appointment_at && ACCEPTED_STATES.has(change.to)) {
       // Counted from the receipt of the complete dossier: the acceptance itself, except for post
-      // (the hand-over record's signature time, R6.5) unless a supplement was needed first.
+      // (the hand-over record's signature time, docs/domain.md#postal-submission-time) unless a supplement was needed first.
       const receivedAt = d.received_at ?? (d.channel === Channel.POST && !d.supplement_count ? d.submitted_at : now)
       const due = appointmentDate(cal, receivedAt, limit, meta.timeLimitUnit)
       patch.received_at = receivedAt

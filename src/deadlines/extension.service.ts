@@ -12,7 +12,7 @@ import type { TaskRepository } from '../tasks/task.repository.ts'
 import type { DeadlineWatch } from './deadline-watch.ts'
 
 /**
- * Apology with a new appointment (văn bản xin lỗi và hẹn lại ngày trả, Mẫu 04, R2.16): at least one
+ * Apology with a new appointment (văn bản xin lỗi và hẹn lại ngày trả, Mẫu 04, docs/domain.md#apology-new-appointment): at least one
  * working day before the deadline, with a reason, once per dossier.
  */
 export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; instances: InstanceRepository; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch }) {

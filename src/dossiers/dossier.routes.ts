@@ -19,7 +19,7 @@ export const SubmitBody = Type.Object({
   channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], { description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
   data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {} }),
   postal: Type.Optional(Type.Object({
-    handoverSignedAt: Type.String({ format: 'date-time', description: 'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, R6.5)' }),
+    handoverSignedAt: Type.String({ format: 'date-time', description: 'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)' }),
     waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false })

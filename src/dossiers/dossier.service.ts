@@ -89,7 +89,7 @@ export function createDossierService(deps: {
         throw new AppError('FORBIDDEN', 'Cán bộ chỉ tiếp nhận hồ sơ của cơ quan mình')
       }
 
-      // A postal dossier counts as submitted when the hand-over record is signed (R6.5, QĐ 45/2016 Art. 7).
+      // A postal dossier counts as submitted when the hand-over record is signed (docs/domain.md#postal-submission-time).
       let submittedAt: Date | null = null
       if (input.channel === Channel.POST) {
         const signed = input.postal ? new Date(input.postal.handoverSignedAt) : null

@@ -1,7 +1,7 @@
 import { DossierStatus, FINAL_STATUSES } from './statuses.ts'
 
 /**
- * The dossier state machine (domain-notes §3.3). Diagrams move a dossier between states with
+ * The dossier state machine (docs/domain.md#status-transitions). Diagrams move a dossier between states with
  * `tthc:status`; a step that would make a move not listed here fails and changes nothing.
  * Withdrawal (rút hồ sơ) and stopping (dừng xử lý) are possible from every open state.
  */

@@ -1,6 +1,6 @@
 /**
  * Internal dossier states (trạng thái hồ sơ), each mapped to the national DVCQG 1–10 status code
- * (domain-notes §3.1, §3.3). Overdue, extended-once, channel and sync state are flags, not states.
+ * (docs/domain.md#national-status-codes). Overdue, extended-once, channel and sync state are flags, not states.
  */
 export const DossierStatus = {
   SUBMITTED_ONLINE: 'SUBMITTED_ONLINE', // Mới đăng ký

@@ -27,7 +27,7 @@ export interface UserTaskSpec {
   workingDays: number | null
   /** Lifecycle actions (thao tác nghiệp vụ) this task offers, from `tthc:actions` (e.g. `accept,request-supplement,refuse`). */
   actions: string[]
-  /** A legal due rule instead of a duration: `transfer` (R2.8: same working day, next opening after the cut-off). */
+  /** A legal due rule instead of a duration: `transfer` (same working day, next opening after the cut-off: docs/domain.md#transfer-cutoff). */
   dueRule: string | null
 }
 

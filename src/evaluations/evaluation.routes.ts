@@ -7,7 +7,7 @@ import { hasRole } from '../auth/principal.ts'
 import type { DossierService } from '../dossiers/dossier.service.ts'
 import { DossierStatus } from '../dossiers/statuses.ts'
 
-/** R10.3: the nine items (a)–(i) the applicant rates, 1 không hài lòng, 2 hài lòng, 3 rất hài lòng. */
+/** docs/domain.md#citizen-evaluation: the nine items (a)–(i) the applicant rates, 1 không hài lòng, 2 hài lòng, 3 rất hài lòng. */
 export const EVALUATION_ITEMS = {
   a: 'Thời gian giải quyết',
   b: 'Số lượng cơ quan phải liên hệ',
@@ -28,7 +28,7 @@ const Body = Type.Object({
 
 /** The applicant's evaluation (đánh giá mức độ hài lòng) of a returned dossier: once per dossier. */
 export async function evaluationRoutes(app: FastifyInstance, opts: { db: Db; clock: Clock; dossiers: DossierService }) {
-  app.post('/dossiers/:id/evaluation', { schema: { tags: ['evaluation'], summary: 'Rate the handling after the return (R10.3 items a–i)', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), body: Body } }, async (req, reply) => {
+  app.post('/dossiers/:id/evaluation', { schema: { tags: ['evaluation'], summary: 'Rate the handling after the return (items a–i, docs/domain.md#citizen-evaluation)', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), body: Body } }, async (req, reply) => {
     const { dossier: d } = await opts.dossiers.get(req.principal, (req.params as { id: string }).id)
     if (!hasRole(req.principal, 'citizen') || (d.applicant_user_id !== req.principal.userId && d.submitted_by !== req.principal.userId)) throw new AppError('FORBIDDEN', 'Chỉ người nộp hồ sơ được đánh giá')
     if (d.status !== DossierStatus.RETURNED) throw new AppError('EVALUATION_NOT_ALLOWED', 'Chỉ đánh giá được sau khi đã nhận kết quả', { status: d.status })

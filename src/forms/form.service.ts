@@ -19,7 +19,7 @@ const money = (n: number) => `${n.toLocaleString('vi-VN')} đồng`
 const UNIT_LABEL: Record<ProcedureMetadata['timeLimitUnit'], string> = { workingDays: 'ngày làm việc', calendarDays: 'ngày', hours: 'giờ làm việc', months: 'tháng' }
 const CHANNEL_LABEL: Record<number, string> = { 1: 'Trực tiếp', 2: 'Trực tuyến', 3: 'Bưu chính công ích' }
 
-/** Timeliness of a step against its due date, compared by date (domain-notes §6.3). */
+/** Timeliness of a step against its due date, compared by date (docs/domain.md#timeliness-by-date). */
 export function timeliness(doneAt: Date | string, dueAt: Date | string | null): 'Trước hạn' | 'Đúng hạn' | 'Quá hạn' | '' {
   if (!dueAt) return ''
   const a = vietnamDay(doneAt), b = vietnamDay(dueAt)

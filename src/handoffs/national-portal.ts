@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 
-/** A status change pushed to the National Public Service Portal (Cổng DVCQG, domain-notes §9.1). */
+/** A status change pushed to the National Public Service Portal (Cổng DVCQG, docs/domain.md#national-portal-sync). */
 export interface PortalStatusEvent {
   eventId: string
   dossierId: string

@@ -19,7 +19,7 @@ import { ACTION_HISTORY, parseActionBody, type LifecycleAction } from './actions
 /** Receipt until the dossier is accepted (it has a receipt instant), appraisal after. */
 const stageOf = (d: DossierRow) => (d.received_at ? 'appraisal' : 'receipt')
 
-/** R2.11: a supplement requested after appraisal later than this many working days after receipt is flagged. */
+/** docs/domain.md#late-supplement: a supplement requested after appraisal later than this many working days after receipt is flagged. */
 const SUPPLEMENT_WINDOW_WORKING_DAYS = 3
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
 /**
- * The payment platform's message authentication (domain-notes §9.3, R9.9):
+ * The payment platform's message authentication (docs/domain.md#online-payment):
  * MaXacThuc = SHA-256(field1|field2|…|secret), hex. Field order is part of the contract.
  */
 export function signFields(fields: ReadonlyArray<string | number>, secret: string): string {

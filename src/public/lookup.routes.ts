@@ -11,7 +11,7 @@ const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').upda
 
 /**
  * Public lookup (tra cứu hồ sơ) without login, by dossier code plus the applicant's ID number. Shows
- * only the code and how far the dossier got (TT01/2018 Art. 16(2)(d), T12); rate-limited per client.
+ * only the code and how far the dossier got (docs/domain.md#public-lookup); rate-limited per client.
  * A wrong code and a wrong ID number answer alike, so codes cannot be probed.
  */
 export async function lookupRoutes(app: FastifyInstance, opts: { db: Db; clock: Clock; perMinute: number }) {

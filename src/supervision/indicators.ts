@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts'
 const ratio = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000)
 
 /**
- * Service-quality indicators of Decision 766/QĐ-TTg computed from our own data (domain-notes §10.2),
+ * Service-quality indicators of Decision 766/QĐ-TTg computed from our own data (docs/domain.md#indicators-766),
  * for the caller's agency (admins: any agency or all) and a period of receipt dates (Vietnam time).
  * Each rate comes with its numerator and denominator; a rate without data is null, not 0.
  */
