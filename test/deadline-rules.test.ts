@@ -1,0 +1,39 @@
+import t from 'tap'
+import { manualClock } from '../src/clock.ts'
+import { SEED_ENTRIES } from '../src/calendar/holidays.ts'
+import { createWorkingCalendar } from '../src/calendar/working-calendar.ts'
+import { auth, fixture, testContext } from './helpers/context.ts'
+import { pdfText } from './helpers/pdf-text.ts'
+
+const vn = (s: string) => new Date(`${s}+07:00`)
+const local = (iso: string | Date) => new Date(new Date(iso).getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')
+const cal = createWorkingCalendar(new Map([[2026, SEED_ENTRIES.filter((e) => e.date.startsWith('2026'))]]))
+
+t.test('a deadline ending at closing time stays there when zero working minutes are added', async (t) => {
+  t.equal(local(cal.addWorkingMinutes(vn('2026-11-20T17:00'), 0)), '2026-11-20 17:00', 'Friday 17:00 + 0 = Friday 17:00, not Monday 07:00')
+  t.equal(local(cal.addWorkingMinutes(vn('2026-11-24T11:30'), 0)), '2026-11-24 11:30', 'the lunch closing stays too')
+  t.equal(local(cal.addWorkingMinutes(vn('2026-11-20T17:00'), 30)), '2026-11-23 07:30', 'a real pause moves it on from the next opening')
+})
+
+t.test('a supplement asked and handed in after Friday closing leaves the appointment where it was', async (t) => {
+  const clock = manualClock(vn('2026-11-13T17:30'))
+  const ctx = await testContext(t, { clock })
+  await ctx.deploy(fixture('supplement.bpmn'))
+  const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
+  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const id = s.json().dossier.id
+  t.equal(local(s.json().dossier.appointmentAt), '2026-11-20 17:00', 'received after closing on Friday 13: 5 working days from Monday → Friday 20, 17:00')
+  clock.set(vn('2026-11-20T17:10'))
+  const asked = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.json().tasks[0].id}/complete`, headers: officer, payload: { variables: { needSupplement: true } } })
+  t.equal(asked.json().dossierStatus, 'SUPPLEMENT_REQUESTED')
+  clock.set(vn('2026-11-20T17:40'))
+  const handed = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${asked.json().nextTasks[0].id}/complete`, headers: officer, payload: { variables: { needSupplement: false } } })
+  t.equal(handed.json().dossierStatus, 'IN_PROCESS')
+  const view = await ctx.app.inject({ url: `/api/dossiers/${id}`, headers: officer })
+  t.equal(local(view.json().dossier.appointmentAt), '2026-11-20 17:00', 'the appointment did not move')
+  const resumed = view.json().history.find((h: any) => h.action === 'deadline.resumed')
+  t.match(resumed.details, { pausedWorkingMinutes: 0 })
+  t.equal(local(resumed.details.appointmentAt), '2026-11-20 17:00', 'history records the unchanged appointment')
+  const m01 = await ctx.app.inject({ url: `/api/dossiers/${id}/forms/mau-01`, headers: officer })
+  t.match(await pdfText(m01.rawPayload), /Thời gian trả kết quả: 17:00 20\/11\/2026/, 'Mẫu 01 prints Friday 17:00')
+})
