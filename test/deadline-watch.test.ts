@@ -197,7 +197,7 @@ t.test('an alarm already due when its task is created fires in that step; far al
   const outboxTopics = async (dossierId: string) => (await ctx.db('outbox').orderBy('id')).filter((r) => r.payload.dossierId === dossierId || r.topic.startsWith('deadline.')).map((r) => r.topic)
   const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: S3 })).json()
   const receive = s.tasks[0]
-  t.equal(local(receive.due), '2026-11-23 13:00', 'Receive: PT4H, shorter than the one-working-day due-soon window')
+  t.equal(local(receive.due), '2026-11-23 15:00', 'Receive: PT4H, four working hours (a working-day procedure), shorter than the one-working-day due-soon window')
 
   // Due soon from its creation: fired in the submission's own transaction.
   const alarm = await ctx.db('deadline_alarms').where({ task_id: receive.id, kind: 'due_soon' }).first()
@@ -207,20 +207,20 @@ t.test('an alarm already due when its task is created fires in that step; far al
   const lines = await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })
   t.same(lines.map((h) => [local(h.at), h.details.subject]), [['2026-11-23 09:00', 'task']], 'one history line')
   const mine = (await ctx.app.inject({ url: '/api/notifications', headers: officer })).json().items
-  t.same(mine.map((n: any) => [n.kind, n.message]), [['deadline.due_soon', `Bước «Tiếp nhận và kiểm tra hồ sơ» của hồ sơ ${s.dossier.code} sắp đến hạn xử lý (hạn 13:00 ngày 23/11/2026).`]], 'the officer is told, in the same transaction')
+  t.same(mine.map((n: any) => [n.kind, n.message]), [['deadline.due_soon', `Bước «Tiếp nhận và kiểm tra hồ sơ» của hồ sơ ${s.dossier.code} sắp đến hạn xử lý (hạn 15:00 ngày 23/11/2026).`]], 'the officer is told, in the same transaction')
   t.equal((await ctx.db('outbox').whereIn('topic', ['deadline.due-soon', 'deadline.overdue'])).length, 0, 'nothing queued for it')
   t.equal(await ctx.system.watch.fireDue(), 0, 'a sweep finds nothing more to fire')
   t.equal((await ctx.db('history').where({ task_id: receive.id, action: 'deadline.due_soon' })).length, 1, 'fired once')
   t.notOk((await outboxTopics(s.dossier.id)).some((x) => x === 'deadline.scheduled' || x === 'deadline.cancelled'), 'no alarm is within the hour: nothing for Redis')
 
-  // At 12:30 the Receive overdue alarm (13:00) comes within the horizon and gets its job; completing
+  // At 14:30 the Receive overdue alarm (15:00) comes within the horizon and gets its job; completing
   // the task then cancels it, and that job is removed.
-  clock.set(vn('2026-11-23T12:30'))
+  clock.set(vn('2026-11-23T14:30'))
   const connection = redisConnection(testUrls().redisUrl)
   const queues = createQueues(connection, ctx.config.queuePrefix)
   t.teardown(() => queues.close())
   const timers = queues.get(QUEUE.timers)
-  t.equal(await ctx.system.watch.queueComing(timers), 1, 'the pass queues the overdue alarm of 13:00')
+  t.equal(await ctx.system.watch.queueComing(timers), 1, 'the pass queues the overdue alarm of 15:00')
   t.equal(await timers.getDelayedCount(), 1)
   const done = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${receive.id}/complete`, headers: officer, payload: { variables: { valid: true } } })
   t.equal(done.statusCode, 200)

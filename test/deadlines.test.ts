@@ -65,7 +65,7 @@ t.test('holiday table: admins replace a year, others read; bad input is refused'
   t.equal((await ctx.app.inject({ method: 'PUT', url: '/api/calendar/2027', headers: officer, payload: { entries } })).statusCode, 403)
   const bad = await ctx.app.inject({ method: 'PUT', url: '/api/calendar/2027', headers: admin, payload: { entries: [{ ...entries[0], date: '2028-01-01' }] } })
   t.equal(bad.statusCode, 400)
-  const ok = await ctx.app.inject({ method: 'PUT', url: '/api/calendar/2027', headers: admin, payload: { entries } })
+  const ok = await ctx.app.inject({ method: 'PUT', url: '/api/calendar/2027', headers: admin, payload: { entries, confirmMissingHolidays: true } })
   t.equal(ok.statusCode, 200)
   t.equal(ok.json().entries.length, 1)
   t.notOk(ctx.system.calendar.current().isWorkingDay('2027-02-05'))

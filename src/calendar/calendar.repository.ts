@@ -11,6 +11,21 @@ export function createCalendarRepository() {
     async count(q: Queryable): Promise<number> {
       return Number((await q('calendar_entries').count('* as n'))[0]!.n)
     },
+    /** The official entries of one year (none: the year uses the computed defaults). */
+    async year(q: Queryable, year: number): Promise<CalendarEntry[]> {
+      return (await q.raw(`SELECT to_char(date, 'YYYY-MM-DD') AS date, kind, name, source, confirmed FROM calendar_entries WHERE year = ? ORDER BY date`, [year])).rows.map(toEntry)
+    },
+    /** Serialises changes to one year's table until the transaction ends. */
+    async lockYear(q: Queryable, year: number): Promise<void> {
+      await q.raw('SELECT pg_advisory_xact_lock(hashtext(\'calendar_entries\'), ?)', [year])
+    },
+    async upsertDay(q: Queryable, year: number, entry: CalendarEntry, by: string, now: Date): Promise<void> {
+      await q('calendar_entries').insert({ ...entry, year, updated_by: by, updated_at: now }).onConflict('date').merge()
+    },
+    /** Whether the day had an entry. */
+    async deleteDay(q: Queryable, date: string): Promise<boolean> {
+      return (await q('calendar_entries').where({ date }).del()) > 0
+    },
     /** Replaces a year's official table. */
     async replaceYear(q: Queryable, year: number, entries: CalendarEntry[], by: string, now: Date): Promise<void> {
       await q('calendar_entries').where({ year }).del()

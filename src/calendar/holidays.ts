@@ -46,6 +46,32 @@ export function defaultHolidays(year: number): CalendarEntry[] {
   return entries.sort((a, b) => a.date.localeCompare(b.date))
 }
 
+/**
+ * The public holidays the Labour Code fixes for every year, one day each (the official notice may add
+ * adjacent days): 1/1, the lunar new year's day, Giỗ Tổ Hùng Vương, 30/4, 1/5 and 2/9.
+ */
+export function statutoryHolidays(year: number): Array<{ date: string; name: string }> {
+  return [
+    { date: `${year}-01-01`, name: 'Tết Dương lịch' },
+    { date: lunarToSolar(1, 1, year), name: 'Tết Nguyên đán (mùng 1)' },
+    { date: lunarToSolar(10, 3, year), name: 'Giỗ Tổ Hùng Vương (10/3 âm lịch)' },
+    { date: `${year}-04-30`, name: 'Ngày Chiến thắng' },
+    { date: `${year}-05-01`, name: 'Ngày Quốc tế Lao động' },
+    { date: `${year}-09-02`, name: 'Quốc khánh' },
+  ]
+}
+
+/**
+ * Statutory holidays a year's table would turn into working days: not listed as a day off, or listed
+ * as a working day. One falling on a weekend and not listed is off anyway. An empty table uses the
+ * computed defaults, so misses nothing.
+ */
+export function missingStatutoryHolidays(year: number, entries: CalendarEntry[]): Array<{ date: string; name: string }> {
+  if (!entries.length) return []
+  const kind = new Map(entries.map((e) => [e.date, e.kind]))
+  return statutoryHolidays(year).filter((h) => kind.get(h.date) === 'working_day' || (!kind.has(h.date) && !isWeekend(h.date)))
+}
+
 const NOTICE_2025 = 'Thông báo 6150/TB-BLĐTBXH ngày 8/11/2024 (Tết 2025) và Thông báo 6151/TB-BLĐTBXH (30/4, 1/5, 2/9), theo báo chí — đối chiếu văn bản gốc trước khi dùng thật'
 
 /** Seed data: 2025 from the official notices as reported; 2026 lunar days computed, to confirm. */

@@ -46,6 +46,7 @@ export interface WorkingCalendar {
   isWorkingDay(day: string): boolean
   isWorkingTime(at: Date): boolean
   nextOpening(at: Date): Date
+  /** The instant `minutes` working minutes after `at`; one that lands on a closing time ends there (never at the next opening). */
   addWorkingMinutes(at: Date, minutes: number): Date
   /** The instant `minutes` working minutes before `at` (the due-soon warning of a deadline). */
   subtractWorkingMinutes(at: Date, minutes: number): Date
@@ -90,6 +91,9 @@ export function createWorkingCalendar(official: Map<number, CalendarEntry[]>, ho
 
   function addWorkingMinutes(at: Date, minutes: number): Date {
     if (minutes < 0) throw new RangeError('working minutes must be ≥ 0')
+    // Nothing to add, nothing moves: a deadline at a closing time (17:00 of day D) stays there and is
+    // never rewritten as the next opening (07:00 of D+1), which would print and compare as a later day.
+    if (minutes === 0) return at
     let day = localDay(at)
     let m = localMinute(at)
     let left = minutes

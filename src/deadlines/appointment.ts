@@ -2,7 +2,7 @@ import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { UserTaskSpec } from '../engine/definition.ts'
 import { evaluateExpression, isExpression } from '../engine/expressions.ts'
 import type { TimeLimitUnit } from '../procedures/metadata.ts'
-import { resolveDueDate } from './iso-duration.ts'
+import { parseIsoDuration, resolveDueDate, workingMinutesOf } from './iso-duration.ts'
 
 /**
  * Appointment date (ngày hẹn trả kết quả) = receipt + the procedure's time limit in its unit.
@@ -19,13 +19,27 @@ export function appointmentDate(cal: WorkingCalendar, receivedAt: Date, limit: n
   }
 }
 
-/** A user task's due date: `tthc:workingDays` in working days, else `camunda:dueDate` (ISO duration, date or expression). */
-export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, transferCutoffMinutes = 15 * 60): Date | null {
+/** Units of a procedure counted in working time: its steps' durations are working time too. */
+const WORKING_TIME_UNITS: ReadonlySet<TimeLimitUnit> = new Set(['workingDays', 'hours'])
+
+/**
+ * A user task's due date: `tthc:workingDays` in working days, else `camunda:dueDate` (ISO duration,
+ * date or expression). In a procedure counted in working time (`unit` working days or hours) a
+ * duration without years or months is working time, counted from the next opening: `PT2H` is two
+ * working hours, `PT30M` thirty working minutes, `P3D` three working days.
+ */
+export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, transferCutoffMinutes = 15 * 60, unit: TimeLimitUnit | null = null): Date | null {
   if (!spec) return null
   if (spec.dueRule === 'transfer') return transferDue(cal, now, transferCutoffMinutes)
   if (spec.workingDays) return cal.addWorkingDays(cal.nextOpening(now), spec.workingDays)
   if (!spec.dueDate) return null
-  return resolveDueDate(isExpression(spec.dueDate) ? evaluateExpression(spec.dueDate, vars) : spec.dueDate, now)
+  const value = isExpression(spec.dueDate) ? evaluateExpression(spec.dueDate, vars) : spec.dueDate
+  if (unit && WORKING_TIME_UNITS.has(unit) && typeof value === 'string') {
+    const d = parseIsoDuration(value)
+    const minutes = d ? workingMinutesOf(d, cal.minutesPerDay) : null
+    if (minutes !== null) return cal.addWorkingMinutes(cal.nextOpening(now), minutes)
+  }
+  return resolveDueDate(value, now)
 }
 
 /**

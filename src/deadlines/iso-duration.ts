@@ -17,6 +17,15 @@ export function addIsoDuration(from: Date, d: IsoDuration): Date {
   return new Date(out.getTime() + ms)
 }
 
+/**
+ * The duration in working minutes, one day being `minutesPerDay` and one week five working days;
+ * null when it has years or months (those stay calendar arithmetic).
+ */
+export function workingMinutesOf(d: IsoDuration, minutesPerDay: number): number | null {
+  if (d.years || d.months) return null
+  return (d.weeks * 5 + d.days) * minutesPerDay + d.hours * 60 + d.minutes + d.seconds / 60
+}
+
 /** A due date from a `camunda:dueDate` value: an ISO duration from `now`, or an ISO date-time. */
 export function resolveDueDate(value: unknown, now: Date): Date | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value

@@ -6,6 +6,7 @@ import type { DossierRow } from './dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'
 import type { ExtensionService } from '../deadlines/extension.service.ts'
 import { STATUS_LABEL_VI, type DossierStatus } from './statuses.ts'
+import { dossierDeadlineView } from '../deadlines/outcome.ts'
 
 export const SubmitBody = Type.Object({
   procedureCode: Type.String({ minLength: 1, maxLength: 64 }),
@@ -41,7 +42,7 @@ export function dossierDto(d: DossierRow) {
     appointmentAt: d.appointment_at ?? null,
     pausedAt: d.paused_at ?? null,
     extendedAt: d.extended_at ?? null,
-    deadlineState: d.deadline_state ?? 'on_track',
+    deadlineState: dossierDeadlineView(d),
     supplementCount: d.supplement_count ?? 0,
     lateSupplement: d.late_supplement ?? false,
     returnMethod: d.return_method ?? null,

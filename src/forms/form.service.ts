@@ -7,7 +7,8 @@ import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { ProcedureMetadata } from '../procedures/metadata.ts'
 import { renderForm, type FormContent } from './pdf-writer.ts'
-import { vietnamDate, vietnamDateTime, vietnamDay } from '../calendar/vietnam-time.ts'
+import { vietnamDate, vietnamDateTime } from '../calendar/vietnam-time.ts'
+import { deadlineOutcome } from '../deadlines/outcome.ts'
 
 /** Forms of TT01/2018/TT-VPCP generated per dossier (Mẫu 01–05); Mẫu 06 is the agency's register. */
 export const DOSSIER_FORMS = ['mau-01', 'mau-02', 'mau-03', 'mau-04', 'mau-05'] as const
@@ -19,11 +20,11 @@ const money = (n: number) => `${n.toLocaleString('vi-VN')} đồng`
 const UNIT_LABEL: Record<ProcedureMetadata['timeLimitUnit'], string> = { workingDays: 'ngày làm việc', calendarDays: 'ngày', hours: 'giờ làm việc', months: 'tháng' }
 const CHANNEL_LABEL: Record<number, string> = { 1: 'Trực tiếp', 2: 'Trực tuyến', 3: 'Bưu chính công ích' }
 
-/** Timeliness of a step against its due date, compared by date (docs/domain.md#timeliness-by-date). */
+const OUTCOME_LABEL = { early: 'Trước hạn', on_time: 'Đúng hạn', late: 'Quá hạn' } as const
+
+/** Timeliness of a step against its due date, compared by date (docs/domain.md#timeliness-by-date; the same outcome the API shows). */
 export function timeliness(doneAt: Date | string, dueAt: Date | string | null): 'Trước hạn' | 'Đúng hạn' | 'Quá hạn' | '' {
-  if (!dueAt) return ''
-  const a = vietnamDay(doneAt), b = vietnamDay(dueAt)
-  return a < b ? 'Trước hạn' : a === b ? 'Đúng hạn' : 'Quá hạn'
+  return dueAt ? OUTCOME_LABEL[deadlineOutcome(doneAt, dueAt)] : ''
 }
 
 interface HistoryRow { action: string; actor: string; details: any; at: Date; activity_id: string | null }

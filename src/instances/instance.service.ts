@@ -91,8 +91,8 @@ export function createInstanceService(deps: {
   history: HistoryRepository
   outbox: OutboxRepository
   observers?: StepObserver[]
-  /** Due date of a new user task. */
-  taskDue: (spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date) => Date | null
+  /** Due date of a new user task; `unit`: the procedure's time-limit unit (working time or not). */
+  taskDue: (spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, unit: ProcedureVersionRow['metadata']['timeLimitUnit']) => Date | null
 }) {
   const observers = deps.observers ?? []
 
@@ -102,7 +102,7 @@ export function createInstanceService(deps: {
       if (!TASK_TYPES.has(w.type)) continue
       const spec = ctx.version.user_tasks[w.activityId]
       const vars = { ...result.variables, dossierCode: ctx.dossier.code }
-      const due = deps.taskDue(spec, vars, now)
+      const due = deps.taskDue(spec, vars, now, ctx.version.metadata.timeLimitUnit)
       const assignee = spec?.assignee ? list(spec.assignee, vars)[0] ?? null : null
       out.push({
         id: randomUUID(),

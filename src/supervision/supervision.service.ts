@@ -5,6 +5,7 @@ import type { Db } from '../db/knex.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import { AppError } from '../errors.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
+import { taskDeadlineView } from '../deadlines/outcome.ts'
 
 export function encodeDeadlineCursor(d: DossierRow): string {
   return Buffer.from(JSON.stringify({ a: new Date(d.appointment_at!).toISOString(), id: d.id })).toString('base64url')
@@ -39,7 +40,7 @@ export function createSupervisionService(deps: { db: Db; clock: Clock; calendar:
           dossier: d,
           // Working time left before the appointment (negative: how late it already is).
           workingMinutesLeft: appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
-          openTasks: open.map((t) => ({ id: t.id, name: t.name, assignee: t.assignee, candidateGroups: t.candidate_groups, due: t.due_at, deadlineState: t.deadline_state ?? 'on_track' })),
+          openTasks: open.map((t) => ({ id: t.id, name: t.name, assignee: t.assignee, candidateGroups: t.candidate_groups, due: t.due_at, deadlineState: taskDeadlineView(t) })),
         }
       })
       return { items, nextCursor: rows.length > opts.limit ? encodeDeadlineCursor(page[page.length - 1]!) : null }

@@ -1,3 +1,4 @@
+import { taskDeadlineView } from '../deadlines/outcome.ts'
 import type { TaskRow } from './task.repository.ts'
 
 export function taskDto(t: TaskRow) {
@@ -14,7 +15,7 @@ export function taskDto(t: TaskRow) {
     assignee: t.assignee,
     formKey: t.form_key,
     due: t.due_at,
-    deadlineState: t.deadline_state ?? 'on_track',
+    deadlineState: taskDeadlineView(t),
     created: t.created_at,
     claimedAt: t.claimed_at,
     completedAt: t.completed_at,
