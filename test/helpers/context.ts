@@ -65,7 +65,7 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   const log = pino({ level: 'silent' })
   const system = createSystem({ db, clock, log, config })
   await system.calendar.init()
-  const tokens = createTokenService(config.jwtSecret)
+  const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())
   const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) => tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
