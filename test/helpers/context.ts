@@ -72,7 +72,9 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   return {
     app, db, databaseUrl, system, config, clock, token,
     async deploy(xml) {
-      const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'] })}`, 'content-type': 'application/xml' }, payload: xml })
+      // An analyst of the agency the diagram names (analysts deploy only for their own agency).
+      const agency = /<tthc:procedure\b[^>]*\bagency="([^"]+)"/.exec(xml)?.[1] ?? config.defaultAgency
+      const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'], agency })}`, 'content-type': 'application/xml' }, payload: xml })
       return { status: res.statusCode, body: res.json() }
     },
   }
