@@ -80,7 +80,7 @@ export async function timerBench() {
     await migrateLatest(db)
     const system = createSystem({ db, clock: systemClock, log, config })
     await system.calendar.init()
-    await system.procedures.deploy(WAIT_XML, 'bench')
+    await system.procedures.deploy(WAIT_XML, 'system')
     const officer = { userId: 'bench', roles: ['officer' as const], groups: ['one-stop'], agency: config.defaultAgency }
     const seed = await system.dossiers.submit(officer, { procedureCode: 'BenchWait', applicant: { name: 'Mẫu', idNumber: '001099000000' }, channel: 1, data: {} })
     await db('outbox').del() // the seed's own job is not part of the bench

@@ -28,6 +28,6 @@ const principal = {
   groups: values.groups!.split(',').map((g) => g.trim()).filter(Boolean),
   agency: values.agency ?? config.defaultAgency,
 }
-const token = await createTokenService(config.jwtSecret).sign(principal, values.expires)
+const token = await createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours }).sign(principal, values.expires)
 console.error(`# ${JSON.stringify(principal)}`)
 console.log(token)

@@ -13,6 +13,8 @@ export interface Config {
   /** Directory for local service data. Default `.data`. */
   readonly dataDir: string
   readonly jwtSecret: string
+  /** Longest accepted bearer-token lifetime, hours (TOKEN_MAX_LIFETIME_HOURS). Tokens without `exp` are always refused. Default 24. */
+  readonly tokenMaxLifetimeHours: number
   readonly logLevel: string
   /** Max request body in bytes (BPMN uploads included). Default 10 MiB. */
   readonly bodyLimit: number
@@ -64,6 +66,9 @@ export interface Config {
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
+const DEV_PAYMENT_SECRET = 'dev-only-payment-secret-0123456789'
+/** Secrets that were ever published in this repository (defaults, examples): never accepted in production. */
+const PUBLISHED_SECRETS = new Set([DEV_SECRET, DEV_PAYMENT_SECRET, 'change-me-change-me-change-me-change-me'])
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
@@ -81,13 +86,23 @@ function bool(raw: string | undefined, fallback: boolean): boolean {
   return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
 }
 
+/** Production refuses to start with a missing or published secret, or with a simulator enabled. */
+function assertProductionReady(env: NodeJS.ProcessEnv, paymentSimulator: boolean): void {
+  for (const name of ['JWT_SECRET', 'PAYMENT_SECRET'] as const) {
+    const value = env[name]
+    if (!value) throw new ConfigError(`${name} must be set in production`)
+    if (PUBLISHED_SECRETS.has(value)) throw new ConfigError(`${name} is a published example value: set a real secret in production`)
+  }
+  if (paymentSimulator) throw new ConfigError('PAYMENT_SIMULATOR cannot be enabled in production')
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const nodeEnv = (env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development') as Config['env']
-  const jwtSecret = env.JWT_SECRET ?? DEV_SECRET
-  if (nodeEnv === 'production' && jwtSecret === DEV_SECRET) throw new ConfigError('JWT_SECRET must be set in production')
+  const jwtSecret = env.JWT_SECRET || DEV_SECRET
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
-  const paymentSecret = env.PAYMENT_SECRET ?? 'dev-only-payment-secret-0123456789'
-  if (nodeEnv === 'production' && !env.PAYMENT_SECRET) throw new ConfigError('PAYMENT_SECRET must be set in production')
+  const paymentSecret = env.PAYMENT_SECRET || DEV_PAYMENT_SECRET
+  const paymentSimulator = bool(env.PAYMENT_SIMULATOR, nodeEnv !== 'production')
+  if (nodeEnv === 'production') assertProductionReady(env, paymentSimulator)
   if (!/^\d{2}:\d{2}$/.test(env.TRANSFER_CUTOFF ?? '15:00')) throw new ConfigError('TRANSFER_CUTOFF must be HH:MM')
   const cfg: Config = {
     env: nodeEnv,
@@ -97,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR ?? '.data'),
     jwtSecret,
+    tokenMaxLifetimeHours: int('TOKEN_MAX_LIFETIME_HOURS', env.TOKEN_MAX_LIFETIME_HOURS, 24, 1),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimit: int('BODY_LIMIT', env.BODY_LIMIT, 10 * 1024 * 1024, 1024),
     allowedScriptTasks: new Set((env.ALLOWED_SCRIPT_TASKS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
@@ -115,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dueSoonWorkingMinutes: int('DUE_SOON_WORKING_MINUTES', env.DUE_SOON_WORKING_MINUTES, 480),
     paymentSecret,
     paymentPartnerCode: env.PAYMENT_PARTNER_CODE ?? 'DVC-DEMO',
-    paymentSimulator: bool(env.PAYMENT_SIMULATOR, nodeEnv !== 'production'),
+    paymentSimulator,
     documentsDir: path.resolve(env.DOCUMENTS_DIR ?? path.join(env.DATA_DIR ?? '.data', 'documents')),
     maxDocumentBytes: int('MAX_DOCUMENT_BYTES', env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 1024),
     publicLookupUrl: env.PUBLIC_LOOKUP_URL ?? 'https://dichvucong.example.gov.vn/tra-cuu',

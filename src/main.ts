@@ -80,7 +80,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
 
   let url: string | null = null
   if (config.runApi) {
-    const tokens = createTokenService(config.jwtSecret)
+    const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
     const app = await buildApp({
       config, log, tokens, system,
       health: async () => ({

@@ -72,7 +72,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
   const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
-  const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
+  const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch, versions })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
   return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }

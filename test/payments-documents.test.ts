@@ -99,6 +99,12 @@ t.test('payment simulator pays through the same signed callback', async (t) => {
   const id = (await citizen.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Đỗ G', idNumber: '001199004568' }, channel: 2, data: {} })).body.dossier.id
   for (const a of ['accept', 'propose', 'approve']) await officer.act(id, a, {})
   const ref = (await citizen.post(`/api/dossiers/${id}/payments`)).body.payment.reference
+  // Someone else's reference answers exactly as a reference that does not exist: no way to probe them.
+  const stranger = await caller(ctx, { userId: 'cd-2', roles: ['citizen'] })
+  const existing = await stranger.post(`/api/payment-simulator/${encodeURIComponent(ref)}/pay`, {})
+  const missing = await stranger.post(`/api/payment-simulator/${encodeURIComponent(ref.replace(/\d$/, (d: string) => String((Number(d) + 1) % 10)))}/pay`, {})
+  t.same([existing.status, existing.body.error.code], [404, 'PAYMENT_NOT_FOUND'], "another citizen's reference")
+  t.same([missing.status, missing.body.error.code], [existing.status, existing.body.error.code], 'a missing reference gets the same answer')
   const failed = await citizen.post(`/api/payment-simulator/${encodeURIComponent(ref)}/pay`, { resultCode: '24' })
   t.equal(failed.body.result.result, 'failed')
   t.equal((await citizen.get(`/api/dossiers/${id}`)).body.tasks.length, 0, 'a declined payment moves nothing')

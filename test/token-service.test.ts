@@ -54,3 +54,26 @@ t.test('memory is bounded: the oldest remembered token is verified again when ne
   t.not(again, pa, 'forgotten, verified afresh')
   t.same(again, pa)
 })
+
+t.test('a token without exp is refused every time, and never remembered', async (t) => {
+  const tokens = createTokenService(SECRET)
+  const forever = await new SignJWT({ roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
+    .setProtectedHeader({ alg: 'HS256' }).setSubject('mc-1').setIssuedAt().sign(new TextEncoder().encode(SECRET))
+  await t.rejects(tokens.verify(forever), { code: 'UNAUTHENTICATED' })
+  await t.rejects(tokens.verify(forever), { code: 'UNAUTHENTICATED' }, 'still refused on the next request')
+})
+
+t.test('a token living longer than the maximum lifetime is refused; the signer never issues one', async (t) => {
+  const now = new Date()
+  const tokens = createTokenService(SECRET, { now: () => now, maxLifetimeHours: 24 })
+  const key = new TextEncoder().encode(SECRET)
+  const claims = { roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' }
+  const long = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('mc-1').setIssuedAt(epoch(now)).setExpirationTime(epoch(now) + 25 * 3600).sign(key)
+  await t.rejects(tokens.verify(long), { code: 'UNAUTHENTICATED' }, 'iat now, exp in 25 h')
+  const noIat = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('mc-1').setExpirationTime(epoch(now) + 365 * 86400).sign(key)
+  await t.rejects(tokens.verify(noIat), { code: 'UNAUTHENTICATED' }, 'no iat, exp in a year')
+  const day = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('mc-1').setIssuedAt(epoch(now)).setExpirationTime(epoch(now) + 24 * 3600).sign(key)
+  t.equal((await tokens.verify(day)).userId, 'mc-1', 'exactly the maximum is accepted')
+  await t.rejects(tokens.sign(officer, '25h'), { code: 'UNAUTHENTICATED' }, 'the signer refuses too')
+  t.ok(await tokens.verify(await tokens.sign(officer)), 'the default token (12 h) verifies')
+})

@@ -14,20 +14,43 @@ export interface Principal {
   agency: string
 }
 
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** '90s', '30m', '12h', '1d' in milliseconds. */
+function durationMs(text: string): number {
+  const m = /^(\d+)\s*([smhd])$/.exec(text.trim())
+  if (!m) throw new AppError('VALIDATION_FAILED', `Thời hạn token không hợp lệ: "${text}" (ví dụ 12h, 30m)`)
+  return Number(m[1]) * UNIT_MS[m[2]!]!
+}
+
 export const hasRole = (p: Principal, ...roles: Role[]) => roles.some((r) => p.roles.includes(r))
 
 /** How many verified tokens are remembered (officers reuse one token for a whole working day). */
 const VERIFIED_TOKENS_KEPT = 10_000
+/** Longest token lifetime accepted when the caller names none (config: TOKEN_MAX_LIFETIME_HOURS). */
+const DEFAULT_MAX_LIFETIME_HOURS = 24
 
 /**
  * Signs and verifies bearer JWTs (HS256). A token that verified once is remembered until its own
  * expiry (bounded, oldest forgotten first): an officer's token is checked once, not on every request.
  * Expiry is checked against `now` on every use, remembered or not; a rejected token is never remembered.
+ * Every token must carry `exp`, and live no longer than `maxLifetimeHours` (counted from `iat`, and
+ * from now): a token that never expires, or expires too far away, is refused.
  */
-export function createTokenService(secret: string, opts: { now?: () => Date; kept?: number } = {}) {
+export function createTokenService(secret: string, opts: { now?: () => Date; kept?: number; maxLifetimeHours?: number } = {}) {
   const key = new TextEncoder().encode(secret)
   const now = opts.now ?? (() => new Date())
   const kept = opts.kept ?? VERIFIED_TOKENS_KEPT
+  const maxLifetimeMs = (opts.maxLifetimeHours ?? DEFAULT_MAX_LIFETIME_HOURS) * 3_600_000
+
+  /** The token's expiry instant (ms), refused when missing or beyond the maximum lifetime. */
+  function expiryOf(payload: Record<string, unknown>, at: Date): number {
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new AppError('UNAUTHENTICATED', 'Token không có thời hạn (exp)')
+    const exp = payload.exp * 1000
+    const issued = typeof payload.iat === 'number' ? Math.min(payload.iat * 1000, at.getTime()) : at.getTime()
+    if (exp - issued > maxLifetimeMs) throw new AppError('UNAUTHENTICATED', `Token có thời hạn dài hơn ${maxLifetimeMs / 3_600_000} giờ`)
+    return exp
+  }
   const verified = new Map<string, { principal: Principal; expiresAt: number }>()
 
   function principalOf(payload: Record<string, unknown>): Principal {
@@ -44,13 +67,18 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
   }
 
   return {
+    /** `expiresIn`: a jose duration ('12h') or an absolute expiry in epoch seconds. */
     async sign(p: Principal, expiresIn: string | number = '12h'): Promise<string> {
-      return new SignJWT({ roles: p.roles, groups: p.groups, agency: p.agency })
+      const at = now()
+      const token = await new SignJWT({ roles: p.roles, groups: p.groups, agency: p.agency })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(p.userId)
-        .setIssuedAt()
-        .setExpirationTime(expiresIn)
+        .setIssuedAt(at)
+        .setExpirationTime(typeof expiresIn === 'number' ? expiresIn : new Date(at.getTime() + durationMs(expiresIn)))
         .sign(key)
+      // Never hand out a token this service would refuse.
+      expiryOf(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')), at)
+      return token
     },
     async verify(token: string): Promise<Principal> {
       const at = now()
@@ -61,13 +89,14 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
       }
       let payload: Record<string, unknown>
       try {
-        ;({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: at }))
+        ;({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: at, requiredClaims: ['exp'] }))
       } catch (err) {
         throw new AppError('UNAUTHENTICATED', `Invalid bearer token: ${(err as Error).message}`)
       }
+      const expiresAt = expiryOf(payload, at)
       const principal = principalOf(payload)
       if (verified.size >= kept) verified.delete(verified.keys().next().value!)
-      verified.set(token, { principal, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity })
+      verified.set(token, { principal, expiresAt })
       return principal
     },
   }

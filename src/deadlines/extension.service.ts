@@ -2,7 +2,10 @@ import type { Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
-import { hasRole, type Principal } from '../auth/principal.ts'
+import type { Principal } from '../auth/principal.ts'
+import { authorize, canReadDossier, dossierResource } from '../auth/policy.ts'
+import { appointmentDate } from './appointment.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { DossierRepository } from '../dossiers/dossier.repository.ts'
 import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
@@ -11,19 +14,32 @@ import type { OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
 import type { DeadlineWatch } from './deadline-watch.ts'
 
+/** Bound of a new appointment for a procedure without a time limit: this many calendar days after the current one. */
+const EXTENSION_WITHOUT_TIME_LIMIT_DAYS = 30
+
 /**
  * Apology with a new appointment (văn bản xin lỗi và hẹn lại ngày trả, Mẫu 04, docs/domain.md#apology-new-appointment): at least one
- * working day before the deadline, with a reason, once per dossier.
+ * working day before the deadline, with a reason, once per dossier, by the roles the rule table names
+ * (auth/policy.ts). The new appointment comes after the current one and no later than the procedure's
+ * own time limit counted again from it (docs/security.md).
  */
-export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; instances: InstanceRepository; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch }) {
+export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; instances: InstanceRepository; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch; versions: ProcedureVersionCache }) {
+  /** The latest new appointment allowed after `old`. */
+  async function latestAllowed(d: { procedure_version_id: number }, old: Date): Promise<Date> {
+    const { metadata: m } = await deps.versions.get(deps.db, d.procedure_version_id)
+    return appointmentDate(deps.calendar(), old, m.timeLimit, m.timeLimitUnit) ?? new Date(old.getTime() + EXTENSION_WITHOUT_TIME_LIMIT_DAYS * 86_400_000)
+  }
+
   return {
     async extend(p: Principal, dossierId: string, input: { newAppointmentAt: Date; reason: string }) {
-      if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ được hẹn lại ngày trả kết quả')
+      if (Number.isNaN(input.newAppointmentAt.getTime())) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới không hợp lệ', { path: '/newAppointmentAt' })
       return deps.db.transaction(async (tx) => {
         // Lock order of every writer: instance, then dossier (the alarms' task rows may be touched).
         await deps.instances.lockForDossier(tx, dossierId)
         const d = await deps.dossiers.lock(tx, dossierId)
-        if (!d || (!hasRole(p, 'admin') && d.agency !== p.agency)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
+        if (!d || !canReadDossier(p, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
+        const handling = await deps.tasks.openForDossier(tx, dossierId)
+        authorize('dossier.extend', p, { ...dossierResource(d), candidateGroups: handling.flatMap((t) => t.candidate_groups), candidateUsers: handling.flatMap((t) => t.candidate_users), assignee: handling.find((t) => t.assignee === p.userId)?.assignee ?? null })
         if (FINAL_STATUSES.has(d.status as DossierStatus) || d.status === 'RESULT_READY') throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ đã kết thúc xử lý')
         if (!d.appointment_at) throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ chưa có ngày hẹn trả')
         if (d.extended_at) throw new AppError('EXTENSION_ALREADY_USED', 'Hồ sơ chỉ được hẹn lại ngày trả kết quả một lần')
@@ -33,7 +49,11 @@ export function createExtensionService(deps: { db: Db; clock: Clock; calendar: (
         if (cal.workingMinutesBetween(now, old) < cal.minutesPerDay) {
           throw new AppError('EXTENSION_TOO_LATE', 'Văn bản xin lỗi và hẹn lại phải gửi chậm nhất 01 ngày làm việc trước ngày hẹn trả', { appointmentAt: old })
         }
-        if (input.newAppointmentAt <= old) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới phải sau ngày hẹn cũ')
+        if (input.newAppointmentAt <= old) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới phải sau ngày hẹn cũ', { path: '/newAppointmentAt', after: old })
+        const max = await latestAllowed(d, old)
+        if (input.newAppointmentAt > max) {
+          throw new AppError('VALIDATION_FAILED', `Ngày hẹn mới không được muộn hơn ${max.toISOString()} (thời hạn giải quyết của thủ tục tính lại từ ngày hẹn cũ)`, { path: '/newAppointmentAt', max })
+        }
         await deps.dossiers.updateDeadline(tx, dossierId, { appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
         await deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }])
         // The deadline moved: its due-soon and overdue alarms move with it.

@@ -4,6 +4,7 @@ import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
+import { canReadDossier } from '../auth/policy.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
 import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
 import { StatementBatch } from '../db/statement-batch.ts'
@@ -31,12 +32,7 @@ export interface SubmitInput {
   postal?: { handoverSignedAt: string; waybill?: string }
 }
 
-/** Can this caller read the dossier? Citizens their own; officers and supervisors their agency's; admins all. */
-export function canReadDossier(p: Principal, d: DossierRow): boolean {
-  if (hasRole(p, 'admin')) return true
-  if (hasRole(p, 'officer', 'supervisor') && d.agency === p.agency) return true
-  return hasRole(p, 'citizen') && (d.applicant_user_id === p.userId || d.submitted_by === p.userId)
-}
+export { canReadDossier }
 
 /**
  * Dossier submission (nộp hồ sơ): creates the dossier with its code, starts the latest version of the

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.ts'
-import { hasRole, type Principal, type Role, type TokenService } from '../auth/principal.ts'
+import type { Principal, Role, TokenService } from '../auth/principal.ts'
+import { requireAnyRole } from '../auth/policy.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,7 +18,7 @@ export function authenticate(tokens: TokenService) {
   }
 }
 
+/** Coarse role gate of a route; the rules themselves live in auth/policy.ts. */
 export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
-  if (!hasRole(req.principal, ...roles)) throw new AppError('FORBIDDEN', `Cần một trong các vai trò: ${roles.join(', ')}`)
-  return req.principal
+  return requireAnyRole(req.principal, ...roles)
 }

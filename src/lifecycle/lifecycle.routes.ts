@@ -41,8 +41,16 @@ export async function lifecycleRoutes(app: FastifyInstance, opts: { lifecycle: L
     return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, nextTasks: r.nextTasks.map(taskDto) }
   })
 
-  app.post('/dossiers/:id/withdraw', { schema: { tags: ['lifecycle'], summary: 'Withdrawal by the applicant (rút hồ sơ, status 7)', params: IdParam, body: Reason } }, async (req) => {
-    return lifecycle.end(req.principal, (req.params as { id: string }).id, 'withdraw', (req.body as { reason: string }).reason)
+  app.post('/dossiers/:id/withdraw', {
+    schema: {
+      tags: ['lifecycle'],
+      summary: "Withdrawal (rút hồ sơ, status 7): by the applicant, or by a one-stop officer with the applicant's written request uploaded to the dossier (requestDocumentId)",
+      params: IdParam,
+      body: Type.Object({ reason: Type.String({ minLength: 5, maxLength: 2000 }), requestDocumentId: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const body = req.body as { reason: string; requestDocumentId?: string }
+    return lifecycle.end(req.principal, (req.params as { id: string }).id, 'withdraw', body.reason, { requestDocumentId: body.requestDocumentId })
   })
 
   app.post('/dossiers/:id/stop', { schema: { tags: ['lifecycle'], summary: 'Stop the processing (dừng xử lý, status 8): leaders and supervisors', params: IdParam, body: Reason } }, async (req) => {

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
-import { canReadDossier } from '../dossiers/dossier.service.ts'
+import { allows, authorize, canReadDossier, dossierResource, SUBJECTS, taskResource } from '../auth/policy.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
 import type { DocumentRepository } from '../documents/document.repository.ts'
@@ -13,7 +13,7 @@ import type { InstanceService } from '../instances/instance.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
-import { taskScope, type TaskService } from '../tasks/task.service.ts'
+import type { TaskService } from '../tasks/task.service.ts'
 import { ACTION_HISTORY, parseActionBody, type LifecycleAction } from './actions.ts'
 
 /** Receipt until the dossier is accepted (it has a receipt instant), appraisal after. */
@@ -49,19 +49,12 @@ export function createLifecycleService(deps: {
     return d
   }
 
-  /** Officers act only on their own agency's dossiers (admins anywhere). */
-  function assertOfficerOf(p: Principal, d: DossierRow): void {
-    if (hasRole(p, 'admin')) return
-    if (!hasRole(p, 'officer', 'supervisor') || d.agency !== p.agency) throw new AppError('FORBIDDEN', 'Chỉ cán bộ của cơ quan giải quyết được thực hiện thao tác này')
-  }
-
   async function openActions(p: Principal, d: DossierRow) {
     const version = await deps.versions.get(db, d.procedure_version_id)
     const open = await deps.tasks.openForDossier(db, d.id)
-    const scope = hasRole(p, 'officer', 'supervisor', 'admin') ? taskScope(p) : null
     return {
       version,
-      offers: open.flatMap((t) => (version.user_tasks[t.activity_id]?.actions ?? []).map((action) => ({ action: action as LifecycleAction, task: t, mine: !!scope && deps.tasks.isVisible(t, scope) }))),
+      offers: open.flatMap((t) => (version.user_tasks[t.activity_id]?.actions ?? []).map((action) => ({ action: action as LifecycleAction, task: t, mine: allows('dossier.act', p, taskResource(t)) }))),
     }
   }
 
@@ -105,9 +98,11 @@ export function createLifecycleService(deps: {
     async act(p: Principal, dossierId: string, action: LifecycleAction, rawBody: unknown) {
       const body = parseActionBody(action, rawBody)
       const d = await readable(p, dossierId)
-      assertOfficerOf(p, d)
       const { version, offers } = await openActions(p, d)
       const offer = offers.find((o) => o.action === action && o.mine)
+      // Offered now, but by a task of another group: the caller may not; not offered at all: wrong state.
+      const offered = offers.find((o) => o.action === action)
+      if (!offer && offered) authorize('dossier.act', p, taskResource(offered.task))
       if (!offer) {
         throw new AppError('ACTION_NOT_AVAILABLE', `Thao tác "${action}" không thực hiện được ở trạng thái hiện tại của hồ sơ hoặc không thuộc nhóm của bạn`, { status: d.status, available: offers.filter((o) => o.mine).map((o) => o.action) })
       }
@@ -163,7 +158,7 @@ export function createLifecycleService(deps: {
     /** The applicant hands in the requested items (nộp bổ sung): online by the citizen, or at the counter by an officer. */
     async submitSupplement(p: Principal, dossierId: string, body: { note?: string; documentIds?: string[] }) {
       const d = await readable(p, dossierId)
-      if (hasRole(p, 'officer') && !hasRole(p, 'admin')) assertOfficerOf(p, d)
+      authorize('dossier.supplement', p, dossierResource(d))
       if (d.status !== DossierStatus.SUPPLEMENT_REQUESTED) throw new AppError('ACTION_NOT_AVAILABLE', 'Hồ sơ không ở trạng thái chờ bổ sung', { status: d.status })
       const docs = body.documentIds ?? []
       for (const id of docs) if (!(await deps.documents.find(db, d.id, id))) throw new AppError('DOCUMENT_NOT_FOUND', `Không tìm thấy tài liệu ${id} của hồ sơ`)
@@ -173,14 +168,17 @@ export function createLifecycleService(deps: {
     },
 
     /** Withdrawal by the applicant (rút hồ sơ, status 7) or stop of the processing (dừng xử lý, status 8). */
-    async end(p: Principal, dossierId: string, kind: 'withdraw' | 'stop', reason: string) {
+    async end(p: Principal, dossierId: string, kind: 'withdraw' | 'stop', reason: string, evidence: { requestDocumentId?: string } = {}) {
       const d = await readable(p, dossierId)
-      if (kind === 'withdraw') {
-        const own = hasRole(p, 'citizen') && (d.applicant_user_id === p.userId || d.submitted_by === p.userId)
-        if (!own) assertOfficerOf(p, d)
-      } else {
-        assertOfficerOf(p, d)
-        if (!hasRole(p, 'supervisor', 'admin') && !p.groups.includes('leaders')) throw new AppError('FORBIDDEN', 'Chỉ lãnh đạo hoặc người giám sát được dừng xử lý hồ sơ')
+      authorize(kind === 'withdraw' ? 'dossier.withdraw' : 'dossier.stop', p, dossierResource(d))
+      const details: Record<string, unknown> = { reason }
+      if (kind === 'withdraw' && !SUBJECTS.applicant(p, dossierResource(d))) {
+        // Not the applicant: the applicant's written request must be on the dossier.
+        const doc = evidence.requestDocumentId ? await deps.documents.find(db, d.id, evidence.requestDocumentId) : null
+        if (!doc || doc.kind === 'result') {
+          throw new AppError('WITHDRAWAL_REQUEST_REQUIRED', 'Cán bộ rút hồ sơ thay người nộp phải đính kèm đơn đề nghị rút hồ sơ của người nộp (requestDocumentId: tài liệu đã tải lên hồ sơ)', { path: '/requestDocumentId' })
+        }
+        details.requestDocumentId = doc.id
       }
       const to = kind === 'withdraw' ? DossierStatus.WITHDRAWN : DossierStatus.STOPPED
       const now = clock.now()
@@ -189,7 +187,7 @@ export function createLifecycleService(deps: {
         await deps.instanceService.terminate(tx, ctx, to, {
           actor: p.userId,
           now,
-          history: [{ dossier_id: d.id, action: kind === 'withdraw' ? 'lifecycle.withdrawn' : 'lifecycle.stopped', actor: p.userId, details: { reason }, at: now }],
+          history: [{ dossier_id: d.id, action: kind === 'withdraw' ? 'lifecycle.withdrawn' : 'lifecycle.stopped', actor: p.userId, details, at: now }],
         })
       }))
       return { dossierId: d.id, dossierStatus: to }

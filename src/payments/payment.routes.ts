@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
+import type { Principal } from '../auth/principal.ts'
 import type { PaymentCallback } from './signature.ts'
 import type { PaymentService } from './payment.service.ts'
 
@@ -35,16 +36,26 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
       },
     }, async (req) => {
       const { reference } = req.params as { reference: string }
-      const row = (await payments.list(req.principal, await dossierOf(reference))).find((p) => p.reference === reference)
-      if (!row) throw new AppError('PAYMENT_NOT_FOUND', `Không có yêu cầu thanh toán ${reference}`)
+      const row = await visiblePayment(req.principal, reference)
       const callback = payments.simulatedCallback(reference, row.amount, (req.body as { resultCode?: string })?.resultCode ?? '00')
       return { callback, result: await payments.callback(callback) }
     })
   }
-  async function dossierOf(reference: string): Promise<string> {
+  /**
+   * The caller's payment with this reference. A missing reference and one of a dossier the caller
+   * may not read get the same answer, so references cannot be probed.
+   */
+  async function visiblePayment(p: Principal, reference: string) {
+    const notFound = () => new AppError('PAYMENT_NOT_FOUND', `Không có yêu cầu thanh toán ${reference}`)
     const id = await payments.dossierIdOf(reference)
-    if (!id) throw new AppError('PAYMENT_NOT_FOUND', `Không có yêu cầu thanh toán ${reference}`)
-    return id
+    if (!id) throw notFound()
+    const rows = await payments.list(p, id).catch((err) => {
+      if (err instanceof AppError && err.code === 'DOSSIER_NOT_FOUND') throw notFound()
+      throw err
+    })
+    const row = rows.find((r) => r.reference === reference)
+    if (!row) throw notFound()
+    return row
   }
 }
 

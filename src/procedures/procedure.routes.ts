@@ -16,11 +16,16 @@ export async function procedureRoutes(app: FastifyInstance, opts: { procedures: 
   const { procedures } = opts
 
   app.post('/procedures', {
-    schema: { tags: ['procedures'], summary: 'Deploy a BPMN diagram (body: the XML). 201 new version, 200 unchanged, 422 findings.', consumes: ['application/xml', 'text/xml'] },
+    schema: {
+      tags: ['procedures'],
+      summary: "Deploy a BPMN diagram (body: the XML). 201 new version, 200 unchanged, 422 findings. Analysts deploy for their own agency; a new version keeps the procedure's owner agency unless an admin passes transfer=true.",
+      consumes: ['application/xml', 'text/xml'],
+      querystring: Type.Object({ transfer: Type.Optional(Type.Boolean({ description: 'Admin only: the diagram\'s agency becomes the owner of an existing procedure' })) }, { additionalProperties: false }),
+    },
   }, async (req, reply) => {
     const p = requireRole(req, 'analyst', 'admin')
     if (typeof req.body !== 'string' || !req.body.trim()) throw new AppError('XML_BODY_REQUIRED', 'Gửi nội dung sơ đồ BPMN (XML) trong thân yêu cầu, Content-Type: application/xml')
-    const { created, version } = await procedures.deploy(req.body, p.userId)
+    const { created, version } = await procedures.deploy(req.body, { principal: p, transfer: (req.query as { transfer?: boolean }).transfer === true })
     return reply.status(created ? 201 : 200).send({ created, ...versionDto(version) })
   })
 

@@ -2,6 +2,8 @@ import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
+import { authorize } from '../auth/policy.ts'
+import type { Principal } from '../auth/principal.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadProcessLibrary, parseDiagram, type Finding } from '../engine/definition.ts'
@@ -9,6 +11,13 @@ import { DossierStatus } from '../dossiers/statuses.ts'
 import { readProcedureMetadata } from './metadata.ts'
 import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
 import type { ProcedureVersionCache } from './version-cache.ts'
+
+/**
+ * Who deploys: a caller (an analyst for their own agency; an admin for any, and only an admin with
+ * `transfer` may change the owner agency of an existing procedure), or the system deploying the
+ * sample directory at start (trusted like an admin transferring).
+ */
+export type Deployer = { principal: Principal; transfer?: boolean } | 'system'
 
 export interface DeployResult {
   created: boolean
@@ -54,15 +63,23 @@ export function createProcedureService(deps: {
     /** Validates without storing: what the 422 of a deploy would say. */
     validate,
 
-    async deploy(xml: string, deployedBy: string): Promise<DeployResult> {
+    async deploy(xml: string, by: Deployer): Promise<DeployResult> {
+      const deployedBy = by === 'system' ? 'system' : by.principal.userId
       const { parsed, metadata, findings } = await validate(xml)
       if (!parsed || !metadata) {
         throw new AppError('BPMN_INVALID', 'Sơ đồ BPMN không hợp lệ: the diagram has errors', { findings: findings.filter((f) => f.severity === 'error'), warnings: findings.filter((f) => f.severity === 'warning') })
       }
       const warnings = findings.filter((f) => f.severity === 'warning')
+      if (by !== 'system') authorize('procedure.deploy', by.principal, { agency: metadata.agency })
       return db.transaction(async (tx) => {
         await repo.insertProcedure(tx, { code: metadata.code, name: metadata.name, agency: metadata.agency })
         const proc = await repo.lockProcedure(tx, metadata.code)
+        if (proc && proc.agency !== metadata.agency && by !== 'system') {
+          if (!by.principal.roles.includes('admin') || !by.transfer) {
+            throw new AppError('PROCEDURE_OWNED_BY_OTHER_AGENCY', `Thủ tục ${metadata.code} thuộc ${proc.agency}: phiên bản mới giữ cơ quan chủ quản; chỉ quản trị viên chuyển được (POST /api/procedures?transfer=true)`, { owner: proc.agency, requested: metadata.agency })
+          }
+          deps.log.warn({ procedure: metadata.code, from: proc.agency, to: metadata.agency, by: deployedBy }, 'procedure transferred to another agency')
+        }
         const existing = await repo.findVersionByHash(tx, metadata.code, parsed.contentHash)
         if (existing) return { created: false, version: existing }
         const version = await repo.insertVersion(tx, {

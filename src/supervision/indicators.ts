@@ -1,4 +1,5 @@
 import { hasRole, type Principal } from '../auth/principal.ts'
+import { authorize } from '../auth/policy.ts'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 
@@ -10,9 +11,8 @@ const ratio = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1
  * Each rate comes with its numerator and denominator; a rate without data is null, not 0.
  */
 export async function computeIndicators(db: Db, p: Principal, q: { from: string; to: string; agency?: string }) {
-  if (!hasRole(p, 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ người giám sát xem được chỉ số')
+  authorize('supervision.view', p, { agency: q.agency ?? p.agency })
   const agency = hasRole(p, 'admin') ? q.agency ?? null : p.agency
-  if (q.agency && !hasRole(p, 'admin') && q.agency !== p.agency) throw new AppError('FORBIDDEN', 'Chỉ xem được chỉ số của cơ quan mình')
   const start = new Date(`${q.from}T00:00:00+07:00`), end = new Date(`${q.to}T23:59:59.999+07:00`)
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) throw new AppError('VALIDATION_FAILED', 'Khoảng ngày không hợp lệ (from ≤ to)')
   const scope = (qb: any, col = 'd.agency') => (agency ? qb.where(col, agency) : qb)

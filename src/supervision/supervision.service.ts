@@ -1,4 +1,5 @@
 import { hasRole, type Principal } from '../auth/principal.ts'
+import { authorize } from '../auth/policy.ts'
 import type { Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Db } from '../db/knex.ts'
@@ -25,8 +26,7 @@ export function decodeDeadlineCursor(cursor: string): { appointmentAt: string; i
 export function createSupervisionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository }) {
   return {
     async deadlines(p: Principal, opts: { states: string[]; procedureCode?: string; cursor?: string; limit: number; agency?: string }) {
-      if (!hasRole(p, 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ lãnh đạo, giám sát được xem danh sách hồ sơ quá hạn')
-      if (opts.agency && !hasRole(p, 'admin') && opts.agency !== p.agency) throw new AppError('FORBIDDEN', 'Không được xem hồ sơ của cơ quan khác')
+      authorize('supervision.view', p, { agency: opts.agency ?? p.agency })
       const agency = hasRole(p, 'admin') ? opts.agency ?? null : p.agency
       const rows = await deps.dossiers.listByDeadlineState(deps.db, { agency, states: opts.states, procedureCode: opts.procedureCode, after: opts.cursor ? decodeDeadlineCursor(opts.cursor) : undefined, limit: opts.limit + 1 })
       const page = rows.slice(0, opts.limit)

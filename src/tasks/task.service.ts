@@ -3,6 +3,7 @@ import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
+import { authorize, taskResource, taskScope } from '../auth/policy.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
 import type { Tx } from '../db/knex.ts'
@@ -21,13 +22,7 @@ export interface CompletionHooks {
   after?: (tx: Tx, ctx: { task: TaskRow; dossier: DossierRow; version: ProcedureVersionRow; now: Date }) => Promise<void>
 }
 
-/** Which tasks the caller sees: officers their groups' tasks in their agency, supervisors all their agency's, admins all. */
-export function taskScope(p: Principal): TaskScope {
-  if (hasRole(p, 'admin')) return { agency: null, member: null }
-  if (hasRole(p, 'supervisor')) return { agency: p.agency, member: null }
-  if (hasRole(p, 'officer')) return { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
-  throw new AppError('FORBIDDEN', 'Chỉ cán bộ mới xem được hàng đợi công việc')
-}
+export { taskScope }
 
 export function encodeCursor(task: TaskRow, sortBy: TaskQuery['sortBy']): string {
   const v = sortBy === 'due' ? task.due_at : task.created_at
@@ -104,6 +99,7 @@ export function createTaskService(deps: {
     async claim(p: Principal, id: string): Promise<TaskRow> {
       return db.transaction(async (tx) => {
         const t = await lockVisible(tx, p, id)
+        authorize('task.work', p, taskResource(t))
         assertOpen(t)
         if (t.assignee === p.userId) return t
         if (t.assignee) throw new AppError('TASK_CLAIMED_BY_OTHER', `Công việc đang do ${t.assignee} xử lý`, { assignee: t.assignee })
@@ -119,6 +115,7 @@ export function createTaskService(deps: {
     async unclaim(p: Principal, id: string): Promise<TaskRow> {
       return db.transaction(async (tx) => {
         const t = await lockVisible(tx, p, id)
+        authorize('task.release', p, taskResource(t))
         assertOpen(t)
         if (!t.assignee) return t
         assertMayAct(p, t)
@@ -157,6 +154,7 @@ export function createTaskService(deps: {
         const rows = await reads.flush(tx)
         const t = rows[at.task]![0] as TaskRow | undefined
         assertVisible(scope, id, t)
+        authorize('task.work', p, taskResource(t))
         assertOpen(t)
         assertMayAct(p, t)
         const instance = rows[at.instance]![0] as InstanceRow

@@ -65,14 +65,16 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   const log = pino({ level: 'silent' })
   const system = createSystem({ db, clock, log, config })
   await system.calendar.init()
-  const tokens = createTokenService(config.jwtSecret)
+  const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())
   const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) => tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
   return {
     app, db, databaseUrl, system, config, clock, token,
     async deploy(xml) {
-      const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'] })}`, 'content-type': 'application/xml' }, payload: xml })
+      // An analyst of the agency the diagram names (analysts deploy only for their own agency).
+      const agency = /<tthc:procedure\b[^>]*\bagency="([^"]+)"/.exec(xml)?.[1] ?? config.defaultAgency
+      const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'], agency })}`, 'content-type': 'application/xml' }, payload: xml })
       return { status: res.statusCode, body: res.json() }
     },
   }

@@ -1,0 +1,122 @@
+import { AppError, type ErrorCode } from '../errors.ts'
+import { hasRole, type Principal } from './principal.ts'
+
+/**
+ * Who may do what (phân quyền): the single home of authorization rules. Services describe the
+ * resource (its agency, the dossier's applicant, the groups of the task that offers the action) and
+ * ask `authorize`; the table below is also what the authorization matrix test is generated from.
+ * docs/security.md says the same in prose.
+ */
+
+/** The kinds of caller a rule names. Agency-bound subjects match only the resource's own agency. */
+export const SUBJECTS = {
+  /** The citizen who submitted the dossier or is its applicant (người nộp hồ sơ). */
+  applicant: (p: Principal, r: Resource) => hasRole(p, 'citizen') && !!r.applicantIds?.includes(p.userId),
+  /** Any officer (cán bộ) of the resource's agency. */
+  agencyOfficer: (p: Principal, r: Resource) => hasRole(p, 'officer') && p.agency === r.agency,
+  /** An officer of the agency in a candidate group of the task that offers the action, or its assignee. */
+  taskGroup: (p: Principal, r: Resource) => hasRole(p, 'officer') && p.agency === r.agency && isMember(p, r),
+  /** An officer of the agency at the one-stop counter (bộ phận một cửa, group `one-stop`). */
+  oneStop: (p: Principal, r: Resource) => hasRole(p, 'officer') && p.agency === r.agency && p.groups.includes('one-stop'),
+  /** A leader (lãnh đạo, group `leaders`) of the agency. */
+  leader: (p: Principal, r: Resource) => hasRole(p, 'officer') && p.agency === r.agency && p.groups.includes('leaders'),
+  /** A supervisor (giám sát) of the agency. */
+  agencySupervisor: (p: Principal, r: Resource) => hasRole(p, 'supervisor') && p.agency === r.agency,
+  /** A business analyst of the agency that owns the procedure. */
+  agencyAnalyst: (p: Principal, r: Resource) => hasRole(p, 'analyst') && p.agency === r.agency,
+  admin: (p: Principal) => hasRole(p, 'admin'),
+} satisfies Record<string, (p: Principal, r: Resource) => boolean>
+export type Subject = keyof typeof SUBJECTS
+
+/** What a rule is checked against. */
+export interface Resource {
+  agency: string
+  /** User ids that count as the dossier's applicant (submitter and applicant account). */
+  applicantIds?: string[]
+  /** Candidate groups and users of the task(s) that offer the action; its assignee. */
+  candidateGroups?: string[]
+  candidateUsers?: string[]
+  assignee?: string | null
+}
+
+function isMember(p: Principal, r: Resource): boolean {
+  return r.assignee === p.userId || !!r.candidateUsers?.includes(p.userId) || !!r.candidateGroups?.some((g) => p.groups.includes(g))
+}
+
+export interface Rule {
+  who: readonly Subject[]
+  /** Dossier states in which the action is possible (checked by the service, stated here). */
+  when: string
+  /** What must accompany the request, and from whom. */
+  evidence?: string
+  /** A caller who may not even read the resource gets a 404 (nothing is revealed), otherwise this 403. */
+  refusal: ErrorCode
+  message: string
+}
+
+/** The one rule table. */
+export const POLICY = {
+  'dossier.read': { who: ['applicant', 'agencyOfficer', 'agencySupervisor', 'admin'], when: 'any', refusal: 'DOSSIER_NOT_FOUND', message: 'Không tìm thấy hồ sơ' },
+  'dossier.act': { who: ['taskGroup', 'admin'], when: 'an open task of the dossier offers the action (tthc:actions)', refusal: 'FORBIDDEN', message: 'Chỉ cán bộ thuộc nhóm xử lý bước này được thực hiện thao tác' },
+  'dossier.supplement': { who: ['applicant', 'oneStop', 'admin'], when: 'SUPPLEMENT_REQUESTED', refusal: 'FORBIDDEN', message: 'Chỉ người nộp hồ sơ hoặc cán bộ một cửa tiếp nhận hồ sơ bổ sung' },
+  'dossier.withdraw': {
+    who: ['applicant', 'oneStop', 'admin'],
+    when: 'any open state',
+    evidence: "anyone but the applicant attaches the applicant's written withdrawal request, uploaded to the dossier (requestDocumentId)",
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người nộp hồ sơ, hoặc cán bộ một cửa ghi nhận đơn đề nghị rút hồ sơ của người nộp, được rút hồ sơ',
+  },
+  'dossier.stop': { who: ['leader', 'agencySupervisor', 'admin'], when: 'any open state', refusal: 'FORBIDDEN', message: 'Chỉ lãnh đạo hoặc người giám sát của cơ quan được dừng xử lý hồ sơ' },
+  'dossier.extend': {
+    who: ['taskGroup', 'oneStop', 'leader', 'agencySupervisor', 'admin'],
+    when: 'open, before RESULT_READY, at least one working day before the appointment, once',
+    evidence: 'a reason; the new appointment after the current one and no later than the procedure time limit counted again from it',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ đang xử lý hồ sơ, cán bộ một cửa, lãnh đạo hoặc người giám sát của cơ quan được hẹn lại ngày trả kết quả',
+  },
+  'task.read': { who: ['taskGroup', 'agencySupervisor', 'admin'], when: 'any', refusal: 'TASK_NOT_FOUND', message: 'Không tìm thấy công việc' },
+  'task.work': { who: ['taskGroup', 'admin'], when: 'open', refusal: 'FORBIDDEN', message: 'Chỉ cán bộ thuộc nhóm xử lý được nhận và hoàn thành công việc' },
+  'task.release': { who: ['taskGroup', 'agencySupervisor', 'admin'], when: 'open', refusal: 'FORBIDDEN', message: 'Chỉ người nhận việc hoặc người giám sát được trả lại công việc' },
+  'procedure.deploy': { who: ['agencyAnalyst', 'admin'], when: 'the owner agency stays unless an admin transfers it', refusal: 'PROCEDURE_AGENCY_FORBIDDEN', message: 'Chuyên viên nghiệp vụ chỉ triển khai thủ tục của cơ quan mình' },
+  'supervision.view': { who: ['agencySupervisor', 'admin'], when: 'any', refusal: 'FORBIDDEN', message: 'Chỉ người giám sát của cơ quan được xem' },
+} as const satisfies Record<string, Rule>
+export type Permission = keyof typeof POLICY
+
+export function allows(permission: Permission, p: Principal, r: Resource): boolean {
+  return POLICY[permission].who.some((s) => SUBJECTS[s](p, r))
+}
+
+/** Throws the rule's refusal unless the caller is one of the subjects it names. */
+export function authorize(permission: Permission, p: Principal, r: Resource): void {
+  if (!allows(permission, p, r)) {
+    const rule: Rule = POLICY[permission]
+    throw new AppError(rule.refusal, rule.message, { permission })
+  }
+}
+
+/** Dossier fields the rules look at. */
+export function dossierResource(d: { agency: string; applicant_user_id: string | null; submitted_by: string }): Resource {
+  return { agency: d.agency, applicantIds: [d.applicant_user_id, d.submitted_by].filter((x): x is string => !!x) }
+}
+
+/** Can this caller read the dossier? */
+export const canReadDossier = (p: Principal, d: Parameters<typeof dossierResource>[0]) => allows('dossier.read', p, dossierResource(d))
+
+/** Which tasks the caller sees (list filter): officers their groups' tasks in their agency, supervisors all their agency's, admins all. */
+export function taskScope(p: Principal): { agency: string | null; member: { userId: string; groups: string[] } | null } {
+  if (hasRole(p, 'admin')) return { agency: null, member: null }
+  if (hasRole(p, 'supervisor')) return { agency: p.agency, member: null }
+  if (hasRole(p, 'officer')) return { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
+  throw new AppError('FORBIDDEN', 'Chỉ cán bộ mới xem được hàng đợi công việc')
+}
+
+/** Fields of a task row the rules look at. */
+export function taskResource(t: { agency: string; candidate_groups: string[]; candidate_users: string[]; assignee: string | null }): Resource {
+  return { agency: t.agency, candidateGroups: t.candidate_groups, candidateUsers: t.candidate_users, assignee: t.assignee }
+}
+
+/** Coarse role gate of a route (before any resource is known). */
+export function requireAnyRole(p: Principal, ...roles: Principal['roles']): Principal {
+  if (!hasRole(p, ...roles)) throw new AppError('FORBIDDEN', `Cần một trong các vai trò: ${roles.join(', ')}`)
+  return p
+}
