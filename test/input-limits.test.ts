@@ -114,3 +114,29 @@ t.test('bad text, huge numbers and out-of-range dates get 400 naming the field, 
   t.equal(Number((await ctx.db('history').count('* as n'))[0].n), before, 'nothing was recorded')
   t.equal((await officer.get(`/api/dossiers/${s3}`)).body.dossier.status, 'RECEIVING', 'the dossier did not move')
 })
+
+t.test('JSON bodies over 1 MiB get 413 while a larger BPMN upload still deploys', async (t) => {
+  const ctx = await testContext(t)
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'] })
+  const big = await officer.post('/api/dossiers', submission({ text: 'x'.repeat(1024 * 1024) }))
+  t.match(await refusal(big), { status: 413, code: 'PAYLOAD_TOO_LARGE' })
+  const xml = fixture('camunda-modeler-leave.bpmn').replace('<bpmn:process ', `<!-- ${'chú thích '.repeat(200_000)} -->\n<bpmn:process `)
+  t.ok(Buffer.byteLength(xml) > 2 * 1024 * 1024, 'the diagram is over 2 MiB')
+  t.equal((await ctx.deploy(xml)).status, 201, 'BPMN uploads keep their own 10 MiB limit')
+})
+
+t.test('instances with large data do not crowd memory: the engine cache holds states up to its byte budget, and every dossier still steps on', async (t) => {
+  const budget = 600_000
+  const ctx = await testContext(t, { env: { ENGINE_CACHE_BYTES: String(budget) } })
+  await ctx.deploy(fixture('camunda-modeler-leave.bpmn'))
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop', 'leaders'] })
+  const tasks = []
+  for (let i = 0; i < 6; i++) {
+    const sub = await officer.post('/api/dossiers', submission({ fee: 0, text: 'x'.repeat(200_000) }, `Người nộp ${i}`))
+    t.equal(sub.status, 201)
+    tasks.push(sub.body.tasks[0].id)
+    t.ok(ctx.system.engine.cachedBytes <= budget, `after dossier ${i + 1}: ${ctx.system.engine.cachedBytes} ≤ ${budget}`)
+  }
+  t.ok(ctx.system.engine.cached < 6, `${ctx.system.engine.cached} of 6 held in memory`)
+  for (const id of tasks) t.equal((await officer.post(`/api/tasks/${id}/complete`, { variables: {} })).status, 200)
+})

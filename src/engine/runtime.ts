@@ -141,14 +141,33 @@ function newEngine(sourceContext: unknown): LiveEngine {
  * step id matches, the next step continues in memory instead of recovering from JSON. A step whose
  * transaction rolled back never matches (its step id was not stored), so the cache cannot serve a
  * state that Postgres does not hold.
+ *
+ * The LRU is bounded by entries and by the total size of the held states (their JSON length; a live
+ * engine takes several times that in memory): an instance with large variables pushes older ones
+ * out, and one larger than the whole budget is not held at all.
  */
-export function createEngineRunner(opts: { cacheSize?: number } = {}) {
+export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: number } = {}) {
   const cacheSize = opts.cacheSize ?? 500
-  const cache = new Map<string, { stepId: string; live: LiveEngine }>()
+  const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024
+  const cache = new Map<string, { stepId: string; live: LiveEngine; bytes: number }>()
+  let heldBytes = 0
+  const drop = (instanceId: string) => {
+    const entry = cache.get(instanceId)
+    if (!entry) return undefined
+    cache.delete(instanceId)
+    heldBytes -= entry.bytes
+    return entry
+  }
+  function hold(instanceId: string, stepId: string, live: LiveEngine, state: unknown) {
+    const bytes = JSON.stringify(state).length
+    if (cacheSize === 0 || bytes > cacheBytes) return
+    cache.set(instanceId, { stepId, live, bytes })
+    heldBytes += bytes
+    while (cache.size > cacheSize || heldBytes > cacheBytes) drop(cache.keys().next().value!)
+  }
 
   async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, watch: (live: LiveEngine) => void): Promise<LiveEngine> {
-    const hit = cache.get(instanceId)
-    cache.delete(instanceId)
+    const hit = drop(instanceId)
     if (hit && stepId && hit.stepId === stepId) {
       watch(hit.live)
       return hit.live
@@ -209,10 +228,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           reached,
           stepId: randomUUID(),
         }
-        if (!ended) {
-          cache.set(instanceId, { stepId: result.stepId, live })
-          if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
-        }
+        if (!ended) hold(instanceId, result.stepId, live, result.state)
         return result
       } catch (err) {
         if (live && live.engine.state === 'running') await live.engine.stop().catch(() => {})
@@ -222,7 +238,9 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
     },
     /** Engines held in memory (for health and benchmarks). */
     get cached() { return cache.size },
-    clear() { cache.clear() },
+    /** JSON size of the states held (bounded by `cacheBytes`). */
+    get cachedBytes() { return heldBytes },
+    clear() { cache.clear(); heldBytes = 0 },
   }
 }
 export type EngineRunner = ReturnType<typeof createEngineRunner>

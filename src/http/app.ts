@@ -27,7 +27,8 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 export async function buildApp(deps: { config: Config; log: Logger; tokens: TokenService; system: System; health: () => Promise<Record<string, string>> }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
-    bodyLimit: deps.config.bodyLimit,
+    // JSON bodies; BPMN uploads (XML parser below) and documents keep their own, larger limits.
+    bodyLimit: deps.config.jsonBodyLimit,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false }, onCreate: (ajv) => ajvInputRules(ajv as unknown as AjvLike) },
   })
   app.setErrorHandler(errorHandler)
