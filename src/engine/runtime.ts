@@ -34,9 +34,29 @@ export type StepAction =
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
+  /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
+  noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
   constructor(message: string, readonly activityId: string | null = null) {
     super(message)
   }
+}
+
+/**
+ * The engine's failure as a step error. A call activity wraps its called process's error (in
+ * `inner.error`), so the innermost one names the element that failed. Only variable names are
+ * reported, never values: they may hold the applicant's personal data.
+ */
+function stepFailure(err: any, variables: Record<string, unknown>): EngineStepError {
+  let e = err
+  for (let i = 0; i < 10 && e?.inner?.error; i++) e = e.inner.error
+  const text: string = e?.description || e?.message || err?.message || 'unknown engine error'
+  const gateway = /^<([^>]+)> no conditional flow taken/.exec(text)?.[1]
+  if (!gateway) return new EngineStepError(text, e?.source?.content?.id ?? null)
+  const name: string | null = e?.source?.content?.id === gateway ? e.source.content.name ?? null : null
+  const keys = Object.keys(variables).sort()
+  const out = new EngineStepError(`không có nhánh nào đi tiếp tại cổng "${name ?? gateway}" (${gateway}) với các biến ${keys.length ? keys.join(', ') : '(không có biến nào)'}; hãy gửi kèm biến mà các điều kiện của cổng này cần (ví dụ outcome)`, gateway)
+  out.noWayOut = { gateway, gatewayName: name, variables: keys }
+  return out
 }
 
 const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:StartEvent'])
@@ -214,7 +234,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           await new Promise((r) => setImmediate(r))
         }
         live.engine.broker.cancel('_step-reached')
-        if (live.failure) throw new EngineStepError(live.failure.message)
+        if (live.failure) throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
         const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
           .filter((a: any) => WAIT_TYPES.has(a.type))
