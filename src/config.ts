@@ -16,8 +16,10 @@ export interface Config {
   /** Longest accepted bearer-token lifetime, hours (TOKEN_MAX_LIFETIME_HOURS). Tokens without `exp` are always refused. Default 24. */
   readonly tokenMaxLifetimeHours: number
   readonly logLevel: string
-  /** Max request body in bytes (BPMN uploads included). Default 10 MiB. */
+  /** Max BPMN (XML) upload in bytes. Default 10 MiB. */
   readonly bodyLimit: number
+  /** Max JSON request body in bytes (documents have their own limit). Default 1 MiB. */
+  readonly jsonBodyLimit: number
   /** Script task ids allowed at deploy (`ALLOWED_SCRIPT_TASKS=procedureCode:taskId,...`). Default none. */
   readonly allowedScriptTasks: ReadonlySet<string>
   /** Receiving unit identifier used in dossier codes when a procedure names none (mã định danh đơn vị). */
@@ -34,6 +36,8 @@ export interface Config {
   readonly dbPoolMax: number
   /** Process instances kept live in memory between steps (0 disables). Default 500. */
   readonly engineCacheSize: number
+  /** Total size of the saved states (JSON bytes) of the instances kept live. Default 32 MiB. */
+  readonly engineCacheBytes: number
   /** Working hours in Vietnam time. Default `07:00-11:30,13:30-17:00`. */
   readonly workingHours: string
   /** How long before a deadline a dossier or task turns due-soon (sắp đến hạn), in working minutes. Default one working day (480). */
@@ -115,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenMaxLifetimeHours: int('TOKEN_MAX_LIFETIME_HOURS', env.TOKEN_MAX_LIFETIME_HOURS, 24, 1),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimit: int('BODY_LIMIT', env.BODY_LIMIT, 10 * 1024 * 1024, 1024),
+    jsonBodyLimit: int('JSON_BODY_LIMIT', env.JSON_BODY_LIMIT, 1024 * 1024, 1024),
     allowedScriptTasks: new Set((env.ALLOWED_SCRIPT_TASKS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     defaultUnitId: env.DEFAULT_UNIT_ID ?? '000.00.20.H12',
     defaultAgency: env.DEFAULT_AGENCY ?? 'UBND-TINH',
@@ -124,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     processesDir: path.resolve(env.PROCESSES_DIR ?? 'processes'),
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
+    engineCacheBytes: int('ENGINE_CACHE_BYTES', env.ENGINE_CACHE_BYTES, 32 * 1024 * 1024),
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',
     workerLockMs: int('WORKER_LOCK_MS', env.WORKER_LOCK_MS, 30_000, 500),
     timerLookaheadMs: int('TIMER_LOOKAHEAD_MS', env.TIMER_LOOKAHEAD_MS, 10_000),

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
+import { variablesLimits } from '../http/input-rules.ts'
 import { taskDto } from '../tasks/task.dto.ts'
 import type { DossierRow } from './dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'
@@ -18,7 +19,7 @@ export const SubmitBody = Type.Object({
     address: Type.Optional(Type.String({ maxLength: 500 })),
   }, { additionalProperties: false }),
   channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], { description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
-  data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {} }),
+  data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
   postal: Type.Optional(Type.Object({
     handoverSignedAt: Type.String({ format: 'date-time', description: 'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)' }),
     waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),

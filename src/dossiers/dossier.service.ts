@@ -38,6 +38,13 @@ export { canReadDossier }
  * Dossier submission (nộp hồ sơ): creates the dossier with its code, starts the latest version of the
  * procedure and runs it to its first wait states, all in one transaction.
  */
+/** JSON with object keys sorted at every level (input depth is bounded at the API). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
+  if (v && typeof v === 'object') return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+  return JSON.stringify(v) ?? 'null'
+}
+
 export function createDossierService(deps: {
   db: Db
   clock: Clock
@@ -51,8 +58,9 @@ export function createDossierService(deps: {
 }) {
   const { db, clock } = deps
 
+  /** The same request in another key order is the same request: keys are sorted before hashing. */
   function requestHash(input: SubmitInput): string {
-    return createHash('sha256').update(JSON.stringify([input.procedureCode, input.applicant, input.channel, input.data])).digest('hex')
+    return createHash('sha256').update(canonicalJson([input.procedureCode, input.applicant, input.channel, input.data])).digest('hex')
   }
 
   async function replay(principal: Principal, key: string, hash: string) {

@@ -34,9 +34,29 @@ export type StepAction =
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
+  /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
+  noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
   constructor(message: string, readonly activityId: string | null = null) {
     super(message)
   }
+}
+
+/**
+ * The engine's failure as a step error. A call activity wraps its called process's error (in
+ * `inner.error`), so the innermost one names the element that failed. Only variable names are
+ * reported, never values: they may hold the applicant's personal data.
+ */
+function stepFailure(err: any, variables: Record<string, unknown>): EngineStepError {
+  let e = err
+  for (let i = 0; i < 10 && e?.inner?.error; i++) e = e.inner.error
+  const text: string = e?.description || e?.message || err?.message || 'unknown engine error'
+  const gateway = /^<([^>]+)> no conditional flow taken/.exec(text)?.[1]
+  if (!gateway) return new EngineStepError(text, e?.source?.content?.id ?? null)
+  const name: string | null = e?.source?.content?.id === gateway ? e.source.content.name ?? null : null
+  const keys = Object.keys(variables).sort()
+  const out = new EngineStepError(`không có nhánh nào đi tiếp tại cổng "${name ?? gateway}" (${gateway}) với các biến ${keys.length ? keys.join(', ') : '(không có biến nào)'}; hãy gửi kèm biến mà các điều kiện của cổng này cần (ví dụ outcome)`, gateway)
+  out.noWayOut = { gateway, gatewayName: name, variables: keys }
+  return out
 }
 
 const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:StartEvent'])
@@ -141,14 +161,33 @@ function newEngine(sourceContext: unknown): LiveEngine {
  * step id matches, the next step continues in memory instead of recovering from JSON. A step whose
  * transaction rolled back never matches (its step id was not stored), so the cache cannot serve a
  * state that Postgres does not hold.
+ *
+ * The LRU is bounded by entries and by the total size of the held states (their JSON length; a live
+ * engine takes several times that in memory): an instance with large variables pushes older ones
+ * out, and one larger than the whole budget is not held at all.
  */
-export function createEngineRunner(opts: { cacheSize?: number } = {}) {
+export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: number } = {}) {
   const cacheSize = opts.cacheSize ?? 500
-  const cache = new Map<string, { stepId: string; live: LiveEngine }>()
+  const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024
+  const cache = new Map<string, { stepId: string; live: LiveEngine; bytes: number }>()
+  let heldBytes = 0
+  const drop = (instanceId: string) => {
+    const entry = cache.get(instanceId)
+    if (!entry) return undefined
+    cache.delete(instanceId)
+    heldBytes -= entry.bytes
+    return entry
+  }
+  function hold(instanceId: string, stepId: string, live: LiveEngine, state: unknown) {
+    const bytes = JSON.stringify(state).length
+    if (cacheSize === 0 || bytes > cacheBytes) return
+    cache.set(instanceId, { stepId, live, bytes })
+    heldBytes += bytes
+    while (cache.size > cacheSize || heldBytes > cacheBytes) drop(cache.keys().next().value!)
+  }
 
   async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, watch: (live: LiveEngine) => void): Promise<LiveEngine> {
-    const hit = cache.get(instanceId)
-    cache.delete(instanceId)
+    const hit = drop(instanceId)
     if (hit && stepId && hit.stepId === stepId) {
       watch(hit.live)
       return hit.live
@@ -195,7 +234,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           await new Promise((r) => setImmediate(r))
         }
         live.engine.broker.cancel('_step-reached')
-        if (live.failure) throw new EngineStepError(live.failure.message)
+        if (live.failure) throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
         const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
           .filter((a: any) => WAIT_TYPES.has(a.type))
@@ -209,10 +248,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           reached,
           stepId: randomUUID(),
         }
-        if (!ended) {
-          cache.set(instanceId, { stepId: result.stepId, live })
-          if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
-        }
+        if (!ended) hold(instanceId, result.stepId, live, result.state)
         return result
       } catch (err) {
         if (live && live.engine.state === 'running') await live.engine.stop().catch(() => {})
@@ -222,7 +258,9 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
     },
     /** Engines held in memory (for health and benchmarks). */
     get cached() { return cache.size },
-    clear() { cache.clear() },
+    /** JSON size of the states held (bounded by `cacheBytes`). */
+    get cachedBytes() { return heldBytes },
+    clear() { cache.clear(); heldBytes = 0 },
   }
 }
 export type EngineRunner = ReturnType<typeof createEngineRunner>

@@ -19,6 +19,7 @@ import { supervisionRoutes } from '../supervision/supervision.routes.ts'
 import type { System } from '../system.ts'
 import { authenticate } from './auth.ts'
 import { errorHandler } from './errors.ts'
+import { ajvInputRules, checkInputs, type AjvLike } from './input-rules.ts'
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 
@@ -26,10 +27,12 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 export async function buildApp(deps: { config: Config; log: Logger; tokens: TokenService; system: System; health: () => Promise<Record<string, string>> }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
-    bodyLimit: deps.config.bodyLimit,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    // JSON bodies; BPMN uploads (XML parser below) and documents keep their own, larger limits.
+    bodyLimit: deps.config.jsonBodyLimit,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false }, onCreate: (ajv) => ajvInputRules(ajv as unknown as AjvLike) },
   })
   app.setErrorHandler(errorHandler)
+  app.addHook('preHandler', checkInputs)
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `Không có đường dẫn ${req.method} ${req.url}` } }))
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body))
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.ts'
+import { VARIABLES_KEYWORD } from './input-rules.ts'
 
 const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
@@ -16,7 +17,8 @@ export function errorHandler(err: FastifyError | AppError | Error, req: FastifyR
   }
   const fe = err as FastifyError
   if (fe.validation) {
-    return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: `Dữ liệu không hợp lệ: ${fe.message}`, details: fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message })) } })
+    const code = fe.validation.some((v) => v.keyword === VARIABLES_KEYWORD) ? 'INPUT_LIMIT_EXCEEDED' : 'VALIDATION_FAILED'
+    return reply.status(400).send({ error: { code, message: `Dữ liệu không hợp lệ: ${fe.message}`, details: fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message, ...(v.keyword === VARIABLES_KEYWORD ? { limit: v.params } : {}) })) } })
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return reply.status(mapped.status).send({ error: { code: mapped.code, message: fe.message } })

@@ -169,7 +169,7 @@ export function createInstanceService(deps: {
         return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
       } catch (err) {
         if (err instanceof EngineStepError) {
-          throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId })
+          throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId, ...err.noWayOut })
         }
         throw err
       }

@@ -11,7 +11,7 @@ export const CallbackBody = Type.Object({
   MaDoiTac: Type.String({ minLength: 1, maxLength: 64 }),
   MaThamChieu: Type.String({ minLength: 1, maxLength: 100 }),
   MaGiaoDich: Type.String({ minLength: 1, maxLength: 100 }),
-  SoTien: Type.Integer({ minimum: 0 }),
+  SoTien: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
   MaKetQua: Type.String({ pattern: '^[0-9]{2}$' }),
   ThoiGianGD: Type.String({ pattern: '^[0-9]{14}$' }),
   MaXacThuc: Type.String({ minLength: 1, maxLength: 128 }),

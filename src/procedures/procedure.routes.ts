@@ -5,6 +5,8 @@ import { requireRole } from '../http/auth.ts'
 import type { ProcedureService } from './procedure.service.ts'
 import type { ProcedureVersionRow } from './procedure.repository.ts'
 
+/** Version numbers are Postgres integers. */
+const VersionNumber = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 })
 const CodeParam = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) })
 
 function versionDto(v: Pick<ProcedureVersionRow, 'procedure_code' | 'version' | 'content_hash' | 'process_id' | 'metadata' | 'warnings' | 'deployed_by' | 'deployed_at'>) {
@@ -64,14 +66,14 @@ export async function procedureRoutes(app: FastifyInstance, opts: { procedures: 
   })
 
   app.get('/procedures/:code/versions/:version', {
-    schema: { tags: ['procedures'], params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), version: Type.Integer({ minimum: 1 }) }) },
+    schema: { tags: ['procedures'], params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), version: VersionNumber }) },
   }, async (req) => {
     const { code, version } = req.params as { code: string; version: number }
     return versionDto(await procedures.getVersion(code, version))
   })
 
   app.get('/procedures/:code/versions/:version/xml', {
-    schema: { tags: ['procedures'], params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), version: Type.Integer({ minimum: 1 }) }) },
+    schema: { tags: ['procedures'], params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), version: VersionNumber }) },
   }, async (req, reply) => {
     const { code, version } = req.params as { code: string; version: number }
     const v = await procedures.getVersion(code, version)

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireRole } from '../http/auth.ts'
+import { variablesLimits } from '../http/input-rules.ts'
 import { taskDto } from './task.dto.ts'
 import { decodeCursor, type TaskService } from './task.service.ts'
 
@@ -22,7 +23,7 @@ const ListQuery = Type.Object({
 }, { additionalProperties: false })
 
 const CompleteBody = Type.Object({
-  variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {} }),
+  variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
 }, { additionalProperties: false })
 
 /** Officers' task queues, in Camunda's REST style: list, claim, unclaim, complete. */
