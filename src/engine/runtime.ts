@@ -116,7 +116,7 @@ interface LiveEngine {
 function newEngine(sourceContext: unknown): LiveEngine {
   const timers = new CapturingTimers()
   let engine: Engine
-  const extensions = variableExtensions(() => (engine as any)?.definitions?.[0]?.environment)
+  const extensions = variableExtensions(() => (engine as any)?.execution?.definitions?.[0]?.environment)
   engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as any,
