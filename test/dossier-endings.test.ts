@@ -67,3 +67,70 @@ t.test('every sample: an online dossier refused after appraisal is returned to t
     })
   }
 })
+
+const plain = (id: string, body: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D_${id}" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process>
+</bpmn:definitions>`
+
+t.test('a diagram in which no start reaches an end is refused at deploy, with the element and a Vietnamese message', async (t) => {
+  const ctx = await testContext(t)
+  const cases: Array<[string, string, string]> = [
+    ['only a start event', plain('OnlyStart', '<bpmn:startEvent id="Start" name="Nộp hồ sơ" />'), 'Start'],
+    ['a loop without exit', plain('Loop', `
+      <bpmn:startEvent id="Start" /><bpmn:userTask id="Check" camunda:candidateGroups="one-stop" /><bpmn:exclusiveGateway id="Again" />
+      <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Check" /><bpmn:sequenceFlow id="f2" sourceRef="Check" targetRef="Again" />
+      <bpmn:sequenceFlow id="f3" sourceRef="Again" targetRef="Check" />`), 'Start'],
+  ]
+  for (const [name, xml, elementId] of cases) {
+    const r = await ctx.deploy(xml)
+    t.equal(r.status, 422, name)
+    t.equal(r.body.error.code, 'BPMN_INVALID')
+    const f = r.body.error.details.findings.find((x: any) => x.code === 'NO_PATH_TO_END')
+    t.match(f, { elementId, message: /không bao giờ kết thúc/ }, name)
+  }
+  t.equal(Number((await ctx.db('procedure_versions').count('* as n'))[0].n), 0, 'nothing deployed')
+})
+
+t.test('a plain Camunda diagram that ends before any return: the runtime adds the return step for the one-stop unit', async (t) => {
+  const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
+  t.equal((await ctx.deploy(plain('StraightThrough', `
+    <bpmn:startEvent id="Start" /><bpmn:endEvent id="End" /><bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="End" />`))).status, 201, 'start → end deploys')
+  t.equal((await ctx.deploy(plain('ImplicitEnd', `
+    <bpmn:startEvent id="Start" /><bpmn:userTask id="Check" name="Kiểm tra" camunda:candidateGroups="one-stop" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Check" />`))).status, 201, 'a task without outgoing flow (implicit end) deploys')
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'] })
+  const citizen = await caller(ctx, { userId: 'cd-1', roles: ['citizen'] })
+  const applicant = { name: 'Phạm Thị D', idNumber: '001099001234', phone: '0912345678' }
+
+  for (const [channel, who] of [[1, officer], [2, citizen]] as const) {
+    const sub = await who.post('/api/dossiers', { procedureCode: 'StraightThrough', applicant, channel, data: {} })
+    t.equal(sub.status, 201, JSON.stringify(sub.body))
+    const id = sub.body.dossier.id
+    const v = (await officer.get(`/api/dossiers/${id}`)).body
+    t.equal(v.dossier.status, 'RESULT_READY', `channel ${channel}: the process ran through`)
+    t.match(v.tasks, [{ name: 'Trả kết quả cho công dân', candidateGroups: ['one-stop'], status: 'open' }], `channel ${channel}: the return step is open`)
+    t.same((await officer.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action), ['return'])
+    const ret = await officer.act(id, 'return', { method: 'counter', recipientName: applicant.name })
+    t.match(ret.body, { dossierStatus: 'RETURNED', nextTasks: [] }, JSON.stringify(ret.body))
+    t.match((await officer.get(`/api/dossiers/${id}`)).body.dossier, { status: 'RETURNED', returnMethod: 'counter' })
+    t.same((await statusTrail(officer, id)).map(([s]) => s), channel === 1 ? ['ACCEPTED', 'RESULT_READY', 'RETURNED'] : ['SUBMITTED_ONLINE', 'IN_PROCESS', 'RESULT_READY', 'RETURNED'])
+  }
+
+  const sub = await officer.post('/api/dossiers', { procedureCode: 'ImplicitEnd', applicant, channel: 1, data: {} })
+  const done = await officer.post(`/api/tasks/${sub.body.tasks[0].id}/complete`, { variables: {} })
+  t.equal(done.status, 200, JSON.stringify(done.body))
+  t.match(done.body, { dossierStatus: 'RESULT_READY', processEnded: true, nextTasks: [{ name: 'Trả kết quả cho công dân' }] })
+  const again = await officer.post(`/api/tasks/${done.body.nextTasks[0].id}/complete`, {})
+  t.match(again.body, { dossierStatus: 'RETURNED', processEnded: true, nextTasks: [] }, 'the return step completes through the task API as well')
+  const twice = await officer.post(`/api/tasks/${done.body.nextTasks[0].id}/complete`, {})
+  t.equal(twice.status, 409)
+  const history = (await officer.get(`/api/dossiers/${sub.body.dossier.id}`)).body.history.map((h: any) => h.action)
+  t.equal(history.filter((a: string) => a === 'process.completed').length, 1)
+
+  const w = await citizen.post('/api/dossiers', { procedureCode: 'StraightThrough', applicant, channel: 2, data: {} })
+  t.equal(w.body.dossier.status, 'RESULT_READY')
+  const gone = await citizen.post(`/api/dossiers/${w.body.dossier.id}/withdraw`, { reason: 'Tôi không cần kết quả nữa' })
+  t.same(gone.body, { dossierId: w.body.dossier.id, dossierStatus: 'WITHDRAWN' }, 'the applicant can still withdraw while the return step is open')
+  t.same((await officer.get(`/api/dossiers/${w.body.dossier.id}`)).body.tasks, [], 'the return step is cancelled')
+})
