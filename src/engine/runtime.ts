@@ -22,6 +22,8 @@ export interface StepResult {
   reached: string[]
   /** Identifies the state this step produced; stored with it so a cached engine is reused only for that exact state. */
   stepId: string
+  /** Execution ids of the timers that came due and fired during this step (before its action: they were due first). */
+  firedTimers: string[]
 }
 
 export type StepAction =
@@ -34,8 +36,16 @@ export type StepAction =
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
-  constructor(message: string, readonly activityId: string | null = null) {
+  /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
+  constructor(message: string, readonly activityId: string | null = null, readonly interrupted = false) {
     super(message)
+  }
+}
+
+/** Lets the engine run until it waits again (bpmn-elements continues some work on later ticks). */
+async function settle(live: LiveEngine): Promise<void> {
+  for (let i = 0; i < 1000 && live.engine.activityStatus === 'executing' && !live.failure; i++) {
+    await new Promise((r) => setImmediate(r))
   }
 }
 
@@ -142,8 +152,9 @@ function newEngine(sourceContext: unknown): LiveEngine {
  * transaction rolled back never matches (its step id was not stored), so the cache cannot serve a
  * state that Postgres does not hold.
  */
-export function createEngineRunner(opts: { cacheSize?: number } = {}) {
+export function createEngineRunner(opts: { cacheSize?: number; now?: () => Date } = {}) {
   const cacheSize = opts.cacheSize ?? 500
+  const now = opts.now ?? (() => new Date())
   const cache = new Map<string, { stepId: string; live: LiveEngine }>()
 
   async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, watch: (live: LiveEngine) => void): Promise<LiveEngine> {
@@ -167,6 +178,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
     async step(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, action: StepAction): Promise<StepResult> {
       let live: LiveEngine | null = null
       const reached: string[] = []
+      const firedTimers: string[] = []
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
@@ -177,11 +189,23 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null
             l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+            l.engine.broker.subscribeTmp('event', 'activity.timeout', (_rk: string, msg: any) => {
+              if (msg.content.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
+            }, { noAck: true, consumerTag: '_step-timeouts' })
           })
+          // Timers that came due before this step fire first, whether the engine was in memory or
+          // recovered: the step's action then applies to what they left (a completion may find its
+          // task interrupted).
+          const firing = action.kind === 'fireTimer' ? action.executionId : null
+          for (const t of live.timers.pending().filter((p) => p.expireAt <= now() && p.executionId !== firing).sort((a, b) => a.expireAt.getTime() - b.expireAt.getTime())) {
+            live.timers.fire(t.executionId)
+            await settle(live)
+          }
         }
         const execution = live.execution
         if (action.kind === 'signal') {
           const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
+          if (!target && firedTimers.length) throw new EngineStepError(`activity ${action.activityId} was interrupted by a timer that came due first`, action.activityId, true)
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
         } else if (action.kind === 'message') {
@@ -191,10 +215,9 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
         }
-        for (let i = 0; i < 1000 && live.engine.activityStatus === 'executing' && !live.failure; i++) {
-          await new Promise((r) => setImmediate(r))
-        }
+        await settle(live)
         live.engine.broker.cancel('_step-reached')
+        live.engine.broker.cancel('_step-timeouts')
         if (live.failure) throw new EngineStepError(live.failure.message)
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
         const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
@@ -208,6 +231,7 @@ export function createEngineRunner(opts: { cacheSize?: number } = {}) {
           variables: processVariables(execution),
           reached,
           stepId: randomUUID(),
+          firedTimers,
         }
         if (!ended) {
           cache.set(instanceId, { stepId: result.stepId, live })

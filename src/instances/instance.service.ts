@@ -170,6 +170,9 @@ export function createInstanceService(deps: {
       try {
         return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
       } catch (err) {
+        if (err instanceof EngineStepError && err.interrupted) {
+          throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã kết thúc do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', { activityId: err.activityId })
+        }
         if (err instanceof EngineStepError) {
           throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId })
         }
@@ -182,7 +185,7 @@ export function createInstanceService(deps: {
       if (action.kind === 'signal' && isReturnStep(action.activityId)) {
         // The runtime's return step: the engine has ended already; the dossier moves to RETURNED.
         const state = opts.state !== undefined ? opts.state : await deps.instances.loadState(tx, ctx.instance.id)
-        const done: StepResult = { state, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: randomUUID() }
+        const done: StepResult = { state, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: randomUUID(), firedTimers: [] }
         return service.write(tx, ctx, done, { ...opts, fallbackStatus: DossierStatus.RETURNED })
       }
       const result = await service.runEngine(tx, ctx.instance, ctx.version, action, opts.state)
@@ -248,7 +251,7 @@ export function createInstanceService(deps: {
       for (const t of open) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
       const status = moveStatus(batch, tx, dossier, [to], actor, now, history, outbox)
       history.push({ dossier_id: dossier.id, action: 'process.terminated', actor, status, at: now })
-      const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '' }
+      const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '', firedTimers: [] }
       outbox.push(...await observe(batch, tx, ctx, ended, now, status, []))
       batch.add(deps.history.append(tx, history))
       batch.add(deps.outbox.enqueue(tx, outbox))
