@@ -70,7 +70,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
-  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
+  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history, versions })
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
