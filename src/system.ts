@@ -62,7 +62,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, notifications: repos.notifications })
   const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId }, versions })
-  const engine = createEngineRunner({ cacheSize: config.engineCacheSize, cacheBytes: config.engineCacheBytes })
+  const engine = createEngineRunner({ cacheSize: config.engineCacheSize, cacheBytes: config.engineCacheBytes, now: () => engineNow(clock) })
   const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now, unit) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff), unit) })
   const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, timers: repos.timers, alarms: repos.alarms, instanceService })
@@ -70,7 +70,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
   const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
-  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history })
+  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history, versions })
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch, versions })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })

@@ -6,6 +6,8 @@ import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import type { DossierService } from '../dossiers/dossier.service.ts'
+import type { DossierRow } from '../dossiers/dossier.repository.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
 import type { HistoryRepository } from '../history/history.repository.ts'
 import type { DocumentRepository, DocumentRow } from './document.repository.ts'
@@ -23,7 +25,7 @@ export const DOCUMENT_TYPES: Record<string, { ext: string; magic: number[] }> = 
  * stored under DOCUMENTS_DIR (never a served folder) by id, with their SHA-256; downloads are
  * authorised like the dossier itself.
  */
-export function createDocumentService(deps: { db: Db; clock: Clock; dir: string; maxBytes: number; repo: DocumentRepository; dossiers: DossierService; history: HistoryRepository }) {
+export function createDocumentService(deps: { db: Db; clock: Clock; dir: string; maxBytes: number; repo: DocumentRepository; dossiers: DossierService; history: HistoryRepository; versions: ProcedureVersionCache }) {
   const { db, clock } = deps
 
   function mayUpload(p: Principal, kind: DocumentRow['kind'], status: DossierStatus): void {
@@ -33,10 +35,24 @@ export function createDocumentService(deps: { db: Db; clock: Clock; dir: string;
     if (FINAL_STATUSES.has(status)) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc, không đính kèm thêm tài liệu', { status })
   }
 
+  /**
+   * A document code names an item of the procedure's published document list (thành phần hồ sơ), as
+   * supplement requests do; anything else is refused with the codes allowed. A file without a code
+   * is accepted unclassified (the result, or an attachment the applicant adds).
+   */
+  async function assertPublishedCode(dossier: DossierRow, code: string | undefined): Promise<void> {
+    if (code === undefined) return
+    const published = (await deps.versions.get(db, dossier.procedure_version_id)).metadata.documents
+    if (published.some((d) => d.code === code)) return
+    const allowed = published.map((d) => d.code)
+    throw new AppError('DOCUMENT_CODE_UNKNOWN', `Mã giấy tờ "${code}" không có trong danh mục thành phần hồ sơ đã công bố của thủ tục; mã hợp lệ: ${allowed.join(', ') || '(không có)'}`, { documentCode: code, allowed })
+  }
+
   return {
     async upload(p: Principal, dossierId: string, input: { kind: DocumentRow['kind']; documentCode?: string; fileName: string; contentType: string; content: Buffer }) {
       const { dossier } = await deps.dossiers.get(p, dossierId)
       mayUpload(p, input.kind, dossier.status as DossierStatus)
+      await assertPublishedCode(dossier, input.documentCode)
       const type = DOCUMENT_TYPES[input.contentType]
       if (!type) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Loại tệp ${input.contentType} không được chấp nhận; chấp nhận: ${Object.keys(DOCUMENT_TYPES).join(', ')}`)
       if (input.content.length === 0) throw new AppError('DOCUMENT_EMPTY', 'Tệp rỗng')

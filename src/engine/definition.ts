@@ -5,6 +5,7 @@ import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { ty
 import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer'
 import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
+import { completionFindings } from './completion-paths.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -123,6 +124,7 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
     return { findings }
   }
   const process = executable[0]!
+  findings.push(...completionFindings(process))
   const userTasks: Record<string, UserTaskSpec> = {}
   const activityStatuses: Record<string, string> = {}
   const messageCatches: MessageCatches = {}

@@ -22,6 +22,8 @@ export interface StepResult {
   reached: string[]
   /** Identifies the state this step produced; stored with it so a cached engine is reused only for that exact state. */
   stepId: string
+  /** Execution ids of the timers that came due and fired during this step (before its action: they were due first). */
+  firedTimers: string[]
 }
 
 export type StepAction =
@@ -36,7 +38,8 @@ export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
   /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
-  constructor(message: string, readonly activityId: string | null = null) {
+  /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
+  constructor(message: string, readonly activityId: string | null = null, readonly interrupted = false) {
     super(message)
   }
 }
@@ -57,6 +60,13 @@ function stepFailure(err: any, variables: Record<string, unknown>): EngineStepEr
   const out = new EngineStepError(`không có nhánh nào đi tiếp tại cổng "${name ?? gateway}" (${gateway}) với các biến ${keys.length ? keys.join(', ') : '(không có biến nào)'}; hãy gửi kèm biến mà các điều kiện của cổng này cần (ví dụ outcome)`, gateway)
   out.noWayOut = { gateway, gatewayName: name, variables: keys }
   return out
+}
+
+/** Lets the engine run until it waits again (bpmn-elements continues some work on later ticks). */
+async function settle(live: LiveEngine): Promise<void> {
+  for (let i = 0; i < 1000 && live.engine.activityStatus === 'executing' && !live.failure; i++) {
+    await new Promise((r) => setImmediate(r))
+  }
 }
 
 const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:StartEvent'])
@@ -136,7 +146,7 @@ interface LiveEngine {
 function newEngine(sourceContext: unknown): LiveEngine {
   const timers = new CapturingTimers()
   let engine: Engine
-  const extensions = variableExtensions(() => (engine as any)?.definitions?.[0]?.environment)
+  const extensions = variableExtensions(() => (engine as any)?.execution?.definitions?.[0]?.environment)
   engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as any,
@@ -166,9 +176,10 @@ function newEngine(sourceContext: unknown): LiveEngine {
  * engine takes several times that in memory): an instance with large variables pushes older ones
  * out, and one larger than the whole budget is not held at all.
  */
-export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: number } = {}) {
+export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: number; now?: () => Date } = {}) {
   const cacheSize = opts.cacheSize ?? 500
   const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024
+  const now = opts.now ?? (() => new Date())
   const cache = new Map<string, { stepId: string; live: LiveEngine; bytes: number }>()
   let heldBytes = 0
   const drop = (instanceId: string) => {
@@ -206,6 +217,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
     async step(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, action: StepAction): Promise<StepResult> {
       let live: LiveEngine | null = null
       const reached: string[] = []
+      const firedTimers: string[] = []
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
@@ -216,11 +228,23 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null
             l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+            l.engine.broker.subscribeTmp('event', 'activity.timeout', (_rk: string, msg: any) => {
+              if (msg.content.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
+            }, { noAck: true, consumerTag: '_step-timeouts' })
           })
+          // Timers that came due before this step fire first, whether the engine was in memory or
+          // recovered: the step's action then applies to what they left (a completion may find its
+          // task interrupted).
+          const firing = action.kind === 'fireTimer' ? action.executionId : null
+          for (const t of live.timers.pending().filter((p) => p.expireAt <= now() && p.executionId !== firing).sort((a, b) => a.expireAt.getTime() - b.expireAt.getTime())) {
+            live.timers.fire(t.executionId)
+            await settle(live)
+          }
         }
         const execution = live.execution
         if (action.kind === 'signal') {
           const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
+          if (!target && firedTimers.length) throw new EngineStepError(`activity ${action.activityId} was interrupted by a timer that came due first`, action.activityId, true)
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
         } else if (action.kind === 'message') {
@@ -230,10 +254,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
         }
-        for (let i = 0; i < 1000 && live.engine.activityStatus === 'executing' && !live.failure; i++) {
-          await new Promise((r) => setImmediate(r))
-        }
+        await settle(live)
         live.engine.broker.cancel('_step-reached')
+        live.engine.broker.cancel('_step-timeouts')
         if (live.failure) throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
         const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
@@ -247,6 +270,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           variables: processVariables(execution),
           reached,
           stepId: randomUUID(),
+          firedTimers,
         }
         if (!ended) hold(instanceId, result.stepId, live, result.state)
         return result

@@ -16,6 +16,7 @@ import type { NewTask, TaskRepository, TaskRow } from '../tasks/task.repository.
 import type { AlarmRow } from '../deadlines/alarm.repository.ts'
 import type { TimerRow } from '../timers/timer.repository.ts'
 import type { InstanceRepository, InstanceRow } from './instance.repository.ts'
+import { isReturnStep, pathToResultReady, returnTask } from './return-step.ts'
 
 export interface StepContext {
   instance: InstanceRow
@@ -132,8 +133,9 @@ export function createInstanceService(deps: {
       const s = ctx.version.activity_statuses[id]
       if (isDossierStatus(s) && s !== last) { path.push(s); last = s }
     }
-    if (path.length) return path
-    if (result.ended && !FINAL_STATUSES.has(last) && last !== DossierStatus.RESULT_READY) return [DossierStatus.RESULT_READY]
+    // A process that ended leaves its dossier result-ready at least (the return step then follows).
+    const tail = result.ended ? pathToResultReady(last) : []
+    if (path.length || tail.length) return [...path, ...tail]
     return fallback && fallback !== last ? [fallback] : []
   }
 
@@ -168,6 +170,9 @@ export function createInstanceService(deps: {
       try {
         return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
       } catch (err) {
+        if (err instanceof EngineStepError && err.interrupted) {
+          throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã kết thúc do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', { activityId: err.activityId })
+        }
         if (err instanceof EngineStepError) {
           throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId, ...err.noWayOut })
         }
@@ -177,6 +182,12 @@ export function createInstanceService(deps: {
 
     /** One step: the engine, then everything it implies written in one round trip. */
     async step(tx: Tx, ctx: StepContext, action: StepAction, opts: WriteOptions): Promise<StepOutcome> {
+      if (action.kind === 'signal' && isReturnStep(action.activityId)) {
+        // The runtime's return step: the engine has ended already; the dossier moves to RETURNED.
+        const state = opts.state !== undefined ? opts.state : await deps.instances.loadState(tx, ctx.instance.id)
+        const done: StepResult = { state, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: randomUUID(), firedTimers: [] }
+        return service.write(tx, ctx, done, { ...opts, fallbackStatus: DossierStatus.RETURNED })
+      }
       const result = await service.runEngine(tx, ctx.instance, ctx.version, action, opts.state)
       return service.write(tx, ctx, result, opts)
     },
@@ -194,6 +205,9 @@ export function createInstanceService(deps: {
       const vanished = open.filter((t) => !stillWaiting.has(t.execution_id))
       const known = new Set(open.map((t) => t.execution_id))
       const created = taskRows(ctx, { ...result, waiting: result.waiting.filter((w) => !known.has(w.executionId)) }, now)
+      const path = statusPath(ctx, result, opts.fallbackStatus ?? null)
+      const to = path.at(-1) ?? (dossier.status as DossierStatus)
+      if (result.ended && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id))) created.push(returnTask(ctx, now))
       batch.add(deps.tasks.cancel(tx, vanished.map((t) => t.id), now))
       batch.add(deps.tasks.insertMany(tx, created))
       batch.add(deps.instances.saveState(tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now), {
@@ -205,8 +219,8 @@ export function createInstanceService(deps: {
       const outbox: OutboxMessage[] = []
       for (const t of vanished) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
       for (const t of created) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.created', actor: 'system', details: { name: t.name, dueAt: t.due_at, candidateGroups: t.candidate_groups }, at: now })
-      const status = moveStatus(batch, tx, dossier, statusPath(ctx, result, opts.fallbackStatus ?? null), actor, now, history, outbox)
-      if (result.ended) history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
+      const status = moveStatus(batch, tx, dossier, path, actor, now, history, outbox)
+      if (result.ended && instance.status !== 'completed') history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
       const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null, deadline_state: 'on_track' }))
       const gone = new Set(vanished.map((t) => t.id))
       const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
@@ -237,7 +251,7 @@ export function createInstanceService(deps: {
       for (const t of open) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
       const status = moveStatus(batch, tx, dossier, [to], actor, now, history, outbox)
       history.push({ dossier_id: dossier.id, action: 'process.terminated', actor, status, at: now })
-      const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '' }
+      const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '', firedTimers: [] }
       outbox.push(...await observe(batch, tx, ctx, ended, now, status, []))
       batch.add(deps.history.append(tx, history))
       batch.add(deps.outbox.enqueue(tx, outbox))

@@ -10,6 +10,7 @@ import type { DocumentRepository } from '../documents/document.repository.ts'
 import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
 import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { InstanceService } from '../instances/instance.service.ts'
+import { stepActions } from '../instances/return-step.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
@@ -54,7 +55,7 @@ export function createLifecycleService(deps: {
     const open = await deps.tasks.openForDossier(db, d.id)
     return {
       version,
-      offers: open.flatMap((t) => (version.user_tasks[t.activity_id]?.actions ?? []).map((action) => ({ action: action as LifecycleAction, task: t, mine: allows('dossier.act', p, taskResource(t)) }))),
+      offers: open.flatMap((t) => stepActions(version.user_tasks, t.activity_id).map((action) => ({ action: action as LifecycleAction, task: t, mine: allows('dossier.act', p, taskResource(t)) }))),
     }
   }
 
@@ -79,8 +80,10 @@ export function createLifecycleService(deps: {
   /** Finds the running instance of a dossier and runs `fn` with it, the version and the dossier locked. */
   async function withLockedInstance<T>(tx: Tx, dossierId: string, fn: (ctx: { instance: NonNullable<Awaited<ReturnType<InstanceRepository['lock']>>>; version: ProcedureVersionRow; dossier: DossierRow }) => Promise<T>): Promise<T> {
     await deps.instances.lockForDossier(tx, dossierId)
-    const running = (await deps.instances.byDossier(tx, dossierId)).find((i) => i.status === 'running')
+    const all = await deps.instances.byDossier(tx, dossierId)
     const dossier = (await deps.dossiers.lock(tx, dossierId))!
+    // A process that ended before the return keeps its dossier open until the return step (docs/lifecycle.md).
+    const running = all.find((i) => i.status === 'running') ?? (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : all.find((i) => i.status === 'completed'))
     if (!running) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc xử lý', { status: dossier.status })
     const instance = (await deps.instances.lock(tx, running.id))!
     const version = await deps.versions.get(tx, instance.procedure_version_id)

@@ -16,8 +16,12 @@ export function createTimerObserver(deps: { timers: TimerRepository; history: Hi
     if (!((ctx.version.source_context as { timers?: unknown[] }).timers?.length)) return []
     const pending = ctx.known?.timers ?? (ctx.fresh ? [] : await deps.timers.pendingForInstance(tx, ctx.instance.id))
     const live = new Set(result.timers.map((t) => t.executionId))
-    const known = new Set(pending.map((t) => t.execution_id))
-    const cancelled = pending.filter((t) => !live.has(t.execution_id))
+    // A timer that came due before the step fired in it (a cycle then waits for its next time, a new
+    // row); any other timer the engine no longer waits for died with its activity.
+    const firedNow = new Set(result.firedTimers)
+    const fired = pending.filter((t) => firedNow.has(t.execution_id))
+    const cancelled = pending.filter((t) => !live.has(t.execution_id) && !firedNow.has(t.execution_id))
+    const known = new Set(pending.filter((t) => !firedNow.has(t.execution_id)).map((t) => t.execution_id))
     const created = result.timers.filter((t) => !known.has(t.executionId)).map((t) => ({
       id: randomUUID(),
       instance_id: ctx.instance.id,
@@ -30,9 +34,11 @@ export function createTimerObserver(deps: { timers: TimerRepository; history: Hi
       status: 'pending' as const,
       created_at: now,
     }))
+    batch.add(deps.timers.markFiredMany(tx, fired.map((t) => t.id), now))
     batch.add(deps.timers.cancel(tx, cancelled.map((t) => t.id)))
     batch.add(deps.timers.insertMany(tx, created))
     batch.add(deps.history.append(tx, [
+      ...fired.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: t.id, dueAt: new Date(t.due_at).toISOString() }, at: now })),
       ...created.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.scheduled', actor: 'system', details: { timerId: t.id, dueAt: t.due_at.toISOString(), value: t.value }, at: now })),
       ...cancelled.map((t) => ({ dossier_id: ctx.dossier.id, activity_id: t.activity_id, action: 'timer.cancelled', actor: 'system', details: { timerId: t.id }, at: now })),
     ]))

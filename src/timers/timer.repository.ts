@@ -31,6 +31,8 @@ export function createTimerRepository() {
     // Writes return the unrun query (await it or hand it to a StatementBatch); null = nothing to write.
     insertMany: (q: Queryable, rows: Omit<TimerRow, 'fired_at'>[]) => (rows.length ? q('timers').insert(rows) : null),
     cancel: (q: Queryable, ids: string[]) => (ids.length ? q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'cancelled' }) : null),
+    /** Pending timers that fired inside another step (they came due before it), unrun. */
+    markFiredMany: (q: Queryable, ids: string[], now: Date) => (ids.length ? q('timers').whereIn('id', ids).where({ status: 'pending' }).update({ status: 'fired', fired_at: now }) : null),
     /** Unrun (await it or hand it to a StatementBatch). */
     markFired: (q: Queryable, id: string, now: Date) => q('timers').where({ id }).update({ status: 'fired', fired_at: now }),
     /** Pending timers, earliest first, for re-queueing and sweeps. */
