@@ -49,6 +49,7 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   POSTAL_HANDOVER_REQUIRED: 422,
   INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
 } as const
 export type ErrorCode = keyof typeof ERROR_STATUS
 
