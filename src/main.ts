@@ -84,6 +84,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         .then((n) => log.debug(n, 'unacknowledged portal events re-queued'), (err) => log.error({ err }, 'portal event re-queue failed'))
     }
     readiness.onRedisBack(() => { void requeue() })
+    void readiness.checks().then(requeue)
     const sweep = setInterval(requeue, 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
     stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
