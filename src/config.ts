@@ -12,6 +12,19 @@ export interface Config {
   readonly redisUrl: string | undefined
   /** Directory for local service data. Default `.data`. */
   readonly dataDir: string
+  /** Port of the embedded Postgres started when no DATABASE_URL is set (`LOCAL_POSTGRES_PORT`). Default 54329. */
+  readonly localPostgresPort: number
+  /** Port of the local redis-server started when no REDIS_URL is set (`LOCAL_REDIS_PORT`). Default 63799. */
+  readonly localRedisPort: number
+  /**
+   * Where status events for the National Public Service Portal (Cổng DVCQG) are POSTed (`PORTAL_URL`).
+   * When absent, a local simulator acknowledges them.
+   */
+  readonly portalUrl: string | undefined
+  /** Longest wait for the portal's answer to one event, ms. Default 10 s. */
+  readonly portalTimeoutMs: number
+  /** How often the outbox relay looks for rows when no NOTIFY woke it, ms. Default 1 s. */
+  readonly outboxPollMs: number
   readonly jwtSecret: string
   /** Longest accepted bearer-token lifetime, hours (TOKEN_MAX_LIFETIME_HOURS). Tokens without `exp` are always refused. Default 24. */
   readonly tokenMaxLifetimeHours: number
@@ -115,6 +128,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    localPostgresPort: int('LOCAL_POSTGRES_PORT', env.LOCAL_POSTGRES_PORT, 54329, 1),
+    localRedisPort: int('LOCAL_REDIS_PORT', env.LOCAL_REDIS_PORT, 63799, 1),
+    portalUrl: env.PORTAL_URL || undefined,
+    portalTimeoutMs: int('PORTAL_TIMEOUT_MS', env.PORTAL_TIMEOUT_MS, 10_000, 100),
+    outboxPollMs: int('OUTBOX_POLL_MS', env.OUTBOX_POLL_MS, 1000, 10),
     jwtSecret,
     tokenMaxLifetimeHours: int('TOKEN_MAX_LIFETIME_HOURS', env.TOKEN_MAX_LIFETIME_HOURS, 24, 1),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),

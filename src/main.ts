@@ -1,14 +1,14 @@
 import path from 'node:path'
 import { pino, type Logger } from 'pino'
-import { Redis } from 'ioredis'
 import { createTokenService } from './auth/principal.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { loadConfig, type Config } from './config.ts'
 import { createDb, migrateLatest } from './db/knex.ts'
-import { createPortalSimulator } from './handoffs/national-portal.ts'
+import { createHttpPortal, createPortalSimulator } from './handoffs/national-portal.ts'
 import { buildApp } from './http/app.ts'
 import { startLocalPostgres } from './infra/local-postgres.ts'
-import { RedisMissingError, startLocalRedis } from './infra/local-redis.ts'
+import { startLocalRedis } from './infra/local-redis.ts'
+import { createReadiness } from './infra/readiness.ts'
 import { createOutboxRelay } from './outbox/relay.ts'
 import { deployDirectory } from './procedures/deploy-directory.ts'
 import { createSystem } from './system.ts'
@@ -16,6 +16,7 @@ import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
 import { startNotificationWorker } from './workers/notification.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
+import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
 import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
 
 export interface Running {
@@ -34,17 +35,17 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
 
   let databaseUrl = config.databaseUrl
   if (!databaseUrl) {
-    const pg = await startLocalPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: 54329, persistent: true })
+    const pg = await startLocalPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.localPostgresPort, persistent: true })
     stops.push(() => pg.stop())
     databaseUrl = pg.url
-    log.info('started embedded Postgres on port 54329 (data in %s)', path.join(config.dataDir, 'postgres'))
+    log.info('started embedded Postgres on port %d (data in %s)', config.localPostgresPort, path.join(config.dataDir, 'postgres'))
   }
   let redisUrl = config.redisUrl
   if (!redisUrl) {
-    const redis = await startLocalRedis({ dataDir: path.join(config.dataDir, 'redis'), port: 63799, persistent: true })
+    const redis = await startLocalRedis({ dataDir: path.join(config.dataDir, 'redis'), port: config.localRedisPort, persistent: true })
     stops.push(() => redis.stop())
     redisUrl = redis.url
-    log.info('started local redis-server on port 63799')
+    log.info('started local redis-server on port %d', config.localRedisPort)
   }
 
   const db = createDb(databaseUrl, config.dbPoolMax)
@@ -58,20 +59,32 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
   const connection = redisConnection(redisUrl)
   const queues = createQueues(connection, config.queuePrefix)
   stops.unshift(() => queues.close())
-  const healthRedis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-  stops.unshift(async () => healthRedis.disconnect())
+  // Redis being away is reported, never fatal: Postgres-backed requests keep working, the outbox holds the jobs.
+  const redisDown = warnOnce(log, 'Redis unavailable; jobs wait in the outbox until it is back')
+  for (const q of queues.all()) q.on('error', redisDown)
+  const readiness = createReadiness({ db, redisUrl, log })
+  stops.unshift(() => readiness.close())
 
   if (config.runWorkers) {
-    const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log })
+    const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log, pollMs: config.outboxPollMs, canPublish: readiness.redisUp })
     await relay.start()
-    const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: createPortalSimulator({ db, clock }), log })
+    const nationalPortal = config.portalUrl ? createHttpPortal({ url: config.portalUrl, timeoutMs: config.portalTimeoutMs }) : createPortalSimulator()
+    const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: nationalPortal, db, outbox: system.repos.outbox, clock, log })
     const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log, lockMs: config.workerLockMs })
     const notificationWorker = startNotificationWorker({ connection, prefix: config.queuePrefix, notifications: system.notifications, log })
-    // Redis may have lost delayed jobs (FLUSHALL, no persistence): Postgres holds every pending timer and deadline alarm.
+    for (const w of [portal, timerWorker, notificationWorker]) w.on('error', redisDown)
+    // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
+    // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
-    const requeue = () => requeueTimers({ db, queue: timerQueue, timers: system.timers, watch: system.watch, timerRows: system.repos.timers, alarmRows: system.repos.alarms })
-      .then((n) => log.debug(n, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
-    await requeue()
+    const requeue = async () => {
+      if (!readiness.redisUp()) return
+      await requeueTimers({ db, queue: timerQueue, timers: system.timers, watch: system.watch, timerRows: system.repos.timers, alarmRows: system.repos.alarms })
+        .then((n) => log.debug(n, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
+      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox })
+        .then((n) => log.debug(n, 'unacknowledged portal events re-queued'), (err) => log.error({ err }, 'portal event re-queue failed'))
+    }
+    readiness.onRedisBack(() => { void requeue() })
+    void readiness.checks().then(requeue)
     const sweep = setInterval(requeue, 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
     stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
@@ -83,10 +96,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
     const app = await buildApp({
       config, log, tokens, system,
-      health: async () => ({
-        postgres: await db.raw('select 1').then(() => 'ok', () => 'down'),
-        redis: await healthRedis.ping().then(() => 'ok', () => 'down'),
-      }),
+      health: readiness.checks,
     })
     url = await app.listen({ host: config.host, port: config.port })
     stops.unshift(() => app.close())
@@ -109,8 +119,29 @@ if (isEntry) {
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
   }, (err) => {
-    if (err instanceof RedisMissingError) console.error(err.message)
-    else console.error(err)
+    console.error(`Không khởi động được / start-up failed: ${describeError(err)}`)
     process.exit(1)
   })
+}
+
+/** The real cause of a start-up failure, also for libraries that reject with a non-Error (or nothing). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    const cause = err.cause !== undefined ? `\ncaused by: ${describeError(err.cause)}` : ''
+    return `${code ? `[${String(code)}] ` : ''}${err.message || err.name}${cause}`
+  }
+  if (err === undefined || err === null) return `an unnamed error (${String(err)}) was thrown; run with LOG_LEVEL=debug for the services' own logs`
+  return typeof err === 'string' ? err : JSON.stringify(err)
+}
+
+/** A logger call that reports the first failure of an outage, and again only after a minute. */
+function warnOnce(log: Logger, message: string) {
+  let last = 0
+  return (err: Error) => {
+    const now = Date.now()
+    if (now - last < 60_000) return
+    last = now
+    log.warn({ err: err.message }, message)
+  }
 }

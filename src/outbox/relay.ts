@@ -2,26 +2,31 @@ import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { TOPIC_ROUTE, type Queues } from '../workers/queues.ts'
-import type { OutboxRepository, OutboxRow } from './outbox.repository.ts'
+import { outboxJobId, type OutboxRepository, type OutboxRow } from './outbox.repository.ts'
 
 /**
  * Moves committed outbox rows to BullMQ. A row is marked published only after Redis accepted the
  * job; the job id is derived from the row id so that a relay crash between the two never
- * duplicates a job. Woken by NOTIFY, with a polling fallback.
+ * duplicates a job. Woken by NOTIFY, with a polling fallback; a lost LISTEN connection (Postgres
+ * restart, terminated backend) is re-established with back-off. While `canPublish` says Redis is
+ * away, rows stay in Postgres and the relay only polls.
  */
-export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues: Queues; clock: Clock; log: Logger; pollMs?: number; batchSize?: number }) {
+export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues: Queues; clock: Clock; log: Logger; pollMs?: number; batchSize?: number; canPublish?: () => boolean }) {
   const { db, repo, queues, log } = deps
   let running = false
   let stopped = true
   let wake: (() => void) | null = null
   let listenConn: any = null
+  let listenTimer: NodeJS.Timeout | null = null
+  let listenBackoffMs = 0
+  const stats = { listenConnects: 0, notifications: 0 }
 
   function routeOf(row: OutboxRow) {
     const route = TOPIC_ROUTE[row.topic]
     if (!route) throw new Error(`no queue for outbox topic ${row.topic}`)
     return route
   }
-  const jobIdOf = (row: OutboxRow) => (typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`)
+  const jobIdOf = outboxJobId
 
   /**
    * Publishes a run of rows that share a queue and an action, in one round trip to Redis when they
@@ -91,11 +96,15 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
     while (!stopped) {
       notified = false
       let failed = false
-      try {
-        await drain()
-      } catch (err) {
+      if (deps.canPublish && !deps.canPublish()) {
         failed = true
-        if (!stopped) log.error({ err }, 'outbox relay error')
+      } else {
+        try {
+          await drain()
+        } catch (err) {
+          failed = true
+          if (!stopped) log.error({ err }, 'outbox relay error')
+        }
       }
       if (notified && !failed) continue
       await new Promise<void>((resolve) => {
@@ -106,26 +115,63 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
     }
   }
 
+  /** One dedicated connection for LISTEN; when it is lost, another after a back-off (0.1 s doubling to 30 s). */
+  async function listen(): Promise<void> {
+    let conn: any = null
+    try {
+      conn = await (db.client as any).acquireRawConnection()
+      const lost = (err?: Error) => {
+        if (listenConn !== conn) return
+        listenConn = null
+        conn.end().catch(() => {})
+        if (!stopped) {
+          log.warn({ err }, 'outbox LISTEN connection lost, reconnecting')
+          scheduleListen()
+        }
+      }
+      conn.on('error', lost)
+      conn.on('end', () => lost())
+      conn.on('notification', () => { stats.notifications++; notified = true; wake?.() })
+      await conn.query('LISTEN outbox')
+      if (stopped) { await conn.end().catch(() => {}); return }
+      listenConn = conn
+      listenBackoffMs = 0
+      stats.listenConnects++
+      // Notifications sent while nobody listened are gone: look once now.
+      notified = true
+      wake?.()
+    } catch (err) {
+      conn?.end().catch(() => {})
+      log.warn({ err }, 'outbox LISTEN unavailable, polling until it is back')
+      scheduleListen()
+    }
+  }
+  function scheduleListen(): void {
+    if (stopped || listenTimer) return
+    listenBackoffMs = Math.min(listenBackoffMs ? listenBackoffMs * 2 : 100, 30_000)
+    listenTimer = setTimeout(() => { listenTimer = null; void listen() }, listenBackoffMs)
+    listenTimer.unref()
+  }
+
   return {
     drain,
+    /** LISTEN connections established so far and NOTIFYs received (for health and tests). */
+    stats: () => ({ ...stats, listening: listenConn !== null }),
     async start(): Promise<void> {
       if (running) return
       running = true
       stopped = false
-      try {
-        listenConn = await (db.client as any).acquireRawConnection()
-        listenConn.on('notification', () => { notified = true; wake?.() })
-        await listenConn.query('LISTEN outbox')
-      } catch (err) {
-        log.warn({ err }, 'outbox LISTEN unavailable, polling only')
-      }
+      await listen()
       void loop().finally(() => { running = false })
     },
     async stop(): Promise<void> {
       stopped = true
       wake?.()
-      if (listenConn) await listenConn.end().catch(() => {})
+      if (listenTimer) clearTimeout(listenTimer)
+      listenTimer = null
+      const conn = listenConn
       listenConn = null
+      if (conn) await conn.end().catch(() => {})
       while (running) await new Promise((r) => setImmediate(r))
     },
   }
