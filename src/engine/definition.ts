@@ -6,6 +6,7 @@ import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer
 import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
+import { camundaLoopElements } from './multi-instance.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -321,7 +322,7 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  const context = deserialize(json, TypeResolver({ ...elements, ...overrides }))
+  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, ...overrides }))
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
   // each step. Nothing else in the engine serializes a context.
