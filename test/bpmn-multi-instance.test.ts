@@ -129,3 +129,24 @@ t.test('parallel multi-instance sub-process: one consultation per agency, its ta
   const last = await complete(await w.as('ca', ['cong-an']), byAgency('cong-an').id)
   t.same(last.nextTasks.map((x) => x.activityId), ['After'], 'after every agency answered, the process goes on')
 })
+
+t.test('multi-instance forms the runtime does not run as Camunda does are refused at deploy, with the element id', async (t) => {
+  const ctx = await testContext(t)
+  const base = diagram('multi-instance-review.bpmn')
+  const variants: Array<[string, string, string]> = [
+    ['no cardinality, no collection', base.replace(' camunda:collection="${reviewers}" camunda:elementVariable="reviewer"', ''), 'MULTI_INSTANCE_WITHOUT_INPUT'],
+    ['collection neither a name nor an expression', base.replace('camunda:collection="${reviewers}"', 'camunda:collection="an, binh"'), 'MULTI_INSTANCE_COLLECTION_INVALID'],
+    ['broken completion condition', base.replace('${nrOfCompletedInstances &gt;= 2}', '${nrOfCompletedInstances &gt;=}'), 'EXPRESSION_INVALID'],
+    ['multi-instance receive task', base.replace('<bpmn:userTask id="Review" name="Cho ý kiến" camunda:assignee="${reviewer}" camunda:candidateGroups="vong-${loopCounter + 1}-${nrOfInstances}">', '<bpmn:receiveTask id="Review" name="Cho ý kiến">').replace('</bpmn:userTask>\n    <bpmn:userTask id="Summarize"', '</bpmn:receiveTask>\n    <bpmn:userTask id="Summarize"'), 'MULTI_INSTANCE_UNSUPPORTED'],
+    ['boundary event on a multi-instance task', base.replace('<bpmn:endEvent id="End">', '<bpmn:boundaryEvent id="Late" attachedToRef="Review"><bpmn:outgoing>f9</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="Late" targetRef="End"/>\n    <bpmn:endEvent id="End"><bpmn:incoming>f9</bpmn:incoming>'), 'MULTI_INSTANCE_BOUNDARY_UNSUPPORTED'],
+  ]
+  for (const [name, xml, code] of variants) {
+    t.not(xml, base, `${name}: the variant differs from the base diagram`)
+    const res = await ctx.deploy(xml)
+    t.equal(res.status, 422, `${name}: 422`)
+    const f = res.body.error?.details?.findings?.find((x: { code: string }) => x.code === code)
+    t.match(f, { elementId: 'Review', code, severity: 'error' }, `${name}: ${code} on the element`)
+    t.notMatch(f?.message ?? '', /TypeError|undefined|Cannot read/, 'a message an analyst understands')
+  }
+  t.equal(Number((await ctx.db('procedure_versions').count('* as n'))[0]!.n), 0, 'nothing deployed')
+})
