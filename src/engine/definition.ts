@@ -6,7 +6,7 @@ import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer
 import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
-import { camundaLoopElements } from './multi-instance.ts'
+import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -245,7 +245,6 @@ function checkExpr(el: ModdleElement, value: unknown, what: string, error: Repor
 
 /** Activities whose multi-instance form (đa thể hiện) the runtime runs as Camunda 7 does. */
 const MULTI_INSTANCE_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:SubProcess'])
-const VARIABLE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /** Multi-instance characteristics the runtime would not run as Camunda 7 does are refused here. */
 function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, error: Report): void {

@@ -37,7 +37,8 @@ type LoopConstructor = new (activity: unknown, loopCharacteristics: Serializable
 // bpmn-elements exports its loop behaviour as a constructor without a type of its own.
 const BaseLoop = (elements as unknown as { MultiInstanceLoopCharacteristics: LoopConstructor }).MultiInstanceLoopCharacteristics
 
-const VARIABLE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+/** A plain variable name, as `camunda:collection` may give one. */
+export const VARIABLE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /**
  * bpmn-elements' multi-instance loop, with the element variable's name on its messages. Camunda
