@@ -6,6 +6,7 @@ import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer
 import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
+import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -130,8 +131,10 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   const messageCatches: MessageCatches = {}
   // Every process of the file runs: the executable one and those its call activities reach.
   for (const proc of processes) {
+    const attached = new Set<string>()
+    walk(proc, (el) => { if (el.$type === 'bpmn:BoundaryEvent' && (el.attachedToRef as ModdleElement | undefined)?.id) attached.add((el.attachedToRef as ModdleElement).id!) })
     walk(proc, (el) => {
-      checkElement(el, proc.id!, opts.allowedScripts, userTasks, error, warn)
+      checkElement(el, proc.id!, opts.allowedScripts, userTasks, error, warn, attached)
       if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
         error(el.id ?? null, 'CALLED_ELEMENT_UNKNOWN', `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`)
       }
@@ -240,8 +243,41 @@ function checkExpr(el: ModdleElement, value: unknown, what: string, error: Repor
   }
 }
 
-function checkElement(el: ModdleElement, processId: string, allowedScripts: ReadonlySet<string>, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report): void {
+/** Activities whose multi-instance form (đa thể hiện) the runtime runs as Camunda 7 does. */
+const MULTI_INSTANCE_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:SubProcess'])
+
+/** Multi-instance characteristics the runtime would not run as Camunda 7 does are refused here. */
+function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, error: Report): void {
+  const loop = el.loopCharacteristics as ModdleElement | undefined
+  if (loop?.$type !== 'bpmn:MultiInstanceLoopCharacteristics') return
   const id = el.id ?? null
+  const label = `"${el.name ?? id}"`
+  if (!MULTI_INSTANCE_TYPES.has(el.$type) || el.triggeredByEvent === true) {
+    error(id, 'MULTI_INSTANCE_UNSUPPORTED', `Hoạt động ${label} (${el.$type}) không được chạy đa thể hiện: chỉ user task, manual task và sub-process nhúng được hỗ trợ`)
+    return
+  }
+  if (attached.has(id!)) error(id, 'MULTI_INSTANCE_BOUNDARY_UNSUPPORTED', `Hoạt động đa thể hiện ${label} có sự kiện biên (boundary event): chưa được hỗ trợ, hãy đặt hoạt động vào một sub-process và gắn sự kiện biên vào sub-process đó`)
+  const collection = loop.collection as string | undefined
+  const cardinality = (loop.loopCardinality as ModdleElement | undefined)?.body as string | undefined
+  if (!collection && !cardinality?.trim()) {
+    error(id, 'MULTI_INSTANCE_WITHOUT_INPUT', `Hoạt động đa thể hiện ${label} cần loopCardinality hoặc camunda:collection (như Camunda 7); loopDataInputRef/inputDataItem không được hỗ trợ`)
+  }
+  if (collection !== undefined && !isExpression(collection) && !VARIABLE_NAME.test(collection)) {
+    error(id, 'MULTI_INSTANCE_COLLECTION_INVALID', `camunda:collection "${collection}" của ${label} phải là tên một biến hoặc một biểu thức \${...}`)
+  }
+  checkExpr(el, collection, 'camunda:collection', error)
+  if (cardinality !== undefined && !isExpression(cardinality.trim()) && !/^\s*\d+\s*$/.test(cardinality)) {
+    error(id, 'MULTI_INSTANCE_CARDINALITY_INVALID', `loopCardinality "${cardinality}" của ${label} phải là một số nguyên hoặc một biểu thức \${...}`)
+  }
+  checkExpr(el, cardinality?.trim(), 'loopCardinality', error)
+  const condition = (loop.completionCondition as ModdleElement | undefined)?.body as string | undefined
+  if (condition !== undefined && !isExpression(condition.trim())) error(id, 'EXPRESSION_INVALID', `completionCondition "${condition}" của ${label} phải là một biểu thức \${...}`)
+  checkExpr(el, condition?.trim(), 'completionCondition', error)
+}
+
+function checkElement(el: ModdleElement, processId: string, allowedScripts: ReadonlySet<string>, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report, attached: ReadonlySet<string>): void {
+  const id = el.id ?? null
+  checkMultiInstance(el, attached, error)
   switch (el.$type) {
     case 'bpmn:SubProcess':
       // bpmn-engine starts event sub-processes only on messages and signals: a timer start would never fire.
@@ -321,7 +357,7 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  const context = deserialize(json, TypeResolver({ ...elements, ...overrides }))
+  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, ...overrides }))
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
   // each step. Nothing else in the engine serializes a context.

@@ -1,4 +1,5 @@
 import { evaluate as feelEvaluate, parseExpression as feelParse } from 'feelin'
+import { loopVariables } from './multi-instance.ts'
 
 /**
  * Safe evaluator for the expressions analysts write in Camunda Modeler / bpmn-js:
@@ -253,7 +254,9 @@ export function checkExpression(text: string): void {
 export const safeEngineExpressions = {
   resolveExpression(text: string, context: Record<string, any> = {}): unknown {
     const vars = (context.environment?.variables ?? {}) as Record<string, unknown>
-    return evaluateExpression(text, vars, context)
+    // An instance of a multi-instance activity (its completion condition too) sees Camunda's loop variables.
+    const loop = loopVariables(context.content)
+    return evaluateExpression(text, Object.keys(loop).length ? { ...vars, ...loop } : vars, context)
   },
   isExpression,
   hasExpression: isExpression,

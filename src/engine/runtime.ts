@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { Engine } from 'bpmn-engine'
+import { Engine, type BpmnEngineExecutionState, type Execution } from 'bpmn-engine'
+import type { Activity, Api, ElementBase, ElementMessageContent, Environment, Extension, ITimers, LoggerFactory } from 'bpmn-elements'
+import type { SerializableContext } from 'moddle-context-serializer'
 import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './timers.ts'
+import { collectWaiting, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
-/** A wait state that needs someone: a user task for officers, a receive/catch for a message. */
-export interface WaitingActivity {
-  activityId: string
-  executionId: string
-  type: string
-}
+export type { WaitingActivity } from './waiting.ts'
 
 export interface StepResult {
   state: unknown
@@ -49,7 +47,14 @@ export class EngineStepError extends Error {
  * `inner.error`), so the innermost one names the element that failed. Only variable names are
  * reported, never values: they may hold the applicant's personal data.
  */
-function stepFailure(err: any, variables: Record<string, unknown>): EngineStepError {
+interface EngineFailure {
+  description?: string
+  message?: string
+  inner?: { error?: EngineFailure }
+  source?: { content?: { id?: string; name?: string } }
+}
+
+function stepFailure(err: EngineFailure | null, variables: Record<string, unknown>): EngineStepError {
   let e = err
   for (let i = 0; i < 10 && e?.inner?.error; i++) e = e.inner.error
   const text: string = e?.description || e?.message || err?.message || 'unknown engine error'
@@ -69,25 +74,38 @@ async function settle(live: LiveEngine): Promise<void> {
   }
 }
 
-const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:StartEvent'])
+/**
+ * The variable scopes an activity sees, innermost first: its own (an embedded sub-process runs in a
+ * copy of its parent's variables), each enclosing sub-process's, and its process's.
+ */
+function scopesOf(activity: Activity): Environment[] {
+  const scopes = [activity.environment]
+  for (let parent = activity.parentElement as Activity | undefined; parent; parent = parent.isSubProcess ? parent.parentElement as Activity : undefined) {
+    if (!scopes.includes(parent.environment)) scopes.push(parent.environment)
+  }
+  return scopes
+}
 
 /**
  * Copies the variables an officer sends with a completion into the process environment, so that
  * gateways after the task can read them (bpmn-elements otherwise keeps them as task output only).
+ * Inside embedded sub-processes they are written to every enclosing scope up to the process, as
+ * Camunda 7 sets a variable the task does not declare locally on the process instance.
  */
-function variableExtensions(definitionEnvironment: () => any) {
+function variableExtensions(definitionEnvironment: () => Environment | undefined): Record<string, (element: ElementBase) => void> {
   return {
-    taskVariables(activity: any) {
+    taskVariables(element: ElementBase) {
+      const activity = element as Activity
       if (activity.type === 'bpmn:CallActivity') {
         // bpmn-elements starts a called process from the definition's environment: hand it the
         // caller's current variables, so the skeleton's gateways see what earlier steps decided.
         activity.on('enter', () => {
           const env = definitionEnvironment()
           if (!env) return
-          for (const [k, v] of Object.entries(activity.environment.variables as Record<string, unknown>)) if (!ENGINE_KEYS.has(k)) env.variables[k] = v
+          for (const [k, v] of Object.entries(activity.environment.variables)) if (!ENGINE_KEYS.has(k)) env.variables[k] = v
         })
         // A called process returns its output: the caller's gateways read it.
-        activity.on('end', (api: any) => {
+        activity.on('end', (api: Api<Activity>) => {
           // Recovered call activities wrap the called process's output as { executionId, output }.
           const raw = api.content?.output
           const out = raw && typeof raw === 'object' && 'executionId' in raw ? raw.output : raw
@@ -99,14 +117,20 @@ function variableExtensions(definitionEnvironment: () => any) {
         return
       }
       if (!WAIT_TYPES.has(activity.type)) return
-      activity.on('end', (api: any) => {
-        const vars = api.content?.output?.variables
-        if (vars && typeof vars === 'object') {
-          Object.assign(activity.environment.variables, vars)
-          // Inside a called process, the output is what the call activity hands back to its caller.
-          Object.assign(activity.environment.output, vars)
-        }
-      })
+      const assign = (vars: unknown) => {
+        if (!vars || typeof vars !== 'object') return
+        for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+        // Inside a called process, the output is what the call activity hands back to its caller.
+        Object.assign(activity.environment.output, vars)
+      }
+      activity.on('end', (api: Api<Activity>) => assign(api.content?.output?.variables))
+      // Each instance of a multi-instance task sets its variables when it completes (the activity's
+      // own end carries only the list of its instances' outputs), before the completion condition reads them.
+      if (activity.isMultiInstance) {
+        activity.broker.subscribeTmp('execution', 'execute.completed', (_rk: string, msg: { content?: ElementMessageContent }) => {
+          if (msg.content?.isMultiInstance && !msg.content.isRootScope) assign(msg.content.output?.variables)
+        }, { noAck: true, consumerTag: '_tthc-instance-variables', priority: 400 })
+      }
     },
   }
 }
@@ -117,20 +141,20 @@ function variableExtensions(definitionEnvironment: () => any) {
  * then matches by definition id, so the copy is dropped: smaller rows, and no re-parsing of the
  * diagram on recovery. (States saved with a source still recover from it.)
  */
-function withoutSource(state: any): any {
+function withoutSource(state: BpmnEngineExecutionState): BpmnEngineExecutionState {
   for (const d of state?.definitions ?? []) delete d.source
   return state
 }
 
 const noop = () => {}
-const silentLogger = () => ({ debug: noop, error: noop, warn: noop })
+const silentLogger: LoggerFactory = () => ({ debug: noop, error: noop, warn: noop, info: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
 const ENGINE_KEYS = new Set(['fields', 'content', 'properties'])
 
-function processVariables(execution: any): Record<string, unknown> {
+function processVariables(execution: Execution): Record<string, unknown> {
   const proc = execution.definitions?.[0]?.getProcesses?.()[0]
-  const raw = (proc?.environment?.variables ?? execution.environment.variables ?? {}) as Record<string, unknown>
+  const raw: Record<string, unknown> = proc?.environment?.variables ?? execution.environment.variables ?? {}
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) if (!ENGINE_KEYS.has(k)) out[k] = v
   return out
@@ -138,26 +162,29 @@ function processVariables(execution: any): Record<string, unknown> {
 
 interface LiveEngine {
   engine: Engine
-  execution: any
+  /** Set once the engine is executing or resumed. */
+  execution: Execution
   timers: CapturingTimers
   failure: Error | null
 }
 
 function newEngine(sourceContext: unknown): LiveEngine {
   const timers = new CapturingTimers()
-  let engine: Engine
-  const extensions = variableExtensions(() => (engine as any)?.execution?.definitions?.[0]?.environment)
+  let engine: Engine | undefined
+  const extensions = variableExtensions(() => engine?.execution?.definitions?.[0]?.environment)
   engine = new Engine({
     name: 'dossier',
-    sourceContext: sourceContext as any,
+    sourceContext: sourceContext as SerializableContext,
     moddleOptions,
-    expressions: safeEngineExpressions as any,
-    timers: timers as any,
-    extensions: extensions as any,
+    expressions: safeEngineExpressions,
+    // Records what the engine asks for instead of scheduling it (the ITimers shape, typed loosely upstream).
+    timers: timers as unknown as ITimers,
+    // bpmn-elements also takes an extension that only listens and returns nothing.
+    extensions: extensions as unknown as Record<string, Extension>,
     settings: { enableDummyService: true, disableTrackState: true },
-    Logger: silentLogger as any,
+    Logger: silentLogger,
   })
-  const live: LiveEngine = { engine, execution: null, timers, failure: null }
+  const live: LiveEngine = { engine, execution: null as unknown as Execution, timers, failure: null }
   engine.on('error', (err: Error) => { live.failure = err })
   return live
 }
@@ -221,15 +248,15 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
-          listener.on('activity.start', (api: any) => { reached.push(api.id) })
+          listener.on('activity.start', (api: Api<ElementBase>) => { reached.push(api.id) })
           live = newEngine(sourceContext)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
         } else {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null
-            l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: any) => { reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
-            l.engine.broker.subscribeTmp('event', 'activity.timeout', (_rk: string, msg: any) => {
-              if (msg.content.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
+            l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: { content?: ElementMessageContent }) => { if (msg.content?.id) reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
+            l.engine.broker.subscribeTmp('event', 'activity.timeout', (_rk: string, msg: { content?: ElementMessageContent }) => {
+              if (msg.content?.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
             }, { noAck: true, consumerTag: '_step-timeouts' })
           })
           // Timers that came due before this step fire first, whether the engine was in memory or
@@ -243,12 +270,13 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         }
         const execution = live.execution
         if (action.kind === 'signal') {
-          const target = execution.getPostponed().find((a: any) => a.id === action.activityId && a.executionId === action.executionId)
+          // The task may wait inside a sub-process or be one instance of a multi-instance task.
+          const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length) throw new EngineStepError(`activity ${action.activityId} was interrupted by a timer that came due first`, action.activityId, true)
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
-          execution.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
         } else if (action.kind === 'message') {
-          const waiting = execution.getPostponed().some((a: any) => action.activityIds.includes(a.id))
+          const waiting = collectWaiting(execution).some((a) => action.activityIds.includes(a.activityId))
           if (!waiting) throw new EngineStepError(`nothing in this instance waits for message ${action.messageId}`, action.activityIds[0] ?? null)
           execution.signal({ id: action.messageId })
         } else if (action.kind === 'fireTimer') {
@@ -259,9 +287,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         live.engine.broker.cancel('_step-timeouts')
         if (live.failure) throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
-        const waiting: WaitingActivity[] = ended ? [] : execution.getPostponed()
-          .filter((a: any) => WAIT_TYPES.has(a.type))
-          .map((a: any) => ({ activityId: a.id, executionId: a.executionId, type: a.type }))
+        const waiting: WaitingActivity[] = ended ? [] : collectWaiting(execution)
         const result: StepResult = {
           state: withoutSource(await live.engine.getState()),
           ended,

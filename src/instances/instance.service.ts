@@ -102,7 +102,8 @@ export function createInstanceService(deps: {
     for (const w of result.waiting) {
       if (!TASK_TYPES.has(w.type)) continue
       const spec = ctx.version.user_tasks[w.activityId]
-      const vars = { ...result.variables, dossierCode: ctx.dossier.code }
+      // An instance of a multi-instance task reads its own element variable (camunda:assignee="${reviewer}").
+      const vars = { ...result.variables, ...w.localVariables, dossierCode: ctx.dossier.code }
       const due = deps.taskDue(spec, vars, now, ctx.version.metadata.timeLimitUnit)
       const assignee = spec?.assignee ? list(spec.assignee, vars)[0] ?? null : null
       out.push({
