@@ -2,7 +2,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import { testContext } from './helpers/context.ts'
 import { caller, statusTrail } from './helpers/api.ts'
-import { manualClock } from '../src/clock.ts'
+import type { manualClock } from '../src/clock.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
