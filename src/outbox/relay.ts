@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
@@ -14,7 +15,7 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
   let running = false
   let stopped = true
   let wake: (() => void) | null = null
-  let listenConn: any = null
+  let listenConn: pg.Client | null = null
 
   function routeOf(row: OutboxRow) {
     const route = TOPIC_ROUTE[row.topic]
@@ -113,9 +114,11 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       running = true
       stopped = false
       try {
-        listenConn = await (db.client as any).acquireRawConnection()
-        listenConn.on('notification', () => { notified = true; wake?.() })
-        await listenConn.query('LISTEN outbox')
+        // A connection of its own, outside the pool: LISTEN lasts as long as the connection.
+        const conn: pg.Client = await (db.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection()
+        listenConn = conn
+        conn.on('notification', () => { notified = true; wake?.() })
+        await conn.query('LISTEN outbox')
       } catch (err) {
         log.warn({ err }, 'outbox LISTEN unavailable, polling only')
       }
