@@ -85,7 +85,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     }
     readiness.onRedisBack(() => { void requeue() })
     void readiness.checks().then(requeue)
-    const sweep = setInterval(requeue, 60_000)
+    const sweep = setInterval(() => void requeue(), 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
     stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
     log.info('workers started: outbox relay, national portal sync, timers and deadlines, notifications')
@@ -115,7 +115,7 @@ const isEntry = import.meta.url === `file://${process.argv[1]}`
 if (isEntry) {
   const config = loadConfig()
   start(config).then((running) => {
-    const shutdown = () => { running.stop().finally(() => process.exit(0)) }
+    const shutdown = () => { void running.stop().finally(() => process.exit(0)) }
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
   }, (err) => {

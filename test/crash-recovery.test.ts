@@ -3,13 +3,15 @@ import t from 'tap'
 import { createTokenService } from '../src/auth/principal.ts'
 import { freshDatabase, testUrls } from './helpers/context.ts'
 import { startMain } from './helpers/main-process.ts'
+import { shortPause } from './helpers/poll.ts'
+import { slow } from './helpers/slow.ts'
 
 const SECRET = 'crash-test-secret-0123456789abcdefghijkl'
 
 
 const startServer = (env: Record<string, string>) => startMain(env, 'API on http')
 
-t.test('kill -9 during a run of 200 dossiers: after restart all finish, each task completed once', async (t) => {
+t.test('kill -9 during a run of 200 dossiers: after restart all finish, each task completed once', slow, async (t) => {
   const { url: databaseUrl } = await freshDatabase(t)
   const { redisUrl } = testUrls()
   const port = await freePort()
@@ -30,7 +32,7 @@ t.test('kill -9 during a run of 200 dossiers: after restart all finish, each tas
         return { status: res.status, json: await res.json() }
       } catch {
         // The server is down: the kill set `restarting` in the same tick, so wait for the restart.
-        await new Promise((r) => setImmediate(r))
+        await shortPause()
       }
     }
     throw new Error(`${method} ${p} kept failing`)

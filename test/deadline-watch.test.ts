@@ -6,6 +6,7 @@ import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
 import { startNotificationWorker } from '../src/workers/notification.worker.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
 import { auth, fixture, testContext, testUrls, type TestContext } from './helpers/context.ts'
+import { pollUntil } from './helpers/poll.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
 const local = (iso: string | Date) => new Date(new Date(iso).getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')
@@ -136,12 +137,13 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   t.equal(await timers.getDelayedCount(), 0, 'alarms due beyond the queue horizon (60 min) have no job in Redis yet')
 
   const settle = async (done: () => Promise<boolean>) => {
-    for (let i = 0; i < 3_000; i++) {
+    const settled = async () => {
       await relay.drain()
       const c = await timers.getJobCounts('waiting', 'active')
       const n = await queues.get(QUEUE.notifications).getJobCounts('waiting', 'active', 'delayed')
-      if (c.waiting + c.active + n.waiting + n.active + n.delayed === 0 && (await done())) return
+      return c.waiting + c.active + n.waiting + n.active + n.delayed === 0 && (await done())
     }
+    if (await pollUntil('the queues to settle', settled).then(() => true, () => false)) return
     const failed = [...await timers.getFailed(), ...await queues.get(QUEUE.notifications).getFailed()].map((j) => `${j.name}: ${j.failedReason}`)
     throw new Error(`queues did not settle ${JSON.stringify({ timers: await timers.getJobCounts(), notifications: await queues.get(QUEUE.notifications).getJobCounts(), failed, n: await ctx.db('notifications').count('* as n') })}`)
   }

@@ -2,7 +2,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import { testContext } from './helpers/context.ts'
 import { caller, statusTrail } from './helpers/api.ts'
-import { manualClock } from '../src/clock.ts'
+import { clockOf } from './helpers/clock.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
@@ -34,7 +34,7 @@ t.test('S3 at the counter: supplement at receipt, acceptance with appointment, a
   t.equal(supp.body.dossierStatus, 'SUPPLEMENT_REQUESTED')
   t.same(supp.body.nextTasks, [], 'nothing for officers while the applicant has the ball')
 
-  ;(ctx.clock as ReturnType<typeof manualClock>).set('2026-11-23T03:00:00Z')
+  clockOf(ctx).set('2026-11-23T03:00:00Z')
   const back = await oneStop.post(`/api/dossiers/${id}/supplement`, { note: 'Đã nộp bổ sung hợp đồng thuê nhà' })
   t.equal(back.status, 200)
   t.equal(back.body.dossierStatus, 'RECEIVING')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { clockOf } from './helpers/clock.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { testContext } from './helpers/context.ts'
@@ -43,7 +44,7 @@ t.test('MIWG C.9.1 (Camunda Modeler, timer boundary events) runs from the API to
   for (let i = 0; i < 10; i++) {
     const next = await ctx.db('timers').where({ dossier_id: id, status: 'pending' }).orderBy('due_at').first()
     if (!next) break
-    ;(ctx.clock as any).set(next.due_at)
+    clockOf(ctx).set(next.due_at)
     await ctx.system.timers.fire(next.id)
     if ((await ctx.db('tasks').where({ dossier_id: id, status: 'open' })).length) break
   }

@@ -4,22 +4,18 @@ import { manualClock } from '../src/clock.ts'
 import { QUEUE, redisConnection } from '../src/workers/queues.ts'
 import { fixture, testContext, testUrls } from './helpers/context.ts'
 import { startMain } from './helpers/main-process.ts'
+import { pollUntil } from './helpers/poll.ts'
+import { slow } from './helpers/slow.ts'
 
 const N = 20
 
 /** The workers alone (no API), as `npm start` runs them, in a child process we can kill -9. */
 const startWorkers = (env: Record<string, string>) => startMain(env, 'workers started')
 
-/** Waits for a condition another process brings about; paced by the checks' own queries, no sleeps. */
-async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000) {
-  const end = Date.now() + limitMs
-  while (Date.now() < end) {
-    if (await check()) return
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** Waits for a condition another process brings about. */
+const until = (what: string, check: () => Promise<boolean>, limitMs = 60_000) => pollUntil(what, check, { timeoutMs: limitMs })
 
-t.test('kill -9 the worker between timers\' due time and their firing: after restart each fires exactly once', async (t) => {
+t.test('kill -9 the worker between timers\' due time and their firing: after restart each fires exactly once', slow, async (t) => {
   // Timers are created with the clock two hours back, so they are already due for the worker's real clock.
   const clock = manualClock(new Date(Date.now() - 2 * 3600_000))
   const ctx = await testContext(t, { clock })

@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/knex.ts'
 import type { CalendarEntry } from './holidays.ts'
 
-const toEntry = (r: any): CalendarEntry => ({ date: typeof r.date === 'string' ? r.date.slice(0, 10) : new Date(r.date.getTime() - r.date.getTimezoneOffset() * 60000).toISOString().slice(0, 10), kind: r.kind, name: r.name, source: r.source, confirmed: r.confirmed })
+type CalendarRow = Omit<CalendarEntry, 'date'> & { date: string | Date }
+const toEntry = (r: CalendarRow): CalendarEntry => ({ date: typeof r.date === 'string' ? r.date.slice(0, 10) : new Date(r.date.getTime() - r.date.getTimezoneOffset() * 60000).toISOString().slice(0, 10), kind: r.kind, name: r.name, source: r.source, confirmed: r.confirmed })
 
 export function createCalendarRepository() {
   return {

@@ -1,10 +1,16 @@
 import type { Finding } from './definition.ts'
 
+/** A bpmn-moddle element: the fields read here, the rest left unknown. */
 interface El {
   $type: string
   id?: string
   name?: string
-  [k: string]: any
+  flowElements?: El[]
+  eventDefinitions?: El[]
+  sourceRef?: El
+  targetRef?: El
+  attachedToRef?: El
+  [k: string]: unknown
 }
 
 const NOT_NODES = new Set(['bpmn:SequenceFlow', 'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference'])

@@ -62,11 +62,25 @@ const moddle = new BpmnModdle(moddleOptions)
 
 const DTD_PATTERN = /<!DOCTYPE|<!ENTITY/i
 
+/** A bpmn-moddle element: the fields read here (`tthc:`/`camunda:` attributes are strings), the rest left unknown. */
 interface ModdleElement {
   $type: string
   id?: string
   name?: string
-  [k: string]: any
+  rootElements?: ModdleElement[]
+  flowElements?: ModdleElement[]
+  incoming?: ModdleElement[]
+  language?: string
+  body?: string
+  status?: string
+  candidateGroups?: string
+  candidateUsers?: string
+  assignee?: string
+  dueDate?: string
+  formKey?: string
+  dueRule?: string
+  eventDefinitions?: ModdleElement[]
+  [k: string]: unknown
 }
 
 export function hashXml(xml: string): string {
@@ -100,8 +114,8 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   }
   for (const w of ctx.warnings ?? []) {
     const msg = String(w.message ?? w)
-    if (/unresolved reference/.test(msg)) error((w as any).element?.id ?? null, 'REFERENCE_UNRESOLVED', msg)
-    else if (!/unsupported document encoding/.test(msg)) warn((w as any).element?.id ?? null, 'XML_WARNING', msg)
+    if (/unresolved reference/.test(msg)) error(w.element?.id ?? null, 'REFERENCE_UNRESOLVED', msg)
+    else if (!/unsupported document encoding/.test(msg)) warn(w.element?.id ?? null, 'XML_WARNING', msg)
   }
 
   let root = ctx.rootElement as unknown as ModdleElement
@@ -202,7 +216,7 @@ async function mergeLibrary(root: ModdleElement, processes: ModdleElement[], lib
           // Ids are global in a BPMN file: a procedure element named like a skeleton element would be ambiguous.
           walk(el, (e) => { if (e.id && taken.has(e.id)) error(e.id, 'ID_CONFLICTS_WITH_LIBRARY', `Element id "${e.id}" is also used by the shared process "${el.id}" (${lib.file}): rename it in the diagram`) })
         }
-        root.rootElements.push(el)
+        ;(root.rootElements ??= []).push(el)
         if (el.$type === 'bpmn:Process') { have.add(el.id); queue.push(el) }
       }
       if (!files.includes(lib.file)) files.push(lib.file)
@@ -345,7 +359,7 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
   }
   for (const def of (el.eventDefinitions ?? []) as ModdleElement[]) {
     if (def.$type === 'bpmn:TimerEventDefinition') {
-      const value = def.timeDuration ?? def.timeDate ?? def.timeCycle
+      const value = (def.timeDuration ?? def.timeDate ?? def.timeCycle) as ModdleElement | undefined
       if (!value || !String(value.body ?? '').trim()) error(id, 'TIMER_INVALID', 'Timer without a duration, date or cycle')
     }
   }

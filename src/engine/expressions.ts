@@ -22,6 +22,14 @@ interface Tok { t: 'num' | 'str' | 'id' | 'op'; v: string }
 
 const WORD_OPS: Record<string, string> = { and: '&&', or: '||', not: '!', eq: '==', ne: '!=', lt: '<', gt: '>', le: '<=', ge: '>=', div: '/', mod: '%', empty: 'empty' }
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor'])
+/** Longest expression accepted (one `${…}` or one FEEL text): diagrams hold a few hundred characters at most. */
+export const MAX_EXPRESSION_LENGTH = 2000
+/** Deepest nesting of brackets, `? :` and unary operators: the parser and evaluator recurse on it. */
+export const MAX_EXPRESSION_DEPTH = 32
+
+function checkLength(src: string): void {
+  if (src.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`)
+}
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = []
@@ -62,8 +70,14 @@ function tokenize(src: string): Tok[] {
 const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 }
 
 function parse(src: string): Node {
+  checkLength(src)
   const toks = tokenize(src)
   let p = 0
+  let depth = 0
+  const nested = <T>(f: () => T): T => {
+    if (++depth > MAX_EXPRESSION_DEPTH) throw new ExpressionError(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels in "${src.slice(0, 80)}"`)
+    try { return f() } finally { depth-- }
+  }
   const peek = () => toks[p]
   const isOp = (v: string) => toks[p]?.t === 'op' && toks[p]!.v === v
   const expect = (v: string) => {
@@ -82,8 +96,8 @@ function parse(src: string): Node {
       else if (tok.v === 'false') node = { k: 'lit', v: false }
       else if (tok.v === 'null') node = { k: 'lit', v: null }
       else node = { k: 'id', name: tok.v }
-    } else if (tok.v === '(') { node = ternary(); expect(')') }
-    else if (tok.v === '!' || tok.v === '-' || tok.v === 'empty') node = { k: 'unary', op: tok.v, arg: unaryOperand() }
+    } else if (tok.v === '(') { node = nested(ternary); expect(')') }
+    else if (tok.v === '!' || tok.v === '-' || tok.v === 'empty') node = { k: 'unary', op: tok.v, arg: nested(unaryOperand) }
     else throw new ExpressionError(`unexpected "${tok.v}" in "${src}"`)
     return postfix(node)
   }
@@ -99,7 +113,7 @@ function parse(src: string): Node {
         node = { k: 'member', obj: node, prop: { k: 'lit', v: name.v } }
       } else if (isOp('[')) {
         p++
-        const prop = ternary()
+        const prop = nested(ternary)
         expect(']')
         node = { k: 'member', obj: node, prop }
       } else if (isOp('(')) {
@@ -121,9 +135,9 @@ function parse(src: string): Node {
     const test = binary(1)
     if (!isOp('?')) return test
     p++
-    const yes = ternary()
+    const yes = nested(ternary)
     expect(':')
-    return { k: 'cond', test, yes, no: ternary() }
+    return { k: 'cond', test, yes, no: nested(ternary) }
   }
   const node = ternary()
   if (p < toks.length) throw new ExpressionError(`unexpected "${toks[p]!.v}" in "${src}"`)
@@ -170,8 +184,9 @@ function evalNode(n: Node, scope: Scope): unknown {
     case 'bin': {
       if (n.op === '&&') return Boolean(evalNode(n.l, scope)) && Boolean(evalNode(n.r, scope))
       if (n.op === '||') return Boolean(evalNode(n.l, scope)) || Boolean(evalNode(n.r, scope))
-      const l = evalNode(n.l, scope) as any
-      const r = evalNode(n.r, scope) as any
+      // Compared as JavaScript compares them (numbers, strings, dates), as JUEL does.
+      const l = evalNode(n.l, scope) as number
+      const r = evalNode(n.r, scope) as number
       switch (n.op) {
         case '==': return looseEq(l, r)
         case '!=': return !looseEq(l, r)
@@ -217,6 +232,7 @@ export function isExpression(text: unknown): boolean {
  */
 export function evaluateExpression(text: string, variables: Record<string, unknown>, root: Record<string, unknown> = {}): unknown {
   if (text.startsWith('=')) {
+    checkLength(text.slice(1))
     const { value } = feelEvaluate(text.slice(1), { ...variables })
     return value
   }
@@ -239,6 +255,7 @@ export function evaluateExpression(text: string, variables: Record<string, unkno
 /** Parses without evaluating: throws ExpressionError with a readable message when the syntax is wrong. */
 export function checkExpression(text: string): void {
   if (text.startsWith('=')) {
+    checkLength(text.slice(1))
     try {
       const tree = feelParse(text.slice(1), {}, undefined) as unknown as { topNode?: { toString(): string } }
       if (tree.topNode && /⚠/.test(tree.topNode.toString())) throw new Error('syntax error')
@@ -252,10 +269,10 @@ export function checkExpression(text: string): void {
 
 /** The `expressions` option for bpmn-engine: routes every expression through the safe evaluator. */
 export const safeEngineExpressions = {
-  resolveExpression(text: string, context: Record<string, any> = {}): unknown {
-    const vars = (context.environment?.variables ?? {}) as Record<string, unknown>
+  resolveExpression(text: string, context: { environment?: { variables?: Record<string, unknown> }; content?: unknown } & Record<string, unknown> = {}): unknown {
+    const vars = context.environment?.variables ?? {}
     // An instance of a multi-instance activity (its completion condition too) sees Camunda's loop variables.
-    const loop = loopVariables(context.content)
+    const loop = loopVariables(context.content as Parameters<typeof loopVariables>[0])
     return evaluateExpression(text, Object.keys(loop).length ? { ...vars, ...loop } : vars, context)
   },
   isExpression,

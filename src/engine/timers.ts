@@ -3,6 +3,8 @@
  * asks for, so that each step can persist its pending timers (rows in Postgres, delayed jobs in
  * BullMQ). The engine's in-memory timers are never the source of truth.
  */
+import { type Clock, systemClock } from '../clock.ts'
+
 export interface PendingTimer {
   /** Activity that owns the timer (boundary event, intermediate catch, start event). */
   activityId: string
@@ -23,6 +25,9 @@ export class CapturingTimers {
   readonly executing: Registration[] = []
   private readonly live = new Set<Registration>()
 
+  /** `clock` dates a timer the engine asks for by delay alone (a timer event brings its own expireAt). */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   register(owner: { id?: string; executionId?: string; expireAt?: Date | string; timerType?: string; [k: string]: unknown } = {}) {
     return {
       setTimeout: (callback: (...args: unknown[]) => void, delay: number, ...args: unknown[]) => this.add(owner, callback, delay, args),
@@ -39,14 +44,15 @@ export class CapturingTimers {
     return undefined
   }
 
-  private add(owner: Record<string, any>, callback: (...args: unknown[]) => void, delay: number, args: unknown[]): Registration {
+  private add(owner: Record<string, unknown>, callback: (...args: unknown[]) => void, delay: number, args: unknown[]): Registration {
     const timerType = typeof owner.timerType === 'string' ? owner.timerType : null
+    const value = timerType ? owner[timerType] : null
     const reg: Registration = {
       activityId: String(owner.id ?? 'unknown'),
       executionId: String(owner.executionId ?? owner.id ?? 'unknown'),
       timerType,
-      value: timerType && typeof owner[timerType] === 'string' ? owner[timerType] : null,
-      expireAt: owner.expireAt ? new Date(owner.expireAt) : new Date(Date.now() + delay),
+      value: typeof value === 'string' ? value : null,
+      expireAt: owner.expireAt ? new Date(owner.expireAt as Date | string) : new Date(this.clock.now().getTime() + delay),
       callback,
       args,
     }

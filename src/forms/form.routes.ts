@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { DOSSIER_FORMS, type DossierForm, type FormService } from './form.service.ts'
 
-const pdf = (reply: any, name: string, body: Buffer) => reply.header('content-type', 'application/pdf').header('content-disposition', `inline; filename="${name}.pdf"`).send(body)
+const pdf = (reply: FastifyReply, name: string, body: Buffer) => reply.header('content-type', 'application/pdf').header('content-disposition', `inline; filename="${name}.pdf"`).send(body)
 
 /** Printable forms (biểu mẫu) as PDFs. */
 export async function formRoutes(app: FastifyInstance, opts: { forms: FormService }) {

@@ -27,7 +27,14 @@ export function timeliness(doneAt: Date | string, dueAt: Date | string | null): 
   return dueAt ? OUTCOME_LABEL[deadlineOutcome(doneAt, dueAt)] : ''
 }
 
-interface HistoryRow { action: string; actor: string; details: any; at: Date; activity_id: string | null }
+interface HistoryRow<D = Record<string, unknown>> { action: string; actor: string; details: D; at: Date; activity_id: string | null }
+/** The details our own services write with each history action that a form prints. */
+interface DetailsOf {
+  'deadline.appointment_set': { timeLimit?: number | null }
+  'lifecycle.supplement_requested': { reason: string; items: Array<{ name: string }> }
+  'lifecycle.refused': { stage?: string; reasons: string[] }
+  'deadline.extended': { from: string; to: string; reason: string }
+}
 
 export function createFormService(deps: { db: Db; dossiers: DossierService; versions: ProcedureVersionCache; lookupUrl: string }) {
   const { db } = deps
@@ -36,7 +43,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
     const a = d.applicant as Record<string, string>
     return [['Người nộp hồ sơ', a.name ?? ''], ['Địa chỉ', a.address ?? ''], ['Số điện thoại', a.phone ?? ''], ['Thư điện tử', a.email ?? '']]
   }
-  const last = (h: HistoryRow[], action: string) => [...h].reverse().find((e) => e.action === action)
+  const last = <A extends keyof DetailsOf>(h: HistoryRow[], action: A) => [...h].reverse().find((e) => e.action === action) as HistoryRow<DetailsOf[A]> | undefined
 
   async function content(form: DossierForm, d: DossierRow, meta: ProcedureMetadata, history: HistoryRow[]): Promise<FormContent> {
     const base = { size: 'A5' as const, agency: meta.agency, qrUrl: qr(d) }
@@ -62,7 +69,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
           ...base, title: 'PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ', subtitle: 'Mẫu 02 - Thông tư 01/2018/TT-VPCP',
           lines: [['Mã hồ sơ', d.code], ['Thủ tục hành chính', meta.name], ...applicantLines(d).slice(0, 1), ['Lý do', e.details.reason],
             'Đề nghị ông/bà bổ sung, hoàn thiện một lần đầy đủ các giấy tờ sau:'],
-          table: { headers: ['STT', 'Giấy tờ cần bổ sung, hoàn thiện'], widths: [1, 10], rows: (e.details.items as Array<{ name: string }>).map((it, i) => [String(i + 1), it.name]) },
+          table: { headers: ['STT', 'Giấy tờ cần bổ sung, hoàn thiện'], widths: [1, 10], rows: e.details.items.map((it, i) => [String(i + 1), it.name]) },
           footer: [`Ngày ${vnDate(e.at)} - Người hướng dẫn: ${e.actor}`],
         }
       }
@@ -73,7 +80,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
           ...base, title: 'PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ', subtitle: 'Mẫu 03 - Thông tư 01/2018/TT-VPCP',
           lines: [['Mã hồ sơ', d.code], ['Thủ tục hành chính', meta.name], ...applicantLines(d).slice(0, 1),
             `Cơ quan ${e.details.stage === 'appraisal' ? 'giải quyết' : 'tiếp nhận'} từ chối ${e.details.stage === 'appraisal' ? 'giải quyết' : 'tiếp nhận'} hồ sơ với lý do sau:`,
-            ...(e.details.reasons as string[]).map((r, i) => `${i + 1}. ${r}`)],
+            ...e.details.reasons.map((r, i) => `${i + 1}. ${r}`)],
           footer: [`Ngày ${vnDate(e.at)} - Người lập phiếu: ${e.actor}`, 'Xin trân trọng thông báo!'],
         }
       }
@@ -92,7 +99,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
         const tasks = await db('tasks').where({ dossier_id: d.id, status: 'completed' }).orderBy('completed_at').select('name', 'candidate_groups', 'completed_by', 'completed_at', 'due_at')
         if (!tasks.length) throw new AppError('FORM_NOT_AVAILABLE', 'Hồ sơ chưa có bước xử lý nào hoàn thành')
         let from = `Người nộp (${(d.applicant as { name?: string }).name ?? ''})`
-        const rows = tasks.map((t: any) => {
+        const rows = (tasks as Array<{ name: string; candidate_groups: string[] | null; completed_by: string; completed_at: Date; due_at: Date | null }>).map((t) => {
           const row = [`${t.name}`, from, `${t.completed_by} (${(t.candidate_groups ?? []).join(', ')})`, vnTime(t.completed_at), timeliness(t.completed_at, t.due_at), t.due_at ? `Hạn ${vnTime(t.due_at)}` : '']
           from = t.completed_by
           return row
@@ -123,7 +130,7 @@ export function createFormService(deps: { db: Db; dossiers: DossierService; vers
       const q = db<DossierRow>('dossiers').whereBetween('submitted_at', [start, end]).orderBy([{ column: 'submitted_at' }, { column: 'code' }]).limit(5000)
       if (!hasRole(p, 'admin')) q.where({ agency: p.agency })
       const rows = await q
-      const transfers = new Map((await db('history').whereIn('dossier_id', rows.map((r) => r.id)).where({ action: 'lifecycle.transferred' }).select('dossier_id', 'at')).map((h: any) => [h.dossier_id, h.at]))
+      const transfers = new Map((await db('history').whereIn('dossier_id', rows.map((r) => r.id)).where({ action: 'lifecycle.transferred' }).select('dossier_id', 'at') as Array<{ dossier_id: string; at: Date }>).map((h) => [h.dossier_id, h.at]))
       return renderForm({
         size: 'A4', layout: 'landscape', agency: hasRole(p, 'admin') ? 'Tất cả cơ quan' : p.agency, qrUrl: deps.lookupUrl,
         title: 'SỔ THEO DÕI HỒ SƠ', subtitle: `Mẫu 06 - Thông tư 01/2018/TT-VPCP — từ ngày ${vnDate(start)} đến ngày ${vnDate(end)}`,

@@ -35,7 +35,7 @@ export function createNotificationRepository() {
       if (scope.member) {
         const m = scope.member
         // A dossier-level notice (no group, no user) is for every officer of the agency.
-        query.where((w) => w.where('user_id', m.userId).orWhereRaw('groups && ?::text[]', [m.groups]).orWhere((x) => x.whereNull('user_id').whereRaw("groups = '{}'")))
+        query.where((w) => void w.where('user_id', m.userId).orWhereRaw('groups && ?::text[]', [m.groups]).orWhere((x) => void x.whereNull('user_id').whereRaw("groups = '{}'")))
       }
       if (opts.beforeId) query.where('id', '<', opts.beforeId)
       if (opts.dossierId) query.where({ dossier_id: opts.dossierId })

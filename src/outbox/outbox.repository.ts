@@ -37,7 +37,7 @@ export function createOutboxRepository() {
     enqueue(q: Queryable, messages: OutboxMessage[]) {
       if (messages.length === 0) return null
       const insert = q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) }))).toSQL()
-      return q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings as any[])
+      return q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings)
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
     async claimBatch(tx: Tx, limit: number): Promise<OutboxRow[]> {

@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
@@ -16,7 +17,7 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
   let running = false
   let stopped = true
   let wake: (() => void) | null = null
-  let listenConn: any = null
+  let listenConn: pg.Client | null = null
   let listenTimer: NodeJS.Timeout | null = null
   let listenBackoffMs = 0
   const stats = { listenConnects: 0, notifications: 0 }
@@ -117,13 +118,15 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
 
   /** One dedicated connection for LISTEN; when it is lost, another after a back-off (0.1 s doubling to 30 s). */
   async function listen(): Promise<void> {
-    let conn: any = null
+    let conn: pg.Client | null = null
     try {
-      conn = await (db.client as any).acquireRawConnection()
+      // A connection of its own, outside the pool: LISTEN lasts as long as the connection.
+      const own = await (db.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection()
+      conn = own
       const lost = (err?: Error) => {
-        if (listenConn !== conn) return
+        if (listenConn !== own) return
         listenConn = null
-        conn.end().catch(() => {})
+        own.end().catch(() => {})
         if (!stopped) {
           log.warn({ err }, 'outbox LISTEN connection lost, reconnecting')
           scheduleListen()

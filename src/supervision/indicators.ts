@@ -1,5 +1,6 @@
 import { hasRole, type Principal } from '../auth/principal.ts'
 import { authorize } from '../auth/policy.ts'
+import type { Knex } from 'knex'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 
@@ -15,7 +16,7 @@ export async function computeIndicators(db: Db, p: Principal, q: { from: string;
   const agency = hasRole(p, 'admin') ? q.agency ?? null : p.agency
   const start = new Date(`${q.from}T00:00:00+07:00`), end = new Date(`${q.to}T23:59:59.999+07:00`)
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) throw new AppError('VALIDATION_FAILED', 'Khoảng ngày không hợp lệ (from ≤ to)')
-  const scope = (qb: any, col = 'd.agency') => (agency ? qb.where(col, agency) : qb)
+  const scope = <Q extends Knex.QueryBuilder>(qb: Q, col = 'd.agency'): Q => (agency ? (qb.where(col, agency) as Q) : qb)
 
   const dossiers = () => scope(db('dossiers as d').whereBetween('d.submitted_at', [start, end]))
   const [row] = await dossiers().select(
@@ -32,7 +33,7 @@ export async function computeIndicators(db: Db, p: Principal, q: { from: string;
   )
   const [ev] = await scope(db('evaluations as e').join('dossiers as d', 'd.id', 'e.dossier_id').whereBetween('d.submitted_at', [start, end]))
     .select(db.raw('count(*)::int as evaluated'), db.raw('count(*) filter (where e.satisfied)::int as satisfied'))
-  const procs = await scope(db('procedures as pr').join('procedure_versions as v', function (this: any) { this.on('v.procedure_code', 'pr.code').andOn('v.version', 'pr.latest_version') }), 'pr.agency')
+  const procs = await scope(db('procedures as pr').join('procedure_versions as v', function (this: Knex.JoinClause) { this.on('v.procedure_code', 'pr.code').andOn('v.version', 'pr.latest_version') }), 'pr.agency')
     .select(db.raw("count(*)::int as total"), db.raw("count(*) filter (where (v.metadata->>'level')::int = 4)::int as level4"), db.raw("count(*) filter (where (v.metadata->>'level')::int >= 3)::int as online"))
   const pr = procs[0]
   return {

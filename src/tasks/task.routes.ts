@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireRole } from '../http/auth.ts'
 import { variablesLimits } from '../http/input-rules.ts'
@@ -31,7 +31,7 @@ export async function taskRoutes(app: FastifyInstance, opts: { tasks: TaskServic
   const { tasks } = opts
 
   app.get('/tasks', { schema: { tags: ['tasks'], summary: 'Task queue, cursor-paginated', querystring: ListQuery } }, async (req) => {
-    const q = req.query as any
+    const q = req.query as Static<typeof ListQuery>
     const page = await tasks.list(req.principal, {
       ...q,
       dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,

@@ -6,20 +6,6 @@ import { caller } from './helpers/api.ts'
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
 
-t.test('a retry with the same Idempotency-Key and the same body in another key order gets the same dossier', async (t) => {
-  const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
-  await ctx.deploy(S3)
-  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
-  const key = { 'idempotency-key': 'nop-ho-so-1' }
-  const first = await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234', phone: '0912345678' }, channel: 1, data: { businessName: 'Bình An', address: { ward: 'Phường 1', street: 'Lê Lợi' } } }, key)
-  const retry = await officer.post('/api/dossiers', { data: { address: { street: 'Lê Lợi', ward: 'Phường 1' }, businessName: 'Bình An' }, channel: 1, applicant: { phone: '0912345678', idNumber: '001099001234', name: 'Nguyễn Văn A' }, procedureCode: '2.000575' }, key)
-  t.equal(first.status, 201)
-  t.equal(retry.status, 200, 'the retry is a replay, not a reuse')
-  t.equal(retry.body.dossier.id, first.body.dossier.id)
-  const other = await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn B', idNumber: '001099001234', phone: '0912345678' }, channel: 1, data: {} }, key)
-  t.equal(other.body.error.code, 'IDEMPOTENCY_KEY_REUSED', 'a different body with the same key is still refused')
-})
-
 t.test('a completion that leaves a gateway no way out names the gateway and the variable names it saw (never their values)', async (t) => {
   const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
   await ctx.deploy(S3)
