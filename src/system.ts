@@ -37,6 +37,11 @@ import { createFormService } from './forms/form.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
+import { createSupervisionRepository } from './supervision/supervision.repository.ts'
+import { createEvaluationService } from './evaluations/evaluation.service.ts'
+import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
+import { createLookupService } from './public/lookup.service.ts'
+import { createLookupRepository } from './public/lookup.repository.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
@@ -74,7 +79,9 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
   const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch, versions })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
-  const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks })
-  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
+  const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, repo: createSupervisionRepository() })
+  const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
+  const lookup = createLookupService({ db, repo: createLookupRepository() })
+  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, evaluations, lookup, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
 }
 export type System = ReturnType<typeof createSystem>

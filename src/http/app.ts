@@ -20,6 +20,8 @@ import type { System } from '../system.ts'
 import { authenticate } from './auth.ts'
 import { errorHandler } from './errors.ts'
 import { ajvInputRules, checkInputs, type AjvLike } from './input-rules.ts'
+import { checkResponseSchemas } from './response-check.ts'
+import { healthSchema, liveSchema, readySchema } from './health.schemas.ts'
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 
@@ -33,6 +35,7 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   })
   app.setErrorHandler(errorHandler)
   app.addHook('preHandler', checkInputs)
+  if (deps.config.env !== 'production') checkResponseSchemas(app)
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `Không có đường dẫn ${req.method} ${req.url}` } }))
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body))
 
@@ -47,21 +50,21 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
 
   // Liveness: the process answers. Readiness: it can serve requests (Postgres reachable; without Redis it
   // serves and the outbox holds jobs, reported as degraded). `/health`: every service is up.
-  app.get('/health/live', { schema: { tags: ['system'], security: [] } }, async () => ({ status: 'ok' }))
-  app.get('/health/ready', { schema: { tags: ['system'], security: [] } }, async (_req, reply) => {
+  app.get('/health/live', { schema: liveSchema }, async () => ({ status: 'ok' }))
+  app.get('/health/ready', { schema: readySchema }, async (_req, reply) => {
     const checks = await deps.health()
     const ready = checks.postgres === 'ok'
     const all = Object.values(checks).every((v) => v === 'ok')
     return reply.status(ready ? 200 : 503).send({ status: all ? 'ok' : ready ? 'degraded' : 'unavailable', checks })
   })
-  app.get('/health', { schema: { tags: ['system'], security: [] } }, async (_req, reply) => {
+  app.get('/health', { schema: healthSchema }, async (_req, reply) => {
     const checks = await deps.health()
     const ok = Object.values(checks).every((v) => v === 'ok')
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks })
   })
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
-  await app.register(lookupRoutes, { db: deps.system.db, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
+  await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(deps.tokens))
@@ -71,11 +74,11 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
     await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
     await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
     await api.register(formRoutes, { forms: deps.system.forms })
-    await api.register(evaluationRoutes, { db: deps.system.db, clock: deps.system.clock, dossiers: deps.system.dossiers })
+    await api.register(evaluationRoutes, { evaluations: deps.system.evaluations })
     await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
     await api.register(calendarRoutes, { calendar: deps.system.calendar })
     await api.register(notificationRoutes, { notifications: deps.system.notifications })
-    await api.register(supervisionRoutes, { supervision: deps.system.supervision, db: deps.system.db })
+    await api.register(supervisionRoutes, { supervision: deps.system.supervision })
   }, { prefix: '/api' })
 
   return app

@@ -1,43 +1,23 @@
-import { Type } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
 import type { Principal } from '../auth/principal.ts'
-import type { PaymentCallback } from './signature.ts'
+import type { Api } from '../http/schemas.ts'
 import type { PaymentService } from './payment.service.ts'
-
-const IdParam = Type.Object({ id: Type.String({ format: 'uuid' }) })
-
-export const CallbackBody = Type.Object({
-  MaDoiTac: Type.String({ minLength: 1, maxLength: 64 }),
-  MaThamChieu: Type.String({ minLength: 1, maxLength: 100 }),
-  MaGiaoDich: Type.String({ minLength: 1, maxLength: 100 }),
-  SoTien: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
-  MaKetQua: Type.String({ pattern: '^[0-9]{2}$' }),
-  ThoiGianGD: Type.String({ pattern: '^[0-9]{14}$' }),
-  MaXacThuc: Type.String({ minLength: 1, maxLength: 128 }),
-}, { additionalProperties: false })
+import { listPaymentsSchema, paymentCallbackSchema, requestPaymentSchema, simulatePaymentSchema } from './payment.schemas.ts'
 
 /** Payments for citizens and officers (under /api, with a JWT). */
-export async function paymentRoutes(app: FastifyInstance, opts: { payments: PaymentService; simulator: boolean }) {
+export async function paymentRoutes(app: Api, opts: { payments: PaymentService; simulator: boolean }) {
   const { payments } = opts
-  app.post('/dossiers/:id/payments', { schema: { tags: ['payments'], summary: 'Payment request for what the dossier owes now (fee or financial obligation); idempotent', params: IdParam } }, async (req, reply) => {
-    return reply.status(201).send(await payments.request(req.principal, (req.params as { id: string }).id))
+  app.post('/dossiers/:id/payments', { schema: requestPaymentSchema }, async (req, reply) => {
+    return reply.status(201).send(await payments.request(req.principal, req.params.id))
   })
-  app.get('/dossiers/:id/payments', { schema: { tags: ['payments'], summary: 'Payments of a dossier with their e-receipt numbers', params: IdParam } }, async (req) => {
-    return { items: await payments.list(req.principal, (req.params as { id: string }).id) }
+  app.get('/dossiers/:id/payments', { schema: listPaymentsSchema }, async (req) => {
+    return { items: await payments.list(req.principal, req.params.id) }
   })
   if (opts.simulator) {
-    app.post('/payment-simulator/:reference/pay', {
-      schema: {
-        tags: ['payments'],
-        summary: 'Local payment-gateway simulator (development and tests): pays and sends the signed callback',
-        params: Type.Object({ reference: Type.String({ maxLength: 100 }) }),
-        body: Type.Object({ resultCode: Type.Optional(Type.String({ pattern: '^[0-9]{2}$' })) }, { additionalProperties: false }),
-      },
-    }, async (req) => {
-      const { reference } = req.params as { reference: string }
+    app.post('/payment-simulator/:reference/pay', { schema: simulatePaymentSchema }, async (req) => {
+      const { reference } = req.params
       const row = await visiblePayment(req.principal, reference)
-      const callback = payments.simulatedCallback(reference, row.amount, (req.body as { resultCode?: string })?.resultCode ?? '00')
+      const callback = payments.simulatedCallback(reference, row.amount, req.body?.resultCode ?? '00')
       return { callback, result: await payments.callback(callback) }
     })
   }
@@ -60,8 +40,8 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
 }
 
 /** The platform's callback: no JWT, authenticated by its signature (MaXacThuc). */
-export async function paymentCallbackRoutes(app: FastifyInstance, opts: { payments: PaymentService }) {
-  app.post('/payments/callback', { schema: { tags: ['payments'], summary: 'Payment platform result callback (signed)', security: [], body: CallbackBody } }, async (req) => {
-    return opts.payments.callback(req.body as PaymentCallback)
+export async function paymentCallbackRoutes(app: Api, opts: { payments: PaymentService }) {
+  app.post('/payments/callback', { schema: paymentCallbackSchema }, async (req) => {
+    return opts.payments.callback(req.body)
   })
 }

@@ -7,6 +7,8 @@ import type { DossierRepository, DossierRow } from '../dossiers/dossier.reposito
 import { AppError } from '../errors.ts'
 import type { TaskRepository } from '../tasks/task.repository.ts'
 import { taskDeadlineView } from '../deadlines/outcome.ts'
+import { indicatorsOf, receiptPeriod } from './indicators.ts'
+import type { SupervisionRepository } from './supervision.repository.ts'
 
 export function encodeDeadlineCursor(d: DossierRow): string {
   return Buffer.from(JSON.stringify({ a: new Date(d.appointment_at!).toISOString(), id: d.id })).toString('base64url')
@@ -22,9 +24,20 @@ export function decodeDeadlineCursor(cursor: string): { appointmentAt: string; i
   }
 }
 
-/** Supervisors' view (giám sát) of dossiers that are overdue (quá hạn) or due soon (sắp đến hạn). */
-export function createSupervisionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository }) {
+/**
+ * Supervisors' view (giám sát): dossiers that are overdue (quá hạn) or due soon (sắp đến hạn), and the
+ * service-quality indicators. Supervisors see their agency; admins any agency, or all.
+ */
+export function createSupervisionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository; repo: SupervisionRepository }) {
   return {
+    /** The indicators for dossiers received between `from` and `to` (dates, Vietnam time). */
+    async indicators(p: Principal, q: { from: string; to: string; agency?: string }) {
+      authorize('supervision.view', p, { agency: q.agency ?? p.agency })
+      const agency = hasRole(p, 'admin') ? q.agency ?? null : p.agency
+      const period = receiptPeriod(q.from, q.to)
+      if (!period) throw new AppError('VALIDATION_FAILED', 'Khoảng ngày không hợp lệ (from ≤ to)')
+      return indicatorsOf(await deps.repo.indicatorCounts(deps.db, { agency, ...period }), { from: q.from, to: q.to }, agency)
+    },
     async deadlines(p: Principal, opts: { states: string[]; procedureCode?: string; cursor?: string; limit: number; agency?: string }) {
       authorize('supervision.view', p, { agency: opts.agency ?? p.agency })
       const agency = hasRole(p, 'admin') ? opts.agency ?? null : p.agency
