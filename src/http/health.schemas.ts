@@ -11,19 +11,19 @@ export const healthSchema = {
   tags: ['system'],
   summary: 'Every dependency: 200 when every check is ok, 503 otherwise',
   security: [],
-  response: { 200: Health, 503: { ...Health, description: 'A dependency is down' }, ...errorResponses() },
+  response: { ...errorResponses(), 200: Health, 503: { ...Health, description: 'A dependency is down' } },
 }
 
 export const liveSchema = {
   tags: ['system'],
   summary: 'Liveness: the process answers',
   security: [],
-  response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses() },
+  response: { ...errorResponses(), 200: Type.Object({ status: Type.Literal('ok') }) },
 }
 
 export const readySchema = {
   tags: ['system'],
   summary: 'Readiness: 200 while Postgres is reachable ("degraded" without Redis: the outbox holds jobs), 503 otherwise',
   security: [],
-  response: { 200: Health, 503: { ...Health, description: 'Postgres is unreachable' }, ...errorResponses() },
+  response: { ...errorResponses(), 200: Health, 503: { ...Health, description: 'Postgres is unreachable' } },
 }

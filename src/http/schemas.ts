@@ -44,7 +44,8 @@ export const STEP: ErrorCode[] = ['CONCURRENT_MODIFICATION', 'INVALID_STATUS_TRA
  */
 export function errorResponses(...codes: Array<ErrorCode | readonly ErrorCode[]>): Record<number, typeof ErrorBody> {
   const byStatus = new Map<number, Set<ErrorCode>>()
-  for (const code of [...codes.flat(), 'INTERNAL_ERROR' as const]) {
+  // Every route may fail unexpectedly (500) or find Postgres unreachable (503 with Retry-After).
+  for (const code of [...codes.flat(), 'INTERNAL_ERROR' as const, 'SERVICE_UNAVAILABLE' as const]) {
     const status = ERROR_STATUS[code]
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code))
   }

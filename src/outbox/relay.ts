@@ -108,6 +108,8 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
         }
       }
       if (notified && !failed) continue
+      // stop() may have come during the drain, when there was nothing to wake: do not sleep a poll interval.
+      if (stopped) break
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, deps.pollMs ?? 1000)
         wake = () => { clearTimeout(t); resolve() }
