@@ -25,7 +25,7 @@ import { deserializeSourceContext, parseDiagram } from '../src/engine/definition
 import { runStep } from '../src/engine/runtime.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
-import { DossierStatus } from '../src/dossiers/statuses.ts'
+import { DossierStatus } from '../src/records/statuses.ts'
 import { timerBench } from './timers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')

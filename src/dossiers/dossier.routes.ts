@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
 import { variablesLimits } from '../http/input-rules.ts'
 import { taskDto } from '../tasks/task.dto.ts'
-import type { DossierRow } from './dossier.repository.ts'
+import type { DossierRow } from '../records/dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'
 import type { ExtensionService } from '../deadlines/extension.service.ts'
-import { STATUS_LABEL_VI, type DossierStatus } from './statuses.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from '../records/statuses.ts'
 import { dossierDeadlineView } from '../deadlines/outcome.ts'
 
 export const SubmitBody = Type.Object({

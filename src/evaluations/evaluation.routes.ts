@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole } from '../auth/principal.ts'
 import type { DossierService } from '../dossiers/dossier.service.ts'
-import { DossierStatus } from '../dossiers/statuses.ts'
+import { DossierStatus } from '../records/statuses.ts'
 
 /** docs/domain.md#citizen-evaluation: the nine items (a)–(i) the applicant rates, 1 không hài lòng, 2 hài lòng, 3 rất hài lòng. */
 export const EVALUATION_ITEMS = {

@@ -5,7 +5,7 @@ import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { createRateLimiter } from './rate-limiter.ts'
 import { AppError } from '../errors.ts'
-import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from '../records/statuses.ts'
 
 const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest())
 

@@ -3,9 +3,9 @@ import { authorize } from '../auth/policy.ts'
 import type { Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Db } from '../db/knex.ts'
-import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
+import type { DossierRepository, DossierRow } from '../records/dossier.repository.ts'
 import { AppError } from '../errors.ts'
-import type { TaskRepository } from '../tasks/task.repository.ts'
+import type { TaskRepository } from '../records/task.repository.ts'
 import { taskDeadlineView } from '../deadlines/outcome.ts'
 
 export function encodeDeadlineCursor(d: DossierRow): string {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/knex.ts'
+import { read, write } from '../db/query.ts'
 
 /** One line of the process record (nhật ký xử lý): who did what, when, on which step. Source of Mẫu 05/06. */
 export interface HistoryEntry {
@@ -14,12 +15,11 @@ export interface HistoryEntry {
 
 export function createHistoryRepository() {
   return {
-    /** The insert, unrun (await it, or hand it to a StatementBatch); null when there is nothing to write. */
+    /** Null when there is nothing to write. */
     append: (q: Queryable, entries: HistoryEntry[]) =>
-      (entries.length ? q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null }))) : null),
-    async forDossier(q: Queryable, dossierId: string) {
-      return q('history').where({ dossier_id: dossierId }).orderBy('id').select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at')
-    },
+      write(entries.length ? q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null }))) : null),
+    forDossier: (q: Queryable, dossierId: string) =>
+      read<Omit<HistoryEntry, 'dossier_id'> & { id: number }>(q('history').where({ dossier_id: dossierId }).orderBy('id').select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at')),
   }
 }
 export type HistoryRepository = ReturnType<typeof createHistoryRepository>
