@@ -16,7 +16,7 @@ export async function runEngine(deps: { engine: EngineRunner; versions: Procedur
     return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
   } catch (err) {
     if (err instanceof EngineStepError && err.interrupted) {
-      throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã kết thúc do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', { activityId: err.activityId })
+      throw new AppError('TASK_CANCELLED', 'Công việc đã bị hủy do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', { activityId: err.activityId })
     }
     if (err instanceof EngineStepError) {
       throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId, ...err.noWayOut })

@@ -69,7 +69,7 @@ export function createTaskService(deps: {
 
   function assertOpen(t: TaskRow): void {
     if (t.status === 'completed') throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã được hoàn thành', { completedBy: t.completed_by, completedAt: t.completed_at })
-    if (t.status === 'cancelled') throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã bị hủy do quy trình chuyển bước', { status: t.status })
+    if (t.status === 'cancelled') throw new AppError('TASK_CANCELLED', 'Công việc đã bị hủy do quy trình chuyển bước', { status: t.status })
   }
 
   function assertMayAct(p: Principal, t: TaskRow): void {
