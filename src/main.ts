@@ -16,7 +16,7 @@ import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
 import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
-import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from './outbox/queues.ts'
 
 export interface Running {
   url: string | null

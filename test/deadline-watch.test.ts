@@ -2,7 +2,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { manualClock } from '../src/clock.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
 import { auth, fixture, testContext, testUrls, type TestContext } from './helpers/context.ts'
 

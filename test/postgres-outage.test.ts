@@ -9,7 +9,7 @@ import { buildApp } from '../src/http/app.ts'
 import { freePort } from '../src/infra/free-port.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { createSystem } from '../src/system.ts'
-import { createQueues, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, redisConnection } from '../src/outbox/queues.ts'
 import { testContext, testUrls } from './helpers/context.ts'
 
 /** Polls `check` until it holds (real-time events: a terminated backend, a NOTIFY), failing after `ms`. */

@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { manualClock } from '../src/clock.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
 import { fixture, testContext } from './helpers/context.ts'
 

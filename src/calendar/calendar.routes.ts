@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { requireRole } from '../http/auth.ts'
+import { requireRole } from '../auth/authenticate.ts'
 import type { CalendarService } from './calendar.service.ts'
 import type { CalendarEntry } from './holidays.ts'
 

@@ -10,7 +10,7 @@ import type { NotificationRepository, NotificationRow } from '../notifications/n
 import { deadlineNotification } from '../notifications/notification.service.ts'
 import type { OutboxMessage } from '../outbox/outbox.repository.ts'
 import type { TaskRepository, TaskRow } from '../records/task.repository.ts'
-import { queueEveryPending, type TimerScheduler } from '../timers/scheduled-jobs.ts'
+import { queueEveryPending, type TimerScheduler } from '../outbox/scheduled-jobs.ts'
 import { lockForStep, type StepRepositories } from '../steps/lock.ts'
 import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from '../records/alarm.repository.ts'
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
-import { variablesLimits } from '../http/input-rules.ts'
+import { variablesLimits } from '../validation/input-rules.ts'
 import { taskDto } from '../tasks/task.dto.ts'
 import type { DossierRow } from '../records/dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { Engine } from 'bpmn-engine'
 import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
-import { CapturingTimers, type PendingTimer } from './timers.ts'
+import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 
 /** A wait state that needs someone: a user task for officers, a receive/catch for a message. */
 export interface WaitingActivity {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../errors.ts'
-import { requireRole } from '../http/auth.ts'
+import { requireRole } from '../auth/authenticate.ts'
 import type { ProcedureService } from './procedure.service.ts'
 import type { ProcedureVersionRow } from './procedure.repository.ts'
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { requireRole } from '../http/auth.ts'
-import { variablesLimits } from '../http/input-rules.ts'
+import { requireRole } from '../auth/authenticate.ts'
+import { variablesLimits } from '../validation/input-rules.ts'
 import { taskDto } from './task.dto.ts'
 import { decodeCursor, type TaskService } from './task.service.ts'
 

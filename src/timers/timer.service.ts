@@ -6,7 +6,7 @@ import type { TimerRepository } from '../records/timer.repository.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 import type { TimerLookahead } from './timer-lookahead.ts'
 import { timerJobId } from './timer.observer.ts'
-import { queueEveryPending, type TimerScheduler } from './scheduled-jobs.ts'
+import { queueEveryPending, type TimerScheduler } from '../outbox/scheduled-jobs.ts'
 
 export type FireOutcome = 'fired' | 'not-due' | 'skipped'
 
