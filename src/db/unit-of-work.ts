@@ -127,8 +127,9 @@ export class UnitOfWork {
 
 /**
  * Runs `fn` in a transaction with its unit of work. The callback ends with `return uow.commit(value)`
- * (or `uow.finish(value)`): the type makes a transaction that forgets to send its last statements, or
- * runs something after its COMMIT, fail to compile.
+ * (or `commitWith`, `finish`): its type makes a transaction that does not end through its unit of
+ * work (and so might leave statements unsent) fail to compile; after the commit the unit of work
+ * refuses any statement.
  */
 export async function transaction<T>(db: Db | Tx, fn: (uow: UnitOfWork) => Promise<Committed<T>>): Promise<T> {
   return (await db.transaction(async (tx) => fn(new UnitOfWork(tx)))) as unknown as T
