@@ -25,7 +25,8 @@ import { deserializeSourceContext, parseDiagram } from '../src/engine/definition
 import { runStep } from '../src/engine/runtime.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
-import { DossierStatus } from '../src/dossiers/statuses.ts'
+import { DossierStatus } from '../src/records/statuses.ts'
+import { LIFECYCLE_ACTIONS } from '../src/procedures/lifecycle-actions.ts'
 import { timerBench } from './timers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -47,7 +48,7 @@ const pct = (xs: number[], p: number) => {
 
 async function rawEngine() {
   const xml = fs.readFileSync(path.join(ROOT, 'test/fixtures/three-step-procedure.bpmn'), 'utf8')
-  const parsed = await parseDiagram(xml, { allowedScripts: new Set(), statuses: Object.values(DossierStatus) })
+  const parsed = await parseDiagram(xml, { allowedScripts: new Set(), statuses: Object.values(DossierStatus), actions: LIFECYCLE_ACTIONS })
   if (!('sourceContext' in parsed)) throw new Error('sample diagram invalid')
   const ctx = deserializeSourceContext(parsed.sourceContext)
   const one = async () => {

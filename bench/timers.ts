@@ -20,7 +20,7 @@ import { freePort } from '../src/infra/free-port.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { createSystem } from '../src/system.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
 
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 100_000)

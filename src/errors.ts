@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   TASK_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   TASK_ALREADY_COMPLETED: 409,
+  /** The process left the task (a timer interrupted it, another path ended it): it can no longer be completed. */
+  TASK_CANCELLED: 409,
   TASK_CLAIMED_BY_OTHER: 409,
   TASK_NOT_CLAIMED: 409,
   CONCURRENT_MODIFICATION: 409,

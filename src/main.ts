@@ -14,10 +14,9 @@ import { deployDirectory } from './procedures/deploy-directory.ts'
 import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
-import { startNotificationWorker } from './workers/notification.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
 import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
-import { createQueues, QUEUE, redisConnection } from './workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from './outbox/queues.ts'
 
 export interface Running {
   url: string | null
@@ -71,8 +70,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const nationalPortal = config.portalUrl ? createHttpPortal({ url: config.portalUrl, timeoutMs: config.portalTimeoutMs }) : createPortalSimulator()
     const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: nationalPortal, db, outbox: system.repos.outbox, clock, log })
     const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log, lockMs: config.workerLockMs })
-    const notificationWorker = startNotificationWorker({ connection, prefix: config.queuePrefix, notifications: system.notifications, log })
-    for (const w of [portal, timerWorker, notificationWorker]) w.on('error', redisDown)
+    for (const w of [portal, timerWorker]) w.on('error', redisDown)
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
@@ -87,8 +85,8 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     void readiness.checks().then(requeue)
     const sweep = setInterval(() => void requeue(), 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
-    stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, () => notificationWorker.close(), async () => clearInterval(sweep), () => relay.stop())
-    log.info('workers started: outbox relay, national portal sync, timers and deadlines, notifications')
+    stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, async () => clearInterval(sweep), () => relay.stop())
+    log.info('workers started: outbox relay, national portal sync, timers and deadlines')
   }
 
   let url: string | null = null

@@ -8,25 +8,26 @@ import { createCalendarRepository } from './calendar/calendar.repository.ts'
 import { createCalendarService } from './calendar/calendar.service.ts'
 import { parseWorkingHours } from './calendar/working-calendar.ts'
 import { taskDueDate } from './deadlines/appointment.ts'
-import { resolveTimerValue } from './deadlines/timer-values.ts'
+import { resolveTimerValue } from './deadlines/working-time-durations.ts'
 import { clockedTimerDefinition } from './engine/clocked-timer.ts'
 import { createDeadlineObserver } from './deadlines/deadline.observer.ts'
 import { createExtensionService } from './deadlines/extension.service.ts'
-import { createAlarmRepository } from './deadlines/alarm.repository.ts'
+import { createAlarmRepository } from './records/alarm.repository.ts'
 import { createDeadlineWatch } from './deadlines/deadline-watch.ts'
-import { createDossierRepository } from './dossiers/dossier.repository.ts'
+import { createDossierRepository } from './records/dossier.repository.ts'
 import { createDossierService } from './dossiers/dossier.service.ts'
-import { createHistoryRepository } from './history/history.repository.ts'
-import { createInstanceRepository } from './instances/instance.repository.ts'
-import { createInstanceService, type StepObserver } from './instances/instance.service.ts'
+import { createHistoryRepository } from './records/history.repository.ts'
+import { createInstanceRepository } from './records/instance.repository.ts'
+import { createStepRunner } from './steps/step-runner.ts'
+import type { StepObserver } from './steps/observer.ts'
 import { createOutboxRepository } from './outbox/outbox.repository.ts'
 import { createProcedureRepository } from './procedures/procedure.repository.ts'
 import { createProcedureService } from './procedures/procedure.service.ts'
 import { createProcedureVersionCache } from './procedures/version-cache.ts'
-import { createTaskRepository } from './tasks/task.repository.ts'
+import { createTaskRepository } from './records/task.repository.ts'
 import { createTaskService } from './tasks/task.service.ts'
 import { createTimerObserver } from './timers/timer.observer.ts'
-import { createTimerRepository } from './timers/timer.repository.ts'
+import { createTimerRepository } from './records/timer.repository.ts'
 import { createTimerService } from './timers/timer.service.ts'
 import { createTimerLookahead } from './timers/timer-lookahead.ts'
 import { createNotificationRepository } from './notifications/notification.repository.ts'
@@ -64,24 +65,25 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
-  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, alarms: repos.alarms, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, notifications: repos.notifications })
-  const observers = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
+  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, repos, alarms: repos.alarms, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, notifications: repos.notifications })
+  // The step's plug-ins: what every step also writes (deadlines, durable timers).
+  const observers: StepObserver[] = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
   const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId }, versions })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize, cacheBytes: config.engineCacheBytes, now: () => engineNow(clock) })
-  const instanceService = createInstanceService({ engine, versions, instances: repos.instances, tasks: repos.tasks, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, observers, taskDue: (spec, vars, now, unit) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff), unit) })
-  const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, instanceService })
-  const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, instances: repos.instances, dossiers: repos.dossiers, versions, history: repos.history, timers: repos.timers, alarms: repos.alarms, instanceService })
-  const timerLookahead = createTimerLookahead({ db, clock, log, calendar: calendar.current, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, alarms: repos.alarms, versions, instanceService, windowMs: config.timerLookaheadMs })
-  const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, versions, instanceService })
-  const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, instanceService })
+  const steps = createStepRunner({ engine, versions, ...repos, observers, taskDue: (spec, vars, now, unit) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff), unit) })
+  const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, steps })
+  const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, history: repos.history, steps })
+  const timerLookahead = createTimerLookahead({ db, clock, log, calendar: calendar.current, timers: repos.timers, steps, windowMs: config.timerLookaheadMs })
+  const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, steps })
+  const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, steps })
   const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
   const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history, versions })
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
-  const extensions = createExtensionService({ db, clock, calendar: calendar.current, instances: repos.instances, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, outbox: repos.outbox, watch, versions })
+  const extensions = createExtensionService({ db, clock, calendar: calendar.current, steps, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, watch, versions })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, repo: createSupervisionRepository() })
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
-  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, evaluations, lookup, extensions, versions, procedures, instanceService, dossiers, tasks, lifecycle, payments, documents, forms }
+  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, evaluations, lookup, extensions, versions, procedures, steps, dossiers, tasks, lifecycle, payments, documents, forms }
 }
 export type System = ReturnType<typeof createSystem>

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { manualClock } from '../src/clock.ts'
 import { Base, clockedTimerDefinition, type ParsedTimer, type TimerMessageContent } from '../src/engine/clocked-timer.ts'
-import { CapturingTimers } from '../src/engine/timers.ts'
+import { CapturingTimers } from '../src/engine/captured-timers.ts'
 
 /**
  * src/engine/clocked-timer.ts copies bpmn-elements' private `_getTimers` to read the injected clock.

@@ -2,8 +2,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { manualClock } from '../src/clock.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
-import { startNotificationWorker } from '../src/workers/notification.worker.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { startTimerWorker } from '../src/workers/timer.worker.ts'
 import { auth, fixture, testContext, testUrls, type TestContext } from './helpers/context.ts'
 import { pollUntil } from './helpers/poll.ts'
@@ -130,8 +129,7 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   const log = pino({ level: 'silent' })
   const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock, log })
   const timerWorker = startTimerWorker({ connection, prefix: ctx.config.queuePrefix, timers: ctx.system.timers, watch: ctx.system.watch, clock, log })
-  const notifyWorker = startNotificationWorker({ connection, prefix: ctx.config.queuePrefix, notifications: ctx.system.notifications, log })
-  t.teardown(async () => { await timerWorker.close(); await notifyWorker.close(); await queues.close() })
+  t.teardown(async () => { await timerWorker.close(); await queues.close() })
   await relay.drain()
   const timers = queues.get(QUEUE.timers)
   t.equal(await timers.getDelayedCount(), 0, 'alarms due beyond the queue horizon (60 min) have no job in Redis yet')
@@ -140,12 +138,11 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
     const settled = async () => {
       await relay.drain()
       const c = await timers.getJobCounts('waiting', 'active')
-      const n = await queues.get(QUEUE.notifications).getJobCounts('waiting', 'active', 'delayed')
-      return c.waiting + c.active + n.waiting + n.active + n.delayed === 0 && (await done())
+      return c.waiting + c.active === 0 && (await done())
     }
     if (await pollUntil('the queues to settle', settled).then(() => true, () => false)) return
-    const failed = [...await timers.getFailed(), ...await queues.get(QUEUE.notifications).getFailed()].map((j) => `${j.name}: ${j.failedReason}`)
-    throw new Error(`queues did not settle ${JSON.stringify({ timers: await timers.getJobCounts(), notifications: await queues.get(QUEUE.notifications).getJobCounts(), failed, n: await ctx.db('notifications').count('* as n') })}`)
+    const failed = (await timers.getFailed()).map((j) => `${j.name}: ${j.failedReason}`)
+    throw new Error(`queues did not settle ${JSON.stringify({ timers: await timers.getJobCounts(), failed, n: await ctx.db('notifications').count('* as n') })}`)
   }
   const notes = async (h: Record<string, string>) => (await ctx.app.inject({ url: '/api/notifications', headers: h })).json()
   // Half an hour before the first alarm, the per-minute pass queues exactly the alarms due within the hour.
@@ -173,7 +170,7 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   const rest = await ctx.app.inject({ url: `/api/notifications?limit=3&cursor=${page.json().nextCursor}`, headers: officer })
   t.equal(page.json().items.length + rest.json().items.length, 4, 'cursor pagination')
 
-  t.equal(await queues.get(QUEUE.notifications).count(), 0, 'notifications are written with the firing, not queued')
+  t.equal((await ctx.db('outbox').whereIn('topic', ['deadline.due-soon', 'deadline.overdue'])).length, 0, 'notifications are written with the firing, not queued')
 
   // Redelivery of every alarm job is harmless.
   const completed = await timers.getJobs(['completed'])
@@ -183,12 +180,6 @@ t.test('deadline alarms run as BullMQ delayed jobs and become notifications for 
   t.equal(Number((await ctx.db('notifications').count('* as n'))[0]!.n), 4, 'one notification per alarm')
   t.equal((await ctx.db('history').where({ dossier_id: s.dossier.id }).whereIn('action', ['deadline.due_soon', 'deadline.overdue'])).length, 4, 'each alarm fired once')
 
-  // An event queued by an earlier version (which sent notifications through the queue) is still
-  // recorded, once however often it is delivered.
-  const legacy = { eventId: 'alarm-legacy-1', jobId: 'event-legacy-1', kind: 'overdue', dossierId: s.dossier.id, code: s.dossier.code, agency: 'UBND-XA-DEMO', taskId: null, taskName: null, groups: [], assignee: null, deadlineAt: new Date(t0.getTime() + 86_400_000).toISOString(), at: clock.now().toISOString() }
-  await ctx.system.repos.outbox.enqueue(ctx.db, [{ topic: 'deadline.overdue', payload: legacy }, { topic: 'deadline.overdue', payload: { ...legacy, jobId: 'event-legacy-1-again' } }])
-  await settle(async () => Number((await ctx.db('notifications').count('* as n'))[0]!.n) === 5)
-  t.equal(Number((await ctx.db('notifications').where({ event_id: 'alarm-legacy-1' }).count('* as n'))[0]!.n), 1, 'a queued event is recorded once')
 })
 
 t.test('an alarm already due when its task is created fires in that step; far alarms stay out of Redis until they come near', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { manualClock } from '../src/clock.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { testContext } from './helpers/context.ts'
 import { pollUntil } from './helpers/poll.ts'
 

@@ -12,7 +12,7 @@ import { createHttpPortal } from '../src/handoffs/national-portal.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { startPortalSyncWorker } from '../src/workers/portal-sync.worker.ts'
 import { requeueUnacknowledgedEvents } from '../src/workers/portal-requeue.ts'
-import { createQueues, QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { auth, fixture, testContext } from './helpers/context.ts'
 
 /** A portal receiver over real HTTP: acknowledges every event, counts deliveries per event id. */

@@ -9,7 +9,7 @@ import { buildApp } from '../src/http/app.ts'
 import { freePort } from '../src/infra/free-port.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { createSystem } from '../src/system.ts'
-import { createQueues, redisConnection } from '../src/workers/queues.ts'
+import { createQueues, redisConnection } from '../src/outbox/queues.ts'
 import { testContext, testUrls } from './helpers/context.ts'
 
 /** Polls `check` until it holds (real-time events: a terminated backend, a NOTIFY), failing after `ms`. */
@@ -30,7 +30,7 @@ t.test('the outbox relay listens again after its LISTEN backend is terminated, a
   await relay.start()
   t.teardown(() => relay.stop())
   const publishOne = async () => {
-    const [{ id }] = await ctx.db('outbox').insert({ topic: 'deadline.due-soon', payload: JSON.stringify({ test: true }) }).returning('id')
+    const [{ id }] = await ctx.db('outbox').insert({ topic: 'timer.scheduled', payload: JSON.stringify({ test: true }) }).returning('id')
     await ctx.db.raw(`SELECT pg_notify('outbox', '')`)
     const t0 = performance.now()
     await until(async () => (await ctx.db('outbox').where({ id }).first()).published_at !== null, 5000, `outbox row ${id} published`)

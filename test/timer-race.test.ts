@@ -89,10 +89,12 @@ t.test('interrupting timer: a completion after the due time lost the race and an
     w.clock.set(vn('2026-11-23T10:00:00.050'))
     const r = await w.complete(d.task)
     t.equal(r.statusCode, 409, r.body)
-    t.equal(r.json().error.code, 'TASK_ALREADY_COMPLETED')
+    t.equal(r.json().error.code, 'TASK_CANCELLED')
     t.equal(await w.ctx.system.timers.fire(d.timer), 'fired')
     t.same(await w.record(d), { timer: 'fired', fired: 1, cancelled: 0, escalation: 1, review: 'cancelled' })
-    t.equal((await w.complete(d.task)).statusCode, 409, 'and again after the firing')
+    const again = await w.complete(d.task)
+    t.equal(again.statusCode, 409, 'and again after the firing')
+    t.equal(again.json().error.code, 'TASK_CANCELLED', 'the task was cancelled by the timer, not completed')
   }
 })
 
@@ -140,7 +142,7 @@ t.test('concurrent completion and timer job, repeated over real Postgres: the re
         seen.soft.after++
       } else {
         t.equal(done.statusCode, 409, `${label}: after it, the completion lost`)
-        t.equal(done.json().error.code, 'TASK_ALREADY_COMPLETED')
+        t.equal(done.json().error.code, 'TASK_CANCELLED')
         t.match(r, { timer: 'fired', review: 'cancelled' }, label)
         seen.hard.after++
       }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Queue } from 'bullmq'
 import { manualClock } from '../src/clock.ts'
-import { QUEUE, redisConnection } from '../src/workers/queues.ts'
+import { QUEUE, redisConnection } from '../src/outbox/queues.ts'
 import { fixture, testContext, testUrls } from './helpers/context.ts'
 import { startMain } from './helpers/main-process.ts'
 import { pollUntil } from './helpers/poll.ts'

@@ -1,4 +1,4 @@
-import { requireRole } from '../http/auth.ts'
+import { requireRole } from '../auth/authenticate.ts'
 import type { Api } from '../http/schemas.ts'
 import type { CalendarService } from './calendar.service.ts'
 import { getYearSchema, removeDaySchema, replaceYearSchema, setDaySchema } from './calendar.schemas.ts'

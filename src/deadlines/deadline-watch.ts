@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
-import type { Db, Tx } from '../db/knex.ts'
-import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
-import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
-import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
+import type { Db } from '../db/knex.ts'
+import { transaction, type UnitOfWork } from '../db/unit-of-work.ts'
+import type { DossierRepository, DossierRow } from '../records/dossier.repository.ts'
+import { DossierStatus, FINAL_STATUSES } from '../records/statuses.ts'
+import type { HistoryEntry, HistoryRepository } from '../records/history.repository.ts'
 import type { NotificationRepository, NotificationRow } from '../notifications/notification.repository.ts'
 import { deadlineNotification } from '../notifications/notification.service.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
 import type { OutboxMessage } from '../outbox/outbox.repository.ts'
-import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
-import { queueEveryPending, type TimerScheduler } from '../timers/scheduled-jobs.ts'
-import { StatementBatch } from '../db/statement-batch.ts'
-import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from './alarm.repository.ts'
+import type { TaskRepository, TaskRow } from '../records/task.repository.ts'
+import { queueEveryPending, type TimerScheduler } from '../outbox/scheduled-jobs.ts'
+import { lockForStep, type StepRepositories } from '../steps/lock.ts'
+import type { AlarmKind, AlarmRepository, AlarmRow, DeadlineState } from '../records/alarm.repository.ts'
 
 export const alarmJobId = (alarmId: string) => `alarm-${alarmId}`
 
@@ -62,8 +62,9 @@ export function createDeadlineWatch(deps: {
   dueSoonWorkingMinutes: number
   /** Alarms get their BullMQ job only when they come due within this many ms (see `queueComing`). */
   queueHorizonMs: number
+  /** The repositories a step's locks go through (the alarm firing takes them in the same order). */
+  repos: StepRepositories
   alarms: AlarmRepository
-  instances: InstanceRepository
   dossiers: DossierRepository
   tasks: TaskRepository
   history: HistoryRepository
@@ -73,13 +74,12 @@ export function createDeadlineWatch(deps: {
 
   return {
     /**
-     * Makes the dossier's alarms match its current deadlines, in the caller's transaction (the dossier
-     * row is locked by the caller). `dossier` and `tasks` carry the values as of the end of the step.
-     * Writes go into the caller's `batch` when given (the caller flushes it), else run at once;
-     * `known`: the dossier's live alarms when the caller has them (none for a dossier created in this step).
+     * Makes the dossier's alarms match its current deadlines, in the caller's unit of work (the dossier
+     * row is locked by the caller, who sends the writes). `dossier` and `tasks` carry the values as of
+     * the end of the step; `existing`: the dossier's live alarms as read under the lock.
      */
-    async reconcile(tx: Tx, dossier: WatchedDossier, tasks: WatchedTask[], now: Date, callerBatch?: StatementBatch, known?: AlarmRow[]): Promise<OutboxMessage[]> {
-      const batch = callerBatch ?? new StatementBatch()
+    reconcile(uow: UnitOfWork, dossier: WatchedDossier, tasks: WatchedTask[], now: Date, existing: AlarmRow[]): OutboxMessage[] {
+      const tx = uow.tx
       const cal = deps.calendar()
       const wanted = new Map<string, NewAlarm>()
       const want = (taskId: string | null, deadline: Date) => {
@@ -94,7 +94,6 @@ export function createDeadlineWatch(deps: {
         if (dossier.appointment_at) want(null, dossier.appointment_at)
         for (const t of tasks) if (t.due_at) want(t.id, t.due_at)
       }
-      const existing = known ?? await deps.alarms.live(tx, dossier.id)
       if (wanted.size === 0 && existing.every((a) => a.status !== 'pending')) return []
       const have = new Map(existing.map((a) => [key(a.task_id, a.kind, a.deadline_at), a]))
       const cancelled = existing.filter((a) => a.status === 'pending' && !wanted.has(key(a.task_id, a.kind, a.deadline_at)))
@@ -103,12 +102,12 @@ export function createDeadlineWatch(deps: {
       // moved into the past) fires in this step: row, history and notification commit with it.
       const firedNow = created.filter((a) => a.fire_at.getTime() <= now.getTime())
       for (const a of firedNow) Object.assign(a, { status: 'fired', fired_at: now })
-      batch.add(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
-      batch.add(deps.alarms.insertMany(tx, created))
+      uow.write(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
+      uow.write(deps.alarms.insertMany(tx, created))
       const taskById = new Map(tasks.map((t) => [t.id, t]))
       const fired = firedNow.map((a) => firedRecords(a, dossier, a.task_id ? taskById.get(a.task_id) ?? null : null, now))
-      batch.add(deps.history.append(tx, fired.map((f) => f.history)))
-      batch.add(deps.notifications.insertManyOnce(tx, fired.map((f) => f.notification)))
+      uow.write(deps.history.append(tx, fired.map((f) => f.history)))
+      uow.write(deps.notifications.insertManyOnce(tx, fired.map((f) => f.notification)))
 
       // A moved deadline starts on track again; one already passed is marked at once.
       if (watched) {
@@ -118,13 +117,12 @@ export function createDeadlineWatch(deps: {
           return isFired('overdue') ? 'overdue' : isFired('due_soon') ? 'due_soon' : 'on_track'
         }
         const ds = stateOf(null, dossier.appointment_at)
-        if (ds !== (dossier.deadline_state ?? 'on_track')) batch.add(deps.dossiers.setDeadlineState(tx, dossier.id, ds))
+        if (ds !== (dossier.deadline_state ?? 'on_track')) uow.write(deps.dossiers.setDeadlineState(tx, dossier.id, ds))
         for (const t of tasks) {
           const ts = stateOf(t.id, t.due_at)
-          if (ts !== (t.deadline_state ?? 'on_track')) batch.add(deps.tasks.setDeadlineState(tx, t.id, ts))
+          if (ts !== (t.deadline_state ?? 'on_track')) uow.write(deps.tasks.setDeadlineState(tx, t.id, ts))
         }
       }
-      if (!callerBatch) await batch.flush(tx)
       // Redis holds only the jobs of alarms coming due within the horizon (the per-minute pass,
       // `queueComing`, adds the others as they come near); a cancelled alarm's job can only exist if
       // the alarm was that near.
@@ -139,34 +137,29 @@ export function createDeadlineWatch(deps: {
 
     /** Fires one alarm, exactly once, never early; an alarm whose deadline has moved is dropped. */
     async fire(alarmId: string): Promise<AlarmOutcome> {
-      const seen = await deps.alarms.find(db, alarmId)
+      const seen = await deps.alarms.find(db, alarmId).one()
       if (!seen || seen.status !== 'pending') return 'skipped'
-      return db.transaction(async (tx) => {
-        // Same lock order as a step (instance, task, dossier, then alarms): no deadlock with a completion.
-        await deps.instances.lockForDossier(tx, seen.dossier_id)
-        if (seen.task_id) await deps.tasks.lock(tx, seen.task_id)
-        const dossier = await deps.dossiers.lock(tx, seen.dossier_id)
-        const alarm = await deps.alarms.lock(tx, alarmId)
-        if (!dossier || !alarm || alarm.status !== 'pending') return 'skipped'
+      return transaction(db, async (uow) => {
+        const tx = uow.tx
+        const locked = await lockForStep(uow, deps.repos, { dossier: seen.dossier_id, task: seen.task_id, alarm: alarmId })
+        const dossier = locked.dossiers[0]
+        const alarm = locked.alarm
+        if (!dossier || !alarm || alarm.status !== 'pending') return uow.finish('skipped' as const)
         const now = clock.now()
-        if (new Date(alarm.fire_at) > now) return 'not-due'
-        const task = alarm.task_id ? await deps.tasks.find(tx, alarm.task_id) : null
+        if (new Date(alarm.fire_at) > now) return uow.finish('not-due' as const)
+        const task = locked.task
         const deadline = alarm.task_id ? task?.due_at : dossier.appointment_at
         const current = isWatched(dossier) && (!alarm.task_id || task?.status === 'open') && deadline && new Date(deadline).getTime() === new Date(alarm.deadline_at).getTime()
-        if (!current) {
-          await deps.alarms.cancel(tx, [alarm.id])
-          return 'skipped'
-        }
-        await deps.alarms.markFired(tx, alarm.id, now)
+        if (!current) return uow.write(deps.alarms.cancel(tx, [alarm.id])).commit('skipped' as const)
+        uow.write(deps.alarms.markFired(tx, alarm.id, now))
         const before = (alarm.task_id ? task!.deadline_state : dossier.deadline_state) as DeadlineState | undefined
         if (RANK[alarm.kind] > RANK[before ?? 'on_track']) {
-          if (alarm.task_id) await deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind)
-          else await deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind)
+          uow.write(alarm.task_id ? deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind) : deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind))
         }
         const { history, notification } = firedRecords(alarm, dossier, task ?? null, now)
-        await deps.history.append(tx, [history])
-        await deps.notifications.insertManyOnce(tx, [notification])
-        return 'fired' as const
+        uow.write(deps.history.append(tx, [history]))
+        uow.write(deps.notifications.insertManyOnce(tx, [notification]))
+        return uow.commit('fired' as const)
       })
     },
 
@@ -184,7 +177,7 @@ export function createDeadlineWatch(deps: {
     queueComing: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
       scheduler,
       now: () => clock.now(),
-      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId, dueBy: new Date(clock.now().getTime() + deps.queueHorizonMs) }),
+      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId, dueBy: new Date(clock.now().getTime() + deps.queueHorizonMs) }).rows(),
       job: (a) => ({ name: 'deadline.scheduled', data: { alarmId: a.id }, jobId: alarmJobId(a.id), dueAt: new Date(a.fire_at) }),
     }),
   }

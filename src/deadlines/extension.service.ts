@@ -6,12 +6,12 @@ import type { Principal } from '../auth/principal.ts'
 import { authorize, canReadDossier, dossierResource } from '../auth/policy.ts'
 import { appointmentDate } from './appointment.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
-import type { DossierRepository } from '../dossiers/dossier.repository.ts'
-import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
-import type { HistoryRepository } from '../history/history.repository.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
+import type { DossierRepository } from '../records/dossier.repository.ts'
+import { FINAL_STATUSES, type DossierStatus } from '../records/statuses.ts'
+import type { HistoryRepository } from '../records/history.repository.ts'
 import type { OutboxRepository } from '../outbox/outbox.repository.ts'
-import type { TaskRepository } from '../tasks/task.repository.ts'
+import { transaction } from '../db/unit-of-work.ts'
+import type { StepRunner } from '../steps/step-runner.ts'
 import type { DeadlineWatch } from './deadline-watch.ts'
 
 /** Bound of a new appointment for a procedure without a time limit: this many calendar days after the current one. */
@@ -23,7 +23,7 @@ const EXTENSION_WITHOUT_TIME_LIMIT_DAYS = 30
  * (auth/policy.ts). The new appointment comes after the current one and no later than the procedure's
  * own time limit counted again from it (docs/security.md).
  */
-export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; instances: InstanceRepository; dossiers: DossierRepository; tasks: TaskRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch; versions: ProcedureVersionCache }) {
+export function createExtensionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; steps: Pick<StepRunner, 'lock'>; dossiers: DossierRepository; history: HistoryRepository; outbox: OutboxRepository; watch: DeadlineWatch; versions: ProcedureVersionCache }) {
   /** The latest new appointment allowed after `old`. */
   async function latestAllowed(d: { procedure_version_id: number }, old: Date): Promise<Date> {
     const { metadata: m } = await deps.versions.get(deps.db, d.procedure_version_id)
@@ -33,12 +33,13 @@ export function createExtensionService(deps: { db: Db; clock: Clock; calendar: (
   return {
     async extend(p: Principal, dossierId: string, input: { newAppointmentAt: Date; reason: string }) {
       if (Number.isNaN(input.newAppointmentAt.getTime())) throw new AppError('VALIDATION_FAILED', 'Ngày hẹn mới không hợp lệ', { path: '/newAppointmentAt' })
-      return deps.db.transaction(async (tx) => {
-        // Lock order of every writer: instance, then dossier (the alarms' task rows may be touched).
-        await deps.instances.lockForDossier(tx, dossierId)
-        const d = await deps.dossiers.lock(tx, dossierId)
+      return transaction(deps.db, async (uow) => {
+        const tx = uow.tx
+        // The alarms' task rows may be touched: the locks of a step.
+        const locked = await deps.steps.lock(uow, { dossier: dossierId })
+        const d = locked.dossiers[0]
         if (!d || !canReadDossier(p, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
-        const handling = await deps.tasks.openForDossier(tx, dossierId)
+        const handling = locked.openTasks
         authorize('dossier.extend', p, { ...dossierResource(d), candidateGroups: handling.flatMap((t) => t.candidate_groups), candidateUsers: handling.flatMap((t) => t.candidate_users), assignee: handling.find((t) => t.assignee === p.userId)?.assignee ?? null })
         if (FINAL_STATUSES.has(d.status as DossierStatus) || d.status === 'RESULT_READY') throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ đã kết thúc xử lý')
         if (!d.appointment_at) throw new AppError('EXTENSION_NOT_ALLOWED', 'Hồ sơ chưa có ngày hẹn trả')
@@ -54,12 +55,11 @@ export function createExtensionService(deps: { db: Db; clock: Clock; calendar: (
         if (input.newAppointmentAt > max) {
           throw new AppError('VALIDATION_FAILED', `Ngày hẹn mới không được muộn hơn ${max.toISOString()} (thời hạn giải quyết của thủ tục tính lại từ ngày hẹn cũ)`, { path: '/newAppointmentAt', max })
         }
-        await deps.dossiers.updateDeadline(tx, dossierId, { appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now })
-        await deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }])
+        uow.write(deps.dossiers.updateDeadline(tx, dossierId, { appointment_at: input.newAppointmentAt, original_appointment_at: old, extended_at: now, extension_reason: input.reason, updated_at: now }))
+        uow.write(deps.history.append(tx, [{ dossier_id: dossierId, action: 'deadline.extended', actor: p.userId, details: { from: old.toISOString(), to: input.newAppointmentAt.toISOString(), reason: input.reason, form: 'Mẫu 04' }, at: now }]))
         // The deadline moved: its due-soon and overdue alarms move with it.
-        const open = await deps.tasks.openForDossier(tx, dossierId)
-        await deps.outbox.enqueue(tx, await deps.watch.reconcile(tx, { ...d, appointment_at: input.newAppointmentAt }, open, now))
-        return { dossierId, appointmentAt: input.newAppointmentAt, previousAppointmentAt: old, extendedAt: now, reason: input.reason }
+        uow.write(deps.outbox.enqueue(tx, deps.watch.reconcile(uow, { ...d, appointment_at: input.newAppointmentAt }, handling, now, locked.liveAlarms)))
+        return uow.commit({ dossierId, appointmentAt: input.newAppointmentAt, previousAppointmentAt: old, extendedAt: now, reason: input.reason })
       })
     },
   }

@@ -1,7 +1,7 @@
 import { vietnamDay } from '../calendar/vietnam-time.ts'
-import type { DossierRow } from '../dossiers/dossier.repository.ts'
-import type { TaskRow } from '../tasks/task.repository.ts'
-import type { DeadlineState } from './alarm.repository.ts'
+import type { DossierRow } from '../records/dossier.repository.ts'
+import type { TaskRow } from '../records/task.repository.ts'
+import type { DeadlineState } from '../records/alarm.repository.ts'
 
 /** How a finished dossier or step kept its deadline: trước hạn, đúng hạn, quá hạn. */
 export type DeadlineOutcome = 'early' | 'on_time' | 'late'

@@ -6,10 +6,10 @@ import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import type { DossierService } from '../dossiers/dossier.service.ts'
-import type { DossierRow } from '../dossiers/dossier.repository.ts'
+import type { DossierRow } from '../records/dossier.repository.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
-import { FINAL_STATUSES, type DossierStatus } from '../dossiers/statuses.ts'
-import type { HistoryRepository } from '../history/history.repository.ts'
+import { FINAL_STATUSES, type DossierStatus } from '../records/statuses.ts'
+import type { HistoryRepository } from '../records/history.repository.ts'
 import type { DocumentRepository, DocumentRow } from './document.repository.ts'
 
 /** Accepted file types, each with the bytes its content must start with (the declared type is checked, not trusted). */

@@ -1,10 +1,10 @@
 import { AppError } from '../errors.ts'
 import type { Api } from '../http/schemas.ts'
 import { taskDto } from '../tasks/task.dto.ts'
-import type { DossierRow } from './dossier.repository.ts'
+import type { DossierRow } from '../records/dossier.repository.ts'
 import type { DossierService } from './dossier.service.ts'
 import type { ExtensionService } from '../deadlines/extension.service.ts'
-import { STATUS_LABEL_VI, type DossierStatus } from './statuses.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from '../records/statuses.ts'
 import { dossierDeadlineView } from '../deadlines/outcome.ts'
 import { extendDossierSchema, getDossierSchema, submitDossierSchema } from './dossier.schemas.ts'
 

@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { AUTH, errorResponses, IdParam, INPUT, JSON_BODY, NullableOpenObject, NullableString, NullableTimestamp, OpenObject, STEP, Timestamp } from '../http/schemas.ts'
-import { variablesLimits } from '../http/input-rules.ts'
+import { variablesLimits } from '../validation/input-rules.ts'
 import { Task } from '../tasks/task.schemas.ts'
 
 export const SubmitBody = Type.Object({

@@ -5,15 +5,15 @@ import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import { canReadDossier } from '../auth/policy.ts'
-import type { HistoryRepository } from '../history/history.repository.ts'
-import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
-import { StatementBatch } from '../db/statement-batch.ts'
-import type { InstanceService } from '../instances/instance.service.ts'
+import type { HistoryRepository } from '../records/history.repository.ts'
+import type { InstanceRepository, InstanceRow } from '../records/instance.repository.ts'
+import { transaction } from '../db/unit-of-work.ts'
+import type { StepRunner } from '../steps/step-runner.ts'
 import type { ProcedureService } from '../procedures/procedure.service.ts'
-import type { TaskRepository } from '../tasks/task.repository.ts'
+import type { TaskRepository } from '../records/task.repository.ts'
 import { formatDossierCode, vietnamDay } from './dossier-code.ts'
-import type { DossierRepository, DossierRow } from './dossier.repository.ts'
-import { Channel, CHANNEL_NAME, DossierStatus, NATIONAL_STATUS } from './statuses.ts'
+import type { DossierRepository, DossierRow } from '../records/dossier.repository.ts'
+import { Channel, CHANNEL_NAME, DossierStatus, NATIONAL_STATUS } from '../records/statuses.ts'
 
 export interface Applicant {
   name: string
@@ -54,7 +54,7 @@ export function createDossierService(deps: {
   tasks: TaskRepository
   history: HistoryRepository
   procedures: ProcedureService
-  instanceService: InstanceService
+  steps: StepRunner
 }) {
   const { db, clock } = deps
 
@@ -64,14 +64,14 @@ export function createDossierService(deps: {
   }
 
   async function replay(principal: Principal, key: string, hash: string) {
-    const existing = await deps.dossiers.findByIdempotencyKey(db, principal.userId, key)
+    const existing = await deps.dossiers.findByIdempotencyKey(db, principal.userId, key).one()
     if (!existing) return null
     if (existing.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key đã được dùng cho một hồ sơ khác')
     return existing
   }
 
   async function view(d: DossierRow) {
-    const [tasks, history] = await Promise.all([deps.tasks.openForDossier(db, d.id), deps.history.forDossier(db, d.id)])
+    const [tasks, history] = await Promise.all([deps.tasks.openForDossier(db, d.id).rows(), deps.history.forDossier(db, d.id).rows()])
     return { dossier: d, tasks, history }
   }
 
@@ -109,17 +109,19 @@ export function createDossierService(deps: {
       const ids = { dossier: randomUUID(), instance: randomUUID() }
       const feeAmount = meta.fees.reduce((sum, f) => sum + f.amount, 0)
       const variables = { ...input.data, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId, feeAmount, serviceLevel: meta.level, outcome: null, refused: false }
-      const started = await deps.instanceService.runEngine(null, { id: ids.instance, step_id: null }, version, { kind: 'start', variables })
+      const started = await deps.steps.runEngine(null, { id: ids.instance, step_id: null }, version, { kind: 'start', variables })
       // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
       const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
       const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
 
       try {
-        return await db.transaction(async (tx) => {
+        return await transaction(db, async (uow) => {
+          const tx = uow.tx
           // The daily counter stays locked until commit (gapless codes): taken last (with the BEGIN), held
           // only until the write message, which ends with the COMMIT.
-          const [taken] = await new StatementBatch().add(deps.dossiers.nextSequenceQuery(tx, meta.unitId, vietnamDay(now))).flush(tx)
-          const seq = Number((taken![0] as { last_value: number | string }).last_value)
+          const taken = uow.read(deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now)))
+          await uow.flush()
+          const seq = Number(taken.one()!.last_value)
           const dossier: DossierRow = {
             id: ids.dossier,
             code: formatDossierCode(meta.unitId, now, seq),
@@ -141,20 +143,20 @@ export function createDossierService(deps: {
             created_at: now,
             updated_at: now,
           }
-          const batch = new StatementBatch()
-            .add(deps.dossiers.insertQuery(tx, dossier))
-            .add(deps.instances.insertQuery(tx, { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id }, now))
+          uow.write(deps.dossiers.insert(tx, dossier))
+          uow.write(deps.instances.insert(tx, { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id }, now))
           const instance: InstanceRow = { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id, status: 'running', step_id: null, version: 0, error: null, created_at: now, updated_at: now }
-          const outcome = await deps.instanceService.write(tx, { instance, version, dossier, fresh: true }, started, {
+          // Created by this very step: nothing of it is stored yet, so nothing was read.
+          const data = { instance, dossier, openTasks: [], pendingTimers: [], liveAlarms: [] }
+          const outcome = await deps.steps.write({ uow, version, data }, started, {
             actor: principal.userId,
             now,
-            batch,
-            open: [],
+            fallbackStatus: null,
             history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, nationalStatus: NATIONAL_STATUS[initial], procedureVersion: version.version, ...(input.postal ? { postal: input.postal } : {}) }, at: now }],
-            readBack: deps.dossiers.findQuery(tx, dossier.id),
-            commit: true,
           })
-          return { created: true, dossier: outcome.readBack[0] as DossierRow, tasks: outcome.created }
+          // The dossier as the step left it, read after its writes in the same message as the COMMIT.
+          const stored = uow.read(deps.dossiers.find(tx, dossier.id))
+          return uow.commitWith(() => ({ created: true, dossier: stored.one()!, tasks: outcome.created }))
         })
       } catch (err) {
         // Two retries of one submission raced: the loser returns the winner's dossier.
@@ -167,7 +169,7 @@ export function createDossierService(deps: {
     },
 
     async get(principal: Principal, id: string) {
-      const d = await deps.dossiers.find(db, id)
+      const d = await deps.dossiers.find(db, id).one()
       if (!d || !canReadDossier(principal, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${id}`)
       return view(d)
     },

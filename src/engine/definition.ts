@@ -3,7 +3,7 @@ import { BpmnModdle } from 'bpmn-moddle'
 import * as elements from 'bpmn-elements'
 import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' }
 import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer'
-import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
+import tthcSchema from './tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
@@ -39,7 +39,6 @@ export type MessageCatches = Record<string, { messageId: string; activityIds: st
 /** Reusable processes (quy trình dùng chung) that procedure diagrams call by id: process id → the library file's XML. */
 export type ProcessLibrary = ReadonlyMap<string, { file: string; xml: string }>
 
-export const LIFECYCLE_ACTIONS = ['accept', 'request-supplement', 'refuse', 'transfer', 'propose', 'consult', 'answer', 'request-financial-obligation', 'approve', 'return'] as const
 export const DUE_RULES = ['transfer'] as const
 
 export interface ParsedDiagram {
@@ -91,7 +90,7 @@ export function hashXml(xml: string): string {
  * Parses and validates a BPMN 2.0 diagram. Never throws for bad input: problems come back as findings.
  * `allowedScripts` holds `processId:taskId` (or bare task ids) that may run as script tasks.
  */
-export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; library?: ProcessLibrary }): Promise<ParsedDiagram | { findings: Finding[] }> {
+export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; actions: readonly string[]; library?: ProcessLibrary }): Promise<ParsedDiagram | { findings: Finding[] }> {
   const findings: Finding[] = []
   const error = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'error' })
   const warn = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'warning' })
@@ -148,7 +147,7 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
     const attached = new Set<string>()
     walk(proc, (el) => { if (el.$type === 'bpmn:BoundaryEvent' && (el.attachedToRef as ModdleElement | undefined)?.id) attached.add((el.attachedToRef as ModdleElement).id!) })
     walk(proc, (el) => {
-      checkElement(el, proc.id!, opts.allowedScripts, userTasks, error, warn, attached)
+      checkElement(el, proc.id!, opts, userTasks, error, warn, attached)
       if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
         error(el.id ?? null, 'CALLED_ELEMENT_UNKNOWN', `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`)
       }
@@ -289,7 +288,7 @@ function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, er
   checkExpr(el, condition?.trim(), 'completionCondition', error)
 }
 
-function checkElement(el: ModdleElement, processId: string, allowedScripts: ReadonlySet<string>, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report, attached: ReadonlySet<string>): void {
+function checkElement(el: ModdleElement, processId: string, { allowedScripts, actions }: { allowedScripts: ReadonlySet<string>; actions: readonly string[] }, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report, attached: ReadonlySet<string>): void {
   const id = el.id ?? null
   checkMultiInstance(el, attached, error)
   switch (el.$type) {
@@ -344,7 +343,7 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
         dueRule: el.dueRule ?? null,
       }
       for (const a of userTasks[id!]!.actions) {
-        if (!(LIFECYCLE_ACTIONS as readonly string[]).includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${LIFECYCLE_ACTIONS.join(', ')}`)
+        if (!actions.includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${actions.join(', ')}`)
       }
       if (el.dueRule !== undefined && !(DUE_RULES as readonly string[]).includes(el.dueRule)) error(id, 'DUE_RULE_UNKNOWN', `tthc:dueRule "${el.dueRule}" is not one of ${DUE_RULES.join(', ')}`)
       break

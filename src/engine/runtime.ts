@@ -5,7 +5,7 @@ import type { Activity, Api, ElementBase, ElementMessageContent, Environment, Ex
 import type { SerializableContext } from 'moddle-context-serializer'
 import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
-import { CapturingTimers, type PendingTimer } from './timers.ts'
+import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { collectWaiting, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'

@@ -17,9 +17,9 @@ import { paymentCallbackRoutes, paymentRoutes } from '../payments/payment.routes
 import { notificationRoutes } from '../notifications/notification.routes.ts'
 import { supervisionRoutes } from '../supervision/supervision.routes.ts'
 import type { System } from '../system.ts'
-import { authenticate } from './auth.ts'
+import { authenticate } from '../auth/authenticate.ts'
 import { errorHandler } from './errors.ts'
-import { ajvInputRules, checkInputs, type AjvLike } from './input-rules.ts'
+import { ajvInputRules, checkInputs, type AjvLike } from '../validation/input-rules.ts'
 import { checkResponseSchemas } from './response-check.ts'
 import { healthSchema, liveSchema, readySchema } from './health.schemas.ts'
 

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { AppError } from '../errors.ts'
-import { VARIABLES_KEYWORD } from './input-rules.ts'
+import { VARIABLES_KEYWORD } from '../validation/input-rules.ts'
 
 /** Seconds a client should wait before retrying during an outage. */
 const RETRY_AFTER_SECONDS = 5

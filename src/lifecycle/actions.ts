@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { AppError } from '../errors.ts'
-import type { LIFECYCLE_ACTIONS } from '../engine/definition.ts'
+import type { LifecycleAction } from '../procedures/lifecycle-actions.ts'
 
-export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number]
+export type { LifecycleAction }
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
 

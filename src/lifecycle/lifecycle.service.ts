@@ -4,16 +4,17 @@ import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import { AppError } from '../errors.ts'
 import { type Principal } from '../auth/principal.ts'
 import { allows, authorize, canReadDossier, dossierResource, SUBJECTS, taskResource } from '../auth/policy.ts'
-import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
-import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
+import type { DossierRepository, DossierRow } from '../records/dossier.repository.ts'
+import { DossierStatus, FINAL_STATUSES } from '../records/statuses.ts'
 import type { DocumentRepository } from '../documents/document.repository.ts'
-import type { HistoryEntry, HistoryRepository } from '../history/history.repository.ts'
-import type { InstanceRepository } from '../instances/instance.repository.ts'
-import type { InstanceService } from '../instances/instance.service.ts'
-import { stepActions } from '../instances/return-step.ts'
+import type { HistoryEntry, HistoryRepository } from '../records/history.repository.ts'
+import { transaction, UnitOfWork } from '../db/unit-of-work.ts'
+import type { StepRunner } from '../steps/step-runner.ts'
+import type { StepData } from '../steps/lock.ts'
+import { stepActions } from '../steps/return-step.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
-import type { TaskRepository } from '../tasks/task.repository.ts'
+import type { TaskRepository } from '../records/task.repository.ts'
 import type { TaskService } from '../tasks/task.service.ts'
 import { ACTION_HISTORY, parseActionBody, type LifecycleAction } from './actions.ts'
 
@@ -34,25 +35,24 @@ export function createLifecycleService(deps: {
   clock: Clock
   calendar: () => WorkingCalendar
   dossiers: DossierRepository
-  instances: InstanceRepository
   tasks: TaskRepository
   taskService: TaskService
   versions: ProcedureVersionCache
   history: HistoryRepository
   documents: DocumentRepository
-  instanceService: InstanceService
+  steps: StepRunner
 }) {
   const { db, clock } = deps
 
   async function readable(p: Principal, id: string): Promise<DossierRow> {
-    const d = await deps.dossiers.find(db, id)
+    const d = await deps.dossiers.find(db, id).one()
     if (!d || !canReadDossier(p, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${id}`)
     return d
   }
 
   async function openActions(p: Principal, d: DossierRow) {
     const version = await deps.versions.get(db, d.procedure_version_id)
-    const open = await deps.tasks.openForDossier(db, d.id)
+    const open = await deps.tasks.openForDossier(db, d.id).rows()
     return {
       version,
       offers: open.flatMap((t) => stepActions(version.user_tasks, t.activity_id).map((action) => ({ action: action as LifecycleAction, task: t, mine: allows('dossier.act', p, taskResource(t)) }))),
@@ -77,17 +77,14 @@ export function createLifecycleService(deps: {
     }
   }
 
-  /** Finds the running instance of a dossier and runs `fn` with it, the version and the dossier locked. */
-  async function withLockedInstance<T>(tx: Tx, dossierId: string, fn: (ctx: { instance: NonNullable<Awaited<ReturnType<InstanceRepository['lock']>>>; version: ProcedureVersionRow; dossier: DossierRow }) => Promise<T>): Promise<T> {
-    await deps.instances.lockForDossier(tx, dossierId)
-    const all = await deps.instances.byDossier(tx, dossierId)
-    const dossier = (await deps.dossiers.lock(tx, dossierId))!
+  /** Locks the dossier's step and finds its running instance: the one a message or an ending applies to. */
+  async function lockRunning(uow: UnitOfWork, dossierId: string): Promise<{ data: StepData; version: ProcedureVersionRow }> {
+    const locked = await deps.steps.lock(uow, { dossier: dossierId })
+    const dossier = locked.dossiers[0]!
     // A process that ended before the return keeps its dossier open until the return step (docs/lifecycle.md).
-    const running = all.find((i) => i.status === 'running') ?? (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : all.find((i) => i.status === 'completed'))
+    const running = locked.instances.find((i) => i.status === 'running') ?? (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : locked.instances.find((i) => i.status === 'completed'))
     if (!running) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc xử lý', { status: dossier.status })
-    const instance = (await deps.instances.lock(tx, running.id))!
-    const version = await deps.versions.get(tx, instance.procedure_version_id)
-    return fn({ instance, version, dossier })
+    return { data: locked.dataFor(running.id)!, version: await deps.steps.version(uow.tx, running) }
   }
 
   return {
@@ -121,17 +118,17 @@ export function createLifecycleService(deps: {
         variables.returnMethod = body.method
       }
       const r = await deps.taskService.complete(p, offer.task.id, variables, {
-        before: async (tx, { dossier, now }): Promise<HistoryEntry[]> => {
+        before: (uow, { dossier, now }): HistoryEntry[] => {
           if (action === 'request-supplement') {
             // Re-checked under the lock: the lateness flag counts from the receipt instant.
             const s = supplementDetails(version, dossier, body.items as string[], now)
             details = { ...details, ...s }
-            await tx('dossiers').where({ id: dossier.id }).update({ supplement_count: (dossier.supplement_count ?? 0) + 1, late_supplement: (dossier.late_supplement ?? false) || s.late })
+            uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { supplement_count: (dossier.supplement_count ?? 0) + 1, late_supplement: (dossier.late_supplement ?? false) || s.late }))
           }
           return [{ dossier_id: dossier.id, task_id: offer.task.id, activity_id: offer.task.activity_id, action: ACTION_HISTORY[action], actor: p.userId, details, at: now }]
         },
         after: action === 'return'
-          ? async (tx, { dossier, now }) => { await tx('dossiers').where({ id: dossier.id }).update({ return_method: body.method, returned_at: now }) }
+          ? (uow, { dossier, now }) => { uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { return_method: body.method as string, returned_at: now })) }
           : undefined,
       })
       return r
@@ -142,20 +139,23 @@ export function createLifecycleService(deps: {
      * received, supplement submitted): the diagram's catch event completes and the process moves on.
      */
     async deliver(tx: Tx, dossierId: string, message: string, opts: { actor: string; now: Date; history: Omit<HistoryEntry, 'dossier_id' | 'at'>[] }) {
-      return withLockedInstance(tx, dossierId, async ({ instance, version, dossier }) => {
-        const target = version.message_catches?.[message]
-        if (!target) throw new AppError('NOT_WAITING_FOR_MESSAGE', `Quy trình của hồ sơ không có bước chờ "${message}"`)
-        try {
-          return await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'message', messageId: target.messageId, activityIds: target.activityIds }, {
-            actor: opts.actor,
-            now: opts.now,
-            history: opts.history.map((h) => ({ ...h, dossier_id: dossier.id, at: opts.now })),
-          })
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'PROCESS_STEP_FAILED') throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: dossier.status })
-          throw err
-        }
-      })
+      const uow = new UnitOfWork(tx)
+      const { data, version } = await lockRunning(uow, dossierId)
+      const target = version.message_catches?.[message]
+      if (!target) throw new AppError('NOT_WAITING_FOR_MESSAGE', `Quy trình của hồ sơ không có bước chờ "${message}"`)
+      try {
+        const outcome = await deps.steps.step({ uow, version, data }, { kind: 'message', messageId: target.messageId, activityIds: target.activityIds }, {
+          actor: opts.actor,
+          now: opts.now,
+          fallbackStatus: null,
+          history: opts.history.map((h) => ({ ...h, dossier_id: dossierId, at: opts.now })),
+        })
+        await uow.flush()
+        return outcome
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'PROCESS_STEP_FAILED') throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
+        throw err
+      }
     },
 
     /** The applicant hands in the requested items (nộp bổ sung): online by the citizen, or at the counter by an officer. */
@@ -185,14 +185,16 @@ export function createLifecycleService(deps: {
       }
       const to = kind === 'withdraw' ? DossierStatus.WITHDRAWN : DossierStatus.STOPPED
       const now = clock.now()
-      await db.transaction(async (tx) => withLockedInstance(tx, d.id, async (ctx) => {
-        if (FINAL_STATUSES.has(ctx.dossier.status as DossierStatus)) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc', { status: ctx.dossier.status })
-        await deps.instanceService.terminate(tx, ctx, to, {
+      await transaction(db, async (uow) => {
+        const { data, version } = await lockRunning(uow, d.id)
+        if (FINAL_STATUSES.has(data.dossier.status as DossierStatus)) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc', { status: data.dossier.status })
+        await deps.steps.terminate({ uow, version, data }, to, {
           actor: p.userId,
           now,
           history: [{ dossier_id: d.id, action: kind === 'withdraw' ? 'lifecycle.withdrawn' : 'lifecycle.stopped', actor: p.userId, details, at: now }],
         })
-      }))
+        return uow.finish(undefined)
+      })
       return { dossierId: d.id, dossierStatus: to }
     },
   }

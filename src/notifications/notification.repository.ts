@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/knex.ts'
+import { write } from '../db/query.ts'
 
 export interface NotificationRow {
   id: string
@@ -21,13 +22,8 @@ export interface NotificationScope {
 
 export function createNotificationRepository() {
   return {
-    /** Inserts once per event, unrun (await it or batch it): an event already recorded is skipped. */
-    insertManyOnce: (q: Queryable, rows: Array<Omit<NotificationRow, 'id'>>) => (rows.length ? q('notifications').insert(rows).onConflict('event_id').ignore() : null),
-    /** Inserts once per event: a redelivered job is a no-op. Returns whether a row was written. */
-    async insertOnce(q: Queryable, row: Omit<NotificationRow, 'id'>): Promise<boolean> {
-      const r = await q('notifications').insert({ ...row }).onConflict('event_id').ignore().returning('id')
-      return r.length > 0
-    },
+    /** Inserts once per event: an event already recorded is skipped. */
+    insertManyOnce: (q: Queryable, rows: Array<Omit<NotificationRow, 'id'>>) => write(rows.length ? q('notifications').insert(rows).onConflict('event_id').ignore() : null),
     /** Newest first, keyset-paginated by id. */
     async list(q: Queryable, scope: NotificationScope, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<NotificationRow[]> {
       const query = q<NotificationRow>('notifications').orderBy('id', 'desc').limit(opts.limit)

@@ -1,4 +1,3 @@
-import { UnrecoverableError } from 'bullmq'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
@@ -6,7 +5,7 @@ import { AppError } from '../errors.ts'
 import type { NotificationRepository, NotificationRow } from './notification.repository.ts'
 import { vietnamClock, vietnamDate } from '../calendar/vietnam-time.ts'
 
-/** A deadline event as published by the deadline watch (validated: it comes back from Redis). */
+/** A deadline alarm that fired, as the notification describes it. */
 export interface DeadlineEvent {
   eventId: string
   kind: 'due_soon' | 'overdue'
@@ -18,18 +17,6 @@ export interface DeadlineEvent {
   groups: string[]
   assignee: string | null
   deadlineAt: string
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
-export function parseDeadlineEvent(data: unknown): DeadlineEvent {
-  const d = (data ?? {}) as Record<string, unknown>
-  const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 500
-  const ok = str(d.eventId) && (d.kind === 'due_soon' || d.kind === 'overdue') && typeof d.dossierId === 'string' && UUID.test(d.dossierId) && str(d.code) && str(d.agency)
-    && (d.taskId === null || (typeof d.taskId === 'string' && UUID.test(d.taskId))) && (d.taskName === null || str(d.taskName))
-    && Array.isArray(d.groups) && d.groups.every(str) && (d.assignee === null || str(d.assignee)) && str(d.deadlineAt) && !Number.isNaN(Date.parse(d.deadlineAt as string))
-  if (!ok) throw new UnrecoverableError('invalid deadline event payload')
-  return d as unknown as DeadlineEvent
 }
 
 /** "HH:MM ngày dd/mm/yyyy" in Vietnam time. */
@@ -57,13 +44,9 @@ export function deadlineNotification(e: DeadlineEvent, now: Date): Omit<Notifica
   }
 }
 
-/** Notifications (thông báo) for officers and supervisors, raised by deadline events. */
+/** Notifications (thông báo) for officers and supervisors, written by the deadline watch when an alarm fires. */
 export function createNotificationService(deps: { db: Db; clock: Clock; repo: NotificationRepository }) {
   return {
-    /** Records one event; the same event delivered twice gives one notification. */
-    async record(e: DeadlineEvent): Promise<boolean> {
-      return deps.repo.insertOnce(deps.db, deadlineNotification(e, deps.clock.now()))
-    },
     async list(p: Principal, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<{ items: NotificationRow[]; nextCursor: string | null }> {
       if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ có thông báo xử lý hồ sơ')
       const scope = hasRole(p, 'admin') ? { agency: null, member: null }

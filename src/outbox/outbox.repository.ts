@@ -1,5 +1,6 @@
 import type { Queryable, Tx } from '../db/knex.ts'
-import { StatementBatch } from '../db/statement-batch.ts'
+import { read, write } from '../db/query.ts'
+import { UnitOfWork } from '../db/unit-of-work.ts'
 
 /** Messages for Redis or other systems, written in the same transaction as the step that caused them. */
 export interface OutboxMessage {
@@ -33,18 +34,19 @@ export function outboxIdOfJob(jobId: string): number | null {
 
 export function createOutboxRepository() {
   return {
-    /** Insert, and wake the relay (NOTIFY is delivered at commit), in one statement; unrun (await it or batch it). */
+    /** Insert, and wake the relay (NOTIFY is delivered at commit), in one statement; null when there is nothing to send. */
     enqueue(q: Queryable, messages: OutboxMessage[]) {
       if (messages.length === 0) return null
       const insert = q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) }))).toSQL()
-      return q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings)
+      return write(q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings))
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
     async claimBatch(tx: Tx, limit: number): Promise<OutboxRow[]> {
-      // As a batch (text protocol): the transaction's BEGIN goes in the same message.
-      const claim = new StatementBatch()
-      const at = claim.read(tx<OutboxRow>('outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'payload', 'available_at', 'attempts'))
-      return (await claim.flush(tx))[at] as OutboxRow[]
+      // In a unit of work (text protocol): the transaction's BEGIN goes in the same message.
+      const uow = new UnitOfWork(tx)
+      const claimed = uow.read(read<OutboxRow>(tx('outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'payload', 'available_at', 'attempts')))
+      await uow.flush()
+      return claimed.rows
     },
     /**
      * Ends a claim: marks what went out as published and the run that failed (if any) with its error,
@@ -52,10 +54,10 @@ export function createOutboxRepository() {
      */
     async finishBatch(tx: Tx, outcome: { published: number[]; failed: { id: number; error: string } | null }, now: Date): Promise<void> {
       const { published, failed } = outcome
-      await new StatementBatch()
-        .add(failed ? tx('outbox').where({ id: failed.id }).update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) }) : null)
-        .add(published.length ? tx('outbox').whereIn('id', published).update({ published_at: now }) : null)
-        .flush(tx, { commit: true })
+      await new UnitOfWork(tx)
+        .write(write(failed ? tx('outbox').where({ id: failed.id }).update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) }) : null))
+        .write(write(published.length ? tx('outbox').whereIn('id', published).update({ published_at: now }) : null))
+        .commit(undefined)
     },
     /** Portal events already handed to Redis and not acknowledged yet, oldest first. */
     async unacknowledged(q: Queryable, limit: number): Promise<OutboxRow[]> {

@@ -2,7 +2,7 @@ import type pg from 'pg'
 import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
-import { TOPIC_ROUTE, type Queues } from '../workers/queues.ts'
+import { TOPIC_ROUTE, type Queues } from './queues.ts'
 import { outboxJobId, type OutboxRepository, type OutboxRow } from './outbox.repository.ts'
 
 /**

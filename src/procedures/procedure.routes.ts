@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts'
-import { requireRole } from '../http/auth.ts'
+import { requireRole } from '../auth/authenticate.ts'
 import type { Api } from '../http/schemas.ts'
 import type { ProcedureService } from './procedure.service.ts'
 import type { ProcedureVersionRow } from './procedure.repository.ts'

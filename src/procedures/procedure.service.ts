@@ -7,7 +7,8 @@ import type { Principal } from '../auth/principal.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadProcessLibrary, parseDiagram, type Finding } from '../engine/definition.ts'
-import { DossierStatus } from '../dossiers/statuses.ts'
+import { DossierStatus } from '../records/statuses.ts'
+import { LIFECYCLE_ACTIONS } from './lifecycle-actions.ts'
 import { readProcedureMetadata } from './metadata.ts'
 import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
 import type { ProcedureVersionCache } from './version-cache.ts'
@@ -51,7 +52,7 @@ export function createProcedureService(deps: {
   }
 
   async function validate(xml: string) {
-    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus), library: await library() })
+    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus), actions: LIFECYCLE_ACTIONS, library: await library() })
     const findings: Finding[] = [...parsed.findings]
     if (!('sourceContext' in parsed)) return { parsed: null, findings }
     const { metadata, findings: metaFindings } = readProcedureMetadata(parsed.process, deps.defaults)

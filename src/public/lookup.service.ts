@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Db } from '../db/knex.ts'
-import { STATUS_LABEL_VI, type DossierStatus } from '../dossiers/statuses.ts'
+import { STATUS_LABEL_VI, type DossierStatus } from '../records/statuses.ts'
 import { AppError } from '../errors.ts'
 import type { LookupRepository } from './lookup.repository.ts'
 

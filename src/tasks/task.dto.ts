@@ -1,5 +1,5 @@
 import { taskDeadlineView } from '../deadlines/outcome.ts'
-import type { TaskRow } from './task.repository.ts'
+import type { TaskRow } from '../records/task.repository.ts'
 
 export function taskDto(t: TaskRow) {
   return {

@@ -1,4 +1,4 @@
-import { requireRole } from '../http/auth.ts'
+import { requireRole } from '../auth/authenticate.ts'
 import type { Api } from '../http/schemas.ts'
 import { taskDto } from './task.dto.ts'
 import { claimTaskSchema, completeTaskSchema, getTaskSchema, listTasksSchema, unclaimTaskSchema } from './task.schemas.ts'

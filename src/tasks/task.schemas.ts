@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { AUTH, errorResponses, IdParam, INPUT, JSON_BODY, NullableString, NullableTimestamp, STEP, Timestamp } from '../http/schemas.ts'
-import { variablesLimits } from '../http/input-rules.ts'
+import { variablesLimits } from '../validation/input-rules.ts'
 
 const DeadlineView = Type.String({ description: 'on_track, due_soon, overdue while open; early, on_time, late once done; none' })
 

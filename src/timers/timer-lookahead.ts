@@ -2,14 +2,12 @@ import type { Logger } from 'pino'
 import { atInstant, type Clock } from '../clock.ts'
 import type { WorkingCalendar } from '../calendar/working-calendar.ts'
 import type { Db } from '../db/knex.ts'
-import { DeferredFlushError, StatementBatch } from '../db/statement-batch.ts'
-import type { AlarmRepository, AlarmRow } from '../deadlines/alarm.repository.ts'
-import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
-import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
-import type { InstanceService } from '../instances/instance.service.ts'
-import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
-import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
-import type { TimerRepository, TimerRow } from './timer.repository.ts'
+import { DeferredFlushError } from '../db/statement-batch.ts'
+import { UnitOfWork } from '../db/unit-of-work.ts'
+import type { TimerRepository, TimerRow } from '../records/timer.repository.ts'
+import type { StepData } from '../steps/lock.ts'
+import type { ObservedRead } from '../steps/observer.ts'
+import type { StepRunner } from '../steps/step-runner.ts'
 
 /** A timer firing computed ahead of its due time, waiting to be committed. */
 interface PreparedFiring {
@@ -17,30 +15,24 @@ interface PreparedFiring {
   instanceId: string
   dossierId: string
   dueAt: Date
-  /** Everything the step read (instance version, dossier row, open tasks, pending timers, alarms), as one string. */
+  /** Everything the step read (see `fingerprint`), as one string. */
   fingerprint: string
   /** The calendar the step counted with: an admin's holiday edit in between makes the firing stale. */
   calendar: WorkingCalendar
   /** The step's writes, rendered, with the state's version check. */
-  writes: StatementBatch
+  writes: UnitOfWork
 }
 
 export type PreparedOutcome = 'fired' | 'skipped'
 
-/** What a step of this instance reads, as one comparable string. */
-function fingerprint(instance: Pick<InstanceRow, 'status' | 'step_id' | 'version'>, dossier: DossierRow | undefined, open: TaskRow[], timers: TimerRow[], alarms: AlarmRow[]): string {
-  return JSON.stringify([instance.status, instance.step_id, instance.version, dossier ?? null, open, timers, alarms])
-}
-
-function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>()
-  for (const r of rows) {
-    const k = key(r)
-    const list = out.get(k)
-    if (list) list.push(r)
-    else out.set(k, [r])
-  }
-  return out
+/**
+ * What a step of this instance reads, as one comparable string: the instance's version, the dossier
+ * row, the open tasks, and every row the observers declared they read (`reads`) — the observers get
+ * no other rows, so nothing a step depends on is left out.
+ */
+function fingerprint(data: StepData, reads: readonly ObservedRead[]): string {
+  const { instance } = data
+  return JSON.stringify([instance.status, instance.step_id, instance.version, data.dossier, data.openTasks, ...reads.map((r) => data[r])])
 }
 
 const ROLLBACK = Symbol('prepared: roll back the read transaction')
@@ -63,12 +55,7 @@ export function createTimerLookahead(deps: {
   log: Logger
   calendar: () => WorkingCalendar
   timers: TimerRepository
-  instances: InstanceRepository
-  dossiers: DossierRepository
-  tasks: TaskRepository
-  alarms: AlarmRepository
-  versions: ProcedureVersionCache
-  instanceService: InstanceService
+  steps: StepRunner
   /** How far ahead timers are prepared. */
   windowMs: number
   /** At most this many prepared firings held in memory. */
@@ -106,32 +93,18 @@ export function createTimerLookahead(deps: {
     let entry: PreparedFiring | null = null
     try {
       await db.transaction(async (tx) => {
-        const reads = new StatementBatch()
-        const at = {
-          instance: reads.read(deps.instances.withStateQuery(tx, timer.instance_id)),
-          dossier: reads.read(deps.dossiers.findQuery(tx, timer.dossier_id)),
-          open: reads.read(deps.tasks.openForInstancesQuery(tx, [timer.instance_id])),
-          timers: reads.read(deps.timers.pendingForInstancesQuery(tx, [timer.instance_id])),
-          alarms: reads.read(deps.alarms.liveForDossiersQuery(tx, [timer.dossier_id])),
-        }
-        const rows = await reads.flush(tx)
-        const instance = rows[at.instance]![0] as InstanceRow | undefined
-        const dossier = rows[at.dossier]![0] as DossierRow | undefined
-        const pending = rows[at.timers] as TimerRow[]
-        if (!instance || !dossier || instance.status !== 'running' || !pending.some((t) => t.id === timer.id)) throw ROLLBACK
-        const open = rows[at.open] as TaskRow[]
-        const alarms = rows[at.alarms] as AlarmRow[]
+        const read = await deps.steps.read(new UnitOfWork(tx), { instanceId: timer.instance_id, dossierId: timer.dossier_id })
+        if (!read || read.instance.status !== 'running' || !read.pendingTimers.some((t) => t.id === timer.id)) throw ROLLBACK
+        // What a live firing of this timer would read under its locks: its own timer is the one it fires.
+        const data: StepData = { ...read, pendingTimers: read.pendingTimers.filter((t) => t.id !== timer.id) }
         const calendar = deps.calendar()
-        const version = await deps.versions.get(tx, instance.procedure_version_id)
-        const writes = new StatementBatch({ deferred: true })
-        const { state, ...row } = instance
-        await atInstant(dueAt, () => deps.instanceService.step(tx, {
-          instance: row, version, dossier, known: { timers: pending.filter((t) => t.id !== timer.id), alarms },
-        }, { kind: 'fireTimer', executionId: timer.execution_id }, {
-          actor: 'system', now: dueAt, open, state, batch: writes, defer: true,
-          history: [{ dossier_id: dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: dueAt.toISOString() }, at: dueAt }],
+        const version = await deps.steps.version(tx, data.instance)
+        const writes = new UnitOfWork(tx, { deferred: true })
+        await atInstant(dueAt, () => deps.steps.step({ uow: writes, version, data }, { kind: 'fireTimer', executionId: timer.execution_id }, {
+          actor: 'system', now: dueAt, fallbackStatus: null,
+          history: [{ dossier_id: data.dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: dueAt.toISOString() }, at: dueAt }],
         }))
-        entry = { timerId: timer.id, instanceId: instance.id, dossierId: dossier.id, dueAt, fingerprint: fingerprint(instance, dossier, open, pending, alarms), calendar, writes }
+        entry = { timerId: timer.id, instanceId: data.instance.id, dossierId: data.dossier.id, dueAt, fingerprint: fingerprint(data, deps.steps.observedReads), calendar, writes }
         throw ROLLBACK
       })
     } catch (err) {
@@ -155,38 +128,22 @@ export function createTimerLookahead(deps: {
     const skipped: PreparedFiring[] = []
     try {
       await db.transaction(async (tx) => {
-        const instanceIds = [...new Set(batch.map((p) => p.instanceId))]
-        const dossierIds = [...new Set(batch.map((p) => p.dossierId))]
-        // The locks a live firing takes, in its order (instances, timers, dossiers), for the whole chunk at once.
-        const reads = new StatementBatch()
-        const at = {
-          instances: reads.read(deps.instances.lockManyQuery(tx, instanceIds)),
-          timers: reads.read(deps.timers.lockManyQuery(tx, batch.map((p) => p.timerId))),
-          dossiers: reads.read(deps.dossiers.lockManyQuery(tx, dossierIds)),
-          open: reads.read(deps.tasks.openForInstancesQuery(tx, instanceIds)),
-          pending: reads.read(deps.timers.pendingForInstancesQuery(tx, instanceIds)),
-          alarms: reads.read(deps.alarms.liveForDossiersQuery(tx, dossierIds)),
-        }
-        const rows = await reads.flush(tx)
-        const instances = new Map((rows[at.instances] as InstanceRow[]).map((r) => [r.id, r]))
-        const timers = new Map((rows[at.timers] as TimerRow[]).map((r) => [r.id, r]))
-        const dossiers = new Map((rows[at.dossiers] as DossierRow[]).map((r) => [r.id, r]))
-        const open = groupBy(rows[at.open] as TaskRow[], (r) => r.instance_id)
-        const pending = groupBy(rows[at.pending] as TimerRow[], (r) => r.instance_id)
-        const alarms = groupBy(rows[at.alarms] as AlarmRow[], (r) => r.dossier_id)
+        const uow = new UnitOfWork(tx)
+        // The locks a live firing takes, for the whole chunk at once.
+        const locked = await deps.steps.lock(uow, { timers: batch.map((p) => ({ id: p.timerId, instance_id: p.instanceId, dossier_id: p.dossierId })) })
+        const timers = new Map(locked.timers.map((r) => [r.id, r]))
         const calendar = deps.calendar()
-        const writes = new StatementBatch()
         for (const p of batch) {
           const timer = timers.get(p.timerId)
-          const instance = instances.get(p.instanceId)
+          const instance = locked.instances.find((i) => i.id === p.instanceId)
           if (!timer || timer.status !== 'pending' || !instance || instance.status !== 'running') { skipped.push(p); continue }
-          const current = fingerprint(instance, dossiers.get(p.dossierId), open.get(p.instanceId) ?? [], pending.get(p.instanceId) ?? [], alarms.get(p.dossierId) ?? [])
-          if (current !== p.fingerprint || calendar !== p.calendar) continue
-          writes.add(deps.timers.markFired(tx, p.timerId, now))
-          writes.append(p.writes)
+          const data = locked.dataFor(p.instanceId)
+          if (!data || fingerprint(data, deps.steps.observedReads) !== p.fingerprint || calendar !== p.calendar) continue
+          uow.write(deps.timers.markFired(tx, p.timerId, now))
+          uow.append(p.writes)
           fired.push(p)
         }
-        await writes.flush(tx)
+        await uow.flush()
       })
     } catch (err) {
       log.warn({ err, firings: batch.length }, 'prepared timer firings not committed; they fire live')
@@ -247,7 +204,7 @@ export function createTimerLookahead(deps: {
         for (const p of prepared.values()) if (p.dueAt.getTime() < now.getTime() - 60_000) settle(p, null)
         const room = maxPrepared - prepared.size
         if (room <= 0) return 0
-        const coming = await deps.timers.comingDue(db, now, new Date(now.getTime() + deps.windowMs), maxPrepared + unpreparable.size)
+        const coming = await deps.timers.comingDue(db, now, new Date(now.getTime() + deps.windowMs), maxPrepared + unpreparable.size).rows()
         // One prepared firing per instance: a second one would start from a state the first replaces.
         const todo: TimerRow[] = []
         const instances = new Set<string>()

@@ -1,16 +1,12 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
-import { StatementBatch } from '../db/statement-batch.ts'
-import type { DossierRepository, DossierRow } from '../dossiers/dossier.repository.ts'
-import type { InstanceRepository, InstanceRow } from '../instances/instance.repository.ts'
-import type { TaskRepository, TaskRow } from '../tasks/task.repository.ts'
-import type { InstanceService } from '../instances/instance.service.ts'
-import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import { transaction } from '../db/unit-of-work.ts'
+import type { TimerRepository } from '../records/timer.repository.ts'
+import type { StepRunner } from '../steps/step-runner.ts'
 import type { TimerLookahead } from './timer-lookahead.ts'
 import { timerJobId } from './timer.observer.ts'
-import type { TimerRepository, TimerRow } from './timer.repository.ts'
-import { queueEveryPending, type TimerScheduler } from './scheduled-jobs.ts'
+import { queueEveryPending, type TimerScheduler } from '../outbox/scheduled-jobs.ts'
 
 export type FireOutcome = 'fired' | 'not-due' | 'skipped'
 
@@ -24,11 +20,7 @@ export function createTimerService(deps: {
   clock: Clock
   log: Logger
   timers: TimerRepository
-  instances: InstanceRepository
-  dossiers: DossierRepository
-  tasks: TaskRepository
-  versions: ProcedureVersionCache
-  instanceService: InstanceService
+  steps: StepRunner
   /** Firings prepared ahead of their due time (committed in groups); without one, every firing is live. */
   lookahead?: TimerLookahead
 }) {
@@ -37,37 +29,25 @@ export function createTimerService(deps: {
     async fire(timerId: string): Promise<FireOutcome> {
       const prepared = await deps.lookahead?.fire(timerId)
       if (prepared) return prepared
-      const seen = await deps.timers.find(db, timerId)
+      const seen = await deps.timers.find(db, timerId).one()
       if (!seen || seen.status !== 'pending') return 'skipped'
-      return db.transaction(async (tx) => {
-        // One round trip: the locks in every writer's order (instance, timer, dossier), the open tasks and the saved state.
-        const reads = new StatementBatch()
-        const at = {
-          instance: reads.read(deps.instances.lockQuery(tx, seen.instance_id)),
-          timer: reads.read(deps.timers.lockQuery(tx, timerId)),
-          dossier: reads.read(deps.dossiers.lockQuery(tx, seen.dossier_id)),
-          open: reads.read(deps.tasks.openForInstance(tx, seen.instance_id)),
-          state: reads.read(deps.instances.stateQuery(tx, seen.instance_id)),
-        }
-        const rows = await reads.flush(tx)
-        const instance = rows[at.instance]![0] as InstanceRow | undefined
-        const timer = rows[at.timer]![0] as TimerRow | undefined
-        if (!instance || !timer || timer.status !== 'pending' || instance.status !== 'running') return 'skipped'
+      return transaction(db, async (uow) => {
+        // One round trip: the step's locks (the timer's among them), its reads and the saved state.
+        const locked = await deps.steps.lock(uow, { timers: [seen] }, { state: true })
+        const data = locked.dataFor(seen.instance_id)
+        const timer = locked.timers[0]
+        if (!data || !timer || timer.status !== 'pending' || data.instance.status !== 'running') return uow.finish('skipped' as const)
         const now = clock.now()
-        if (new Date(timer.due_at) > now) return 'not-due'
-        const dossier = rows[at.dossier]![0] as DossierRow
-        const version = await deps.versions.get(tx, instance.procedure_version_id)
-        // Written at once, not batched: the timer observer reads the pending timers during the step.
-        await deps.timers.markFired(tx, timer.id, now)
-        const state = (rows[at.state]![0] as { state: unknown } | undefined)?.state ?? null
-        await deps.instanceService.step(tx, { instance, version, dossier }, { kind: 'fireTimer', executionId: timer.execution_id }, {
+        if (new Date(timer.due_at) > now) return uow.finish('not-due' as const)
+        const version = await deps.steps.version(uow.tx, data.instance)
+        uow.write(deps.timers.markFired(uow.tx, timer.id, now))
+        await deps.steps.step({ uow, version, data }, { kind: 'fireTimer', executionId: timer.execution_id }, {
           actor: 'system',
           now,
-          open: rows[at.open] as TaskRow[],
-          state,
-          history: [{ dossier_id: dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() }, at: now }],
+          fallbackStatus: null,
+          history: [{ dossier_id: data.dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() }, at: now }],
         })
-        return 'fired' as const
+        return uow.finish('fired' as const)
       })
     },
 
@@ -84,7 +64,7 @@ export function createTimerService(deps: {
     requeuePending: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
       scheduler,
       now: () => clock.now(),
-      page: (afterId) => deps.timers.pending(db, { limit: 1000, afterId }),
+      page: (afterId) => deps.timers.pending(db, { limit: 1000, afterId }).rows(),
       job: (t) => ({ name: 'timer.scheduled', data: { timerId: t.id }, jobId: timerJobId(t.id), dueAt: new Date(t.due_at) }),
     }),
   }

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
 import type { NationalPortal } from '../handoffs/national-portal.ts'
 import { outboxIdOfJob, type OutboxRepository } from '../outbox/outbox.repository.ts'
-import { QUEUE } from './queues.ts'
+import { QUEUE } from '../outbox/queues.ts'
 
 /** Validates a queue payload: jobs come from Redis, which is outside our trust boundary. */
 export function parseStatusEvent(job: Pick<Job, 'id' | 'data'>) {

@@ -1,8 +1,8 @@
 import type { Job, Queue } from 'bullmq'
-import type { AlarmRepository } from '../deadlines/alarm.repository.ts'
+import type { AlarmRepository } from '../records/alarm.repository.ts'
 import type { DeadlineWatch } from '../deadlines/deadline-watch.ts'
 import type { Db } from '../db/knex.ts'
-import type { TimerRepository } from '../timers/timer.repository.ts'
+import type { TimerRepository } from '../records/timer.repository.ts'
 import type { TimerService } from '../timers/timer.service.ts'
 
 /**
@@ -18,8 +18,8 @@ export async function requeueTimers(deps: { db: Db; queue: Queue; timers: TimerS
   const failed: Job[] = await deps.queue.getFailed(0, 999)
   for (const job of failed) {
     const d = (job.data ?? {}) as { timerId?: unknown; alarmId?: unknown }
-    const row = job.name === 'timer.scheduled' && typeof d.timerId === 'string' ? await deps.timerRows.find(deps.db, d.timerId).catch(() => null)
-      : job.name === 'deadline.scheduled' && typeof d.alarmId === 'string' ? await deps.alarmRows.find(deps.db, d.alarmId).catch(() => null)
+    const row = job.name === 'timer.scheduled' && typeof d.timerId === 'string' ? await deps.timerRows.find(deps.db, d.timerId).one().catch(() => null)
+      : job.name === 'deadline.scheduled' && typeof d.alarmId === 'string' ? await deps.alarmRows.find(deps.db, d.alarmId).one().catch(() => null)
       : null
     if (row?.status === 'pending') {
       await job.retry('failed')

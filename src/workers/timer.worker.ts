@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { DeadlineWatch } from '../deadlines/deadline-watch.ts'
 import type { TimerService } from '../timers/timer.service.ts'
-import { QUEUE } from './queues.ts'
+import { QUEUE } from '../outbox/queues.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { DossierStatus, FINAL_STATUSES } from '../dossiers/statuses.ts'
-import { canTransition } from '../dossiers/lifecycle.ts'
-import type { NewTask } from '../tasks/task.repository.ts'
-import type { StepContext } from './instance.service.ts'
+import { DossierStatus, FINAL_STATUSES } from '../records/statuses.ts'
+import { canTransition } from '../records/status-transitions.ts'
+import type { NewTask } from '../records/task.repository.ts'
+import type { StepData } from './lock.ts'
 
 /**
  * The standard return step (bước trả kết quả) the runtime adds when a process ends while its dossier
@@ -40,7 +40,7 @@ export function pathToResultReady(last: DossierStatus): DossierStatus[] {
 }
 
 /** The return task row for the one-stop unit (Bộ phận Một cửa). */
-export function returnTask(ctx: StepContext, now: Date): NewTask {
+export function returnTask(ctx: Pick<StepData, 'instance' | 'dossier'>, now: Date): NewTask {
   return {
     id: randomUUID(),
     instance_id: ctx.instance.id,

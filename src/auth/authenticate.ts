@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.ts'
-import type { Principal, Role, TokenService } from '../auth/principal.ts'
-import { requireAnyRole } from '../auth/policy.ts'
+import type { Principal, Role, TokenService } from './principal.ts'
+import { requireAnyRole } from './policy.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -6,8 +6,6 @@ export const QUEUE = {
   dossierEvents: 'dossier-events',
   /** BPMN timers and working-day deadlines, as delayed jobs. */
   timers: 'timers',
-  /** Deadline events (due soon, overdue) turned into officers' and supervisors' notifications. */
-  notifications: 'notifications',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -18,8 +16,6 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },
   'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
-  'deadline.due-soon': { queue: QUEUE.notifications, action: 'add' },
-  'deadline.overdue': { queue: QUEUE.notifications, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
-import type { KeyOrSubquery, Queryable } from '../db/knex.ts'
+import type { Queryable } from '../db/knex.ts'
+import { read, write } from '../db/query.ts'
 
 export interface TaskRow {
   id: string
@@ -62,47 +63,33 @@ function applyScope(query: Knex.QueryBuilder, scope: TaskScope): void {
   }
 }
 
+/** Officers' tasks (công việc): queries, run alone (`await`) or in a unit of work. */
 export function createTaskRepository() {
   return {
-    // Writes return the unrun query (awaiting it runs it; a StatementBatch can take it instead); null = nothing to write.
-    insertMany: (q: Queryable, tasks: NewTask[]) => (tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
-    async find(q: Queryable, id: string): Promise<TaskRow | null> {
-      return (await q<TaskRow>('tasks').where({ id }).first()) ?? null
-    },
-    async lock(q: Queryable, id: string): Promise<TaskRow | null> {
-      return (await q<TaskRow>('tasks').where({ id }).forUpdate().first()) ?? null
-    },
-    /** The lock, unrun (for a StatementBatch read). */
-    lockQuery: (q: Queryable, id: string) => q<TaskRow>('tasks').where({ id }).forUpdate().select('*'),
-    /** Open tasks of an instance (a query: await it, or read it in a StatementBatch). */
-    openForInstance: (q: Queryable, instanceId: KeyOrSubquery) => q<TaskRow>('tasks').where('instance_id', instanceId).where({ status: 'open' }).select('*'),
-    /** Open tasks of several instances, by instance then id (a stable order to compare), unrun. */
-    openForInstancesQuery: (q: Queryable, instanceIds: string[]) => q<TaskRow>('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*'),
+    insertMany: (q: Queryable, tasks: NewTask[]) => write(tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
+    find: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).select('*')),
+    lock: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).forUpdate().select('*')),
+    /** Open tasks of instances (ids, or a subquery that selects them), by instance then id (a stable order to compare). */
+    openForInstances: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) => read<TaskRow>(q('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*')),
     /** Open tasks of several dossiers in one query (list views). */
-    async openForDossiers(q: Queryable, dossierIds: string[]): Promise<TaskRow[]> {
-      if (!dossierIds.length) return []
-      return q<TaskRow>('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at')
-    },
-    async openForDossier(q: Queryable, dossierId: string): Promise<TaskRow[]> {
-      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at')
-    },
+    openForDossiers: (q: Queryable, dossierIds: string[]) => read<TaskRow>(q('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at').select('*')),
+    openForDossier: (q: Queryable, dossierId: string) => read<TaskRow>(q('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at').select('*')),
     /** Open tasks with a due date created before `before` (tasks of the current step are excluded). */
-    async openWithDueDate(q: Queryable, dossierId: string, before: Date): Promise<Array<Pick<TaskRow, 'id' | 'due_at'>>> {
-      return q<TaskRow>('tasks').where({ dossier_id: dossierId, status: 'open' }).where('created_at', '<', before).whereNotNull('due_at').select('id', 'due_at')
-    },
-    setDeadlineState: (q: Queryable, id: string, state: string) => q('tasks').where({ id }).update({ deadline_state: state }),
-    setDueDate: (q: Queryable, id: string, due: Date) => q('tasks').where({ id }).update({ due_at: due }),
-    setAssignee: (q: Queryable, id: string, assignee: string | null, now: Date) => q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null }),
+    openWithDueDate: (q: Queryable, dossierId: string, before: Date) =>
+      read<Pick<TaskRow, 'id' | 'due_at'>>(q('tasks').where({ dossier_id: dossierId, status: 'open' }).where('created_at', '<', before).whereNotNull('due_at').select('id', 'due_at')),
+    setDeadlineState: (q: Queryable, id: string, state: string) => write(q('tasks').where({ id }).update({ deadline_state: state })),
+    setDueDate: (q: Queryable, id: string, due: Date) => write(q('tasks').where({ id }).update({ due_at: due })),
+    setAssignee: (q: Queryable, id: string, assignee: string | null, now: Date) => write(q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })),
     complete: (q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date) =>
-      q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by }),
-    cancel: (q: Queryable, ids: string[], now: Date) => (ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),
+      write(q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by })),
+    cancel: (q: Queryable, ids: string[], now: Date) => write(ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),
     isVisible(task: TaskRow, scope: TaskScope): boolean {
       if (scope.agency !== null && task.agency !== scope.agency) return false
       const m = scope.member
       if (!m) return true
       return task.assignee === m.userId || task.candidate_users.includes(m.userId) || task.candidate_groups.some((g) => m.groups.includes(g))
     },
-    async list(q: Queryable, scope: TaskScope, f: TaskQuery): Promise<TaskRow[]> {
+    list: (q: Queryable, scope: TaskScope, f: TaskQuery) => {
       const sortExpr = f.sortBy === 'due' ? `coalesce(due_at, '${FAR_FUTURE}'::timestamptz)` : 'created_at'
       const query = q<TaskRow>('tasks').where('status', f.status)
       applyScope(query, scope)
@@ -117,7 +104,7 @@ export function createTaskRepository() {
         const op = f.sortOrder === 'asc' ? '>' : '<'
         query.whereRaw(`(${sortExpr}, id) ${op} (?::timestamptz, ?::uuid)`, [f.after.v ?? FAR_FUTURE, f.after.id])
       }
-      return query.orderByRaw(`${sortExpr} ${f.sortOrder}, id ${f.sortOrder}`).limit(f.limit)
+      return read<TaskRow>(query.orderByRaw(`${sortExpr} ${f.sortOrder}, id ${f.sortOrder}`).limit(f.limit).select('*'))
     },
   }
 }

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import type { Tx } from '../db/knex.ts'
+import type { UnitOfWork } from '../db/unit-of-work.ts'
+import type { EngineRunner, StepAction, StepResult } from '../engine/runtime.ts'
+import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import type { InstanceRow } from '../records/instance.repository.ts'
+import { DossierStatus } from '../records/statuses.ts'
+import { lockForStep, readForStep, type StepRepositories, type StepTarget } from './lock.ts'
+import type { ObservedRead } from './observer.ts'
+import { isReturnStep } from './return-step.ts'
+import { runEngine } from './run.ts'
+import { terminateStep, writeStep, type StepContext, type StepInput, type StepOutcome, type WriteDeps } from './write.ts'
+
+/**
+ * One engine step of one process instance (bước xử lý), and everything it implies, in the caller's
+ * transaction: lock and read (`lock`), run the engine (`runEngine`), write task rows, engine state
+ * (with an optimistic version check), status moves, history, outbox and the observers' rows (`write`),
+ * all in the caller's unit of work, which the caller sends. Either all of it is written or none.
+ */
+export function createStepRunner(deps: WriteDeps & StepRepositories & { engine: EngineRunner; versions: ProcedureVersionCache }) {
+  const runner = {
+    /** What every step reads beyond the instance, the dossier and its open tasks: the observers' declared reads. */
+    observedReads: [...new Set(deps.observers.flatMap((o) => o.reads))].sort() as ObservedRead[],
+
+    /** Takes a step's locks in the one lock order and reads what it needs (see `lockForStep`). */
+    lock: (uow: UnitOfWork, target: StepTarget, opts: { state?: boolean } = {}) => lockForStep(uow, deps, target, opts),
+
+    /** Reads what a step of one instance needs, without locks (a firing prepared ahead). */
+    read: (uow: UnitOfWork, at: { instanceId: string; dossierId: string }) => readForStep(uow, deps, at),
+
+    /** The procedure version of an instance (cached per process). */
+    version: (tx: Tx, instance: Pick<InstanceRow, 'procedure_version_id'>): Promise<ProcedureVersionRow> => deps.versions.get(tx, instance.procedure_version_id),
+
+    /** Runs the engine for one step (no writes): from the saved state, or a new instance for `start`. */
+    runEngine: (tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction, state?: { saved: unknown }): Promise<StepResult> =>
+      runEngine(deps, tx, instance, version, action, state),
+
+    /** One step: the engine, then its writes added to the caller's unit of work. */
+    async step(ctx: StepContext, action: StepAction, input: StepInput): Promise<StepOutcome> {
+      if (action.kind === 'signal' && isReturnStep(action.activityId)) {
+        // The runtime's return step: the engine has ended already; the dossier moves to RETURNED.
+        const state = ctx.data.state ? ctx.data.state.saved : (await deps.instances.state(ctx.uow.tx, ctx.data.instance.id).one())?.state ?? null
+        const done: StepResult = { state, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: randomUUID(), firedTimers: [] }
+        return writeStep(deps, ctx, done, { ...input, fallbackStatus: DossierStatus.RETURNED })
+      }
+      const result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
+      return writeStep(deps, ctx, result, input)
+    },
+
+    /** Adds what an engine step already run implies (a submission runs the engine before its transaction). */
+    write: (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => writeStep(deps, ctx, result, input),
+
+    /** Ends a running instance from outside the diagram (withdrawal, stop), in the caller's unit of work. */
+    terminate: (ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> => terminateStep(deps, ctx, to, input),
+  }
+  return runner
+}
+export type StepRunner = ReturnType<typeof createStepRunner>
