@@ -33,9 +33,4 @@ export default defineConfig(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
-  {
-    // Being typed with bpmn-engine's own types in a parallel change (R9); remove this block when that lands.
-    files: ['src/engine/runtime.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off', 'prefer-const': 'off' },
-  },
 )

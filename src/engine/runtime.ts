@@ -168,11 +168,12 @@ interface LiveEngine {
   failure: Error | null
 }
 
-function newEngine(sourceContext: unknown): LiveEngine {
-  const timers = new CapturingTimers()
-  let engine: Engine | undefined
-  const extensions = variableExtensions(() => engine?.execution?.definitions?.[0]?.environment)
-  engine = new Engine({
+function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
+  // A timer the engine asks for by delay alone is dated by the injected clock.
+  const timers = new CapturingTimers({ now })
+  const holder: { engine?: Engine } = {}
+  const extensions = variableExtensions(() => holder.engine?.execution?.definitions?.[0]?.environment)
+  const engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as SerializableContext,
     moddleOptions,
@@ -184,6 +185,7 @@ function newEngine(sourceContext: unknown): LiveEngine {
     settings: { enableDummyService: true, disableTrackState: true },
     Logger: silentLogger,
   })
+  holder.engine = engine
   const live: LiveEngine = { engine, execution: null as unknown as Execution, timers, failure: null }
   engine.on('error', (err: Error) => { live.failure = err })
   return live
@@ -232,7 +234,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
     }
     const state = await loadState()
     if (!state) throw new EngineStepError('process instance has no saved state')
-    const live = newEngine(sourceContext)
+    const live = newEngine(sourceContext, now)
     live.engine.recover(structuredClone(state))
     // A timer already due completes during resume: what it reaches belongs to this step.
     watch(live)
@@ -249,7 +251,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         if (action.kind === 'start') {
           const listener = new EventEmitter()
           listener.on('activity.start', (api: Api<ElementBase>) => { reached.push(api.id) })
-          live = newEngine(sourceContext)
+          live = newEngine(sourceContext, now)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
         } else {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {

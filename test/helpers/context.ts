@@ -9,7 +9,7 @@ import { createTokenService, type Principal } from '../../src/auth/principal.ts'
 import { manualClock, systemClock, type Clock } from '../../src/clock.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { createDb, migrateLatest, type Db } from '../../src/db/knex.ts'
-import { buildApp } from '../../src/http/app.ts'
+import { buildApp } from '../../src/app.ts'
 import { createSystem, type System } from '../../src/system.ts'
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures')
