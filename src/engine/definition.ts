@@ -7,6 +7,7 @@ import tthcSchema from '../procedures/tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
+import { InclusiveGateway } from './inclusive-join.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -309,9 +310,6 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
       }
       break
     }
-    case 'bpmn:InclusiveGateway':
-      if ((el.incoming ?? []).length > 1) error(id, 'INCLUSIVE_JOIN_UNSUPPORTED', 'Inclusive gateway joins are not supported by the engine; join with a parallel gateway')
-      break
     case 'bpmn:UserTask': {
       for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
       const wd = el.workingDays === undefined ? null : Number(el.workingDays)
@@ -357,7 +355,7 @@ function checkElement(el: ModdleElement, processId: string, allowedScripts: Read
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, ...overrides }))
+  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, InclusiveGateway, ...overrides }))
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
   // each step. Nothing else in the engine serializes a context.
