@@ -7,6 +7,8 @@ import tthcSchema from './tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
+import { InclusiveGateway } from './inclusive-join.ts'
+import { isFeelLanguage, prepareForEngine, resourceAssignment, summarizeWarnings, supportFindings, unqualifyOwnReferences } from './support.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -106,7 +108,7 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
 
   let ctx: Awaited<ReturnType<typeof moddle.fromXML>>
   try {
-    ctx = await moddle.fromXML(xml, 'bpmn:Definitions')
+    ctx = await moddle.fromXML(unqualifyOwnReferences(xml), 'bpmn:Definitions')
   } catch (err) {
     error(null, 'XML_MALFORMED', `XML could not be parsed: ${(err as Error).message.split('\n')[0]}`)
     return { findings }
@@ -134,7 +136,9 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
     return { findings }
   }
   if (executable.length > 1) {
-    error(executable[1]!.id ?? null, 'MULTIPLE_EXECUTABLE_PROCESSES', `A procedure diagram must have exactly one executable process, found ${executable.length}`)
+    // One diagram is one procedure: which pool is the procedure would be a guess.
+    const names = executable.map((p) => `"${p.name ?? p.id}" (${p.id})`).join(', ')
+    error(executable[1]!.id ?? null, 'MULTIPLE_EXECUTABLE_PROCESSES', `Sơ đồ có ${executable.length} pool thực thi được (${names}): một sơ đồ là một thủ tục; hãy đặt isExecutable="false" cho các pool chỉ để minh hoạ, hoặc tách mỗi thủ tục thành một tệp`)
     return { findings }
   }
   const process = executable[0]!
@@ -142,7 +146,14 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   const userTasks: Record<string, UserTaskSpec> = {}
   const activityStatuses: Record<string, string> = {}
   const messageCatches: MessageCatches = {}
-  // Every process of the file runs: the executable one and those its call activities reach.
+  // The processes that run: the executable one and those call activities reach (other pools only describe).
+  const called = new Set<string>()
+  for (const proc of processes) walk(proc, (el) => { if (el.$type === 'bpmn:CallActivity' && el.calledElement) called.add(String(el.calledElement)) })
+  const running = processes.filter((p) => p === process || called.has(p.id!))
+  for (const proc of running) {
+    supportFindings(proc, { error, warn })
+    walk(proc, (el) => supportFindings(el, { error, warn }))
+  }
   for (const proc of processes) {
     const attached = new Set<string>()
     walk(proc, (el) => { if (el.$type === 'bpmn:BoundaryEvent' && (el.attachedToRef as ModdleElement | undefined)?.id) attached.add((el.attachedToRef as ModdleElement).id!) })
@@ -168,14 +179,16 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
 
   let sourceContext = ''
   if (!findings.some((f) => f.severity === 'error')) {
+    prepareForEngine(root, (visit) => { for (const proc of processes) walk(proc, visit) })
     try {
       sourceContext = Serializer(ctx, TypeResolver(elements)).serialize()
-    } catch (err) {
-      error(null, 'UNSUPPORTED_ELEMENT', `The diagram uses elements the engine cannot run: ${(err as Error).message}`)
+    } catch {
+      // The engine's own text (a JavaScript error) means nothing to an analyst.
+      error(null, 'UNSUPPORTED_ELEMENT', 'Sơ đồ có phần tử mà bộ máy quy trình không chạy được; hãy kiểm tra lại sơ đồ bằng POST /api/procedures/validate và bỏ bớt các phần tử lạ')
     }
   }
-  if (findings.some((f) => f.severity === 'error')) return { findings }
-  return { contentHash: hashXml(merged.files.length ? merged.xml : xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, messageCatches, libraries: merged.files, sourceContext, findings }
+  if (findings.some((f) => f.severity === 'error')) return { findings: summarizeWarnings(findings) }
+  return { contentHash: hashXml(merged.files.length ? merged.xml : xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, messageCatches, libraries: merged.files, sourceContext, findings: summarizeWarnings(findings) }
 }
 
 const libraryCache = new Map<string, Promise<ModdleElement>>()
@@ -310,22 +323,23 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
     case 'bpmn:SequenceFlow': {
       const cond = el.conditionExpression as ModdleElement | undefined
       if (cond) {
-        if (cond.language && !/^(juel|feel|)$/i.test(cond.language)) {
+        if (cond.language && !/^(juel|)$/i.test(cond.language) && !isFeelLanguage(cond.language)) {
           error(id, 'SCRIPT_CONDITION_FORBIDDEN', `Condition in language "${cond.language}" is refused: use an expression like \${approved} or =approved`)
         } else if (!cond.body || !String(cond.body).trim()) {
           error(id, 'CONDITION_EMPTY', 'Conditional flow without an expression')
         } else {
-          const body = String(cond.body).trim()
+          const raw = String(cond.body).trim()
+          // A condition in the FEEL language is FEEL whether or not it starts with `=`.
+          const body = isFeelLanguage(cond.language) && !raw.startsWith('=') ? `=${raw}` : raw
           if (!isExpression(body)) error(id, 'EXPRESSION_INVALID', `Condition "${body}" must be \${...} or a FEEL expression starting with =`)
           else checkExpr(el, body, 'condition', error)
         }
       }
       break
     }
-    case 'bpmn:InclusiveGateway':
-      if ((el.incoming ?? []).length > 1) error(id, 'INCLUSIVE_JOIN_UNSUPPORTED', 'Inclusive gateway joins are not supported by the engine; join with a parallel gateway')
-      break
     case 'bpmn:UserTask': {
+      // BPMN's humanPerformer / potentialOwner, as Camunda 7 reads them, when no camunda: attribute says otherwise.
+      for (const [k, v] of Object.entries(resourceAssignment(el))) el[k] ??= v
       for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
       const wd = el.workingDays === undefined ? null : Number(el.workingDays)
       if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0)) error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
@@ -348,11 +362,6 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
       if (el.dueRule !== undefined && !(DUE_RULES as readonly string[]).includes(el.dueRule)) error(id, 'DUE_RULE_UNKNOWN', `tthc:dueRule "${el.dueRule}" is not one of ${DUE_RULES.join(', ')}`)
       break
     }
-    case 'bpmn:ServiceTask':
-    case 'bpmn:SendTask':
-    case 'bpmn:BusinessRuleTask':
-      warn(id, 'SERVICE_TASK_PASS_THROUGH', `"${el.name ?? id}" has no bound service in this system and completes immediately`)
-      break
     default:
       break
   }
@@ -370,7 +379,7 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, ...overrides }))
+  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, InclusiveGateway, ...overrides }))
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
   // each step. Nothing else in the engine serializes a context.

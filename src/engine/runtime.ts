@@ -6,6 +6,7 @@ import type { SerializableContext } from 'moddle-context-serializer'
 import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
+import { bindExpressionService } from './service-expression.ts'
 import { collectWaiting, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -116,6 +117,7 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         })
         return
       }
+      bindExpressionService(activity, (vars) => { for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars) })
       if (!WAIT_TYPES.has(activity.type)) return
       const assign = (vars: unknown) => {
         if (!vars || typeof vars !== 'object') return

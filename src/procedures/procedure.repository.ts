@@ -38,9 +38,6 @@ export function createProcedureRepository() {
     async findProcedure(q: Queryable, code: string): Promise<ProcedureRow | null> {
       return (await q<ProcedureRow>('procedures').where({ code }).first()) ?? null
     },
-    async findVersionByHash(q: Queryable, code: string, hash: string): Promise<ProcedureVersionRow | null> {
-      return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code, content_hash: hash }).first()) ?? null
-    },
     async findVersion(q: Queryable, code: string, version: number): Promise<ProcedureVersionRow | null> {
       return (await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code, version }).first()) ?? null
     },

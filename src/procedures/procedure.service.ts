@@ -26,8 +26,8 @@ export interface DeployResult {
 }
 
 /**
- * Deployment of procedure diagrams (triển khai quy trình). Each changed diagram becomes version N+1;
- * identical content returns the existing version. Running dossiers keep the version they started with.
+ * Deployment of procedure diagrams (triển khai quy trình). Each diagram that differs from the latest
+ * version becomes version N+1; the latest version's own content returns it. Running dossiers keep the version they started with.
  */
 export function createProcedureService(deps: {
   db: Db
@@ -81,8 +81,10 @@ export function createProcedureService(deps: {
           }
           deps.log.warn({ procedure: metadata.code, from: proc.agency, to: metadata.agency, by: deployedBy }, 'procedure transferred to another agency')
         }
-        const existing = await repo.findVersionByHash(tx, metadata.code, parsed.contentHash)
-        if (existing) return { created: false, version: existing }
+        // Duplicate filtering as Camunda 7: only the latest version counts; an earlier diagram deployed
+        // again becomes a new version (it is what the analyst wants new dossiers to run).
+        const latest = proc?.latest_version ? await repo.findVersion(tx, metadata.code, proc.latest_version) : null
+        if (latest && latest.content_hash === parsed.contentHash) return { created: false, version: latest }
         const version = await repo.insertVersion(tx, {
           procedure_code: metadata.code,
           version: (proc?.latest_version ?? 0) + 1,
