@@ -39,7 +39,11 @@ const PACED_DOSSIERS = Number(process.env.BENCH_PACED_DOSSIERS ?? 400)
 /** The start of each paced phase that is not measured (see officersAtWork). */
 const PACED_RAMP_UP_MS = Number(process.env.BENCH_PACED_RAMP_UP_MS ?? 5000)
 const SECRET = 'bench-secret-0123456789abcdefghijklmnop'
-const STEPS: Array<[string, Record<string, unknown>]> = [['Receive', { valid: true }], ['Appraise', { approved: true }], ['Approve', {}]]
+const STEPS: Array<[string, Record<string, unknown>]> = [
+  ['Receive', { valid: true }],
+  ['Appraise', { approved: true }],
+  ['Approve', {}],
+]
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -68,14 +72,28 @@ async function rawEngine() {
   return { instancesPerSec: RAW_INSTANCES / s, completionsPerSec: (RAW_INSTANCES * STEPS.length) / s }
 }
 
-
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
   // The node flags of `npm start` (a larger young generation: the engine allocates many short-lived objects).
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...(process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ') : []), '--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=32',
+      ...(process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ') : []),
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/main.ts'),
+    ],
+    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
+  )
   let exited = false
-  child.once('exit', () => { exited = true })
+  child.once('exit', () => {
+    exited = true
+  })
   for (let i = 0; i < 600 && !exited; i++) {
-    const ok = await fetch(`http://127.0.0.1:${env.PORT}/health`).then((r) => r.ok, () => false)
+    const ok = await fetch(`http://127.0.0.1:${env.PORT}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return child
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -100,33 +118,50 @@ async function officersAtWork(post: Post, dossiers: number, ratePerSec: number |
   let completions = 0
   const latencies: number[] = []
   const all: number[] = []
-  const think = () => (ratePerSec ? new Promise((r) => setTimeout(r, (-Math.log(1 - Math.random()) * OFFICERS * 1000) / ratePerSec)) : Promise.resolve())
+  const think = () =>
+    ratePerSec ? new Promise((r) => setTimeout(r, (-Math.log(1 - Math.random()) * OFFICERS * 1000) / ratePerSec)) : Promise.resolve()
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: OFFICERS }, async () => {
-    for (;;) {
-      const task = ready.shift()
-      if (task) {
-        await think()
-        const t = performance.now()
-        const r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] })
-        all.push(performance.now() - t)
-        if (t - t0 >= rampUpMs) latencies.push(all.at(-1)!)
-        completions++
-        requests++
-        if (r.processEnded) finished++
-        else ready.push(...r.nextTasks)
-      } else if (submitted < dossiers) {
-        submitted++
-        await think()
-        const r = await post('/api/dossiers', { procedureCode: 'TEST.3STEP', applicant: { name: `Hộ ${submitted}`, idNumber: '001099001234' }, channel: 1, data: {} })
-        requests++
-        ready.push(...r.tasks)
-      } else if (finished >= dossiers) return
-      else await new Promise((r) => setTimeout(r, 1))
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: OFFICERS }, async () => {
+      for (;;) {
+        const task = ready.shift()
+        if (task) {
+          await think()
+          const t = performance.now()
+          const r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] })
+          all.push(performance.now() - t)
+          if (t - t0 >= rampUpMs) latencies.push(all.at(-1)!)
+          completions++
+          requests++
+          if (r.processEnded) finished++
+          else ready.push(...r.nextTasks)
+        } else if (submitted < dossiers) {
+          submitted++
+          await think()
+          const r = await post('/api/dossiers', {
+            procedureCode: 'TEST.3STEP',
+            applicant: { name: `Hộ ${submitted}`, idNumber: '001099001234' },
+            channel: 1,
+            data: {},
+          })
+          requests++
+          ready.push(...r.tasks)
+        } else if (finished >= dossiers) return
+        else await new Promise((r) => setTimeout(r, 1))
+      }
+    }),
+  )
   const s = (performance.now() - t0) / 1000
-  return { instancesPerSec: dossiers / s, completionsPerSec: completions / s, requestsPerSec: requests / s, p50: pct(latencies, 50), p99: pct(latencies, 99), p99WithRampUp: pct(all, 99), completions, measured: latencies.length }
+  return {
+    instancesPerSec: dossiers / s,
+    completionsPerSec: completions / s,
+    requestsPerSec: requests / s,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    p99WithRampUp: pct(all, 99),
+    completions,
+    measured: latencies.length,
+  }
 }
 
 async function endToEnd() {
@@ -135,39 +170,81 @@ async function endToEnd() {
   const [pgPort, redisPort, apiPort] = [await freePort(), await freePort(), await freePort()]
   const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: false })
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
-  const server = await startServer({ DATABASE_URL: pg.url, REDIS_URL: redis.url, PORT: String(apiPort), JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', PAYMENT_SECRET: 'bench-payment-secret', DB_POOL_MAX: '30' })
+  const server = await startServer({
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    PORT: String(apiPort),
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    PAYMENT_SECRET: 'bench-payment-secret',
+    DB_POOL_MAX: '30',
+  })
   try {
     const base = `http://127.0.0.1:${apiPort}`
-    const token = await createTokenService(SECRET).sign({ userId: 'bench', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
+    const token = await createTokenService(SECRET).sign({
+      userId: 'bench',
+      roles: ['officer'],
+      groups: ['one-stop', 'specialists', 'leaders'],
+      agency: 'UBND-XA-DEMO',
+    })
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
     // Officers' requests go over keep-alive connections with node:http, whose client costs far less CPU
     // than fetch: the load generator shares the machine's cores with the server and Postgres.
     const agent = new http.Agent({ keepAlive: true, maxSockets: OFFICERS + 5 })
-    const post = (p: string, body: unknown) => new Promise<any>((resolve, reject) => {
-      const payload = JSON.stringify(body)
-      const req = http.request({ host: '127.0.0.1', port: apiPort, path: p, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const json = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${p} → ${res.statusCode} ${JSON.stringify(json)}`))
-          else resolve(json)
-        })
-        res.on('error', reject)
+    const post = (p: string, body: unknown) =>
+      new Promise<any>((resolve, reject) => {
+        const payload = JSON.stringify(body)
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: apiPort,
+            path: p,
+            method: 'POST',
+            agent,
+            headers: { ...headers, 'content-length': Buffer.byteLength(payload) },
+          },
+          (res) => {
+            const chunks: Buffer[] = []
+            res.on('data', (c: Buffer) => chunks.push(c))
+            res.on('end', () => {
+              const json = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+              if ((res.statusCode ?? 500) >= 300) reject(new Error(`${p} → ${res.statusCode} ${JSON.stringify(json)}`))
+              else resolve(json)
+            })
+            res.on('error', reject)
+          },
+        )
+        req.on('error', reject)
+        req.end(payload)
       })
-      req.on('error', reject)
-      req.end(payload)
-    })
     // The benchmark procedure (a fixture, not one of the sample procedures) is deployed by an analyst.
-    const analyst = await createTokenService(SECRET).sign({ userId: 'bench-analyst', roles: ['analyst'], groups: [], agency: 'UBND-XA-DEMO' })
+    const analyst = await createTokenService(SECRET).sign({
+      userId: 'bench-analyst',
+      roles: ['analyst'],
+      groups: [],
+      agency: 'UBND-XA-DEMO',
+    })
     const xml = fs.readFileSync(path.join(ROOT, 'test/fixtures/three-step-procedure.bpmn'), 'utf8')
-    const deployed = await fetch(base + '/api/procedures', { method: 'POST', headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/xml' }, body: xml })
+    const deployed = await fetch(base + '/api/procedures', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/xml' },
+      body: xml,
+    })
     if (deployed.status >= 300) throw new Error(`deploy → ${deployed.status} ${await deployed.text()}`)
     // Warm-up: a few dossiers end to end.
     for (let i = 0; i < 10; i++) {
-      let r = await post('/api/dossiers', { procedureCode: 'TEST.3STEP', applicant: { name: 'warm', idNumber: '001099000000' }, channel: 1, data: {} })
+      let r = await post('/api/dossiers', {
+        procedureCode: 'TEST.3STEP',
+        applicant: { name: 'warm', idNumber: '001099000000' },
+        channel: 1,
+        data: {},
+      })
       let task = r.tasks[0]
-      while (task) { r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] }); task = r.nextTasks[0] }
+      while (task) {
+        r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] })
+        task = r.nextTasks[0]
+      }
     }
 
     const saturated = await officersAtWork(post, DOSSIERS, null)
@@ -176,7 +253,7 @@ async function endToEnd() {
     const paced = []
     for (const load of PACED_LOADS) {
       const offered = load * saturated.requestsPerSec
-      paced.push({ load, offeredPerSec: offered, ...await officersAtWork(post, PACED_DOSSIERS, offered, PACED_RAMP_UP_MS) })
+      paced.push({ load, offeredPerSec: offered, ...(await officersAtWork(post, PACED_DOSSIERS, offered, PACED_RAMP_UP_MS)) })
     }
     agent.destroy()
     return { saturated, paced }
@@ -194,33 +271,81 @@ async function endToEnd() {
 const rawBefore = await rawEngine()
 const { saturated: e2e, paced } = await endToEnd()
 const rawAfter = await rawEngine()
-const raw = { instancesPerSec: (rawBefore.instancesPerSec + rawAfter.instancesPerSec) / 2, completionsPerSec: (rawBefore.completionsPerSec + rawAfter.completionsPerSec) / 2 }
+const raw = {
+  instancesPerSec: (rawBefore.instancesPerSec + rawAfter.instancesPerSec) / 2,
+  completionsPerSec: (rawBefore.completionsPerSec + rawAfter.completionsPerSec) / 2,
+}
 const timers = Number(process.env.BENCH_TIMERS ?? 100_000) > 0 ? await timerBench() : null
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 const result = {
   officers: OFFICERS,
   dossiers: DOSSIERS,
-  raw: { instancesPerSec: round(raw.instancesPerSec), completionsPerSec: round(raw.completionsPerSec), completionsPerSecBefore: round(rawBefore.completionsPerSec), completionsPerSecAfter: round(rawAfter.completionsPerSec) },
-  e2e: { instancesPerSec: round(e2e.instancesPerSec), completionsPerSec: round(e2e.completionsPerSec), completeP50Ms: round(e2e.p50), completeP99Ms: round(e2e.p99) },
-  paced: paced.map((p) => ({ load: p.load, offeredRequestsPerSec: round(p.offeredPerSec), completionsPerSec: round(p.completionsPerSec), measured: p.measured, completeP50Ms: round(p.p50), completeP99Ms: round(p.p99), completeP99WithRampUpMs: round(p.p99WithRampUp) })),
-  ratio: { instances: round(e2e.instancesPerSec / raw.instancesPerSec, 3), completions: round(e2e.completionsPerSec / raw.completionsPerSec, 3) },
+  raw: {
+    instancesPerSec: round(raw.instancesPerSec),
+    completionsPerSec: round(raw.completionsPerSec),
+    completionsPerSecBefore: round(rawBefore.completionsPerSec),
+    completionsPerSecAfter: round(rawAfter.completionsPerSec),
+  },
+  e2e: {
+    instancesPerSec: round(e2e.instancesPerSec),
+    completionsPerSec: round(e2e.completionsPerSec),
+    completeP50Ms: round(e2e.p50),
+    completeP99Ms: round(e2e.p99),
+  },
+  paced: paced.map((p) => ({
+    load: p.load,
+    offeredRequestsPerSec: round(p.offeredPerSec),
+    completionsPerSec: round(p.completionsPerSec),
+    measured: p.measured,
+    completeP50Ms: round(p.p50),
+    completeP99Ms: round(p.p99),
+    completeP99WithRampUpMs: round(p.p99WithRampUp),
+  })),
+  ratio: {
+    instances: round(e2e.instancesPerSec / raw.instancesPerSec, 3),
+    completions: round(e2e.completionsPerSec / raw.completionsPerSec, 3),
+  },
   timers: timers && {
-    pending: timers.pendingTimers, redisBytesPerTimer: round(timers.redisBytesPerTimer, 0), requeuePerSec: round(timers.requeuePerSec, 0),
-    burst: timers.burst, lagP50Ms: timers.lagP50Ms, lagP99Ms: timers.lagP99Ms, lagMaxMs: timers.lagMaxMs, early: timers.early,
-    queuedFiresPerSec: round(timers.queuedFiresPerSec), sweepFiresPerSec: round(timers.sweptFiresPerSec), parallelSweepFiresPerSec: round(timers.parallelSweepPerSec),
-    ratioQueuedToParallelSweep: round(timers.queuedFiresPerSec / timers.parallelSweepPerSec, 3), cpuBusyParallelSweep: round(timers.parallelCpuBusy, 2),
+    pending: timers.pendingTimers,
+    redisBytesPerTimer: round(timers.redisBytesPerTimer, 0),
+    requeuePerSec: round(timers.requeuePerSec, 0),
+    burst: timers.burst,
+    lagP50Ms: timers.lagP50Ms,
+    lagP99Ms: timers.lagP99Ms,
+    lagMaxMs: timers.lagMaxMs,
+    early: timers.early,
+    queuedFiresPerSec: round(timers.queuedFiresPerSec),
+    sweepFiresPerSec: round(timers.sweptFiresPerSec),
+    parallelSweepFiresPerSec: round(timers.parallelSweepPerSec),
+    ratioQueuedToParallelSweep: round(timers.queuedFiresPerSec / timers.parallelSweepPerSec, 3),
+    cpuBusyParallelSweep: round(timers.parallelCpuBusy, 2),
     lookahead: timers.lookahead,
   },
 }
-console.log(`raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB; mean of ${result.raw.completionsPerSecBefore} before and ${result.raw.completionsPerSecAfter} after the end-to-end run)`)
-console.log(`end to end  : ${result.e2e.instancesPerSec} instances/s, ${result.e2e.completionsPerSec} completions/s over HTTP + Postgres + Redis, ${OFFICERS} officers`)
+console.log(
+  `raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB; mean of ${result.raw.completionsPerSecBefore} before and ${result.raw.completionsPerSecAfter} after the end-to-end run)`,
+)
+console.log(
+  `end to end  : ${result.e2e.instancesPerSec} instances/s, ${result.e2e.completionsPerSec} completions/s over HTTP + Postgres + Redis, ${OFFICERS} officers`,
+)
 console.log(`ratio       : instances ${result.ratio.instances}, completions ${result.ratio.completions} (target ≥ 0.5)`)
-console.log(`complete    : saturated (${OFFICERS} officers back to back): p50 ${result.e2e.completeP50Ms} ms, p99 ${result.e2e.completeP99Ms} ms; Little's law floor for the mean: ${round((OFFICERS / e2e.requestsPerSec) * 1000)} ms`)
-for (const p of result.paced) console.log(`complete    : at ${Math.round(p.load * 100)} % load (${p.offeredRequestsPerSec} requests/s from ${OFFICERS} officers; ${p.measured} completions after a ${PACED_RAMP_UP_MS / 1000} s ramp-up): p50 ${p.completeP50Ms} ms, p99 ${p.completeP99Ms} ms (target p99 < 50 ms; ${p.completeP99WithRampUpMs} ms with the ramp-up)`)
+console.log(
+  `complete    : saturated (${OFFICERS} officers back to back): p50 ${result.e2e.completeP50Ms} ms, p99 ${result.e2e.completeP99Ms} ms; Little's law floor for the mean: ${round((OFFICERS / e2e.requestsPerSec) * 1000)} ms`,
+)
+for (const p of result.paced)
+  console.log(
+    `complete    : at ${Math.round(p.load * 100)} % load (${p.offeredRequestsPerSec} requests/s from ${OFFICERS} officers; ${p.measured} completions after a ${PACED_RAMP_UP_MS / 1000} s ramp-up): p50 ${p.completeP50Ms} ms, p99 ${p.completeP99Ms} ms (target p99 < 50 ms; ${p.completeP99WithRampUpMs} ms with the ramp-up)`,
+  )
 if (result.timers) {
   const r = result.timers
-  console.log(`timers      : ${r.pending} pending, ${r.redisBytesPerTimer} B of Redis each, re-queued from Postgres at ${r.requeuePerSec}/s`)
-  console.log(`timer lag   : bursts of ${r.burst}: p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms, max ${r.lagMaxMs} ms, ${r.early} early (target p99 < 1000 ms)`)
-  console.log(`timer rate  : ${r.queuedFiresPerSec}/s via BullMQ with the look-ahead (${r.lookahead.committed} of ${r.lookahead.prepared} prepared firings committed, ${r.lookahead.stale} stale) vs live firings: ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`)
+  console.log(
+    `timers      : ${r.pending} pending, ${r.redisBytesPerTimer} B of Redis each, re-queued from Postgres at ${r.requeuePerSec}/s`,
+  )
+  console.log(
+    `timer lag   : bursts of ${r.burst}: p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms, max ${r.lagMaxMs} ms, ${r.early} early (target p99 < 1000 ms)`,
+  )
+  console.log(
+    `timer rate  : ${r.queuedFiresPerSec}/s via BullMQ with the look-ahead (${r.lookahead.committed} of ${r.lookahead.prepared} prepared firings committed, ${r.lookahead.stale} stale) vs live firings: ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`,
+  )
 }
 console.log(JSON.stringify(result))

@@ -54,15 +54,27 @@ function cpuTimes() {
 
 /** Copies one waiting instance N times (dossier, instance with its engine state, pending timer): real rows the engine resumes. */
 export async function cloneWaitingInstances(db: Db, dossierId: string, n: number, dueAt: (g: string) => string) {
-  const cols = async (table: string) => (await db('information_schema.columns').where({ table_name: table, table_schema: 'public' }).select('column_name')).map((r) => r.column_name as string)
+  const cols = async (table: string) =>
+    (await db('information_schema.columns').where({ table_name: table, table_schema: 'public' }).select('column_name')).map(
+      (r) => r.column_name as string,
+    )
   const select = (all: string[], over: Record<string, string>) => all.map((c) => over[c] ?? `src."${c}"`).join(', ')
   await db.raw('CREATE TEMP TABLE IF NOT EXISTS clones (g int, d uuid, i uuid, t uuid)')
   await db.raw('TRUNCATE clones')
   await db.raw('INSERT INTO clones SELECT g, gen_random_uuid(), gen_random_uuid(), gen_random_uuid() FROM generate_series(1, ?) g', [n])
   const [dc, ic, tc] = [await cols('dossiers'), await cols('process_instances'), await cols('timers')]
-  await db.raw(`INSERT INTO dossiers (${dc.map((c) => `"${c}"`).join(', ')}) SELECT ${select(dc, { id: 'c.d', code: "src.code || '-B' || c.g", idempotency_key: 'NULL' })} FROM dossiers src, clones c WHERE src.id = ?`, [dossierId])
-  await db.raw(`INSERT INTO process_instances (${ic.map((c) => `"${c}"`).join(', ')}) SELECT ${select(ic, { id: 'c.i', dossier_id: 'c.d' })} FROM process_instances src, clones c WHERE src.dossier_id = ?`, [dossierId])
-  await db.raw(`INSERT INTO timers (${tc.map((c) => `"${c}"`).join(', ')}) SELECT ${select(tc, { id: 'c.t', instance_id: 'c.i', dossier_id: 'c.d', due_at: dueAt('c.g') })} FROM timers src, clones c WHERE src.dossier_id = ? AND src.status = 'pending'`, [dossierId])
+  await db.raw(
+    `INSERT INTO dossiers (${dc.map((c) => `"${c}"`).join(', ')}) SELECT ${select(dc, { id: 'c.d', code: "src.code || '-B' || c.g", idempotency_key: 'NULL' })} FROM dossiers src, clones c WHERE src.id = ?`,
+    [dossierId],
+  )
+  await db.raw(
+    `INSERT INTO process_instances (${ic.map((c) => `"${c}"`).join(', ')}) SELECT ${select(ic, { id: 'c.i', dossier_id: 'c.d' })} FROM process_instances src, clones c WHERE src.dossier_id = ?`,
+    [dossierId],
+  )
+  await db.raw(
+    `INSERT INTO timers (${tc.map((c) => `"${c}"`).join(', ')}) SELECT ${select(tc, { id: 'c.t', instance_id: 'c.i', dossier_id: 'c.d', due_at: dueAt('c.g') })} FROM timers src, clones c WHERE src.dossier_id = ? AND src.status = 'pending'`,
+    [dossierId],
+  )
 }
 
 export async function timerBench() {
@@ -72,7 +84,10 @@ export async function timerBench() {
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), persistent: false })
   const log = pino({ level: 'warn' })
   const db = createDb(pg.url, 30)
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'bench-secret-0123456789abcdefghijklmnop', PAYMENT_SECRET: 'bench-payment-secret' }, { redisUrl: redis.url })
+  const config = loadConfig(
+    { NODE_ENV: 'production', JWT_SECRET: 'bench-secret-0123456789abcdefghijklmnop', PAYMENT_SECRET: 'bench-payment-secret' },
+    { redisUrl: redis.url },
+  )
   const queues = createQueues(redisConnection(redis.url), 'bench')
   const admin = new Redis(redis.url)
   let worker: ReturnType<typeof startTimerWorker> | null = null
@@ -82,7 +97,12 @@ export async function timerBench() {
     await system.calendar.init()
     await system.procedures.deploy(WAIT_XML, 'system')
     const officer = { userId: 'bench', roles: ['officer' as const], groups: ['one-stop'], agency: config.defaultAgency }
-    const seed = await system.dossiers.submit(officer, { procedureCode: 'BenchWait', applicant: { name: 'Mẫu', idNumber: '001099000000' }, channel: 1, data: {} })
+    const seed = await system.dossiers.submit(officer, {
+      procedureCode: 'BenchWait',
+      applicant: { name: 'Mẫu', idNumber: '001099000000' },
+      channel: 1,
+      data: {},
+    })
     await db('outbox').del() // the seed's own job is not part of the bench
 
     // Bursts come due at T0, T0 + gap, …; every other timer stays pending a month ahead.
@@ -90,8 +110,13 @@ export async function timerBench() {
     const t0 = Date.now() + 20_000 + Math.ceil(TIMERS / 2_500) * 1000
     const burstRows = BURST * BURSTS
     let t = performance.now()
-    await cloneWaitingInstances(db, seed.dossier.id, TIMERS, (g) =>
-      `CASE WHEN ${g} <= ${burstRows} THEN to_timestamp((${t0} + ((${g} - 1) / ${BURST}) * ${gapMs}) / 1000.0) ELSE now() + interval '30 days' END`)
+    await cloneWaitingInstances(
+      db,
+      seed.dossier.id,
+      TIMERS,
+      (g) =>
+        `CASE WHEN ${g} <= ${burstRows} THEN to_timestamp((${t0} + ((${g} - 1) / ${BURST}) * ${gapMs}) / 1000.0) ELSE now() + interval '30 days' END`,
+    )
     const cloneSec = (performance.now() - t) / 1000
     const pending = Number((await db('timers').where({ status: 'pending' }).count('* as n'))[0]!.n) - 1
     await db('timers').where({ dossier_id: seed.dossier.id }).update({ status: 'cancelled' })
@@ -109,7 +134,15 @@ export async function timerBench() {
 
     // As `npm start` runs it: timers coming due within TIMER_LOOKAHEAD_MS are stepped ahead and committed at their due time.
     const stopLookahead = system.timerLookahead.start()
-    worker = startTimerWorker({ connection: redisConnection(redis.url), prefix: 'bench', timers: system.timers, watch: system.watch, clock: systemClock, log, concurrency: CONCURRENCY })
+    worker = startTimerWorker({
+      connection: redisConnection(redis.url),
+      prefix: 'bench',
+      timers: system.timers,
+      watch: system.watch,
+      clock: systemClock,
+      log,
+      concurrency: CONCURRENCY,
+    })
     const lastDue = t0 + (BURSTS - 1) * gapMs
     for (;;) {
       const fired = Number((await db('timers').where({ status: 'fired' }).count('* as n'))[0]!.n)
@@ -132,26 +165,45 @@ export async function timerBench() {
 
     // Baselines, same run, without the look-ahead: one more burst fired live by a direct Postgres sweep (no Redis, no worker).
     const sweepIds = (await db('timers').where({ status: 'pending' }).orderBy('id').limit(BURST).select('id')).map((r) => r.id)
-    await db('timers').whereIn('id', sweepIds).update({ due_at: new Date(Date.now() - 1000) })
+    await db('timers')
+      .whereIn('id', sweepIds)
+      .update({ due_at: new Date(Date.now() - 1000) })
     t = performance.now()
     const swept = await system.timers.fireDue(BURST)
     const sweepSec = (performance.now() - t) / 1000
     // Same again with the worker's concurrency, still without BullMQ.
     const parIds = (await db('timers').where({ status: 'pending' }).orderBy('id').limit(BURST).select('id')).map((r) => r.id)
-    await db('timers').whereIn('id', parIds).update({ due_at: new Date(Date.now() - 1000) })
+    await db('timers')
+      .whereIn('id', parIds)
+      .update({ due_at: new Date(Date.now() - 1000) })
     t = performance.now()
     const c2 = cpuTimes()
     let next = 0
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (next < parIds.length) await system.timers.fire(parIds[next++]!) }))
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < parIds.length) await system.timers.fire(parIds[next++]!)
+      }),
+    )
     const parSec = (performance.now() - t) / 1000
     const c3 = cpuTimes()
     return {
-      parallelSweepPerSec: parIds.length / parSec, parallelCpuBusy: 1 - (c3.idle - c2.idle) / (c3.total - c2.total),
+      parallelSweepPerSec: parIds.length / parSec,
+      parallelCpuBusy: 1 - (c3.idle - c2.idle) / (c3.total - c2.total),
       lookahead,
-      pendingTimers: pending, queued, delayedJobs: delayed, cloneSec, requeuePerSec: queued / requeueSec,
+      pendingTimers: pending,
+      queued,
+      delayedJobs: delayed,
+      cloneSec,
+      requeuePerSec: queued / requeueSec,
       redisBytesPerTimer: (memAfter - memBefore) / queued,
-      burst: BURST, bursts, lagP50Ms: pct(lags, 50), lagP99Ms: pct(lags, 99), lagMaxMs: Math.max(...lags), early,
-      queuedFiresPerSec: BURST / (Math.max(...bursts.map((b) => b.max)) / 1000), sweptFiresPerSec: swept / sweepSec,
+      burst: BURST,
+      bursts,
+      lagP50Ms: pct(lags, 50),
+      lagP99Ms: pct(lags, 99),
+      lagMaxMs: Math.max(...lags),
+      early,
+      queuedFiresPerSec: BURST / (Math.max(...bursts.map((b) => b.max)) / 1000),
+      sweptFiresPerSec: swept / sweepSec,
     }
   } finally {
     await worker?.close()

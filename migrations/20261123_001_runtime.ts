@@ -98,9 +98,9 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['instance_id', 'execution_id'])
     t.index(['dossier_id'])
   })
-  await knex.raw('CREATE INDEX tasks_open_groups_idx ON tasks USING gin (candidate_groups) WHERE status = \'open\'')
-  await knex.raw('CREATE INDEX tasks_open_created_idx ON tasks (agency, created_at, id) WHERE status = \'open\'')
-  await knex.raw('CREATE INDEX tasks_open_assignee_idx ON tasks (assignee) WHERE status = \'open\'')
+  await knex.raw("CREATE INDEX tasks_open_groups_idx ON tasks USING gin (candidate_groups) WHERE status = 'open'")
+  await knex.raw("CREATE INDEX tasks_open_created_idx ON tasks (agency, created_at, id) WHERE status = 'open'")
+  await knex.raw("CREATE INDEX tasks_open_assignee_idx ON tasks (assignee) WHERE status = 'open'")
 
   await knex.schema.createTable('history', (t) => {
     t.bigIncrements('id').primary()
@@ -114,7 +114,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('at', { useTz: true }).notNullable()
     t.index(['dossier_id', 'id'])
   })
-  await knex.raw('CREATE UNIQUE INDEX history_task_completed_once ON history (task_id) WHERE action = \'task.completed\'')
+  await knex.raw("CREATE UNIQUE INDEX history_task_completed_once ON history (task_id) WHERE action = 'task.completed'")
 
   await knex.schema.createTable('outbox', (t) => {
     t.bigIncrements('id').primary()
@@ -140,7 +140,17 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['portal_sync_log', 'outbox', 'history', 'tasks', 'process_instances', 'dossiers', 'dossier_sequences', 'procedure_versions', 'procedures']) {
+  for (const table of [
+    'portal_sync_log',
+    'outbox',
+    'history',
+    'tasks',
+    'process_instances',
+    'dossiers',
+    'dossier_sequences',
+    'procedure_versions',
+    'procedures',
+  ]) {
     await knex.schema.dropTableIfExists(table)
   }
 }

@@ -36,7 +36,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('fired_at', { useTz: true })
     t.index(['instance_id', 'status'])
   })
-  await knex.raw('CREATE INDEX timers_pending_due_idx ON timers (due_at) WHERE status = \'pending\'')
+  await knex.raw("CREATE INDEX timers_pending_due_idx ON timers (due_at) WHERE status = 'pending'")
 }
 
 export async function down(knex: Knex): Promise<void> {

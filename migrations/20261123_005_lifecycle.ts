@@ -57,6 +57,10 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('evaluations')
   await knex.schema.dropTable('payments')
   await knex.schema.dropTable('documents')
-  await knex.schema.alterTable('dossiers', (t) => { t.dropColumns('supplement_count', 'late_supplement', 'return_method', 'returned_at') })
-  await knex.schema.alterTable('procedure_versions', (t) => { t.dropColumn('message_catches') })
+  await knex.schema.alterTable('dossiers', (t) => {
+    t.dropColumns('supplement_count', 'late_supplement', 'return_method', 'returned_at')
+  })
+  await knex.schema.alterTable('procedure_versions', (t) => {
+    t.dropColumn('message_catches')
+  })
 }

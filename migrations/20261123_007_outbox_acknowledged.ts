@@ -19,5 +19,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS outbox_unacknowledged_idx')
-  await knex.schema.alterTable('outbox', (t) => { t.dropColumn('acknowledged_at') })
+  await knex.schema.alterTable('outbox', (t) => {
+    t.dropColumn('acknowledged_at')
+  })
 }

@@ -50,16 +50,25 @@ const onStack = new Set<string>()
 const cycles: string[][] = []
 let next = 0
 function visit(v: string): void {
-  index.set(v, next); low.set(v, next); next++
-  stack.push(v); onStack.add(v)
+  index.set(v, next)
+  low.set(v, next)
+  next++
+  stack.push(v)
+  onStack.add(v)
   for (const w of edges.get(v)?.keys() ?? []) {
-    if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)) }
-    else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    if (!index.has(w)) {
+      visit(w)
+      low.set(v, Math.min(low.get(v)!, low.get(w)!))
+    } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
   }
   if (low.get(v) === index.get(v)) {
     const component: string[] = []
     let w: string
-    do { w = stack.pop()!; onStack.delete(w); component.push(w) } while (w !== v)
+    do {
+      w = stack.pop()!
+      onStack.delete(w)
+      component.push(w)
+    } while (w !== v)
     if (component.length > 1) cycles.push(component.sort())
   }
 }
@@ -75,10 +84,11 @@ if (cycles.length) {
   console.error(`\n${cycles.length} import cycle(s) between folders:`)
   for (const c of cycles) {
     console.error(`  ${c.join(' ⇄ ')}`)
-    for (const from of c) for (const to of c) {
-      const files = edges.get(from)?.get(to)
-      if (files) console.error(`    ${from} → ${to}: ${[...new Set(files)].join(', ')}`)
-    }
+    for (const from of c)
+      for (const to of c) {
+        const files = edges.get(from)?.get(to)
+        if (files) console.error(`    ${from} → ${to}: ${[...new Set(files)].join(', ')}`)
+      }
   }
   process.exit(1)
 }

@@ -15,7 +15,10 @@ const { values } = parseArgs({
     expires: { type: 'string', default: '12h' },
   },
 })
-const roles = values.role!.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean)
+const roles = values
+  .role!.flatMap((r) => r.split(','))
+  .map((r) => r.trim())
+  .filter(Boolean)
 const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r))
 if (bad.length) {
   console.error(`unknown role(s) ${bad.join(', ')}: use ${ROLES.join(', ')}`)
@@ -25,7 +28,10 @@ const config = loadConfig()
 const principal = {
   userId: values.user ?? `${roles[0]}-1`,
   roles: roles as Role[],
-  groups: values.groups!.split(',').map((g) => g.trim()).filter(Boolean),
+  groups: values
+    .groups!.split(',')
+    .map((g) => g.trim())
+    .filter(Boolean),
   agency: values.agency ?? config.defaultAgency,
 }
 const token = await createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours }).sign(principal, values.expires)

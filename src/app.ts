@@ -26,22 +26,37 @@ import { healthSchema, liveSchema, readySchema } from './http/health.schemas.ts'
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 
 /** The Fastify application: edge only (validation, auth, mapping); behaviour lives in the services. */
-export async function buildApp(deps: { config: Config; log: Logger; tokens: TokenService; system: System; health: () => Promise<Record<string, string>> }): Promise<FastifyInstance> {
+export async function buildApp(deps: {
+  config: Config
+  log: Logger
+  tokens: TokenService
+  system: System
+  health: () => Promise<Record<string, string>>
+}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     // JSON bodies; BPMN uploads (XML parser below) and documents keep their own, larger limits.
     bodyLimit: deps.config.jsonBodyLimit,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false }, onCreate: (ajv) => ajvInputRules(ajv as unknown as AjvLike) },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false },
+      onCreate: (ajv) => ajvInputRules(ajv as unknown as AjvLike),
+    },
   })
   app.setErrorHandler(errorHandler)
   app.addHook('preHandler', checkInputs)
   if (deps.config.env !== 'production') checkResponseSchemas(app)
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `Không có đường dẫn ${req.method} ${req.url}` } }))
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `Không có đường dẫn ${req.method} ${req.url}` } }),
+  )
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body))
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Dịch vụ công BPMN API', version: '1.0.0', description: 'Procedures as BPMN, dossiers, officers\' task queues. Every /api route needs a bearer JWT.' },
+      info: {
+        title: 'Dịch vụ công BPMN API',
+        version: '1.0.0',
+        description: "Procedures as BPMN, dossiers, officers' task queues. Every /api route needs a bearer JWT.",
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
@@ -66,20 +81,23 @@ export async function buildApp(deps: { config: Config; log: Logger; tokens: Toke
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
-  await app.register(async (api) => {
-    api.addHook('onRequest', authenticate(deps.tokens))
-    await api.register(procedureRoutes, { procedures: deps.system.procedures })
-    await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
-    await api.register(taskRoutes, { tasks: deps.system.tasks })
-    await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
-    await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
-    await api.register(formRoutes, { forms: deps.system.forms })
-    await api.register(evaluationRoutes, { evaluations: deps.system.evaluations })
-    await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
-    await api.register(calendarRoutes, { calendar: deps.system.calendar })
-    await api.register(notificationRoutes, { notifications: deps.system.notifications })
-    await api.register(supervisionRoutes, { supervision: deps.system.supervision })
-  }, { prefix: '/api' })
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticate(deps.tokens))
+      await api.register(procedureRoutes, { procedures: deps.system.procedures })
+      await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
+      await api.register(taskRoutes, { tasks: deps.system.tasks })
+      await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
+      await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
+      await api.register(formRoutes, { forms: deps.system.forms })
+      await api.register(evaluationRoutes, { evaluations: deps.system.evaluations })
+      await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
+      await api.register(calendarRoutes, { calendar: deps.system.calendar })
+      await api.register(notificationRoutes, { notifications: deps.system.notifications })
+      await api.register(supervisionRoutes, { supervision: deps.system.supervision })
+    },
+    { prefix: '/api' },
+  )
 
   return app
 }

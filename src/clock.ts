@@ -12,8 +12,12 @@ export function manualClock(start: Date | string): Clock & { set(d: Date | strin
   let t = new Date(start).getTime()
   return {
     now: () => new Date(t),
-    set: (d) => { t = new Date(d).getTime() },
-    advance: (ms) => { t += ms },
+    set: (d) => {
+      t = new Date(d).getTime()
+    },
+    advance: (ms) => {
+      t += ms
+    },
   }
 }
 

@@ -138,7 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimit: int('BODY_LIMIT', env.BODY_LIMIT, 10 * 1024 * 1024, 1024),
     jsonBodyLimit: int('JSON_BODY_LIMIT', env.JSON_BODY_LIMIT, 1024 * 1024, 1024),
-    allowedScriptTasks: new Set((env.ALLOWED_SCRIPT_TASKS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    allowedScriptTasks: new Set(
+      (env.ALLOWED_SCRIPT_TASKS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     defaultUnitId: env.DEFAULT_UNIT_ID ?? '000.00.20.H12',
     defaultAgency: env.DEFAULT_AGENCY ?? 'UBND-TINH',
     runApi: bool(env.RUN_API, true),

@@ -65,7 +65,11 @@ export type ErrorCode = keyof typeof ERROR_STATUS
 
 export class AppError extends Error {
   readonly status: number
-  constructor(readonly code: ErrorCode, message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message)
     this.status = ERROR_STATUS[code]
   }

@@ -34,7 +34,11 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
 
   let databaseUrl = config.databaseUrl
   if (!databaseUrl) {
-    const pg = await startLocalPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.localPostgresPort, persistent: true })
+    const pg = await startLocalPostgres({
+      dataDir: path.join(config.dataDir, 'postgres'),
+      port: config.localPostgresPort,
+      persistent: true,
+    })
     stops.push(() => pg.stop())
     databaseUrl = pg.url
     log.info('started embedded Postgres on port %d (data in %s)', config.localPostgresPort, path.join(config.dataDir, 'postgres'))
@@ -65,27 +69,72 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
   stops.unshift(() => readiness.close())
 
   if (config.runWorkers) {
-    const relay = createOutboxRelay({ db, repo: system.repos.outbox, queues, clock, log, pollMs: config.outboxPollMs, canPublish: readiness.redisUp })
+    const relay = createOutboxRelay({
+      db,
+      repo: system.repos.outbox,
+      queues,
+      clock,
+      log,
+      pollMs: config.outboxPollMs,
+      canPublish: readiness.redisUp,
+    })
     await relay.start()
-    const nationalPortal = config.portalUrl ? createHttpPortal({ url: config.portalUrl, timeoutMs: config.portalTimeoutMs }) : createPortalSimulator()
-    const portal = startPortalSyncWorker({ connection, prefix: config.queuePrefix, portal: nationalPortal, db, outbox: system.repos.outbox, clock, log })
-    const timerWorker = startTimerWorker({ connection, prefix: config.queuePrefix, timers: system.timers, watch: system.watch, clock, log, lockMs: config.workerLockMs })
+    const nationalPortal = config.portalUrl
+      ? createHttpPortal({ url: config.portalUrl, timeoutMs: config.portalTimeoutMs })
+      : createPortalSimulator()
+    const portal = startPortalSyncWorker({
+      connection,
+      prefix: config.queuePrefix,
+      portal: nationalPortal,
+      db,
+      outbox: system.repos.outbox,
+      clock,
+      log,
+    })
+    const timerWorker = startTimerWorker({
+      connection,
+      prefix: config.queuePrefix,
+      timers: system.timers,
+      watch: system.watch,
+      clock,
+      log,
+      lockMs: config.workerLockMs,
+    })
     for (const w of [portal, timerWorker]) w.on('error', redisDown)
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
     const requeue = async () => {
       if (!readiness.redisUp()) return
-      await requeueTimers({ db, queue: timerQueue, timers: system.timers, watch: system.watch, timerRows: system.repos.timers, alarmRows: system.repos.alarms })
-        .then((n) => log.debug(n, 'pending timers and deadline alarms re-queued'), (err) => log.error({ err }, 're-queue failed'))
-      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox })
-        .then((n) => log.debug(n, 'unacknowledged portal events re-queued'), (err) => log.error({ err }, 'portal event re-queue failed'))
+      await requeueTimers({
+        db,
+        queue: timerQueue,
+        timers: system.timers,
+        watch: system.watch,
+        timerRows: system.repos.timers,
+        alarmRows: system.repos.alarms,
+      }).then(
+        (n) => log.debug(n, 'pending timers and deadline alarms re-queued'),
+        (err) => log.error({ err }, 're-queue failed'),
+      )
+      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox }).then(
+        (n) => log.debug(n, 'unacknowledged portal events re-queued'),
+        (err) => log.error({ err }, 'portal event re-queue failed'),
+      )
     }
-    readiness.onRedisBack(() => { void requeue() })
+    readiness.onRedisBack(() => {
+      void requeue()
+    })
     void readiness.checks().then(requeue)
     const sweep = setInterval(() => void requeue(), 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
-    stops.unshift(() => portal.close(), () => timerWorker.close(), stopLookahead, async () => clearInterval(sweep), () => relay.stop())
+    stops.unshift(
+      () => portal.close(),
+      () => timerWorker.close(),
+      stopLookahead,
+      async () => clearInterval(sweep),
+      () => relay.stop(),
+    )
     log.info('workers started: outbox relay, national portal sync, timers and deadlines')
   }
 
@@ -93,7 +142,10 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
   if (config.runApi) {
     const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
     const app = await buildApp({
-      config, log, tokens, system,
+      config,
+      log,
+      tokens,
+      system,
       health: readiness.checks,
     })
     url = await app.listen({ host: config.host, port: config.port })
@@ -112,14 +164,19 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
 const isEntry = import.meta.url === `file://${process.argv[1]}`
 if (isEntry) {
   const config = loadConfig()
-  start(config).then((running) => {
-    const shutdown = () => { void running.stop().finally(() => process.exit(0)) }
-    process.once('SIGINT', shutdown)
-    process.once('SIGTERM', shutdown)
-  }, (err) => {
-    console.error(`Không khởi động được / start-up failed: ${describeError(err)}`)
-    process.exit(1)
-  })
+  start(config).then(
+    (running) => {
+      const shutdown = () => {
+        void running.stop().finally(() => process.exit(0))
+      }
+      process.once('SIGINT', shutdown)
+      process.once('SIGTERM', shutdown)
+    },
+    (err) => {
+      console.error(`Không khởi động được / start-up failed: ${describeError(err)}`)
+      process.exit(1)
+    },
+  )
 }
 
 /** The real cause of a start-up failure, also for libraries that reject with a non-Error (or nothing). */
@@ -129,7 +186,8 @@ export function describeError(err: unknown): string {
     const cause = err.cause !== undefined ? `\ncaused by: ${describeError(err.cause)}` : ''
     return `${code ? `[${String(code)}] ` : ''}${err.message || err.name}${cause}`
   }
-  if (err === undefined || err === null) return `an unnamed error (${String(err)}) was thrown; run with LOG_LEVEL=debug for the services' own logs`
+  if (err === undefined || err === null)
+    return `an unnamed error (${String(err)}) was thrown; run with LOG_LEVEL=debug for the services' own logs`
   return typeof err === 'string' ? err : JSON.stringify(err)
 }
 

@@ -65,25 +65,143 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
   }))
-  const watch = createDeadlineWatch({ db, clock, calendar: calendar.current, dueSoonWorkingMinutes: config.dueSoonWorkingMinutes, queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000, repos, alarms: repos.alarms, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, notifications: repos.notifications })
+  const watch = createDeadlineWatch({
+    db,
+    clock,
+    calendar: calendar.current,
+    dueSoonWorkingMinutes: config.dueSoonWorkingMinutes,
+    queueHorizonMs: config.alarmQueueHorizonMinutes * 60_000,
+    repos,
+    alarms: repos.alarms,
+    dossiers: repos.dossiers,
+    tasks: repos.tasks,
+    history: repos.history,
+    notifications: repos.notifications,
+  })
   // The step's plug-ins: what every step also writes (deadlines, durable timers).
-  const observers: StepObserver[] = [createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }), createTimerObserver({ timers: repos.timers, history: repos.history }), ...(deps.observers ?? [])]
-  const procedures = createProcedureService({ db, repo: repos.procedures, clock, log, allowedScriptTasks: config.allowedScriptTasks, libraryDir: path.join(config.processesDir, 'lib'), defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId }, versions })
+  const observers: StepObserver[] = [
+    createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
+    createTimerObserver({ timers: repos.timers, history: repos.history }),
+    ...(deps.observers ?? []),
+  ]
+  const procedures = createProcedureService({
+    db,
+    repo: repos.procedures,
+    clock,
+    log,
+    allowedScriptTasks: config.allowedScriptTasks,
+    libraryDir: path.join(config.processesDir, 'lib'),
+    defaults: { agency: config.defaultAgency, unitId: config.defaultUnitId },
+    versions,
+  })
   const engine = createEngineRunner({ cacheSize: config.engineCacheSize, cacheBytes: config.engineCacheBytes, now: () => engineNow(clock) })
-  const steps = createStepRunner({ engine, versions, ...repos, observers, taskDue: (spec, vars, now, unit) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff), unit) })
-  const dossiers = createDossierService({ db, clock, log, dossiers: repos.dossiers, instances: repos.instances, tasks: repos.tasks, history: repos.history, procedures, steps })
+  const steps = createStepRunner({
+    engine,
+    versions,
+    ...repos,
+    observers,
+    taskDue: (spec, vars, now, unit) => taskDueDate(calendar.current(), spec, vars, now, cutoffMinutes(config.transferCutoff), unit),
+  })
+  const dossiers = createDossierService({
+    db,
+    clock,
+    log,
+    dossiers: repos.dossiers,
+    instances: repos.instances,
+    tasks: repos.tasks,
+    history: repos.history,
+    procedures,
+    steps,
+  })
   const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, history: repos.history, steps })
-  const timerLookahead = createTimerLookahead({ db, clock, log, calendar: calendar.current, timers: repos.timers, steps, windowMs: config.timerLookaheadMs })
+  const timerLookahead = createTimerLookahead({
+    db,
+    clock,
+    log,
+    calendar: calendar.current,
+    timers: repos.timers,
+    steps,
+    windowMs: config.timerLookaheadMs,
+  })
   const timers = createTimerService({ db, clock, log, lookahead: timerLookahead, timers: repos.timers, steps })
-  const lifecycle = createLifecycleService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, taskService: tasks, versions, history: repos.history, documents: repos.documents, steps })
-  const payments = createPaymentService({ db, clock, secret: config.paymentSecret, partnerCode: config.paymentPartnerCode, dossiers, versions, history: repos.history, lifecycle })
-  const documents = createDocumentService({ db, clock, dir: config.documentsDir, maxBytes: config.maxDocumentBytes, repo: repos.documents, dossiers, history: repos.history, versions })
+  const lifecycle = createLifecycleService({
+    db,
+    clock,
+    calendar: calendar.current,
+    dossiers: repos.dossiers,
+    tasks: repos.tasks,
+    taskService: tasks,
+    versions,
+    history: repos.history,
+    documents: repos.documents,
+    steps,
+  })
+  const payments = createPaymentService({
+    db,
+    clock,
+    secret: config.paymentSecret,
+    partnerCode: config.paymentPartnerCode,
+    dossiers,
+    versions,
+    history: repos.history,
+    lifecycle,
+  })
+  const documents = createDocumentService({
+    db,
+    clock,
+    dir: config.documentsDir,
+    maxBytes: config.maxDocumentBytes,
+    repo: repos.documents,
+    dossiers,
+    history: repos.history,
+    versions,
+  })
   const forms = createFormService({ db, dossiers, versions, lookupUrl: config.publicLookupUrl })
-  const extensions = createExtensionService({ db, clock, calendar: calendar.current, steps, dossiers: repos.dossiers, history: repos.history, outbox: repos.outbox, watch, versions })
+  const extensions = createExtensionService({
+    db,
+    clock,
+    calendar: calendar.current,
+    steps,
+    dossiers: repos.dossiers,
+    history: repos.history,
+    outbox: repos.outbox,
+    watch,
+    versions,
+  })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
-  const supervision = createSupervisionService({ db, clock, calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, repo: createSupervisionRepository() })
+  const supervision = createSupervisionService({
+    db,
+    clock,
+    calendar: calendar.current,
+    dossiers: repos.dossiers,
+    tasks: repos.tasks,
+    repo: createSupervisionRepository(),
+  })
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
-  return { db, clock, repos, engine, calendar, timers, timerLookahead, watch, notifications, supervision, evaluations, lookup, extensions, versions, procedures, steps, dossiers, tasks, lifecycle, payments, documents, forms }
+  return {
+    db,
+    clock,
+    repos,
+    engine,
+    calendar,
+    timers,
+    timerLookahead,
+    watch,
+    notifications,
+    supervision,
+    evaluations,
+    lookup,
+    extensions,
+    versions,
+    procedures,
+    steps,
+    dossiers,
+    tasks,
+    lifecycle,
+    payments,
+    documents,
+    forms,
+  }
 }
 export type System = ReturnType<typeof createSystem>

@@ -18,7 +18,13 @@ const OTHER = 'SO-TU-PHAP-DEMO'
 const APPLICANT = 'cd-1'
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 
-interface Persona { name: string; role: Role; own: boolean; rightGroup: boolean; applicant?: boolean }
+interface Persona {
+  name: string
+  role: Role
+  own: boolean
+  rightGroup: boolean
+  applicant?: boolean
+}
 const PERSONAS: Persona[] = [
   { name: 'the applicant', role: 'citizen', own: true, rightGroup: false, applicant: true },
   { name: 'another citizen', role: 'citizen', own: true, rightGroup: false },
@@ -42,14 +48,22 @@ const CLAIMANT = 'officer-own-specialists'
 function isSubject(s: Subject, p: Persona, group: string, stage: Stage): boolean {
   const officer = p.role === 'officer' && p.own
   switch (s) {
-    case 'applicant': return !!p.applicant
-    case 'agencyOfficer': return officer
-    case 'taskGroup': return officer && group === TASK_GROUP[stage]
-    case 'oneStop': return officer && group === 'one-stop'
-    case 'leader': return officer && group === 'leaders'
-    case 'agencySupervisor': return p.role === 'supervisor' && p.own
-    case 'agencyAnalyst': return p.role === 'analyst' && p.own
-    case 'admin': return p.role === 'admin'
+    case 'applicant':
+      return !!p.applicant
+    case 'agencyOfficer':
+      return officer
+    case 'taskGroup':
+      return officer && group === TASK_GROUP[stage]
+    case 'oneStop':
+      return officer && group === 'one-stop'
+    case 'leader':
+      return officer && group === 'leaders'
+    case 'agencySupervisor':
+      return p.role === 'supervisor' && p.own
+    case 'agencyAnalyst':
+      return p.role === 'analyst' && p.own
+    case 'admin':
+      return p.role === 'admin'
   }
 }
 const allowedBy = (perm: Permission, p: Persona, group: string, stage: Stage) => POLICY[perm].who.some((s) => isSubject(s, p, group, stage))
@@ -62,28 +76,154 @@ interface Route {
   stage: Stage
   /** Refusals of callers who cannot see the resource: 404 for dossier and task routes. */
   hidden?: 'dossier' | 'task'
-  call: (as: Awaited<ReturnType<typeof caller>>, d: { id: string; taskId: string; documentId: string }) => Promise<{ status: number; body: any }>
+  call: (
+    as: Awaited<ReturnType<typeof caller>>,
+    d: { id: string; taskId: string; documentId: string },
+  ) => Promise<{ status: number; body: any }>
 }
 
 const ROUTES: Route[] = [
-  { name: 'GET dossier', permission: 'dossier.read', group: 'one-stop', stage: 'receipt', hidden: 'dossier', call: (as, d) => as.get(`/api/dossiers/${d.id}`) },
-  { name: 'action accept (receipt, one-stop)', permission: 'dossier.act', group: 'one-stop', stage: 'receipt', hidden: 'dossier', call: (as, d) => as.act(d.id, 'accept', {}) },
-  { name: 'action request-supplement (receipt, one-stop)', permission: 'dossier.act', group: 'one-stop', stage: 'receipt', hidden: 'dossier', call: (as, d) => as.act(d.id, 'request-supplement', { items: ['GDN'], reason: 'Thiếu giấy đề nghị' }) },
-  { name: 'action propose (appraisal, specialists)', permission: 'dossier.act', group: 'specialists', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.act(d.id, 'propose', {}) },
-  { name: 'action refuse (appraisal, specialists)', permission: 'dossier.act', group: 'specialists', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.act(d.id, 'refuse', { reasons: ['Không đủ điều kiện'] }) },
-  { name: 'supplement hand-in', permission: 'dossier.supplement', group: 'one-stop', stage: 'supplement', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/supplement`, { documentIds: [d.documentId] }) },
-  { name: 'withdrawal', permission: 'dossier.withdraw', group: 'one-stop', stage: 'receipt', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/withdraw`, { reason: 'Người nộp đề nghị rút', requestDocumentId: d.documentId }) },
-  { name: 'stop', permission: 'dossier.stop', group: 'leaders', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/stop`, { reason: 'Cơ quan đề nghị dừng' }) },
-  { name: 'extension (Mẫu 04), appraisal by specialists', permission: 'dossier.extend', group: 'specialists', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }) },
-  { name: 'extension (Mẫu 04), by the one-stop unit', permission: 'dossier.extend', group: 'one-stop', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }) },
-  { name: 'extension (Mẫu 04), by a leader', permission: 'dossier.extend', group: 'leaders', stage: 'appraisal', hidden: 'dossier', call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }) },
-  { name: 'task read', permission: 'task.read', group: 'specialists', stage: 'appraisal', hidden: 'task', call: (as, d) => as.get(`/api/tasks/${d.taskId}`) },
-  { name: 'task claim', permission: 'task.work', group: 'specialists', stage: 'appraisal', hidden: 'task', call: (as, d) => as.post(`/api/tasks/${d.taskId}/claim`) },
-  { name: 'task unclaim (claimed by the right-group officer)', permission: 'task.release', group: 'specialists', stage: 'claimed', hidden: 'task', call: (as, d) => as.post(`/api/tasks/${d.taskId}/unclaim`) },
-  { name: 'task complete', permission: 'task.work', group: 'one-stop', stage: 'receipt', hidden: 'task', call: (as, d) => as.post(`/api/tasks/${d.taskId}/complete`, { variables: { outcome: 'accept' } }) },
-  { name: 'supervision deadlines', permission: 'supervision.view', group: 'none', stage: 'receipt', call: (as) => as.get(`/api/supervision/deadlines?state=all&agency=${AGENCY}`) },
-  { name: 'supervision indicators', permission: 'supervision.view', group: 'none', stage: 'receipt', call: (as) => as.get(`/api/supervision/indicators?from=2026-11-01&to=2026-11-30&agency=${AGENCY}`) },
-  { name: 'procedure deploy (owned by the agency)', permission: 'procedure.deploy', group: 'none', stage: 'receipt', call: (as) => as.post('/api/procedures', S3, { 'content-type': 'application/xml' }) },
+  {
+    name: 'GET dossier',
+    permission: 'dossier.read',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'dossier',
+    call: (as, d) => as.get(`/api/dossiers/${d.id}`),
+  },
+  {
+    name: 'action accept (receipt, one-stop)',
+    permission: 'dossier.act',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'dossier',
+    call: (as, d) => as.act(d.id, 'accept', {}),
+  },
+  {
+    name: 'action request-supplement (receipt, one-stop)',
+    permission: 'dossier.act',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'dossier',
+    call: (as, d) => as.act(d.id, 'request-supplement', { items: ['GDN'], reason: 'Thiếu giấy đề nghị' }),
+  },
+  {
+    name: 'action propose (appraisal, specialists)',
+    permission: 'dossier.act',
+    group: 'specialists',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.act(d.id, 'propose', {}),
+  },
+  {
+    name: 'action refuse (appraisal, specialists)',
+    permission: 'dossier.act',
+    group: 'specialists',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.act(d.id, 'refuse', { reasons: ['Không đủ điều kiện'] }),
+  },
+  {
+    name: 'supplement hand-in',
+    permission: 'dossier.supplement',
+    group: 'one-stop',
+    stage: 'supplement',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/supplement`, { documentIds: [d.documentId] }),
+  },
+  {
+    name: 'withdrawal',
+    permission: 'dossier.withdraw',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/withdraw`, { reason: 'Người nộp đề nghị rút', requestDocumentId: d.documentId }),
+  },
+  {
+    name: 'stop',
+    permission: 'dossier.stop',
+    group: 'leaders',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/stop`, { reason: 'Cơ quan đề nghị dừng' }),
+  },
+  {
+    name: 'extension (Mẫu 04), appraisal by specialists',
+    permission: 'dossier.extend',
+    group: 'specialists',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }),
+  },
+  {
+    name: 'extension (Mẫu 04), by the one-stop unit',
+    permission: 'dossier.extend',
+    group: 'one-stop',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }),
+  },
+  {
+    name: 'extension (Mẫu 04), by a leader',
+    permission: 'dossier.extend',
+    group: 'leaders',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/dossiers/${d.id}/extension`, { newAppointmentAt: '2026-11-27T02:00:00Z', reason: 'Cần xác minh thêm' }),
+  },
+  {
+    name: 'task read',
+    permission: 'task.read',
+    group: 'specialists',
+    stage: 'appraisal',
+    hidden: 'task',
+    call: (as, d) => as.get(`/api/tasks/${d.taskId}`),
+  },
+  {
+    name: 'task claim',
+    permission: 'task.work',
+    group: 'specialists',
+    stage: 'appraisal',
+    hidden: 'task',
+    call: (as, d) => as.post(`/api/tasks/${d.taskId}/claim`),
+  },
+  {
+    name: 'task unclaim (claimed by the right-group officer)',
+    permission: 'task.release',
+    group: 'specialists',
+    stage: 'claimed',
+    hidden: 'task',
+    call: (as, d) => as.post(`/api/tasks/${d.taskId}/unclaim`),
+  },
+  {
+    name: 'task complete',
+    permission: 'task.work',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'task',
+    call: (as, d) => as.post(`/api/tasks/${d.taskId}/complete`, { variables: { outcome: 'accept' } }),
+  },
+  {
+    name: 'supervision deadlines',
+    permission: 'supervision.view',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/supervision/deadlines?state=all&agency=${AGENCY}`),
+  },
+  {
+    name: 'supervision indicators',
+    permission: 'supervision.view',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/supervision/indicators?from=2026-11-01&to=2026-11-30&agency=${AGENCY}`),
+  },
+  {
+    name: 'procedure deploy (owned by the agency)',
+    permission: 'procedure.deploy',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.post('/api/procedures', S3, { 'content-type': 'application/xml' }),
+  },
 ]
 
 /** Can the persona see the resource at all (else a refusal is a 404)? */
@@ -97,13 +237,26 @@ function sees(route: Route, p: Persona, group: string): boolean {
 async function dossierAt(ctx: TestContext, stage: Stage) {
   const applicant = await caller(ctx, { userId: APPLICANT, roles: ['citizen'] })
   const staff = await caller(ctx, { userId: 'setup', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
-  const sub = await applicant.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Lê Văn A', idNumber: '001099001234' }, channel: 2, data: {} })
+  const sub = await applicant.post('/api/dossiers', {
+    procedureCode: '2.000575',
+    applicant: { name: 'Lê Văn A', idNumber: '001099001234' },
+    channel: 2,
+    data: {},
+  })
   const id = sub.body.dossier.id as string
-  const up = await ctx.app.inject({ method: 'POST', url: `/api/dossiers/${id}/documents?fileName=don.pdf&documentCode=GDN`, headers: { ...applicant.headers, 'content-type': 'application/pdf' }, payload: PDF })
+  const up = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/dossiers/${id}/documents?fileName=don.pdf&documentCode=GDN`,
+    headers: { ...applicant.headers, 'content-type': 'application/pdf' },
+    payload: PDF,
+  })
   if (stage === 'appraisal' || stage === 'claimed') await staff.act(id, 'accept', {})
   if (stage === 'supplement') await staff.act(id, 'request-supplement', { items: ['GDN'], reason: 'Thiếu giấy đề nghị' })
   const tasks = (await applicant.get(`/api/dossiers/${id}`)).body.tasks
-  if (stage === 'claimed') await (await caller(ctx, { userId: CLAIMANT, roles: ['officer'], groups: ['specialists'], agency: AGENCY })).post(`/api/tasks/${tasks[0].id}/claim`)
+  if (stage === 'claimed')
+    await (
+      await caller(ctx, { userId: CLAIMANT, roles: ['officer'], groups: ['specialists'], agency: AGENCY })
+    ).post(`/api/tasks/${tasks[0].id}/claim`)
   return { id, taskId: tasks[0]?.id as string, documentId: up.json().id as string }
 }
 
@@ -111,17 +264,35 @@ t.test('authorization matrix: every route × role × agency × group answers as 
   const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
   t.equal((await ctx.deploy(S3)).status, 201)
   const covered = new Set(ROUTES.map((r) => r.permission))
-  t.same([...Object.keys(POLICY)].filter((p) => !covered.has(p as Permission)), [], 'every rule of the table has a route in the matrix')
+  t.same(
+    [...Object.keys(POLICY)].filter((p) => !covered.has(p as Permission)),
+    [],
+    'every rule of the table has a route in the matrix',
+  )
   // The personas of one route run side by side, each on its own dossier.
   for (const route of ROUTES) {
-    const results = await Promise.all(PERSONAS.map(async (p) => {
-      const group = p.rightGroup ? route.group : 'archive'
-      const as = await caller(ctx, { userId: p.applicant ? APPLICANT : `${p.role}-${p.own ? 'own' : 'other'}-${group}`, roles: [p.role], groups: [group], agency: p.own ? AGENCY : OTHER })
-      const res = await route.call(as, await dossierAt(ctx, route.stage))
-      const expected = allowedBy(route.permission, p, group, route.stage) ? 'allowed' : sees(route, p, group) ? 'forbidden' : 'not-found'
-      const got = res.status < 300 ? 'allowed' : res.status === 403 ? 'forbidden' : res.status === 404 ? 'not-found' : `status ${res.status} ${res.body?.error?.code}`
-      return { name: `${route.name} by ${p.name}`, got, expected }
-    }))
+    const results = await Promise.all(
+      PERSONAS.map(async (p) => {
+        const group = p.rightGroup ? route.group : 'archive'
+        const as = await caller(ctx, {
+          userId: p.applicant ? APPLICANT : `${p.role}-${p.own ? 'own' : 'other'}-${group}`,
+          roles: [p.role],
+          groups: [group],
+          agency: p.own ? AGENCY : OTHER,
+        })
+        const res = await route.call(as, await dossierAt(ctx, route.stage))
+        const expected = allowedBy(route.permission, p, group, route.stage) ? 'allowed' : sees(route, p, group) ? 'forbidden' : 'not-found'
+        const got =
+          res.status < 300
+            ? 'allowed'
+            : res.status === 403
+              ? 'forbidden'
+              : res.status === 404
+                ? 'not-found'
+                : `status ${res.status} ${res.body?.error?.code}`
+        return { name: `${route.name} by ${p.name}`, got, expected }
+      }),
+    )
     for (const r of results) t.equal(r.got, r.expected, r.name)
   }
 })

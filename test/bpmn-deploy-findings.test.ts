@@ -7,60 +7,242 @@ import { caller } from './helpers/api.ts'
  * element id, a stable code and a Vietnamese message) when ignoring it changes behaviour, or
  * accepted with a warning when ignoring it is harmless. Valid exports of other tools deploy.
  */
-const NS = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
-const defs = (inner: string, extra = '') => `<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions ${NS} ${extra} id="Defs" targetNamespace="http://dvc.example/bpmn">${inner}</bpmn:definitions>`
+const NS =
+  'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+const defs = (inner: string, extra = '') =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions ${NS} ${extra} id="Defs" targetNamespace="http://dvc.example/bpmn">${inner}</bpmn:definitions>`
 const proc = (body: string, head = '') => `${head}<bpmn:process id="Probe" name="Thử" isExecutable="true">${body}</bpmn:process>`
 /** start → `middle` (which must have id X, incoming f1, outgoing f2) → end. */
-const around = (middle: string, more = '') => defs(proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+const around = (middle: string, more = '') =>
+  defs(
+    proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
   <bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>${middle}<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/>
-  <bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${more}`))
-const task = (attrs = '', inner = '') => `<bpmn:userTask id="X" name="Xử lý" camunda:candidateGroups="one-stop" ${attrs}><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>${inner}</bpmn:userTask>`
+  <bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${more}`),
+  )
+const task = (attrs = '', inner = '') =>
+  `<bpmn:userTask id="X" name="Xử lý" camunda:candidateGroups="one-stop" ${attrs}><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>${inner}</bpmn:userTask>`
 const ext = (xml: string) => `<bpmn:extensionElements>${xml}</bpmn:extensionElements>`
-const boundary = (id: string, definition: string, cancel = true) => `<bpmn:boundaryEvent id="${id}" attachedToRef="X" cancelActivity="${cancel}"><bpmn:outgoing>b1</bpmn:outgoing>${definition}</bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="${id}" targetRef="E2"/><bpmn:endEvent id="E2"><bpmn:incoming>b1</bpmn:incoming></bpmn:endEvent>`
-const eventSub = (startId: string, definition: string) => `<bpmn:subProcess id="Ev" triggeredByEvent="true"><bpmn:startEvent id="${startId}">${definition}<bpmn:outgoing>e1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="e1" sourceRef="${startId}" targetRef="EvEnd"/><bpmn:endEvent id="EvEnd"><bpmn:incoming>e1</bpmn:incoming></bpmn:endEvent></bpmn:subProcess>`
+const boundary = (id: string, definition: string, cancel = true) =>
+  `<bpmn:boundaryEvent id="${id}" attachedToRef="X" cancelActivity="${cancel}"><bpmn:outgoing>b1</bpmn:outgoing>${definition}</bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="${id}" targetRef="E2"/><bpmn:endEvent id="E2"><bpmn:incoming>b1</bpmn:incoming></bpmn:endEvent>`
+const eventSub = (startId: string, definition: string) =>
+  `<bpmn:subProcess id="Ev" triggeredByEvent="true"><bpmn:startEvent id="${startId}">${definition}<bpmn:outgoing>e1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="e1" sourceRef="${startId}" targetRef="EvEnd"/><bpmn:endEvent id="EvEnd"><bpmn:incoming>e1</bpmn:incoming></bpmn:endEvent></bpmn:subProcess>`
 const MESSAGE = '<bpmn:message id="M1" name="HoSoLienThong"/>'
 const JS_TEXT = /TypeError|Cannot read|is not a function|undefined|\(reading|at Object\./
 
 const REFUSED: Array<[string, string, string, string]> = [
-  ['camunda:inputOutput', around(task('', ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'))), 'X', 'INPUT_OUTPUT_UNSUPPORTED'],
-  ['camunda:formData', around(task('', ext('<camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData>'))), 'X', 'FORM_DATA_UNSUPPORTED'],
-  ['task listener with a class', around(task('', ext('<camunda:taskListener class="vn.gov.Notify" event="create"/>'))), 'X', 'LISTENER_UNSUPPORTED'],
-  ['execution listener with an expression', around(task('', ext('<camunda:executionListener expression="${log.info()}" event="start"/>'))), 'X', 'LISTENER_UNSUPPORTED'],
+  [
+    'camunda:inputOutput',
+    around(task('', ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'))),
+    'X',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData',
+    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData>'))),
+    'X',
+    'FORM_DATA_UNSUPPORTED',
+  ],
+  [
+    'task listener with a class',
+    around(task('', ext('<camunda:taskListener class="vn.gov.Notify" event="create"/>'))),
+    'X',
+    'LISTENER_UNSUPPORTED',
+  ],
+  [
+    'execution listener with an expression',
+    around(task('', ext('<camunda:executionListener expression="${log.info()}" event="start"/>'))),
+    'X',
+    'LISTENER_UNSUPPORTED',
+  ],
   ['camunda:followUpDate', around(task('camunda:followUpDate="P2D"')), 'X', 'ATTRIBUTE_UNSUPPORTED'],
-  ['service task camunda:class', around('<bpmn:serviceTask id="X" camunda:class="vn.gov.Archive"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>'), 'X', 'SERVICE_TASK_UNSUPPORTED'],
-  ['service task delegateExpression', around('<bpmn:serviceTask id="X" camunda:delegateExpression="${archive}"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>'), 'X', 'SERVICE_TASK_UNSUPPORTED'],
-  ['external service task', around('<bpmn:serviceTask id="X" camunda:type="external" camunda:topic="archive"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>'), 'X', 'SERVICE_TASK_UNSUPPORTED'],
-  ['service task without implementation', around('<bpmn:serviceTask id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>'), 'X', 'SERVICE_TASK_UNSUPPORTED'],
-  ['send task', around('<bpmn:sendTask id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:sendTask>'), 'X', 'SERVICE_TASK_UNSUPPORTED'],
-  ['business rule task (DMN)', around('<bpmn:businessRuleTask id="X" camunda:decisionRef="phi"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>'), 'X', 'BUSINESS_RULE_TASK_UNSUPPORTED'],
-  ['conditional intermediate catch', around('<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${paid}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>'), 'X', 'CONDITIONAL_EVENT_UNSUPPORTED'],
-  ['conditional boundary', around(task(), boundary('B', '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>')), 'B', 'CONDITIONAL_EVENT_UNSUPPORTED'],
-  ['conditional event sub-process start', around(task(), eventSub('C', '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>')), 'C', 'CONDITIONAL_EVENT_UNSUPPORTED'],
-  ['compensation boundary', around(task(), '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>'), 'B', 'COMPENSATION_UNSUPPORTED'],
-  ['compensation throw', around('<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>'), 'X', 'COMPENSATION_UNSUPPORTED'],
-  ['signal catch', around('<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>'), 'X', 'SIGNAL_EVENT_UNSUPPORTED'],
-  ['escalation throw', around('<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>'), 'X', 'ESCALATION_EVENT_UNSUPPORTED'],
-  ['message start event', defs(MESSAGE + proc('<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>')), 'S', 'MESSAGE_START_UNSUPPORTED'],
-  ['message catch nothing delivers', defs(MESSAGE + proc('<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>')), 'X', 'MESSAGE_UNDELIVERABLE'],
-  ['message event sub-process start', defs(MESSAGE + proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>${task()}<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}`)), 'Ms', 'MESSAGE_START_UNSUPPORTED'],
-  ['timer event sub-process', around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>')), 'Ti', 'EVENT_SUBPROCESS_TIMER_UNSUPPORTED'],
-  ['complex gateway', around('<bpmn:complexGateway id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:complexGateway>'), 'X', 'ELEMENT_UNSUPPORTED'],
-  ['ad-hoc sub-process', around('<bpmn:adHocSubProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:adHocSubProcess>'), 'X', 'ELEMENT_UNSUPPORTED'],
+  [
+    'service task camunda:class',
+    around(
+      '<bpmn:serviceTask id="X" camunda:class="vn.gov.Archive"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+    ),
+    'X',
+    'SERVICE_TASK_UNSUPPORTED',
+  ],
+  [
+    'service task delegateExpression',
+    around(
+      '<bpmn:serviceTask id="X" camunda:delegateExpression="${archive}"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+    ),
+    'X',
+    'SERVICE_TASK_UNSUPPORTED',
+  ],
+  [
+    'external service task',
+    around(
+      '<bpmn:serviceTask id="X" camunda:type="external" camunda:topic="archive"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+    ),
+    'X',
+    'SERVICE_TASK_UNSUPPORTED',
+  ],
+  [
+    'service task without implementation',
+    around('<bpmn:serviceTask id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>'),
+    'X',
+    'SERVICE_TASK_UNSUPPORTED',
+  ],
+  [
+    'send task',
+    around('<bpmn:sendTask id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:sendTask>'),
+    'X',
+    'SERVICE_TASK_UNSUPPORTED',
+  ],
+  [
+    'business rule task (DMN)',
+    around(
+      '<bpmn:businessRuleTask id="X" camunda:decisionRef="phi"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>',
+    ),
+    'X',
+    'BUSINESS_RULE_TASK_UNSUPPORTED',
+  ],
+  [
+    'conditional intermediate catch',
+    around(
+      '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${paid}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>',
+    ),
+    'X',
+    'CONDITIONAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'conditional boundary',
+    around(
+      task(),
+      boundary(
+        'B',
+        '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>',
+      ),
+    ),
+    'B',
+    'CONDITIONAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'conditional event sub-process start',
+    around(
+      task(),
+      eventSub(
+        'C',
+        '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>',
+      ),
+    ),
+    'C',
+    'CONDITIONAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'compensation boundary',
+    around(task(), '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>'),
+    'B',
+    'COMPENSATION_UNSUPPORTED',
+  ],
+  [
+    'compensation throw',
+    around(
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
+    ),
+    'X',
+    'COMPENSATION_UNSUPPORTED',
+  ],
+  [
+    'signal catch',
+    around(
+      '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>',
+    ),
+    'X',
+    'SIGNAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'escalation throw',
+    around(
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>',
+    ),
+    'X',
+    'ESCALATION_EVENT_UNSUPPORTED',
+  ],
+  [
+    'message start event',
+    defs(
+      MESSAGE +
+        proc(
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+        ),
+    ),
+    'S',
+    'MESSAGE_START_UNSUPPORTED',
+  ],
+  [
+    'message catch nothing delivers',
+    defs(
+      MESSAGE +
+        proc(
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
+        ),
+    ),
+    'X',
+    'MESSAGE_UNDELIVERABLE',
+  ],
+  [
+    'message event sub-process start',
+    defs(
+      MESSAGE +
+        proc(
+          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>${task()}<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}`,
+        ),
+    ),
+    'Ms',
+    'MESSAGE_START_UNSUPPORTED',
+  ],
+  [
+    'timer event sub-process',
+    around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>')),
+    'Ti',
+    'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
+  ],
+  [
+    'complex gateway',
+    around('<bpmn:complexGateway id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:complexGateway>'),
+    'X',
+    'ELEMENT_UNSUPPORTED',
+  ],
+  [
+    'ad-hoc sub-process',
+    around('<bpmn:adHocSubProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:adHocSubProcess>'),
+    'X',
+    'ELEMENT_UNSUPPORTED',
+  ],
   ['two none start events', around(task(), '<bpmn:startEvent id="S2"/>'), 'S2', 'START_EVENT_AMBIGUOUS'],
-  ['call activity with a variable mapping', around('<bpmn:callActivity id="X" calledElement="Probe">' + ext('<camunda:in source="a" target="b"/>') + '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>'), 'X', 'CALL_ACTIVITY_MAPPING_UNSUPPORTED'],
+  [
+    'call activity with a variable mapping',
+    around(
+      '<bpmn:callActivity id="X" calledElement="Probe">' +
+        ext('<camunda:in source="a" target="b"/>') +
+        '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>',
+    ),
+    'X',
+    'CALL_ACTIVITY_MAPPING_UNSUPPORTED',
+  ],
 ]
 
-t.test('what the runtime does not execute and would change behaviour is refused with the element id, a code and a Vietnamese message', async (t) => {
-  const ctx = await testContext(t)
-  for (const [what, xml, elementId, code] of REFUSED) {
-    const r = await ctx.deploy(xml)
-    t.equal(r.status, 422, `${what}: 422`)
-    const f = r.body.error?.details?.findings?.find((x: { code: string }) => x.code === code)
-    t.match(f, { elementId, code, severity: 'error' }, `${what}: ${code} on ${elementId} (${JSON.stringify(r.body.error?.details?.findings?.map((x: { code: string }) => x.code))})`)
-    t.notMatch(JSON.stringify(r.body.error?.details ?? {}), JS_TEXT, `${what}: no JavaScript error text`)
-  }
-  t.equal(Number((await ctx.db('procedure_versions').count('* as n'))[0]!.n), 0, 'nothing deployed')
-})
+t.test(
+  'what the runtime does not execute and would change behaviour is refused with the element id, a code and a Vietnamese message',
+  async (t) => {
+    const ctx = await testContext(t)
+    for (const [what, xml, elementId, code] of REFUSED) {
+      const r = await ctx.deploy(xml)
+      t.equal(r.status, 422, `${what}: 422`)
+      const f = r.body.error?.details?.findings?.find((x: { code: string }) => x.code === code)
+      t.match(
+        f,
+        { elementId, code, severity: 'error' },
+        `${what}: ${code} on ${elementId} (${JSON.stringify(r.body.error?.details?.findings?.map((x: { code: string }) => x.code))})`,
+      )
+      t.notMatch(JSON.stringify(r.body.error?.details ?? {}), JS_TEXT, `${what}: no JavaScript error text`)
+    }
+    t.equal(Number((await ctx.db('procedure_versions').count('* as n'))[0]!.n), 0, 'nothing deployed')
+  },
+)
 
 t.test('what is harmless to ignore deploys (201) with a warning naming it', async (t) => {
   const ctx = await testContext(t)
@@ -69,51 +251,111 @@ t.test('what is harmless to ignore deploys (201) with a warning naming it', asyn
     ['camunda:exclusive', around(task('camunda:asyncAfter="true" camunda:exclusive="false"')), 'X', 'ATTRIBUTE_IGNORED'],
     ['empty execution listener', around(task('', ext('<camunda:executionListener event="start"/>'))), 'X', 'LISTENER_IGNORED'],
     ['documentation', around(task('', '<bpmn:documentation>Kiểm tra thành phần hồ sơ</bpmn:documentation>')), 'X', 'DOCUMENTATION_IGNORED'],
-    ['camunda:versionTag and historyTimeToLive', defs(proc('<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>').replace('isExecutable="true"', 'isExecutable="true" camunda:versionTag="2.1" camunda:historyTimeToLive="180"')), 'Probe', 'ATTRIBUTE_IGNORED'],
+    [
+      'camunda:versionTag and historyTimeToLive',
+      defs(
+        proc(
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+        ).replace('isExecutable="true"', 'isExecutable="true" camunda:versionTag="2.1" camunda:historyTimeToLive="180"'),
+      ),
+      'Probe',
+      'ATTRIBUTE_IGNORED',
+    ],
   ]
   for (const [what, xml, elementId, code] of cases) {
     const r = await ctx.deploy(xml)
     t.ok(r.status === 201 || r.status === 200, `${what}: deployed (${r.status} ${JSON.stringify(r.body.error ?? '')})`)
-    t.match(r.body.warnings?.find((w: { code: string }) => w.code === code), { elementId, code }, `${what}: warning ${code}`)
+    t.match(
+      r.body.warnings?.find((w: { code: string }) => w.code === code),
+      { elementId, code },
+      `${what}: warning ${code}`,
+    )
   }
 })
 
-const FEEL_CONDITION = defs(proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="G"/>
+const FEEL_CONDITION = defs(
+  proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="G"/>
   <bpmn:exclusiveGateway id="G" default="no"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>yes</bpmn:outgoing><bpmn:outgoing>no</bpmn:outgoing></bpmn:exclusiveGateway>
   <bpmn:sequenceFlow id="yes" sourceRef="G" targetRef="Approve"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="https://www.omg.org/spec/DMN/20191111/FEEL/">amount &gt; 1000</bpmn:conditionExpression></bpmn:sequenceFlow>
   <bpmn:sequenceFlow id="no" sourceRef="G" targetRef="Check"/>
   <bpmn:userTask id="Approve" camunda:candidateGroups="leaders"><bpmn:incoming>yes</bpmn:incoming><bpmn:outgoing>a1</bpmn:outgoing></bpmn:userTask>
   <bpmn:userTask id="Check" camunda:candidateGroups="one-stop"><bpmn:incoming>no</bpmn:incoming><bpmn:outgoing>c1</bpmn:outgoing></bpmn:userTask>
   <bpmn:sequenceFlow id="a1" sourceRef="Approve" targetRef="E"/><bpmn:sequenceFlow id="c1" sourceRef="Check" targetRef="E"/>
-  <bpmn:endEvent id="E"><bpmn:incoming>a1</bpmn:incoming><bpmn:incoming>c1</bpmn:incoming></bpmn:endEvent>`))
+  <bpmn:endEvent id="E"><bpmn:incoming>a1</bpmn:incoming><bpmn:incoming>c1</bpmn:incoming></bpmn:endEvent>`),
+)
 
-t.test('valid exports of other tools deploy: performer, itemDefinition, a message flow into a sub-process, a FEEL condition by its URI, a prefix bound to the target namespace', async (t) => {
-  const ctx = await testContext(t)
-  const exports: Array<[string, string]> = [
-    ['performer without an assignment expression', around(task('', '<bpmn:performer id="Perf"/>'))],
-    ['top-level itemDefinition', defs('<bpmn:itemDefinition id="Item_Amount" structureRef="xsd:int"/>' + proc('<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>' + task() + '<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'))],
-    ['message flow into a task inside a sub-process', defs('<bpmn:collaboration id="Col"><bpmn:participant id="Pool" processRef="Probe"/><bpmn:participant id="Citizen" name="Công dân"/><bpmn:messageFlow id="Mf" sourceRef="Citizen" targetRef="Inner"/></bpmn:collaboration>' + proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>
+t.test(
+  'valid exports of other tools deploy: performer, itemDefinition, a message flow into a sub-process, a FEEL condition by its URI, a prefix bound to the target namespace',
+  async (t) => {
+    const ctx = await testContext(t)
+    const exports: Array<[string, string]> = [
+      ['performer without an assignment expression', around(task('', '<bpmn:performer id="Perf"/>'))],
+      [
+        'top-level itemDefinition',
+        defs(
+          '<bpmn:itemDefinition id="Item_Amount" structureRef="xsd:int"/>' +
+            proc(
+              '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>' +
+                task() +
+                '<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
+            ),
+        ),
+      ],
+      [
+        'message flow into a task inside a sub-process',
+        defs(
+          '<bpmn:collaboration id="Col"><bpmn:participant id="Pool" processRef="Probe"/><bpmn:participant id="Citizen" name="Công dân"/><bpmn:messageFlow id="Mf" sourceRef="Citizen" targetRef="Inner"/></bpmn:collaboration>' +
+            proc(`<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>
       <bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="In"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="In" targetRef="Inner"/><bpmn:userTask id="Inner" camunda:candidateGroups="one-stop"><bpmn:incoming>i1</bpmn:incoming><bpmn:outgoing>i2</bpmn:outgoing></bpmn:userTask><bpmn:sequenceFlow id="i2" sourceRef="Inner" targetRef="Out"/><bpmn:endEvent id="Out"><bpmn:incoming>i2</bpmn:incoming></bpmn:endEvent></bpmn:subProcess>
-      <bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`))],
-    ['FEEL condition with the OMG FEEL language URI', FEEL_CONDITION],
-    ['prefix bound to the target namespace', defs('<bpmn:message id="Msg_Supplement" name="SupplementSubmitted"/>' + proc('<bpmn:startEvent id="S"><bpmn:outgoing>tns:f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="tns:S" targetRef="tns:X"/><bpmn:receiveTask id="X" messageRef="tns:Msg_Supplement"><bpmn:incoming>tns:f1</bpmn:incoming><bpmn:outgoing>tns:f2</bpmn:outgoing></bpmn:receiveTask><bpmn:sequenceFlow id="f2" sourceRef="tns:X" targetRef="tns:E"/><bpmn:endEvent id="E"><bpmn:incoming>tns:f2</bpmn:incoming></bpmn:endEvent>'), 'xmlns:tns="http://dvc.example/bpmn"')],
-  ]
-  for (const [what, xml] of exports) {
-    const r = await ctx.deploy(xml.replaceAll('"Probe"', `"Probe_${exports.findIndex((e) => e[1] === xml)}"`))
-    t.equal(r.status, 201, `${what}: 201 ${JSON.stringify(r.body.error ?? '')}`)
-  }
+      <bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`),
+        ),
+      ],
+      ['FEEL condition with the OMG FEEL language URI', FEEL_CONDITION],
+      [
+        'prefix bound to the target namespace',
+        defs(
+          '<bpmn:message id="Msg_Supplement" name="SupplementSubmitted"/>' +
+            proc(
+              '<bpmn:startEvent id="S"><bpmn:outgoing>tns:f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="tns:S" targetRef="tns:X"/><bpmn:receiveTask id="X" messageRef="tns:Msg_Supplement"><bpmn:incoming>tns:f1</bpmn:incoming><bpmn:outgoing>tns:f2</bpmn:outgoing></bpmn:receiveTask><bpmn:sequenceFlow id="f2" sourceRef="tns:X" targetRef="tns:E"/><bpmn:endEvent id="E"><bpmn:incoming>tns:f2</bpmn:incoming></bpmn:endEvent>',
+            ),
+          'xmlns:tns="http://dvc.example/bpmn"',
+        ),
+      ],
+    ]
+    for (const [what, xml] of exports) {
+      const r = await ctx.deploy(xml.replaceAll('"Probe"', `"Probe_${exports.findIndex((e) => e[1] === xml)}"`))
+      t.equal(r.status, 201, `${what}: 201 ${JSON.stringify(r.body.error ?? '')}`)
+    }
 
-  const reception = await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] })
-  const submit = async (amount: number) => (await reception.post('/api/dossiers', { procedureCode: 'Probe_3', applicant: { name: 'Phạm Thu Trang', idNumber: '001090022222' }, channel: 1, data: { amount } })).body.tasks.map((x: { activityId: string }) => x.activityId)
-  t.same(await submit(5000), ['Approve'], 'the FEEL condition (no leading =) holds for 5000')
-  t.same(await submit(10), ['Check'], 'and not for 10: the default flow')
-})
+    const reception = await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] })
+    const submit = async (amount: number) =>
+      (
+        await reception.post('/api/dossiers', {
+          procedureCode: 'Probe_3',
+          applicant: { name: 'Phạm Thu Trang', idNumber: '001090022222' },
+          channel: 1,
+          data: { amount },
+        })
+      ).body.tasks.map((x: { activityId: string }) => x.activityId)
+    t.same(await submit(5000), ['Approve'], 'the FEEL condition (no leading =) holds for 5000')
+    t.same(await submit(10), ['Check'], 'and not for 10: the default flow')
+  },
+)
 
 t.test('two executable pools are refused with one clear finding', async (t) => {
   const ctx = await testContext(t)
-  const pool = (id: string) => `<bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="S_${id}"><bpmn:outgoing>f_${id}</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f_${id}" sourceRef="S_${id}" targetRef="E_${id}"/><bpmn:endEvent id="E_${id}"><bpmn:incoming>f_${id}</bpmn:incoming></bpmn:endEvent></bpmn:process>`
-  const r = await ctx.deploy(defs(`<bpmn:collaboration id="Col"><bpmn:participant id="PA" processRef="Agency"/><bpmn:participant id="PB" processRef="Citizen"/></bpmn:collaboration>${pool('Agency')}${pool('Citizen')}`))
+  const pool = (id: string) =>
+    `<bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="S_${id}"><bpmn:outgoing>f_${id}</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f_${id}" sourceRef="S_${id}" targetRef="E_${id}"/><bpmn:endEvent id="E_${id}"><bpmn:incoming>f_${id}</bpmn:incoming></bpmn:endEvent></bpmn:process>`
+  const r = await ctx.deploy(
+    defs(
+      `<bpmn:collaboration id="Col"><bpmn:participant id="PA" processRef="Agency"/><bpmn:participant id="PB" processRef="Citizen"/></bpmn:collaboration>${pool('Agency')}${pool('Citizen')}`,
+    ),
+  )
   t.equal(r.status, 422)
   t.equal(r.body.error.details.findings.length, 1, 'one finding')
-  t.match(r.body.error.details.findings[0], { code: 'MULTIPLE_EXECUTABLE_PROCESSES', elementId: 'Citizen', message: /isExecutable="false"/ })
+  t.match(r.body.error.details.findings[0], {
+    code: 'MULTIPLE_EXECUTABLE_PROCESSES',
+    elementId: 'Citizen',
+    message: /isExecutable="false"/,
+  })
 })

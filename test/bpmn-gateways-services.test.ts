@@ -12,18 +12,37 @@ import { caller, type Caller } from './helpers/api.ts'
  */
 const diagram = (name: string) => fs.readFileSync(path.join(FIXTURES, 'bpmn', name), 'utf8')
 
-interface Task { id: string; activityId: string; status: string }
-interface World { ctx: TestContext; supervisor: Caller; reception: Caller; officer: (groups: string[]) => Promise<Caller> }
+interface Task {
+  id: string
+  activityId: string
+  status: string
+}
+interface World {
+  ctx: TestContext
+  supervisor: Caller
+  reception: Caller
+  officer: (groups: string[]) => Promise<Caller>
+}
 
 async function world(t: Teardown, fixture: string): Promise<World> {
   const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
   const r = await ctx.deploy(diagram(fixture))
   if (r.status !== 201) throw new Error(`${fixture}: ${JSON.stringify(r.body)}`)
-  return { ctx, supervisor: await caller(ctx, { userId: 'lanh-dao', roles: ['supervisor'] }), reception: await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] }), officer: (groups) => caller(ctx, { userId: `can-bo-${groups[0]}`, roles: ['officer'], groups }) }
+  return {
+    ctx,
+    supervisor: await caller(ctx, { userId: 'lanh-dao', roles: ['supervisor'] }),
+    reception: await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] }),
+    officer: (groups) => caller(ctx, { userId: `can-bo-${groups[0]}`, roles: ['officer'], groups }),
+  }
 }
 
 async function submit(w: World, procedureCode: string, data: Record<string, unknown>) {
-  const r = await w.reception.post('/api/dossiers', { procedureCode, applicant: { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' }, channel: 1, data })
+  const r = await w.reception.post('/api/dossiers', {
+    procedureCode,
+    applicant: { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' },
+    channel: 1,
+    data,
+  })
   if (r.status !== 201) throw new Error(JSON.stringify(r.body))
   return r.body as { dossier: { id: string }; tasks: Task[] }
 }
@@ -34,32 +53,55 @@ async function complete(who: Caller, taskId: string) {
   return r.body as { processEnded: boolean; nextTasks: Task[] }
 }
 
-t.test('a camunda:expression service task sets camunda:resultVariable and the gateway after it takes the path the result says', async (t) => {
-  const w = await world(t, 'service-expression.bpmn')
-  const elderly = await submit(w, 'FeeCheck', { age: 65 })
-  t.same(elderly.tasks.map((x) => x.activityId), ['Approve'], 'age 65: ${age >= 60 || disabled == true} is true, the exemption path')
-  const young = await submit(w, 'FeeCheck', { age: 30 })
-  t.same(young.tasks.map((x) => x.activityId), ['CollectFee'], 'age 30, not disabled: the fee path')
-  const inst = await w.ctx.db('process_instances').where({ dossier_id: young.dossier.id }).first()
-  t.equal(inst.state.definitions[0].execution.processes[0].environment.variables.exempt, false, 'the result is a process variable')
-  const done = await complete(await w.officer(['one-stop']), young.tasks[0]!.id)
-  t.equal(done.processEnded, true)
-})
+t.test(
+  'a camunda:expression service task sets camunda:resultVariable and the gateway after it takes the path the result says',
+  async (t) => {
+    const w = await world(t, 'service-expression.bpmn')
+    const elderly = await submit(w, 'FeeCheck', { age: 65 })
+    t.same(
+      elderly.tasks.map((x) => x.activityId),
+      ['Approve'],
+      'age 65: ${age >= 60 || disabled == true} is true, the exemption path',
+    )
+    const young = await submit(w, 'FeeCheck', { age: 30 })
+    t.same(
+      young.tasks.map((x) => x.activityId),
+      ['CollectFee'],
+      'age 30, not disabled: the fee path',
+    )
+    const inst = await w.ctx.db('process_instances').where({ dossier_id: young.dossier.id }).first()
+    t.equal(inst.state.definitions[0].execution.processes[0].environment.variables.exempt, false, 'the result is a process variable')
+    const done = await complete(await w.officer(['one-stop']), young.tasks[0]!.id)
+    t.equal(done.processEnded, true)
+  },
+)
 
 t.test('inclusive gateway: a split to 3 branches taking 2, each a user task, joins once after both tasks', async (t) => {
   const w = await world(t, 'inclusive-join.bpmn')
   const { dossier, tasks } = await submit(w, 'Appraisal', { land: true, building: false, fire: true })
   t.same(tasks.map((x) => x.activityId).sort(), ['Fire', 'Land'], 'the two branches whose condition holds')
   const land = await complete(await w.officer(['dat-dai']), tasks.find((x) => x.activityId === 'Land')!.id)
-  t.same(land.nextTasks.map((x) => x.activityId), ['Fire'], 'after the first branch, the join still waits for the other')
+  t.same(
+    land.nextTasks.map((x) => x.activityId),
+    ['Fire'],
+    'after the first branch, the join still waits for the other',
+  )
   const fire = await complete(await w.officer(['pccc']), tasks.find((x) => x.activityId === 'Fire')!.id)
-  t.same(fire.nextTasks.map((x) => x.activityId), ['Decide'], 'after the second, the join fires')
+  t.same(
+    fire.nextTasks.map((x) => x.activityId),
+    ['Decide'],
+    'after the second, the join fires',
+  )
   const decide = await w.ctx.db('tasks').where({ dossier_id: dossier.id, activity_id: 'Decide' })
   t.equal(decide.length, 1, 'the process goes on once: one task after the join')
   const end = await complete(await w.officer(['specialists']), decide[0]!.id)
   t.equal(end.processEnded, true, 'and ends once')
   const open = (await w.ctx.db('tasks').where({ dossier_id: dossier.id, status: 'open' })).map((x) => x.activity_id)
-  t.same(open.filter((a: string) => !a.startsWith('tthc:')), [], 'no diagram task is left open (only the runtime\'s return step)')
+  t.same(
+    open.filter((a: string) => !a.startsWith('tthc:')),
+    [],
+    "no diagram task is left open (only the runtime's return step)",
+  )
 })
 
 t.test('inclusive join after a restart (engine recovered from Postgres between the branches) still fires once', async (t) => {
@@ -67,9 +109,15 @@ t.test('inclusive join after a restart (engine recovered from Postgres between t
   const { dossier, tasks } = await submit(w, 'Appraisal', { land: true, building: true, fire: false })
   w.ctx.system.engine.clear()
   const first = await complete(await w.officer(['xay-dung']), tasks.find((x) => x.activityId === 'Building')!.id)
-  t.same(first.nextTasks.map((x) => x.activityId), ['Land'])
+  t.same(
+    first.nextTasks.map((x) => x.activityId),
+    ['Land'],
+  )
   w.ctx.system.engine.clear()
   const second = await complete(await w.officer(['dat-dai']), tasks.find((x) => x.activityId === 'Land')!.id)
-  t.same(second.nextTasks.map((x) => x.activityId), ['Decide'])
+  t.same(
+    second.nextTasks.map((x) => x.activityId),
+    ['Decide'],
+  )
   t.equal((await w.ctx.db('tasks').where({ dossier_id: dossier.id, activity_id: 'Decide' })).length, 1)
 })

@@ -21,7 +21,12 @@ t.test('re-deploying an earlier diagram after a newer one creates a new version 
   const ctx = await testContext(t)
   const reception = await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] })
   const firstTask = async () => {
-    const r = await reception.post('/api/dossiers', { procedureCode: 'Versioned', applicant: { name: 'Lê Văn Cường', idNumber: '001090011111' }, channel: 1, data: {} })
+    const r = await reception.post('/api/dossiers', {
+      procedureCode: 'Versioned',
+      applicant: { name: 'Lê Văn Cường', idNumber: '001090011111' },
+      channel: 1,
+      data: {},
+    })
     t.equal(r.status, 201, JSON.stringify(r.body))
     return r.body.tasks[0].activityId
   }
@@ -38,6 +43,9 @@ t.test('re-deploying an earlier diagram after a newer one creates a new version 
   t.equal(same.status, 200, 'the latest content again → 200')
   t.match(same.body, { created: false, version: 3 })
   const versions = await ctx.db('procedure_versions').where({ procedure_code: 'Versioned' }).orderBy('version')
-  t.same(versions.map((v) => v.version), [1, 2, 3])
+  t.same(
+    versions.map((v) => v.version),
+    [1, 2, 3],
+  )
   t.equal(versions[0].content_hash, versions[2].content_hash, 'versions 1 and 3 hold the same content')
 })

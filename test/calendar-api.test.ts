@@ -10,13 +10,25 @@ t.test('a year table without the statutory holidays is refused unless confirmed;
   const careless = await put({ entries: [TET_EVE] })
   t.equal(careless.statusCode, 422)
   t.equal(careless.json().error.code, 'CALENDAR_HOLIDAYS_MISSING')
-  t.same(careless.json().error.details.missing.map((m: any) => m.date), ['2027-01-01', '2027-04-16', '2027-04-30', '2027-09-02'], 'each statutory day that would be worked is named (1/5 is a Saturday, Tết a weekend)')
+  t.same(
+    careless.json().error.details.missing.map((m: any) => m.date),
+    ['2027-01-01', '2027-04-16', '2027-04-30', '2027-09-02'],
+    'each statutory day that would be worked is named (1/5 is a Saturday, Tết a weekend)',
+  )
   t.notOk(ctx.system.calendar.current().isWorkingDay('2027-01-01'), '1 January is still a day off')
-  t.equal((await ctx.app.inject({ url: '/api/calendar/2027', headers: admin })).json().entries.length, 14, 'the computed defaults still apply')
+  t.equal(
+    (await ctx.app.inject({ url: '/api/calendar/2027', headers: admin })).json().entries.length,
+    14,
+    'the computed defaults still apply',
+  )
 
   const full = ['2027-01-01', '2027-04-16', '2027-04-30', '2027-09-02'].map((date) => ({ ...TET_EVE, date, name: 'Ngày lễ' }))
   t.equal((await put({ entries: [TET_EVE, ...full] })).statusCode, 200, 'a table with every statutory day is taken')
-  t.equal((await put({ entries: [{ ...TET_EVE, date: '2027-01-01', kind: 'working_day' }, ...full.slice(1)] })).json().error.code, 'CALENDAR_HOLIDAYS_MISSING', 'a statutory day listed as a working day is refused too')
+  t.equal(
+    (await put({ entries: [{ ...TET_EVE, date: '2027-01-01', kind: 'working_day' }, ...full.slice(1)] })).json().error.code,
+    'CALENDAR_HOLIDAYS_MISSING',
+    'a statutory day listed as a working day is refused too',
+  )
   const confirmed = await put({ entries: [TET_EVE], confirmMissingHolidays: true })
   t.equal(confirmed.statusCode, 200, 'an explicit confirmation takes the table as it is')
   t.ok(ctx.system.calendar.current().isWorkingDay('2027-01-01'))
@@ -27,9 +39,15 @@ t.test('one day at a time: the rest of the year stays, statutory days are guarde
   const admin = await auth(ctx, { roles: ['admin'] })
   const officer = await auth(ctx, { roles: ['officer'] })
   const cal = () => ctx.system.calendar.current()
-  const day = (method: 'PUT' | 'DELETE', url: string, payload?: unknown, headers = admin) => ctx.app.inject({ method, url: `/api/calendar/2027/days/${url}`, headers, ...(payload ? { payload: payload as any } : {}) })
+  const day = (method: 'PUT' | 'DELETE', url: string, payload?: unknown, headers = admin) =>
+    ctx.app.inject({ method, url: `/api/calendar/2027/days/${url}`, headers, ...(payload ? { payload: payload as any } : {}) })
 
-  const makeUp = { kind: 'working_day', name: 'Làm bù cho thứ Sáu 05/02/2027', source: 'Thông báo số Y/TB-BNV ngày 1/11/2026', confirmed: true }
+  const makeUp = {
+    kind: 'working_day',
+    name: 'Làm bù cho thứ Sáu 05/02/2027',
+    source: 'Thông báo số Y/TB-BNV ngày 1/11/2026',
+    confirmed: true,
+  }
   t.equal((await day('PUT', '2027-02-20', makeUp, officer)).statusCode, 403, 'admins only')
   const added = await day('PUT', '2027-02-20', makeUp)
   t.equal(added.statusCode, 200)
@@ -37,8 +55,16 @@ t.test('one day at a time: the rest of the year stays, statutory days are guarde
   t.notOk(cal().isWorkingDay('2027-01-01'), 'the computed holidays of the year are kept')
   t.equal(added.json().entries.length, 15, 'defaults plus the new day')
 
-  t.equal((await day('PUT', '2027-01-01', { ...makeUp, name: 'Làm việc' })).json().error.code, 'CALENDAR_HOLIDAYS_MISSING', 'turning 1 January into a working day needs a confirmation')
-  t.equal((await day('DELETE', '2027-09-02?source=Th%C3%B4ng%20b%C3%A1o%20Z')).json().error.code, 'CALENDAR_HOLIDAYS_MISSING', 'so does removing National Day')
+  t.equal(
+    (await day('PUT', '2027-01-01', { ...makeUp, name: 'Làm việc' })).json().error.code,
+    'CALENDAR_HOLIDAYS_MISSING',
+    'turning 1 January into a working day needs a confirmation',
+  )
+  t.equal(
+    (await day('DELETE', '2027-09-02?source=Th%C3%B4ng%20b%C3%A1o%20Z')).json().error.code,
+    'CALENDAR_HOLIDAYS_MISSING',
+    'so does removing National Day',
+  )
   t.notOk(cal().isWorkingDay('2027-09-02'))
 
   const removed = await day('DELETE', '2027-02-11?source=Th%C3%B4ng%20b%C3%A1o%20Z')

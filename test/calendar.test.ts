@@ -30,7 +30,8 @@ t.test('received after closing (17:30) → counting starts at the next opening',
 t.test('5 working days across Tết 2025 skip every Tết day off', async (t) => {
   const due = cal.addWorkingDays(vn('2025-01-24T10:00'), 5)
   t.equal(iso(due), '2025-02-07 10:00')
-  for (const d of ['2025-01-27', '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31']) t.notOk(cal.isWorkingDay(d), `${d} is a Tết day off`)
+  for (const d of ['2025-01-27', '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31'])
+    t.notOk(cal.isWorkingDay(d), `${d} is a Tết day off`)
   t.equal(cal.workingMinutesBetween(vn('2025-01-24T10:00'), due), 5 * 480, 'exactly 5 × 8 working hours in between')
 })
 
@@ -66,15 +67,26 @@ t.test('lunar defaults: Tết, Hùng Kings day and weekend compensation', async 
   t.equal(lunarToSolar(1, 1, 2025), '2025-01-29')
   t.equal(lunarToSolar(10, 3, 2025), '2025-04-07')
   t.notOk(cal.isWorkingDay('2026-04-27'), 'Hùng Kings day on Sunday 26/4/2026 gives Monday 27/4 off')
-  const y2027 = defaultHolidays(2027).filter((e) => e.kind === 'day_off').map((e) => e.date)
-  t.same(y2027.filter((d) => d.startsWith('2027-02')), ['2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08', '2027-02-09', '2027-02-10', '2027-02-11'], 'Tết 2027 (6/2 on Saturday) with two days in compensation')
-  t.ok(defaultHolidays(2027).every((e) => !e.confirmed && e.source.length > 0), 'defaults are marked unconfirmed with their source')
+  const y2027 = defaultHolidays(2027)
+    .filter((e) => e.kind === 'day_off')
+    .map((e) => e.date)
+  t.same(
+    y2027.filter((d) => d.startsWith('2027-02')),
+    ['2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08', '2027-02-09', '2027-02-10', '2027-02-11'],
+    'Tết 2027 (6/2 on Saturday) with two days in compensation',
+  )
+  t.ok(
+    defaultHolidays(2027).every((e) => !e.confirmed && e.source.length > 0),
+    'defaults are marked unconfirmed with their source',
+  )
 })
 
 t.test('results do not depend on the server time zone', async (t) => {
   const before = process.env.TZ
   process.env.TZ = 'America/Los_Angeles'
-  t.teardown(() => { process.env.TZ = before })
+  t.teardown(() => {
+    process.env.TZ = before
+  })
   t.equal(iso(cal.addWorkingDays(vn('2026-11-20T16:00'), 1)), '2026-11-23 16:00')
   t.equal(iso(cal.nextOpening(vn('2026-11-20T23:30'))), '2026-11-23 07:00')
 })
@@ -88,13 +100,17 @@ t.test('configurable working hours', async (t) => {
 t.test('due-soon instants: working time counted backwards', async (t) => {
   t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-23T16:00'), 480)), '2026-11-20 16:00', 'Monday 16:00 − 1 working day = Friday 16:00')
   t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-23T07:30'), 60)), '2026-11-20 16:30', 'over the weekend')
-  t.equal(iso(cal.subtractWorkingMinutes(vn('2026-12-10T17:00'), 480)), '2026-12-09 17:00', 'a closing-time deadline warns at the previous closing, not at the same morning\'s opening')
+  t.equal(
+    iso(cal.subtractWorkingMinutes(vn('2026-12-10T17:00'), 480)),
+    '2026-12-09 17:00',
+    "a closing-time deadline warns at the previous closing, not at the same morning's opening",
+  )
   t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-24T14:00'), 60)), '2026-11-24 11:00', 'over the lunch break')
   t.equal(iso(cal.subtractWorkingMinutes(vn('2025-02-03T10:00'), 480)), '2025-01-24 10:00', 'back across Tết 2025 (27/1–2/2 off)')
   t.equal(iso(cal.subtractWorkingMinutes(vn('2026-11-22T10:00'), 0)), '2026-11-22 10:00', 'zero is the instant itself')
   // Inverse of workingMinutesBetween for arbitrary instants and durations.
   let seed = 7
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   const wrong: string[] = []
   for (let i = 0; i < 500; i++) {
     const at = new Date(vn('2025-01-01T00:00').getTime() + Math.floor(rnd() * 700 * 86400) * 1000)

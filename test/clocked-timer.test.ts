@@ -15,12 +15,19 @@ const ORIGINAL_GET_TIMERS_SHA256 = '812eeda44463dbe32968b82eee4788a6e9432dc89141
 const fingerprint = (fn: unknown) => createHash('sha256').update(String(fn).replace(/\s+/g, ' ')).digest('hex')
 
 t.test('the installed bpmn-elements still has the _getTimers our clocked copy was made from', async (t) => {
-  t.equal(fingerprint(Base.prototype._getTimers), ORIGINAL_GET_TIMERS_SHA256, 'bpmn-elements TimerEventDefinition._getTimers changed: re-check src/engine/clocked-timer.ts')
+  t.equal(
+    fingerprint(Base.prototype._getTimers),
+    ORIGINAL_GET_TIMERS_SHA256,
+    'bpmn-elements TimerEventDefinition._getTimers changed: re-check src/engine/clocked-timer.ts',
+  )
 })
 
 t.test('the clocked copy of _getTimers answers as the original does, dated by the injected clock', async (t) => {
   const clock = manualClock('2031-03-04T05:06:07Z')
-  const Clocked = clockedTimerDefinition(() => clock.now(), () => null)
+  const Clocked = clockedTimerDefinition(
+    () => clock.now(),
+    () => null,
+  )
   // The same deterministic parse for both, so that only `_getTimers` is compared.
   const parse = (timerType: string, value: string): ParsedTimer => {
     if (value === 'unparsable') return {}
@@ -29,7 +36,11 @@ t.test('the clocked copy of _getTimers answers as the original does, dated by th
     return { expireAt: new Date('2031-03-04T07:00:00Z') }
   }
   const definition = (proto: object, own: Record<string, unknown>) =>
-    Object.assign(Object.create(proto) as object, { parse, environment: { resolveExpression: (e: unknown) => (e === '${due}' ? '2031-05-01T00:00:00Z' : e) } }, own)
+    Object.assign(
+      Object.create(proto) as object,
+      { parse, environment: { resolveExpression: (e: unknown) => (e === '${due}' ? '2031-05-01T00:00:00Z' : e) } },
+      own,
+    )
   const cases: Array<{ name: string; own?: Record<string, unknown>; content: TimerMessageContent }> = [
     { name: 'a duration in the message', content: { timeDuration: 'PT1H' } },
     { name: 'a date from the diagram, through an expression', own: { timeDate: '${due}' }, content: {} },
@@ -50,14 +61,20 @@ t.test('the clocked copy of _getTimers answers as the original does, dated by th
     t.same(copyRest, originalRest, c.name)
     if (copy.expireAt) {
       t.equal(copyTimeout, copy.expireAt.getTime() - clock.now().getTime(), `${c.name}: timeout from the injected clock`)
-      t.ok(originalTimeout! <= copy.expireAt.getTime() - before && originalTimeout! >= copy.expireAt.getTime() - after, `${c.name}: the original's timeout from the wall clock`)
+      t.ok(
+        originalTimeout! <= copy.expireAt.getTime() - before && originalTimeout! >= copy.expireAt.getTime() - after,
+        `${c.name}: the original's timeout from the wall clock`,
+      )
     } else {
       t.equal(copyTimeout, originalTimeout, `${c.name}: timeout`)
     }
   }
   const unparsable = { content: { timeDuration: 'unparsable' } }
   t.throws(() => Base.prototype._getTimers.call(definition(Base.prototype, {}) as never, unparsable), TypeError)
-  t.throws(() => (Clocked.prototype as typeof Base.prototype)._getTimers.call(definition(Clocked.prototype, {}) as never, unparsable), TypeError)
+  t.throws(
+    () => (Clocked.prototype as typeof Base.prototype)._getTimers.call(definition(Clocked.prototype, {}) as never, unparsable),
+    TypeError,
+  )
 })
 
 t.test('a timer the engine asks for by delay alone is dated by the injected clock', async (t) => {
@@ -70,7 +87,16 @@ t.test('a timer the engine asks for by delay alone is dated by the injected cloc
 
 t.test('a timer event keeps the expireAt it brings', async (t) => {
   const timers = new CapturingTimers(manualClock('2031-03-04T05:06:07Z'))
-  timers.register({ id: 'wait', executionId: 'wait_1', timerType: 'timeDuration', timeDuration: 'PT2H', expireAt: new Date('2031-03-04T07:06:07Z') }).setTimeout(() => {}, 1)
-  t.same(timers.pending(), [{ activityId: 'wait', executionId: 'wait_1', timerType: 'timeDuration', value: 'PT2H', expireAt: new Date('2031-03-04T07:06:07Z') }])
+  timers
+    .register({
+      id: 'wait',
+      executionId: 'wait_1',
+      timerType: 'timeDuration',
+      timeDuration: 'PT2H',
+      expireAt: new Date('2031-03-04T07:06:07Z'),
+    })
+    .setTimeout(() => {}, 1)
+  t.same(timers.pending(), [
+    { activityId: 'wait', executionId: 'wait_1', timerType: 'timeDuration', value: 'PT2H', expireAt: new Date('2031-03-04T07:06:07Z') },
+  ])
 })
-

@@ -6,12 +6,32 @@ const REAL = { JWT_SECRET: 'a-real-jwt-secret-from-the-vault-0123456789', PAYMEN
 t.test('production refuses to start without real secrets, and never with a simulator', async (t) => {
   const prod = (env: Record<string, string>) => () => loadConfig({ NODE_ENV: 'production', ...env })
   t.throws(prod({ PAYMENT_SECRET: REAL.PAYMENT_SECRET }), { code: 'CONFIG_INVALID', message: /JWT_SECRET/ }, 'no JWT secret')
-  t.throws(prod({ JWT_SECRET: '', PAYMENT_SECRET: REAL.PAYMENT_SECRET }), { code: 'CONFIG_INVALID', message: /JWT_SECRET/ }, 'an empty JWT secret')
-  t.throws(prod({ JWT_SECRET: 'change-me-change-me-change-me-change-me', PAYMENT_SECRET: REAL.PAYMENT_SECRET }), { code: 'CONFIG_INVALID', message: /JWT_SECRET/ }, 'the old compose default')
-  t.throws(prod({ JWT_SECRET: 'dev-only-secret-change-me-0123456789abcdef', PAYMENT_SECRET: REAL.PAYMENT_SECRET }), { code: 'CONFIG_INVALID', message: /JWT_SECRET/ }, 'the development secret')
+  t.throws(
+    prod({ JWT_SECRET: '', PAYMENT_SECRET: REAL.PAYMENT_SECRET }),
+    { code: 'CONFIG_INVALID', message: /JWT_SECRET/ },
+    'an empty JWT secret',
+  )
+  t.throws(
+    prod({ JWT_SECRET: 'change-me-change-me-change-me-change-me', PAYMENT_SECRET: REAL.PAYMENT_SECRET }),
+    { code: 'CONFIG_INVALID', message: /JWT_SECRET/ },
+    'the old compose default',
+  )
+  t.throws(
+    prod({ JWT_SECRET: 'dev-only-secret-change-me-0123456789abcdef', PAYMENT_SECRET: REAL.PAYMENT_SECRET }),
+    { code: 'CONFIG_INVALID', message: /JWT_SECRET/ },
+    'the development secret',
+  )
   t.throws(prod({ JWT_SECRET: REAL.JWT_SECRET }), { code: 'CONFIG_INVALID', message: /PAYMENT_SECRET/ }, 'no payment secret')
-  t.throws(prod({ JWT_SECRET: REAL.JWT_SECRET, PAYMENT_SECRET: 'dev-only-payment-secret-0123456789' }), { code: 'CONFIG_INVALID', message: /PAYMENT_SECRET/ }, 'the development payment secret')
-  t.throws(prod({ ...REAL, PAYMENT_SIMULATOR: 'true' }), { code: 'CONFIG_INVALID', message: /SIMULATOR/ }, 'the payment simulator asked for')
+  t.throws(
+    prod({ JWT_SECRET: REAL.JWT_SECRET, PAYMENT_SECRET: 'dev-only-payment-secret-0123456789' }),
+    { code: 'CONFIG_INVALID', message: /PAYMENT_SECRET/ },
+    'the development payment secret',
+  )
+  t.throws(
+    prod({ ...REAL, PAYMENT_SIMULATOR: 'true' }),
+    { code: 'CONFIG_INVALID', message: /SIMULATOR/ },
+    'the payment simulator asked for',
+  )
   const ok = loadConfig({ NODE_ENV: 'production', ...REAL })
   t.equal(ok.paymentSimulator, false, 'with real secrets it starts, simulator off')
   t.equal(ok.jwtSecret, REAL.JWT_SECRET)

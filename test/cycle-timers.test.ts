@@ -10,9 +10,15 @@ t.test('a cycle R2/PT1H on a non-interrupting boundary timer fires twice, each o
   const ctx = await testContext(t, { clock })
   t.equal((await ctx.deploy(fixture('cycle-timers.bpmn'))).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'leaders'] })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'CycleDemo', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const s = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: officer,
+    payload: { procedureCode: 'CycleDemo', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+  })
   t.equal(s.statusCode, 201, s.body)
-  const pending = async () => (await ctx.db('timers').where({ status: 'pending' }).orderBy('due_at')).map((x) => `${x.activity_id}@${local(x.due_at)}`)
+  const pending = async () =>
+    (await ctx.db('timers').where({ status: 'pending' }).orderBy('due_at')).map((x) => `${x.activity_id}@${local(x.due_at)}`)
   const open = async () => (await ctx.db('tasks').where({ status: 'open' })).map((x) => x.activity_id).sort()
   t.same(await pending(), ['Nudge@2026-11-23 09:00'])
   const fired: string[] = []
@@ -28,7 +34,14 @@ t.test('a cycle R2/PT1H on a non-interrupting boundary timer fires twice, each o
   // bpmn-engine runs one execution of an activity at a time: the second reminder waits for the first.
   const nudged = await ctx.db('tasks').where({ activity_id: 'Nudged', status: 'open' }).first()
   const c = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${nudged.id}/complete`, headers: officer, payload: { variables: {} } })
-  t.same(c.json().nextTasks.map((x: any) => x.activityId).sort(), ['Handle', 'Nudged'], 'the second reminder follows')
+  t.same(
+    c
+      .json()
+      .nextTasks.map((x: any) => x.activityId)
+      .sort(),
+    ['Handle', 'Nudged'],
+    'the second reminder follows',
+  )
 })
 
 t.test('an event sub-process with a timer start is refused at deploy with the element named', async (t) => {

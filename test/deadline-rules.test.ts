@@ -24,14 +24,33 @@ t.test('a supplement asked and handed in after Friday closing leaves the appoint
   const ctx = await testContext(t, { clock })
   await ctx.deploy(fixture('supplement.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const s = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: officer,
+    payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+  })
   const id = s.json().dossier.id
-  t.equal(local(s.json().dossier.appointmentAt), '2026-11-20 17:00', 'received after closing on Friday 13: 5 working days from Monday → Friday 20, 17:00')
+  t.equal(
+    local(s.json().dossier.appointmentAt),
+    '2026-11-20 17:00',
+    'received after closing on Friday 13: 5 working days from Monday → Friday 20, 17:00',
+  )
   clock.set(vn('2026-11-20T17:10'))
-  const asked = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.json().tasks[0].id}/complete`, headers: officer, payload: { variables: { needSupplement: true } } })
+  const asked = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/tasks/${s.json().tasks[0].id}/complete`,
+    headers: officer,
+    payload: { variables: { needSupplement: true } },
+  })
   t.equal(asked.json().dossierStatus, 'SUPPLEMENT_REQUESTED')
   clock.set(vn('2026-11-20T17:40'))
-  const handed = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${asked.json().nextTasks[0].id}/complete`, headers: officer, payload: { variables: { needSupplement: false } } })
+  const handed = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/tasks/${asked.json().nextTasks[0].id}/complete`,
+    headers: officer,
+    payload: { variables: { needSupplement: false } },
+  })
   t.equal(handed.json().dossierStatus, 'IN_PROCESS')
   const view = await ctx.app.inject({ url: `/api/dossiers/${id}`, headers: officer })
   t.equal(local(view.json().dossier.appointmentAt), '2026-11-20 17:00', 'the appointment did not move')
@@ -48,25 +67,51 @@ t.test('in a procedure counted in working hours, PT2H on a step is two working h
   const hours = fixture('supplement.bpmn')
     .replace('timeLimit="5" timeLimitUnit="workingDays"', 'timeLimit="4" timeLimitUnit="hours"')
     .replace('tthc:workingDays="2"', 'camunda:dueDate="PT2H"')
-    .replace('<bpmn:userTask id="WaitSupplement" name="Chờ bổ sung hồ sơ" camunda:candidateGroups="one-stop"', '<bpmn:userTask id="WaitSupplement" name="Chờ bổ sung hồ sơ" camunda:candidateGroups="one-stop" camunda:dueDate="PT30M"')
+    .replace(
+      '<bpmn:userTask id="WaitSupplement" name="Chờ bổ sung hồ sơ" camunda:candidateGroups="one-stop"',
+      '<bpmn:userTask id="WaitSupplement" name="Chờ bổ sung hồ sơ" camunda:candidateGroups="one-stop" camunda:dueDate="PT30M"',
+    )
   t.equal((await ctx.deploy(hours)).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })).json()
+  const s = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/dossiers',
+      headers: officer,
+      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+    })
+  ).json()
   t.equal(local(s.dossier.appointmentAt), '2026-11-24 10:25', 'Monday 16:25 + 4 working hours = Tuesday 10:25')
   t.equal(local(s.tasks[0].due), '2026-11-24 08:25', 'Monday 16:25 + 2 working hours = Tuesday 08:25, not Monday 18:25')
   t.ok(new Date(s.tasks[0].due) <= new Date(s.dossier.appointmentAt), 'the step is due before the dossier')
   clock.set(vn('2026-11-24T11:15'))
-  const c = (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${s.tasks[0].id}/complete`, headers: officer, payload: { variables: { needSupplement: true } } })).json()
+  const c = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: `/api/tasks/${s.tasks[0].id}/complete`,
+      headers: officer,
+      payload: { variables: { needSupplement: true } },
+    })
+  ).json()
   t.equal(local(c.nextTasks[0].due), '2026-11-24 13:45', 'PT30M over the lunch break: 15 minutes before it, 15 after')
 })
 
 t.test('in a procedure counted in calendar days, PT2H keeps its calendar meaning', async (t) => {
   const clock = manualClock(vn('2026-11-23T16:25'))
   const ctx = await testContext(t, { clock })
-  const calendarDays = fixture('supplement.bpmn').replace('timeLimitUnit="workingDays"', 'timeLimitUnit="calendarDays"').replace('tthc:workingDays="2"', 'camunda:dueDate="PT2H"')
+  const calendarDays = fixture('supplement.bpmn')
+    .replace('timeLimitUnit="workingDays"', 'timeLimitUnit="calendarDays"')
+    .replace('tthc:workingDays="2"', 'camunda:dueDate="PT2H"')
   t.equal((await ctx.deploy(calendarDays)).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })).json()
+  const s = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/dossiers',
+      headers: officer,
+      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+    })
+  ).json()
   t.equal(local(s.tasks[0].due), '2026-11-23 18:25')
 })
 
@@ -74,14 +119,27 @@ t.test('a finished dossier and its finished steps show their final deadline outc
   const clock = manualClock(vn('2026-11-23T09:00'))
   const ctx = await testContext(t, { clock })
   t.equal((await ctx.deploy(fs.readFileSync(path.resolve(import.meta.dirname, '../processes/s3-ho-kinh-doanh.bpmn'), 'utf8'))).status, 201)
-  const officer = await caller(ctx, { userId: 'can-bo-1', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: 'UBND-XA-DEMO' })
+  const officer = await caller(ctx, {
+    userId: 'can-bo-1',
+    roles: ['officer'],
+    groups: ['one-stop', 'specialists', 'leaders'],
+    agency: 'UBND-XA-DEMO',
+  })
   const supervisor = await caller(ctx, { userId: 'giam-sat-1', roles: ['supervisor'], agency: 'UBND-XA-DEMO' })
   const act = async (id: string, action: string, body: unknown = {}) => {
     const r = await officer.act(id, action, body)
     t.equal(r.status, 200, `${action}: ${JSON.stringify(r.body?.error ?? '')}`)
     return r.body
   }
-  const submit = async () => (await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Hộ B', idNumber: '001099001234' }, channel: 1, data: {} })).body.dossier.id as string
+  const submit = async () =>
+    (
+      await officer.post('/api/dossiers', {
+        procedureCode: '2.000575',
+        applicant: { name: 'Hộ B', idNumber: '001099001234' },
+        channel: 1,
+        data: {},
+      })
+    ).body.dossier.id as string
   const view = async (id: string) => (await officer.get(`/api/dossiers/${id}`)).body
 
   const onTime = await submit()
@@ -99,7 +157,11 @@ t.test('a finished dossier and its finished steps show their final deadline outc
   t.equal((await act(onTime, 'return', { method: 'counter' })).dossierStatus, 'RETURNED')
   t.equal((await view(onTime)).dossier.deadlineState, 'on_time', 'returned on the appointment date: on time, no longer due soon')
   const approved = (await officer.get(`/api/tasks/${approveTask.id}`)).body
-  t.match(approved, { status: 'completed', deadlineState: 'on_time' }, 'the signing step (half a working day) done on its due date: on time')
+  t.match(
+    approved,
+    { status: 'completed', deadlineState: 'on_time' },
+    'the signing step (half a working day) done on its due date: on time',
+  )
 
   clock.set(vn('2026-11-27T10:00'))
   await ctx.system.watch.fireDue()
@@ -119,17 +181,45 @@ t.test('a finished step shows its outcome in the task view', async (t) => {
   const ctx = await testContext(t, { clock })
   await ctx.deploy(fixture('supplement.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })).json()
+  const s = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/dossiers',
+      headers: officer,
+      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+    })
+  ).json()
   const check = s.tasks[0]
   t.equal(local(check.due), '2026-11-25 09:00', 'two working days')
   clock.set(vn('2026-11-25T08:30'))
   await ctx.system.watch.fireDue()
   t.equal((await ctx.app.inject({ url: `/api/tasks/${check.id}`, headers: officer })).json().deadlineState, 'due_soon')
-  await ctx.app.inject({ method: 'POST', url: `/api/tasks/${check.id}/complete`, headers: officer, payload: { variables: { needSupplement: false } } })
-  t.equal((await ctx.app.inject({ url: `/api/tasks/${check.id}`, headers: officer })).json().deadlineState, 'on_time', 'completed on its due date')
-  t.equal((await ctx.app.inject({ url: `/api/dossiers/${s.dossier.id}`, headers: officer })).json().dossier.deadlineState, 'early', 'result ready before the appointment (Monday 30)')
+  await ctx.app.inject({
+    method: 'POST',
+    url: `/api/tasks/${check.id}/complete`,
+    headers: officer,
+    payload: { variables: { needSupplement: false } },
+  })
+  t.equal(
+    (await ctx.app.inject({ url: `/api/tasks/${check.id}`, headers: officer })).json().deadlineState,
+    'on_time',
+    'completed on its due date',
+  )
+  t.equal(
+    (await ctx.app.inject({ url: `/api/dossiers/${s.dossier.id}`, headers: officer })).json().dossier.deadlineState,
+    'early',
+    'result ready before the appointment (Monday 30)',
+  )
 })
 
 t.test('a step cancelled with its process has no outcome', async (t) => {
-  t.equal(taskDeadlineView({ status: 'cancelled', completed_at: vn('2026-11-30T09:00'), due_at: vn('2026-11-25T09:00'), deadline_state: 'overdue' }), 'none')
+  t.equal(
+    taskDeadlineView({
+      status: 'cancelled',
+      completed_at: vn('2026-11-30T09:00'),
+      due_at: vn('2026-11-25T09:00'),
+      deadline_state: 'overdue',
+    }),
+    'none',
+  )
 })

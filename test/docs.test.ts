@@ -24,7 +24,14 @@ const WRITTEN_ELSEWHERE = new Set(['docs/security.md', 'docs/deadlines.md', 'doc
 function anchors(rel: string): Set<string> {
   const text = read(rel)
   const ids = new Set([...text.matchAll(/<a id="([^"]+)">/g)].map((m) => m[1]!))
-  for (const m of text.matchAll(/^#+ (.+)$/gm)) ids.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'))
+  for (const m of text.matchAll(/^#+ (.+)$/gm))
+    ids.add(
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    )
   return ids
 }
 
@@ -36,7 +43,9 @@ t.test('the README is a short entry: under 150 lines, and it links every documen
 
 t.test('nothing cites a rule or document outside the repository', async (t) => {
   for (const f of [...DOCS, ...CODE]) {
-    const hits = read(f).split('\n').filter((l) => /domain-notes|\.\.\/shared\/|§ ?[0-9]|\bR[0-9]+\.[0-9]+\b/.test(l))
+    const hits = read(f)
+      .split('\n')
+      .filter((l) => /domain-notes|\.\.\/shared\/|§ ?[0-9]|\bR[0-9]+\.[0-9]+\b/.test(l))
     t.same(hits, [], f)
   }
 })
@@ -44,7 +53,8 @@ t.test('nothing cites a rule or document outside the repository', async (t) => {
 t.test('every citation of docs/ in the code and every link of the docs resolves inside the repository', async (t) => {
   const targets: Array<{ from: string; file: string; anchor: string | null }> = []
   for (const f of CODE) {
-    for (const m of read(f).matchAll(/docs\/([a-z0-9-]+\.md)(?:#([a-z0-9-]+))?/g)) targets.push({ from: f, file: `docs/${m[1]}`, anchor: m[2] ?? null })
+    for (const m of read(f).matchAll(/docs\/([a-z0-9-]+\.md)(?:#([a-z0-9-]+))?/g))
+      targets.push({ from: f, file: `docs/${m[1]}`, anchor: m[2] ?? null })
   }
   for (const f of DOCS) {
     for (const m of read(f).matchAll(/\]\(([^)\s]+)\)/g)) {
@@ -55,10 +65,16 @@ t.test('every citation of docs/ in the code and every link of the docs resolves 
       targets.push({ from: f, file, anchor: anchor ?? null })
     }
   }
-  t.ok(targets.some((x) => x.file === 'docs/domain.md' && x.from.startsWith('src/')), 'the code cites docs/domain.md')
+  t.ok(
+    targets.some((x) => x.file === 'docs/domain.md' && x.from.startsWith('src/')),
+    'the code cites docs/domain.md',
+  )
   for (const { from, file, anchor } of targets) {
     if (WRITTEN_ELSEWHERE.has(file) && !fs.existsSync(path.join(ROOT, file))) continue
-    if (!fs.existsSync(path.join(ROOT, file))) { t.fail(`${from} → ${file}: no such file`); continue }
+    if (!fs.existsSync(path.join(ROOT, file))) {
+      t.fail(`${from} → ${file}: no such file`)
+      continue
+    }
     if (anchor && file.endsWith('.md')) t.ok(anchors(file).has(anchor), `${from} → ${file}#${anchor}`)
   }
 })

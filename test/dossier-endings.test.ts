@@ -37,7 +37,12 @@ t.test('every sample: an online dossier refused after appraisal is returned to t
   for (const s of SAMPLES) {
     await t.test(s.name, async (t) => {
       const officer: Caller = await caller(ctx, { userId: `cb-${s.code}`, roles: ['officer'], groups: GROUPS, agency: s.agency })
-      const sub = await citizen.post('/api/dossiers', { procedureCode: s.code, applicant: { name: 'Lê Văn C', idNumber: '001099001234', phone: '0912345678' }, channel: 2, data: {} })
+      const sub = await citizen.post('/api/dossiers', {
+        procedureCode: s.code,
+        applicant: { name: 'Lê Văn C', idNumber: '001099001234', phone: '0912345678' },
+        channel: 2,
+        data: {},
+      })
       t.equal(sub.status, 201, JSON.stringify(sub.body))
       const id = sub.body.dossier.id
       for (const a of s.before) t.equal((await officer.act(id, a, {})).status, 200, a)
@@ -46,21 +51,35 @@ t.test('every sample: an online dossier refused after appraisal is returned to t
       t.equal(rej.status, 200, JSON.stringify(rej.body))
       t.equal(rej.body.dossierStatus, 'RESULT_READY')
       t.match(rej.body.nextTasks, [{ activityId: 'TraKetQua', candidateGroups: ['one-stop'] }], 'the one-stop unit has the return step')
-      t.same((await officer.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action), ['return'])
+      t.same(
+        (await officer.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action),
+        ['return'],
+      )
       const pay = await citizen.post(`/api/dossiers/${id}/payments`, {})
       t.equal(pay.status, 409)
       t.equal(pay.body.error.code, 'PAYMENT_NOT_DUE', 'no fee is due for a refusal')
 
       // Online return: the signed refusal decision is the electronic result.
-      const up = await ctx.app.inject({ method: 'POST', url: `/api/dossiers/${id}/documents?fileName=tu-choi.pdf&kind=result`, headers: { ...officer.headers, 'content-type': 'application/pdf' }, payload: PDF })
+      const up = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/dossiers/${id}/documents?fileName=tu-choi.pdf&kind=result`,
+        headers: { ...officer.headers, 'content-type': 'application/pdf' },
+        payload: PDF,
+      })
       t.equal(up.statusCode, 201, up.body)
       const ret = await officer.act(id, 'return', { method: 'online' })
       t.equal(ret.status, 200, JSON.stringify(ret.body))
       t.match(ret.body, { dossierStatus: 'RETURNED', processEnded: true })
-      t.same((await statusTrail(officer, id)).slice(-2), [['RESULT_READY', 9], ['RETURNED', 10]])
+      t.same((await statusTrail(officer, id)).slice(-2), [
+        ['RESULT_READY', 9],
+        ['RETURNED', 10],
+      ])
       const view = (await citizen.get(`/api/dossiers/${id}`)).body
       t.match(view.dossier, { status: 'RETURNED', returnMethod: 'online' })
-      t.match(view.history.find((h: any) => h.action === 'lifecycle.refused'), { details: { reasons: [reason], stage: 'appraisal' } })
+      t.match(
+        view.history.find((h: any) => h.action === 'lifecycle.refused'),
+        { details: { reasons: [reason], stage: 'appraisal' } },
+      )
       const m03 = await ctx.app.inject({ method: 'GET', url: `/api/dossiers/${id}/forms/mau-03`, headers: citizen.headers })
       t.equal(m03.statusCode, 200)
       t.match(await pdfText(m03.rawPayload), reason, 'the applicant reads the refusal reason on Mẫu 03')
@@ -77,10 +96,17 @@ t.test('a diagram in which no start reaches an end is refused at deploy, with th
   const ctx = await testContext(t)
   const cases: Array<[string, string, string]> = [
     ['only a start event', plain('OnlyStart', '<bpmn:startEvent id="Start" name="Nộp hồ sơ" />'), 'Start'],
-    ['a loop without exit', plain('Loop', `
+    [
+      'a loop without exit',
+      plain(
+        'Loop',
+        `
       <bpmn:startEvent id="Start" /><bpmn:userTask id="Check" camunda:candidateGroups="one-stop" /><bpmn:exclusiveGateway id="Again" />
       <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Check" /><bpmn:sequenceFlow id="f2" sourceRef="Check" targetRef="Again" />
-      <bpmn:sequenceFlow id="f3" sourceRef="Again" targetRef="Check" />`), 'Start'],
+      <bpmn:sequenceFlow id="f3" sourceRef="Again" targetRef="Check" />`,
+      ),
+      'Start',
+    ],
   ]
   for (const [name, xml, elementId] of cases) {
     const r = await ctx.deploy(xml)
@@ -94,27 +120,62 @@ t.test('a diagram in which no start reaches an end is refused at deploy, with th
 
 t.test('a plain Camunda diagram that ends before any return: the runtime adds the return step for the one-stop unit', async (t) => {
   const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
-  t.equal((await ctx.deploy(plain('StraightThrough', `
-    <bpmn:startEvent id="Start" /><bpmn:endEvent id="End" /><bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="End" />`))).status, 201, 'start → end deploys')
-  t.equal((await ctx.deploy(plain('ImplicitEnd', `
+  t.equal(
+    (
+      await ctx.deploy(
+        plain(
+          'StraightThrough',
+          `
+    <bpmn:startEvent id="Start" /><bpmn:endEvent id="End" /><bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="End" />`,
+        ),
+      )
+    ).status,
+    201,
+    'start → end deploys',
+  )
+  t.equal(
+    (
+      await ctx.deploy(
+        plain(
+          'ImplicitEnd',
+          `
     <bpmn:startEvent id="Start" /><bpmn:userTask id="Check" name="Kiểm tra" camunda:candidateGroups="one-stop" />
-    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Check" />`))).status, 201, 'a task without outgoing flow (implicit end) deploys')
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Check" />`,
+        ),
+      )
+    ).status,
+    201,
+    'a task without outgoing flow (implicit end) deploys',
+  )
   const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'] })
   const citizen = await caller(ctx, { userId: 'cd-1', roles: ['citizen'] })
   const applicant = { name: 'Phạm Thị D', idNumber: '001099001234', phone: '0912345678' }
 
-  for (const [channel, who] of [[1, officer], [2, citizen]] as const) {
+  for (const [channel, who] of [
+    [1, officer],
+    [2, citizen],
+  ] as const) {
     const sub = await who.post('/api/dossiers', { procedureCode: 'StraightThrough', applicant, channel, data: {} })
     t.equal(sub.status, 201, JSON.stringify(sub.body))
     const id = sub.body.dossier.id
     const v = (await officer.get(`/api/dossiers/${id}`)).body
     t.equal(v.dossier.status, 'RESULT_READY', `channel ${channel}: the process ran through`)
-    t.match(v.tasks, [{ name: 'Trả kết quả cho công dân', candidateGroups: ['one-stop'], status: 'open' }], `channel ${channel}: the return step is open`)
-    t.same((await officer.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action), ['return'])
+    t.match(
+      v.tasks,
+      [{ name: 'Trả kết quả cho công dân', candidateGroups: ['one-stop'], status: 'open' }],
+      `channel ${channel}: the return step is open`,
+    )
+    t.same(
+      (await officer.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action),
+      ['return'],
+    )
     const ret = await officer.act(id, 'return', { method: 'counter', recipientName: applicant.name })
     t.match(ret.body, { dossierStatus: 'RETURNED', nextTasks: [] }, JSON.stringify(ret.body))
     t.match((await officer.get(`/api/dossiers/${id}`)).body.dossier, { status: 'RETURNED', returnMethod: 'counter' })
-    t.same((await statusTrail(officer, id)).map(([s]) => s), channel === 1 ? ['ACCEPTED', 'RESULT_READY', 'RETURNED'] : ['SUBMITTED_ONLINE', 'IN_PROCESS', 'RESULT_READY', 'RETURNED'])
+    t.same(
+      (await statusTrail(officer, id)).map(([s]) => s),
+      channel === 1 ? ['ACCEPTED', 'RESULT_READY', 'RETURNED'] : ['SUBMITTED_ONLINE', 'IN_PROCESS', 'RESULT_READY', 'RETURNED'],
+    )
   }
 
   const sub = await officer.post('/api/dossiers', { procedureCode: 'ImplicitEnd', applicant, channel: 1, data: {} })
@@ -122,7 +183,11 @@ t.test('a plain Camunda diagram that ends before any return: the runtime adds th
   t.equal(done.status, 200, JSON.stringify(done.body))
   t.match(done.body, { dossierStatus: 'RESULT_READY', processEnded: true, nextTasks: [{ name: 'Trả kết quả cho công dân' }] })
   const again = await officer.post(`/api/tasks/${done.body.nextTasks[0].id}/complete`, {})
-  t.match(again.body, { dossierStatus: 'RETURNED', processEnded: true, nextTasks: [] }, 'the return step completes through the task API as well')
+  t.match(
+    again.body,
+    { dossierStatus: 'RETURNED', processEnded: true, nextTasks: [] },
+    'the return step completes through the task API as well',
+  )
   const twice = await officer.post(`/api/tasks/${done.body.nextTasks[0].id}/complete`, {})
   t.equal(twice.status, 409)
   const history = (await officer.get(`/api/dossiers/${sub.body.dossier.id}`)).body.history.map((h: any) => h.action)
@@ -131,6 +196,10 @@ t.test('a plain Camunda diagram that ends before any return: the runtime adds th
   const w = await citizen.post('/api/dossiers', { procedureCode: 'StraightThrough', applicant, channel: 2, data: {} })
   t.equal(w.body.dossier.status, 'RESULT_READY')
   const gone = await citizen.post(`/api/dossiers/${w.body.dossier.id}/withdraw`, { reason: 'Tôi không cần kết quả nữa' })
-  t.same(gone.body, { dossierId: w.body.dossier.id, dossierStatus: 'WITHDRAWN' }, 'the applicant can still withdraw while the return step is open')
+  t.same(
+    gone.body,
+    { dossierId: w.body.dossier.id, dossierStatus: 'WITHDRAWN' },
+    'the applicant can still withdraw while the return step is open',
+  )
   t.same((await officer.get(`/api/dossiers/${w.body.dossier.id}`)).body.tasks, [], 'the return step is cancelled')
 })

@@ -12,9 +12,19 @@ t.test('a dossier not evaluated yet answers EVALUATION_NOT_FOUND, a dossier one 
   const owner = await caller(ctx, { userId: 'cd-1', roles: ['citizen'] })
   const other = await caller(ctx, { userId: 'cd-2', roles: ['citizen'] })
   const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
-  const id = (await owner.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Chủ hồ sơ', idNumber: '001199001111' }, channel: 2, data: {} })).body.dossier.id
+  const id = (
+    await owner.post('/api/dossiers', {
+      procedureCode: '2.000575',
+      applicant: { name: 'Chủ hồ sơ', idNumber: '001199001111' },
+      channel: 2,
+      data: {},
+    })
+  ).body.dossier.id
 
-  for (const [who, as] of [['the applicant', owner], ['an officer of the agency', officer]] as const) {
+  for (const [who, as] of [
+    ['the applicant', owner],
+    ['an officer of the agency', officer],
+  ] as const) {
     const r = await as.get(`/api/dossiers/${id}/evaluation`)
     t.equal(r.status, 404, who)
     t.equal(r.body.error.code, 'EVALUATION_NOT_FOUND', `${who}: the dossier exists, its evaluation does not`)

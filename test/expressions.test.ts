@@ -13,7 +13,18 @@ import {
 const refused = { name: 'Error', code: 'EXPRESSION_INVALID' }
 
 t.test('expressions analysts write evaluate as in Camunda Modeler', async (t) => {
-  const vars = { approved: true, fee: 50_000, channel: 'online', code: 'G01.001', a: { b: 'x' }, list: ['p', 'q'], s: 'abc', items: [], n: 7, name: 'Lan' }
+  const vars = {
+    approved: true,
+    fee: 50_000,
+    channel: 'online',
+    code: 'G01.001',
+    a: { b: 'x' },
+    list: ['p', 'q'],
+    s: 'abc',
+    items: [],
+    n: 7,
+    name: 'Lan',
+  }
   const cases: Array<[string, unknown]> = [
     ['${approved}', true],
     ["${fee > 0 && channel == 'online'}", true],
@@ -40,7 +51,11 @@ t.test('expressions analysts write evaluate as in Camunda Modeler', async (t) =>
     ['=string length(name)', 3],
   ]
   for (const [text, expected] of cases) t.same(evaluateExpression(text, vars), expected, text)
-  t.equal(safeEngineExpressions.resolveExpression('${environment.variables.code}', { environment: { variables: vars } }), 'G01.001', 'bpmn-elements context')
+  t.equal(
+    safeEngineExpressions.resolveExpression('${environment.variables.code}', { environment: { variables: vars } }),
+    'G01.001',
+    'bpmn-elements context',
+  )
 })
 
 t.test('prototype access is refused, whatever the spelling', async (t) => {
@@ -60,7 +75,8 @@ t.test('prototype access is refused, whatever the spelling', async (t) => {
     t.throws(() => evaluateExpression(text, vars), refused, text)
   }
   // Inherited members and functions are not reachable: they read as nothing.
-  for (const text of ['${a.toString}', '${a.hasOwnProperty}', "${s['toUpperCase']}", '${a.valueOf}']) t.equal(evaluateExpression(text, vars), undefined, text)
+  for (const text of ['${a.toString}', '${a.hasOwnProperty}', "${s['toUpperCase']}", '${a.valueOf}'])
+    t.equal(evaluateExpression(text, vars), undefined, text)
   // FEEL (feelin) reads no prototype either.
   for (const text of ['=a.constructor', '=a.__proto__', '=constructor']) t.equal(evaluateExpression(text, vars), null, text)
 })

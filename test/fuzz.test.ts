@@ -18,7 +18,14 @@ const ROLES: Array<Pick<Principal, 'userId' | 'roles' | 'groups'>> = [
   { userId: 'qt-1', roles: ['admin'], groups: [] },
 ]
 
-interface Operation { method: string; path: string; params: any[]; body: any; xml: boolean; raw: boolean }
+interface Operation {
+  method: string
+  path: string
+  params: any[]
+  body: any
+  xml: boolean
+  raw: boolean
+}
 
 function operations(doc: any): Operation[] {
   const out: Operation[] = []
@@ -27,7 +34,9 @@ function operations(doc: any): Operation[] {
     for (const [method, op] of Object.entries<any>(item)) {
       const content = op.requestBody?.content ?? {}
       out.push({
-        method: method.toUpperCase(), path: p, params: op.parameters ?? [],
+        method: method.toUpperCase(),
+        path: p,
+        params: op.parameters ?? [],
         body: content['application/json']?.schema ?? null,
         xml: p === '/api/procedures' || p === '/api/procedures/validate',
         raw: p.endsWith('/documents') && method === 'post',
@@ -48,7 +57,8 @@ function request(op: Operation, rnd: Random, known: Record<string, string>) {
     if (target === 0 && op.params.length) values.set(rnd.pick(op.params), nasty())
     else if (target === 1 && body && typeof body === 'object') {
       const slots = leaves(body)
-      const [parent, key] = slots.length && rnd.chance(0.95) ? rnd.pick(slots) : [body as any, rnd.pick(['data', 'variables', 'note', 'reason', 'extra'])]
+      const [parent, key] =
+        slots.length && rnd.chance(0.95) ? rnd.pick(slots) : [body as any, rnd.pick(['data', 'variables', 'note', 'reason', 'extra'])]
       parent[key] = nasty()
     } else if (op.method !== 'GET') body = rnd.chance(0.2) ? undefined : nasty()
   }
@@ -60,7 +70,12 @@ function request(op: Operation, rnd: Random, known: Record<string, string>) {
     else if (p.in === 'query') query.push(`${p.name}=${encode(v)}`)
   }
   if (query.length) url += `?${query.join('&')}`
-  if (op.xml) return { url, payload: typeof body === 'string' ? `<a>${body}</a>` : `<bpmn:definitions>${encode(body)}</bpmn:definitions>`, contentType: 'application/xml' }
+  if (op.xml)
+    return {
+      url,
+      payload: typeof body === 'string' ? `<a>${body}</a>` : `<bpmn:definitions>${encode(body)}</bpmn:definitions>`,
+      contentType: 'application/xml',
+    }
   if (op.raw) return { url, payload: Buffer.from(serialize(body ?? '')), contentType: 'application/pdf' }
   return { url, payload: body === undefined ? undefined : serialize(body), contentType: 'application/json' }
 }
@@ -70,13 +85,28 @@ t.test(`${REQUESTS} mutated requests over every route in the OpenAPI document, a
   await deployDirectory(path.resolve(import.meta.dirname, '../processes'), ctx.system.procedures, pino({ level: 'silent' }))
   const officer = await caller(ctx, { ...ROLES[1]!, agency: AGENCY })
   const citizen = await caller(ctx, { ...ROLES[0]!, agency: AGENCY })
-  const counter = await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234' }, channel: 1, data: { businessName: 'Bình An' } })
-  const online = await citizen.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Trần Thị B', idNumber: '001099001235' }, channel: 2, data: {} })
+  const counter = await officer.post('/api/dossiers', {
+    procedureCode: '2.000575',
+    applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234' },
+    channel: 1,
+    data: { businessName: 'Bình An' },
+  })
+  const online = await citizen.post('/api/dossiers', {
+    procedureCode: '2.000575',
+    applicant: { name: 'Trần Thị B', idNumber: '001099001235' },
+    channel: 2,
+    data: {},
+  })
   t.equal(counter.status, 201)
   t.equal(online.status, 201)
   const known: Record<string, string> = {
-    dossierId: counter.body.dossier.id, procedureCode: '2.000575', code: '2.000575',
-    taskId: counter.body.tasks[0].id, action: 'accept', form: 'mau-01', year: '2026',
+    dossierId: counter.body.dossier.id,
+    procedureCode: '2.000575',
+    code: '2.000575',
+    taskId: counter.body.tasks[0].id,
+    action: 'accept',
+    form: 'mau-01',
+    year: '2026',
   }
 
   await ctx.app.ready()
@@ -94,11 +124,19 @@ t.test(`${REQUESTS} mutated requests over every route in the OpenAPI document, a
     const r = request(op, rnd, known)
     const token = rnd.chance(0.05) ? null : rnd.pick(tokens)
     const res = await ctx.app.inject({
-      method: op.method as any, url: r.url, payload: r.payload,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(r.payload !== undefined ? { 'content-type': r.contentType } : {}) },
+      method: op.method as any,
+      url: r.url,
+      payload: r.payload,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(r.payload !== undefined ? { 'content-type': r.contentType } : {}),
+      },
     })
     seen.set(String(res.statusCode), (seen.get(String(res.statusCode)) ?? 0) + 1)
-    if (res.statusCode >= 500) failures.push(`${op.method} ${r.url.slice(0, 200)} ${String(r.payload ?? '').slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 200)}`)
+    if (res.statusCode >= 500)
+      failures.push(
+        `${op.method} ${r.url.slice(0, 200)} ${String(r.payload ?? '').slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+      )
   }
   t.comment(`statuses: ${JSON.stringify(Object.fromEntries(seen))}`)
   t.same(failures.slice(0, 30), [], `no 5xx (${failures.length} of ${REQUESTS})`)
@@ -112,4 +150,3 @@ function leaves(v: any, out: Array<[any, string | number]> = []): Array<[any, st
   }
   return out
 }
-

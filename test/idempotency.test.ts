@@ -11,12 +11,34 @@ t.test('a retry with the same Idempotency-Key and the same body in another key o
   await ctx.deploy(S3)
   const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
   const key = { 'idempotency-key': 'nop-ho-so-1' }
-  const first = await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234', phone: '0912345678' }, channel: 1, data: { businessName: 'Bình An', address: { ward: 'Phường 1', street: 'Lê Lợi' } } }, key)
-  const retry = await officer.post('/api/dossiers', { data: { address: { street: 'Lê Lợi', ward: 'Phường 1' }, businessName: 'Bình An' }, channel: 1, applicant: { phone: '0912345678', idNumber: '001099001234', name: 'Nguyễn Văn A' }, procedureCode: '2.000575' }, key)
+  const first = await officer.post(
+    '/api/dossiers',
+    {
+      procedureCode: '2.000575',
+      applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234', phone: '0912345678' },
+      channel: 1,
+      data: { businessName: 'Bình An', address: { ward: 'Phường 1', street: 'Lê Lợi' } },
+    },
+    key,
+  )
+  const retry = await officer.post(
+    '/api/dossiers',
+    {
+      data: { address: { street: 'Lê Lợi', ward: 'Phường 1' }, businessName: 'Bình An' },
+      channel: 1,
+      applicant: { phone: '0912345678', idNumber: '001099001234', name: 'Nguyễn Văn A' },
+      procedureCode: '2.000575',
+    },
+    key,
+  )
   t.equal(first.status, 201)
   t.equal(retry.status, 200, 'the retry is a replay, not a reuse')
   t.equal(retry.body.dossier.id, first.body.dossier.id)
-  const other = await officer.post('/api/dossiers', { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn B', idNumber: '001099001234', phone: '0912345678' }, channel: 1, data: {} }, key)
+  const other = await officer.post(
+    '/api/dossiers',
+    { procedureCode: '2.000575', applicant: { name: 'Nguyễn Văn B', idNumber: '001099001234', phone: '0912345678' }, channel: 1, data: {} },
+    key,
+  )
   t.equal(other.body.error.code, 'IDEMPOTENCY_KEY_REUSED', 'a different body with the same key is still refused')
 })
 
@@ -25,7 +47,9 @@ t.test('Idempotency-Key: a retried submission returns the same dossier', async (
   await ctx.deploy(fixture('camunda-modeler-leave.bpmn'))
   const citizen = { ...(await auth(ctx, { roles: ['citizen'], userId: 'c1' })), 'idempotency-key': 'retry-123' }
   const payload = { procedureCode: 'PermitRequest', applicant: { name: 'A', idNumber: '001099001234' }, channel: 2, data: { fee: 1 } }
-  const all = await Promise.all(Array.from({ length: 5 }, () => ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: citizen, payload })))
+  const all = await Promise.all(
+    Array.from({ length: 5 }, () => ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: citizen, payload })),
+  )
   const ids = new Set(all.map((r) => r.json().dossier.id))
   t.equal(ids.size, 1, 'concurrent retries give one dossier')
   t.same(all.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 201])

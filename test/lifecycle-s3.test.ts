@@ -6,7 +6,12 @@ import { clockOf } from './helpers/clock.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
-const submission = (name: string, channel = 1) => ({ procedureCode: '2.000575', applicant: { name, idNumber: '001099001234', phone: '0912345678' }, channel, data: { businessName: 'Hộ kinh doanh Bình An' } })
+const submission = (name: string, channel = 1) => ({
+  procedureCode: '2.000575',
+  applicant: { name, idNumber: '001099001234', phone: '0912345678' },
+  channel,
+  data: { businessName: 'Hộ kinh doanh Bình An' },
+})
 
 t.test('S3 at the counter: supplement at receipt, acceptance with appointment, appraisal, approval, return', async (t) => {
   const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' }) // Mon 23/11/2026 09:00 (UTC+7)
@@ -20,14 +25,17 @@ t.test('S3 at the counter: supplement at receipt, acceptance with appointment, a
   const id = sub.body.dossier.id
   t.match(sub.body.dossier, { status: 'RECEIVING', nationalStatus: 1, appointmentAt: null })
   t.match(sub.body.dossier.code, /^000\.10\.20\.H12-261123-0001$/)
-  t.same((await oneStop.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action), ['accept', 'request-supplement', 'refuse'])
+  t.same(
+    (await oneStop.get(`/api/dossiers/${id}/actions`)).body.items.map((a: any) => a.action),
+    ['accept', 'request-supplement', 'refuse'],
+  )
   t.same((await specialist.get(`/api/dossiers/${id}/actions`)).body.items, [], 'a specialist has nothing to do at receipt')
 
   const bad = await oneStop.act(id, 'request-supplement', { items: ['GIAY-KHAC'], reason: 'Thiếu giấy tờ' })
   t.equal(bad.status, 422)
   t.equal(bad.body.error.code, 'SUPPLEMENT_ITEMS_INVALID', 'only items of the published document list')
   t.equal((await oneStop.act(id, 'approve', {})).body.error.code, 'ACTION_NOT_AVAILABLE')
-  t.equal((await oneStop.act(id, 'request-supplement', { items: [] , reason: 'x' })).status, 400)
+  t.equal((await oneStop.act(id, 'request-supplement', { items: [], reason: 'x' })).status, 400)
 
   const supp = await oneStop.act(id, 'request-supplement', { items: ['HDTN'], reason: 'Thiếu bản sao hợp đồng thuê nhà' })
   t.equal(supp.status, 200)
@@ -58,11 +66,21 @@ t.test('S3 at the counter: supplement at receipt, acceptance with appointment, a
   t.equal(ret.body.processEnded, true)
 
   t.same(await statusTrail(oneStop, id), [
-    ['RECEIVING', 1], ['SUPPLEMENT_REQUESTED', 5], ['RECEIVING', 1], ['ACCEPTED', 2], ['IN_PROCESS', 4], ['RESULT_READY', 9], ['RETURNED', 10],
+    ['RECEIVING', 1],
+    ['SUPPLEMENT_REQUESTED', 5],
+    ['RECEIVING', 1],
+    ['ACCEPTED', 2],
+    ['IN_PROCESS', 4],
+    ['RESULT_READY', 9],
+    ['RETURNED', 10],
   ])
   const final = (await oneStop.get(`/api/dossiers/${id}`)).body
   t.match(final.dossier, { status: 'RETURNED', nationalStatus: 10, returnMethod: 'counter' })
-  t.ok(final.history.some((h: any) => h.action === 'lifecycle.supplement_requested' && h.details.items[0].name.startsWith('Bản sao hợp đồng thuê nhà')))
+  t.ok(
+    final.history.some(
+      (h: any) => h.action === 'lifecycle.supplement_requested' && h.details.items[0].name.startsWith('Bản sao hợp đồng thuê nhà'),
+    ),
+  )
 })
 
 t.test('S3 refusals: at receipt (status 3) and after appraisal (returned with the refusal)', async (t) => {
@@ -86,7 +104,10 @@ t.test('S3 refusals: at receipt (status 3) and after appraisal (returned with th
   const rej = await specialist.act(b, 'refuse', { reasons: ['Địa điểm kinh doanh không phù hợp quy hoạch'] })
   t.equal(rej.body.dossierStatus, 'RESULT_READY')
   t.equal((await oneStop.act(b, 'return', { method: 'counter' })).body.dossierStatus, 'RETURNED')
-  t.same((await statusTrail(oneStop, b)).map(([s]) => s), ['RECEIVING', 'ACCEPTED', 'IN_PROCESS', 'RESULT_READY', 'RETURNED'])
+  t.same(
+    (await statusTrail(oneStop, b)).map(([s]) => s),
+    ['RECEIVING', 'ACCEPTED', 'IN_PROCESS', 'RESULT_READY', 'RETURNED'],
+  )
 })
 
 t.test('withdrawal by the applicant and stop by a leader end the process from any open state', async (t) => {
@@ -100,9 +121,17 @@ t.test('withdrawal by the applicant and stop by a leader end the process from an
 
   const a = (await citizen.post('/api/dossiers', submission('Phạm D', 2))).body.dossier.id
   await oneStop.act(a, 'accept', {})
-  t.equal((await other.post(`/api/dossiers/${a}/withdraw`, { reason: 'Không muốn làm nữa' })).status, 404, 'another citizen cannot even see it')
+  t.equal(
+    (await other.post(`/api/dossiers/${a}/withdraw`, { reason: 'Không muốn làm nữa' })).status,
+    404,
+    'another citizen cannot even see it',
+  )
   t.equal((await foreign.act(a, 'propose', {})).status, 404, 'an officer of another agency cannot act on it')
-  t.equal((await oneStop.post(`/api/dossiers/${a}/stop`, { reason: 'Theo yêu cầu' })).status, 403, 'a one-stop officer cannot stop processing')
+  t.equal(
+    (await oneStop.post(`/api/dossiers/${a}/stop`, { reason: 'Theo yêu cầu' })).status,
+    403,
+    'a one-stop officer cannot stop processing',
+  )
   const w = await citizen.post(`/api/dossiers/${a}/withdraw`, { reason: 'Tôi muốn rút hồ sơ' })
   t.same(w.body, { dossierId: a, dossierStatus: 'WITHDRAWN' })
   const v = (await oneStop.get(`/api/dossiers/${a}`)).body

@@ -6,7 +6,10 @@ import { testContext } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 
 const DIR = path.resolve(import.meta.dirname, 'fixtures/miwg')
-const FILES = fs.readdirSync(DIR).filter((f) => f.endsWith('.bpmn')).sort()
+const FILES = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.bpmn'))
+  .sort()
 
 t.test('the 21 MIWG reference diagrams: each deploys or is refused with findings, never a 500', async (t) => {
   const ctx = await testContext(t)
@@ -17,10 +20,19 @@ t.test('the 21 MIWG reference diagrams: each deploys or is refused with findings
     t.ok(r.status === 201 || r.status === 422, `${f}: ${r.status}`)
     if (r.status === 422) {
       t.equal(r.body.error.code, 'BPMN_INVALID')
-      t.ok(r.body.error.details.findings.length > 0 && r.body.error.details.findings.every((x: any) => typeof x.code === 'string' && typeof x.message === 'string' && 'elementId' in x), `${f}: findings name a code, a message and an element`)
+      t.ok(
+        r.body.error.details.findings.length > 0 &&
+          r.body.error.details.findings.every((x: any) => typeof x.code === 'string' && typeof x.message === 'string' && 'elementId' in x),
+        `${f}: findings name a code, a message and an element`,
+      )
     }
     outcome[f] = r.status === 201 ? 'deployed' : r.body.error.details.findings.map((x: { code: string }) => x.code).join(',')
-    if (r.status === 422) t.notMatch(JSON.stringify(r.body.error.details), /TypeError|Cannot read|is not a function|undefined \(reading/, `${f}: no JavaScript error text`)
+    if (r.status === 422)
+      t.notMatch(
+        JSON.stringify(r.body.error.details),
+        /TypeError|Cannot read|is not a function|undefined \(reading/,
+        `${f}: no JavaScript error text`,
+      )
   }
   // Descriptive and interchange-only models (no executable process) are told so, not half-run.
   for (const f of ['A.1.0.bpmn', 'A.4.0.bpmn', 'B.2.0.bpmn', 'C.2.0.bpmn', 'C.6.0.bpmn']) t.equal(outcome[f], 'NO_EXECUTABLE_PROCESS', f)
@@ -28,7 +40,11 @@ t.test('the 21 MIWG reference diagrams: each deploys or is refused with findings
   t.match(outcome['C.9.0.bpmn'], /SERVICE_TASK_UNSUPPORTED/, 'service tasks without an implementation are refused, not passed through')
   // C.9.1 used to deploy and then wait forever: its receive task waits for a message no API delivers,
   // and its send tasks are external tasks (type="external"), which nothing here executes yet.
-  t.match(outcome['C.9.1.bpmn'], /SERVICE_TASK_UNSUPPORTED/, 'the external send tasks of the Camunda Modeler diagram are refused with their ids')
+  t.match(
+    outcome['C.9.1.bpmn'],
+    /SERVICE_TASK_UNSUPPORTED/,
+    'the external send tasks of the Camunda Modeler diagram are refused with their ids',
+  )
   t.match(outcome['C.9.1.bpmn'], /MESSAGE_UNDELIVERABLE/, 'its receive task waits for a message nothing delivers')
   t.equal(Number((await ctx.db('procedure_versions').count('* as n'))[0]!.n), 0, 'refused diagrams stored nothing')
 })
@@ -37,14 +53,20 @@ t.test('MIWG C.9.1 (Camunda Modeler, timer boundary events) runs from the API to
   const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
   // What deploy refuses in the original (above) made runnable: the send tasks evaluate an expression
   // instead of calling an e-mail service, and the receive task waits for a message this system delivers.
-  const xml = fs.readFileSync(path.join(DIR, 'C.9.1.bpmn'), 'utf8')
+  const xml = fs
+    .readFileSync(path.join(DIR, 'C.9.1.bpmn'), 'utf8')
     .replaceAll('camunda:type="external" camunda:topic="emailService"', 'camunda:expression="${true}"')
     .replace('name="MESSAGE_documentReceived"', 'name="SupplementSubmitted"')
   const dep = await ctx.deploy(xml)
   t.equal(dep.status, 201)
   const code = dep.body.version?.procedureCode ?? dep.body.procedureCode ?? dep.body.code
   const admin = await caller(ctx, { userId: 'admin-1', roles: ['admin'], agency: ctx.config.defaultAgency })
-  const r = await admin.post('/api/dossiers', { procedureCode: code, applicant: { name: 'Khách hàng', idNumber: '001199005555' }, channel: 1, data: {} })
+  const r = await admin.post('/api/dossiers', {
+    procedureCode: code,
+    applicant: { name: 'Khách hàng', idNumber: '001199005555' },
+    channel: 1,
+    data: {},
+  })
   t.equal(r.status, 201, JSON.stringify(r.body))
   const id = r.body.dossier.id
   t.same(r.body.tasks, [], 'it waits on the receive task, not in an officer queue')

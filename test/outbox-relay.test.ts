@@ -14,7 +14,10 @@ t.test('the outbox relay publishes runs of jobs in bulk and keeps the order of a
   const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock, log: pino({ level: 'silent' }) })
   const due = (min: number) => new Date(clock.now().getTime() + min * 60_000).toISOString()
   await ctx.system.repos.outbox.enqueue(ctx.db, [
-    ...Array.from({ length: 5 }, (_, i) => ({ topic: 'timer.scheduled', payload: { timerId: `t${i}`, jobId: `timer-t${i}`, dueAt: due(10 + i) } })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      topic: 'timer.scheduled',
+      payload: { timerId: `t${i}`, jobId: `timer-t${i}`, dueAt: due(10 + i) },
+    })),
     { topic: 'timer.cancelled', payload: { timerId: 't1', jobId: 'timer-t1' } },
     { topic: 'deadline.scheduled', payload: { alarmId: 'a1', jobId: 'alarm-a1', dueAt: due(60) } },
     { topic: 'timer.cancelled', payload: { timerId: 'a1', jobId: 'alarm-a1' } },
@@ -38,19 +41,29 @@ t.test('the running outbox relay is woken by each commit, even one made during a
   // repository commits three more rows right after its first claim, i.e. while that drain runs.
   const outbox = ctx.system.repos.outbox
   let injected = false
-  const repo = { ...outbox, claimBatch: async (q: Parameters<typeof outbox.claimBatch>[0], limit: number) => {
-    const claimed = await outbox.claimBatch(q, limit)
-    if (!injected && claimed.length) {
-      injected = true
-      await outbox.enqueue(ctx.db, rows(100, 3))
-    }
-    return claimed
-  } }
+  const repo = {
+    ...outbox,
+    claimBatch: async (q: Parameters<typeof outbox.claimBatch>[0], limit: number) => {
+      const claimed = await outbox.claimBatch(q, limit)
+      if (!injected && claimed.length) {
+        injected = true
+        await outbox.enqueue(ctx.db, rows(100, 3))
+      }
+      return claimed
+    },
+  }
   const relay = createOutboxRelay({ db: ctx.db, repo, queues, clock, log: pino({ level: 'silent' }), pollMs: 60_000, batchSize: 10 })
-  t.teardown(async () => { await relay.stop(); await queues.close() })
+  t.teardown(async () => {
+    await relay.stop()
+    await queues.close()
+  })
   await relay.start()
   const timers = queues.get(QUEUE.timers)
-  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ topic: 'timer.scheduled', payload: { timerId: `w${from + i}`, jobId: `timer-w${from + i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() } }))
+  const rows = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      topic: 'timer.scheduled',
+      payload: { timerId: `w${from + i}`, jobId: `timer-w${from + i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() },
+    }))
   // Waits (at most 10 s, far below the 60 s poll) until n jobs are in Redis and every row is marked published.
   const until = async (n: number) => {
     const published = async () => (await timers.getDelayedCount()) >= n && (await ctx.system.repos.outbox.pendingCount(ctx.db)) === 0
@@ -70,7 +83,10 @@ t.test('a publish that fails leaves its rows for the next drain, with the error 
   const ctx = await testContext(t, { clock })
   const outbox = ctx.system.repos.outbox
   const log = pino({ level: 'silent' })
-  const job = (i: number) => ({ topic: 'timer.scheduled', payload: { timerId: `f${i}`, jobId: `timer-f${i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() } })
+  const job = (i: number) => ({
+    topic: 'timer.scheduled',
+    payload: { timerId: `f${i}`, jobId: `timer-f${i}`, dueAt: new Date(clock.now().getTime() + 3600_000).toISOString() },
+  })
   await outbox.enqueue(ctx.db, [job(1), job(2), job(3)])
   // A real queue whose connection is closed: Redis refuses the jobs.
   const broken = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)
@@ -78,8 +94,15 @@ t.test('a publish that fails leaves its rows for the next drain, with the error 
   t.equal(await createOutboxRelay({ db: ctx.db, repo: outbox, queues: broken, clock, log }).drain(), 0, 'nothing went out')
   const rows = await ctx.db('outbox').orderBy('id').select('published_at', 'attempts', 'last_error')
   t.equal(rows.length, 3)
-  t.ok(rows.every((r) => r.published_at === null), 'every row is still to publish')
-  t.same(rows.map((r) => r.attempts), [1, 0, 0], 'the failed run counts an attempt on its first row')
+  t.ok(
+    rows.every((r) => r.published_at === null),
+    'every row is still to publish',
+  )
+  t.same(
+    rows.map((r) => r.attempts),
+    [1, 0, 0],
+    'the failed run counts an attempt on its first row',
+  )
   t.match(rows[0].last_error, /closed/i, 'with the error')
 
   const queues = createQueues(redisConnection(ctx.config.redisUrl!), ctx.config.queuePrefix)

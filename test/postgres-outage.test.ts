@@ -26,20 +26,34 @@ t.test('the outbox relay listens again after its LISTEN backend is terminated, a
   const queues = createQueues(redisConnection(testUrls().redisUrl), `listen${randomBytes(4).toString('hex')}`)
   t.teardown(() => queues.close())
   // A poll of an hour: only a NOTIFY can wake the relay within the test.
-  const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock: ctx.clock, log: pino({ level: 'silent' }), pollMs: 3_600_000 })
+  const relay = createOutboxRelay({
+    db: ctx.db,
+    repo: ctx.system.repos.outbox,
+    queues,
+    clock: ctx.clock,
+    log: pino({ level: 'silent' }),
+    pollMs: 3_600_000,
+  })
   await relay.start()
   t.teardown(() => relay.stop())
   const publishOne = async () => {
-    const [{ id }] = await ctx.db('outbox').insert({ topic: 'timer.scheduled', payload: JSON.stringify({ test: true }) }).returning('id')
+    const [{ id }] = await ctx
+      .db('outbox')
+      .insert({ topic: 'timer.scheduled', payload: JSON.stringify({ test: true }) })
+      .returning('id')
     await ctx.db.raw(`SELECT pg_notify('outbox', '')`)
     const t0 = performance.now()
     await until(async () => (await ctx.db('outbox').where({ id }).first()).published_at !== null, 5000, `outbox row ${id} published`)
     return performance.now() - t0
   }
-  const listener = () => ctx.db('pg_stat_activity').where({ datname: ctx.db.raw('current_database()'), query: 'LISTEN outbox' }).pluck('pid')
+  const listener = () =>
+    ctx
+      .db('pg_stat_activity')
+      .where({ datname: ctx.db.raw('current_database()'), query: 'LISTEN outbox' })
+      .pluck('pid')
 
   const woken = relay.stats().notifications
-  t.ok(await publishOne() < 1000, 'published at once while listening')
+  t.ok((await publishOne()) < 1000, 'published at once while listening')
   t.ok(relay.stats().notifications > woken, 'woken by NOTIFY')
 
   const [pid] = await listener()
@@ -48,7 +62,7 @@ t.test('the outbox relay listens again after its LISTEN backend is terminated, a
   await until(async () => (await listener()).some((p) => p !== pid), 10_000, 'a new LISTEN backend')
   await until(async () => relay.stats().listening, 1000, 'the relay to use it')
   const before = relay.stats().notifications
-  t.ok(await publishOne() < 1000, 'published at once again after the reconnection')
+  t.ok((await publishOne()) < 1000, 'published at once again after the reconnection')
   t.ok(relay.stats().notifications > before, 'woken by NOTIFY, not by the poll')
   t.equal(relay.stats().listenConnects, 2)
 })

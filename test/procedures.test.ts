@@ -13,10 +13,27 @@ import { pdfText } from './helpers/pdf-text.ts'
  */
 const PROCESSES = path.resolve(import.meta.dirname, '../processes')
 const MON_0900 = '2026-11-23T02:00:00Z' // Mon 23/11/2026 09:00 (UTC+7)
-const GROUPS = ['one-stop', 'specialists', 'leaders', 'tu-phap-ho-tich', 'cong-an-xa', 'bhxh', 'cong-an-tinh', 'co-quan-phoi-hop', 'one-stop-head', 'van-phong-dang-ky', 'ubnd-xa']
+const GROUPS = [
+  'one-stop',
+  'specialists',
+  'leaders',
+  'tu-phap-ho-tich',
+  'cong-an-xa',
+  'bhxh',
+  'cong-an-tinh',
+  'co-quan-phoi-hop',
+  'one-stop-head',
+  'van-phong-dang-ky',
+  'ubnd-xa',
+]
 const PDF = Buffer.from('%PDF-1.4\n%%EOF\n')
 
-interface World { ctx: TestContext; clock: ReturnType<typeof manualClock>; officer: Caller; citizen: Caller }
+interface World {
+  ctx: TestContext
+  clock: ReturnType<typeof manualClock>
+  officer: Caller
+  citizen: Caller
+}
 
 async function world(t: Teardown, agency: string): Promise<World> {
   const clock = manualClock(MON_0900)
@@ -25,12 +42,22 @@ async function world(t: Teardown, agency: string): Promise<World> {
     const r = await ctx.deploy(fs.readFileSync(path.join(PROCESSES, f), 'utf8'))
     if (r.status !== 201) throw new Error(`${f}: ${JSON.stringify(r.body)}`)
   }
-  return { ctx, clock, officer: await caller(ctx, { userId: 'can-bo-1', roles: ['officer'], groups: GROUPS, agency }), citizen: await caller(ctx, { userId: 'cong-dan-1', roles: ['citizen'] }) }
+  return {
+    ctx,
+    clock,
+    officer: await caller(ctx, { userId: 'can-bo-1', roles: ['officer'], groups: GROUPS, agency }),
+    citizen: await caller(ctx, { userId: 'cong-dan-1', roles: ['citizen'] }),
+  }
 }
 
 async function submit(w: World, code: string, channel: number, data: Record<string, unknown> = {}) {
   const who = channel === 2 ? w.citizen : w.officer
-  const body: any = { procedureCode: code, applicant: { name: 'Nguyễn Thị Lan', idNumber: '001190012345', phone: '0987654321', address: 'Thôn Đông, xã Demo' }, channel, data }
+  const body: any = {
+    procedureCode: code,
+    applicant: { name: 'Nguyễn Thị Lan', idNumber: '001190012345', phone: '0987654321', address: 'Thôn Đông, xã Demo' },
+    channel,
+    data,
+  }
   if (channel === 3) body.postal = { handoverSignedAt: '2026-11-23T01:30:00Z', waybill: 'EMS123456VN' }
   const r = await who.post('/api/dossiers', body)
   if (r.status !== 201) throw new Error(JSON.stringify(r.body))
@@ -52,7 +79,12 @@ async function form(w: World, id: string, name: string): Promise<string> {
 async function returnResult(w: World, id: string, channel: number) {
   const method = channel === 1 ? 'counter' : channel === 2 ? 'online' : 'post'
   if (method === 'online') {
-    await w.ctx.app.inject({ method: 'POST', url: `/api/dossiers/${id}/documents?fileName=ket-qua.pdf&kind=result`, headers: { ...w.officer.headers, 'content-type': 'application/pdf' }, payload: PDF })
+    await w.ctx.app.inject({
+      method: 'POST',
+      url: `/api/dossiers/${id}/documents?fileName=ket-qua.pdf&kind=result`,
+      headers: { ...w.officer.headers, 'content-type': 'application/pdf' },
+      payload: PDF,
+    })
   }
   return act(w, id, 'return', method === 'post' ? { method, waybill: 'EMS987654VN' } : { method })
 }
@@ -78,7 +110,11 @@ t.test('S1 birth registration: same day (4 working hours), counter and online, 3
   await w.officer.post(`/api/dossiers/${a.id}/supplement`, { note: 'Nộp lại giấy chứng sinh' })
   await act(w, a.id, 'propose')
   const signed = await act(w, a.id, 'approve')
-  t.same(signed.nextTasks.map((x: any) => x.activityId).sort(), ['CapTheBHYT', 'DangKyThuongTru'], 'residence and health insurance in parallel (electronic inter-agency)')
+  t.same(
+    signed.nextTasks.map((x: any) => x.activityId).sort(),
+    ['CapTheBHYT', 'DangKyThuongTru'],
+    'residence and health insurance in parallel (electronic inter-agency)',
+  )
   t.equal((await act(w, a.id, 'answer', { opinion: 'Đã đăng ký thường trú' })).dossierStatus, 'IN_PROCESS')
   t.equal((await act(w, a.id, 'answer', { opinion: 'Đã cấp thẻ BHYT' })).dossierStatus, 'RESULT_READY', 'the join waits for both agencies')
   t.equal((await returnResult(w, a.id, 1)).dossierStatus, 'RETURNED')
@@ -109,7 +145,11 @@ t.test('S2 criminal-record certificate: transfer, police verification, supplemen
   await act(w, a.id, 'accept')
   t.equal((await dossier(w, a.id)).appointmentAt, '2026-12-07T02:00:00.000Z', '10 working days: Mon 07/12 09:00')
   const tr = (await w.officer.get(`/api/dossiers/${a.id}`)).body.tasks[0]
-  t.match(tr, { activityId: 'ChuyenHoSo', due: '2026-11-23T10:00:00.000Z' }, 'received before 15:00: transfer due by the end of the same working day')
+  t.match(
+    tr,
+    { activityId: 'ChuyenHoSo', due: '2026-11-23T10:00:00.000Z' },
+    'received before 15:00: transfer due by the end of the same working day',
+  )
   await act(w, a.id, 'transfer', { toUnit: 'Phòng Lý lịch tư pháp' })
   w.clock.set('2026-11-23T03:00:00Z')
   await act(w, a.id, 'request-supplement', { items: ['CCCD'], reason: 'Bản chụp CCCD không rõ' })
@@ -182,7 +222,10 @@ t.test('S5 first land-use certificate: difficult area +10 days, tax obligation p
   t.equal((await dossier(w, a.id)).appointmentAt, '2027-01-05T02:00:00.000Z', '20 + 10 working days, skipping New Year 2027')
   for (const s of ['transfer', 'propose']) await act(w, a.id, s)
   await act(w, a.id, 'answer', { opinion: 'Đã niêm yết công khai, không có tranh chấp' })
-  const obligation = await act(w, a.id, 'request-financial-obligation', { amount: 5_250_000, reason: 'Tiền sử dụng đất và lệ phí trước bạ theo thông báo của cơ quan thuế' })
+  const obligation = await act(w, a.id, 'request-financial-obligation', {
+    amount: 5_250_000,
+    reason: 'Tiền sử dụng đất và lệ phí trước bạ theo thông báo của cơ quan thuế',
+  })
   t.equal(obligation.dossierStatus, 'FINANCIAL_OBLIGATION')
   t.equal((await dossier(w, a.id)).nationalStatus, 6)
   w.clock.set('2026-11-25T02:00:00Z') // paid two working days later
@@ -193,7 +236,11 @@ t.test('S5 first land-use certificate: difficult area +10 days, tax obligation p
   for (const s of ['propose', 'approve']) await act(w, a.id, s)
   t.equal((await returnResult(w, a.id, 1)).dossierStatus, 'RETURNED')
   t.same(await codes(w, a.id), [1, 2, 4, 6, 4, 9, 10])
-  t.match(await form(w, a.id, 'mau-01'), /Thời hạn giải quyết: 30 ngày làm việc.*Thời gian trả kết quả: 09:00 07\/01\/2027/, 'Mẫu 01 shows the difficult-area limit and the current appointment')
+  t.match(
+    await form(w, a.id, 'mau-01'),
+    /Thời hạn giải quyết: 30 ngày làm việc.*Thời gian trả kết quả: 09:00 07\/01\/2027/,
+    'Mẫu 01 shows the difficult-area limit and the current appointment',
+  )
 
   const b = await submit(w, '1.004227', 2)
   await act(w, b.id, 'accept')
@@ -203,7 +250,10 @@ t.test('S5 first land-use certificate: difficult area +10 days, tax obligation p
 
   const c = await submit(w, '1.004227', 3)
   for (const s of ['accept', 'transfer']) await act(w, c.id, s)
-  t.equal((await act(w, c.id, 'request-supplement', { items: ['NGUONGOC'], reason: 'Thiếu giấy tờ về nguồn gốc đất' })).dossierStatus, 'SUPPLEMENT_REQUESTED')
+  t.equal(
+    (await act(w, c.id, 'request-supplement', { items: ['NGUONGOC'], reason: 'Thiếu giấy tờ về nguồn gốc đất' })).dossierStatus,
+    'SUPPLEMENT_REQUESTED',
+  )
   t.match(await form(w, c.id, 'mau-02'), /Giấy tờ về nguồn gốc sử dụng đất/)
   t.equal((await w.officer.post(`/api/dossiers/${c.id}/supplement`, { note: 'Bổ sung qua bưu chính' })).body.dossierStatus, 'IN_PROCESS')
   for (const s of ['propose', 'answer']) await act(w, c.id, s, s === 'answer' ? { opinion: 'Đã niêm yết' } : {})
@@ -219,9 +269,17 @@ t.test('S3 household business by public post: submitted at the hand-over signatu
   const a = await submit(w, '2.000575', 3)
   t.match(await dossier(w, a.id), { status: 'RECEIVING', channel: 3, submittedAt: '2026-11-23T01:30:00.000Z' })
   await act(w, a.id, 'accept')
-  t.equal((await dossier(w, a.id)).appointmentAt, '2026-11-26T01:30:00.000Z', '3 working days from the signature of the hand-over record (08:30)')
+  t.equal(
+    (await dossier(w, a.id)).appointmentAt,
+    '2026-11-26T01:30:00.000Z',
+    '3 working days from the signature of the hand-over record (08:30)',
+  )
   for (const s of ['propose', 'approve']) await act(w, a.id, s)
-  t.equal((await returnResult(w, a.id, 3)).dossierStatus, 'RETURNED', 'a postal dossier pays at the counter/post office: no online fee step')
+  t.equal(
+    (await returnResult(w, a.id, 3)).dossierStatus,
+    'RETURNED',
+    'a postal dossier pays at the counter/post office: no online fee step',
+  )
   t.same(await codes(w, a.id), [1, 2, 4, 9, 10])
   t.match(await form(w, a.id, 'mau-01'), /Bưu chính công ích.*08:30 23\/11\/2026/)
 })

@@ -18,7 +18,11 @@ t.test('a completion, a claim and an unclaim cost two messages to Postgres, a su
   sent.length = 0
   const s = await post('/api/dossiers', submission)
   t.equal(s.statusCode, 201)
-  t.equal(sent.length, 3, `submission: which version is the latest, the daily code with BEGIN, then every write with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`)
+  t.equal(
+    sent.length,
+    3,
+    `submission: which version is the latest, the daily code with BEGIN, then every write with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`,
+  )
 
   const taskId = s.json().tasks[0].id
   for (const action of ['claim', 'unclaim']) {
@@ -29,13 +33,17 @@ t.test('a completion, a claim and an unclaim cost two messages to Postgres, a su
   sent.length = 0
   const c = await post(`/api/tasks/${taskId}/complete`, { variables: { valid: true } })
   t.equal(c.statusCode, 200)
-  t.equal(sent.length, 2, `completion: BEGIN with the locks and reads, then the writes with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`)
+  t.equal(
+    sent.length,
+    2,
+    `completion: BEGIN with the locks and reads, then the writes with COMMIT (${sent.map((m) => m.slice(0, 40)).join(' | ')})`,
+  )
   t.match(sent[0], /^BEGIN;/)
   t.match(sent[1], /;\nCOMMIT$/)
   t.equal(c.json().nextTasks[0].activityId, 'Appraise', 'and the process moved on')
 })
 
-t.test('a task outside the caller\'s groups or agency is not found, and completing it changes nothing', async (t) => {
+t.test("a task outside the caller's groups or agency is not found, and completing it changes nothing", async (t) => {
   const ctx = await testContext(t)
   await ctx.deploy(fixture('three-step-procedure.bpmn'))
   const counter = await auth(ctx, { roles: ['officer'], userId: 'mc-1', groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
@@ -46,16 +54,36 @@ t.test('a task outside the caller\'s groups or agency is not found, and completi
     'another agency': await auth(ctx, { roles: ['officer'], userId: 'mc-9', groups: ['one-stop'], agency: 'UBND-XA-KHAC' }),
   }
   for (const [who, headers] of Object.entries(strangers)) {
-    const r = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers, payload: { variables: { valid: true } } })
+    const r = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/tasks/${taskId}/complete`,
+      headers,
+      payload: { variables: { valid: true } },
+    })
     t.equal(r.statusCode, 404, who)
     t.equal(r.json().error.code, 'TASK_NOT_FOUND', who)
   }
-  const unknown = await ctx.app.inject({ method: 'POST', url: '/api/tasks/00000000-0000-4000-8000-000000000000/complete', headers: counter, payload: { variables: {} } })
+  const unknown = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/tasks/00000000-0000-4000-8000-000000000000/complete',
+    headers: counter,
+    payload: { variables: {} },
+  })
   t.equal(unknown.statusCode, 404, 'an unknown task')
   const citizen = await auth(ctx, { roles: ['citizen'], userId: 'cd-1' })
-  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers: citizen, payload: { variables: {} } })).statusCode, 403, 'a citizen')
+  t.equal(
+    (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers: citizen, payload: { variables: {} } }))
+      .statusCode,
+    403,
+    'a citizen',
+  )
   t.equal((await ctx.db('tasks').where({ id: taskId }).first()).status, 'open', 'the task is still open')
   t.equal((await ctx.db('history').where({ task_id: taskId, action: 'task.completed' })).length, 0, 'no completion recorded')
-  const mine = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers: counter, payload: { variables: { valid: true } } })
+  const mine = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/tasks/${taskId}/complete`,
+    headers: counter,
+    payload: { variables: { valid: true } },
+  })
   t.equal(mine.statusCode, 200, 'the one-stop officer of the agency completes it')
 })

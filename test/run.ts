@@ -12,7 +12,6 @@ import path from 'node:path'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { RedisMissingError, startLocalRedis } from '../src/infra/local-redis.ts'
 
-
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-test-'))
 fs.chmodSync(root, 0o777)
 let code: number

@@ -6,7 +6,7 @@ import { StatementBatch, inlineBindings } from '../src/db/statement-batch.ts'
 const NASTY = [
   "O'Brien; DROP TABLE history; --",
   'C:\\Users\\cán bộ\\hồ sơ',
-  'Hồ sơ hợp lệ? $1 $2 ?? \\? \'',
+  "Hồ sơ hợp lệ? $1 $2 ?? \\? '",
   '"quoted" and \'single\' and $$dollar$$',
   '',
   'Ủy ban nhân dân xã — đăng ký hộ kinh doanh 🇻🇳',
@@ -25,12 +25,23 @@ t.test('a batch writes every value exactly as node-pg parameters would, in one r
   })
   const at = new Date('2026-11-23T08:30:00.123Z')
   let roundTrips = 0
-  db.on('query', () => { roundTrips++ })
+  db.on('query', () => {
+    roundTrips++
+  })
   await db.transaction(async (tx) => {
     roundTrips = 0
     const batch = new StatementBatch()
     for (const [i, label] of NASTY.entries()) {
-      batch.add(tx('batch_probe').insert({ label, doc: JSON.stringify({ label, nested: [label, i], backslash: '\\"' }), tags: [label, 'một cửa', 'a,b', '{x}'], at, n: i, flag: i % 2 === 0 }))
+      batch.add(
+        tx('batch_probe').insert({
+          label,
+          doc: JSON.stringify({ label, nested: [label, i], backslash: '\\"' }),
+          tags: [label, 'một cửa', 'a,b', '{x}'],
+          at,
+          n: i,
+          flag: i % 2 === 0,
+        }),
+      )
     }
     batch.add(tx('batch_probe').where({ n: 0 }).update({ label: 'first updated' }))
     t.equal(batch.size, NASTY.length + 1)
@@ -53,19 +64,28 @@ t.test('a batch writes every value exactly as node-pg parameters would, in one r
 
 t.test('a row-count check fails the flush, and the transaction with it', async (t) => {
   const { db } = await freshDatabase(t)
-  await db.schema.createTable('batch_probe', (b) => { b.integer('id').primary(); b.integer('version') })
+  await db.schema.createTable('batch_probe', (b) => {
+    b.integer('id').primary()
+    b.integer('version')
+  })
   await db('batch_probe').insert({ id: 1, version: 3 })
   const failure = db.transaction(async (tx) => {
     await new StatementBatch()
       .add(tx('batch_probe').insert({ id: 2, version: 0 }))
-      .add(tx('batch_probe').where({ id: 1, version: 2 }).update({ version: 3 }), { expectRows: 1, onMismatch: () => new Error('stale version') })
+      .add(tx('batch_probe').where({ id: 1, version: 2 }).update({ version: 3 }), {
+        expectRows: 1,
+        onMismatch: () => new Error('stale version'),
+      })
       .flush(tx)
   })
   await t.rejects(failure, { message: 'stale version' })
   t.same(await db('batch_probe').orderBy('id').select('id', 'version'), [{ id: 1, version: 3 }], 'nothing of the batch remains')
 
   const sqlError = db.transaction(async (tx) => {
-    await new StatementBatch().add(tx('batch_probe').insert({ id: 3, version: 0 })).add(tx('batch_probe').insert({ id: 1, version: 0 })).flush(tx)
+    await new StatementBatch()
+      .add(tx('batch_probe').insert({ id: 3, version: 0 }))
+      .add(tx('batch_probe').insert({ id: 1, version: 0 }))
+      .flush(tx)
   })
   await t.rejects(sqlError, { code: '23505' }, 'a failing statement surfaces its Postgres error')
   t.equal((await db('batch_probe')).length, 1, 'and the statements before it are rolled back')
@@ -73,12 +93,27 @@ t.test('a row-count check fails the flush, and the transaction with it', async (
 
 t.test('a checked write is checked by Postgres and cannot carry RETURNING of its own', async (t) => {
   const { db } = await freshDatabase(t)
-  await db.schema.createTable('batch_probe', (b) => { b.integer('id').primary(); b.integer('version') })
+  await db.schema.createTable('batch_probe', (b) => {
+    b.integer('id').primary()
+    b.integer('version')
+  })
   await db.transaction(async (tx) => {
-    t.throws(() => new StatementBatch().add(tx('batch_probe').where({ id: 1 }).update({ version: 1 }, ['id']), { expectRows: 1, onMismatch: () => new Error('x') }), /RETURNING/)
+    t.throws(
+      () =>
+        new StatementBatch().add(tx('batch_probe').where({ id: 1 }).update({ version: 1 }, ['id']), {
+          expectRows: 1,
+          onMismatch: () => new Error('x'),
+        }),
+      /RETURNING/,
+    )
     await tx('batch_probe').insert({ id: 1, version: 0 })
     // Text that looks like the clause inside a value is data, not SQL.
-    const [rows] = await new StatementBatch().add(tx('batch_probe').where({ id: 1 }).whereRaw('? is not null', ['returning 1']).update({ version: 1 }), { expectRows: 1, onMismatch: () => new Error('x') }).flush(tx)
+    const [rows] = await new StatementBatch()
+      .add(tx('batch_probe').where({ id: 1 }).whereRaw('? is not null', ['returning 1']).update({ version: 1 }), {
+        expectRows: 1,
+        onMismatch: () => new Error('x'),
+      })
+      .flush(tx)
     t.same(rows, [{ batch_expect_rows: 1 }])
   })
 })

@@ -5,9 +5,18 @@ t.test('50 concurrent completions of one task: one 200, 49 × 409', async (t) =>
   const ctx = await testContext(t)
   await ctx.deploy(fixture('camunda-modeler-leave.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: 'PermitRequest', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: { fee: 0 } } })
+  const s = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: officer,
+    payload: { procedureCode: 'PermitRequest', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: { fee: 0 } },
+  })
   const taskId = s.json().tasks[0].id
-  const results = await Promise.all(Array.from({ length: 50 }, () => ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers: officer, payload: { variables: {} } })))
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      ctx.app.inject({ method: 'POST', url: `/api/tasks/${taskId}/complete`, headers: officer, payload: { variables: {} } }),
+    ),
+  )
   const codes = results.map((r) => r.statusCode)
   t.equal(codes.filter((c) => c === 200).length, 1, 'exactly one winner')
   t.equal(codes.filter((c) => c === 409).length, 49, '49 conflicts')
@@ -23,10 +32,19 @@ t.test('claim: a task claimed by someone else answers 409 and changes nothing', 
   await ctx.deploy(fixture('camunda-modeler-leave.bpmn'))
   const a = await auth(ctx, { roles: ['officer'], userId: 'a', groups: ['one-stop'] })
   const b = await auth(ctx, { roles: ['officer'], userId: 'b', groups: ['one-stop'] })
-  const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: a, payload: { procedureCode: 'PermitRequest', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+  const s = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: a,
+    payload: { procedureCode: 'PermitRequest', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+  })
   const id = s.json().tasks[0].id
   t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/claim`, headers: a })).statusCode, 200)
-  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/claim`, headers: a })).statusCode, 200, 'claiming again is idempotent')
+  t.equal(
+    (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/claim`, headers: a })).statusCode,
+    200,
+    'claiming again is idempotent',
+  )
   const steal = await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/claim`, headers: b })
   t.equal(steal.statusCode, 409)
   t.equal(steal.json().error.code, 'TASK_CLAIMED_BY_OTHER')
@@ -34,7 +52,15 @@ t.test('claim: a task claimed by someone else answers 409 and changes nothing', 
   t.equal(complete.statusCode, 409)
   t.equal(complete.json().error.code, 'TASK_CLAIMED_BY_OTHER')
   t.equal((await ctx.db('tasks').where({ id }).first()).status, 'open', 'still open')
-  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/unclaim`, headers: b })).statusCode, 409, 'b cannot unclaim a\'s task')
+  t.equal(
+    (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/unclaim`, headers: b })).statusCode,
+    409,
+    "b cannot unclaim a's task",
+  )
   t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/unclaim`, headers: a })).json().assignee, null)
-  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/complete`, headers: b })).statusCode, 200, 'after unclaim b completes')
+  t.equal(
+    (await ctx.app.inject({ method: 'POST', url: `/api/tasks/${id}/complete`, headers: b })).statusCode,
+    200,
+    'after unclaim b completes',
+  )
 })

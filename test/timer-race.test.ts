@@ -22,19 +22,28 @@ const diagram = (id: string, interrupting: boolean) => `<?xml version="1.0" enco
   </bpmn:process>
 </bpmn:definitions>`
 
-const count = async (ctx: TestContext, where: Record<string, unknown>) => Number((await ctx.db('history').where(where).count('* as n'))[0]!.n)
+const count = async (ctx: TestContext, where: Record<string, unknown>) =>
+  Number((await ctx.db('history').where(where).count('* as n'))[0]!.n)
 
 async function world(t: Teardown, env: Record<string, string> = {}) {
   const clock = manualClock(vn('2026-11-23T09:00'))
   const ctx = await testContext(t, { clock, env })
-  for (const [id, interrupting] of [['RaceSoft', false], ['RaceHard', true]] as const) {
+  for (const [id, interrupting] of [
+    ['RaceSoft', false],
+    ['RaceHard', true],
+  ] as const) {
     const r = await ctx.deploy(diagram(id, interrupting))
     if (r.status !== 201) throw new Error(JSON.stringify(r.body))
   }
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop', 'leaders'] })
   async function dossier(code: string) {
     clock.set(vn('2026-11-23T09:00'))
-    const s = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: { procedureCode: code, applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} } })
+    const s = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/dossiers',
+      headers: officer,
+      payload: { procedureCode: code, applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+    })
     if (s.statusCode !== 201) throw new Error(s.body)
     const id = s.json().dossier.id as string
     const timer = (await ctx.db('timers').where({ dossier_id: id }).first())!
@@ -64,8 +73,12 @@ t.test('non-interrupting timer: a completion after the due time finds the timer 
     w.clock.set(vn('2026-11-23T10:00:00.150')) // due at 10:00, its job not run yet
     const r = await w.complete(d.task)
     t.equal(r.statusCode, 200, r.body)
-    t.match(r.json().nextTasks, [{ activityId: 'Escalate' }], 'the timer\'s path was taken')
-    t.same(await w.record(d), { timer: 'fired', fired: 1, cancelled: 0, escalation: 1, review: 'completed' }, `timer recorded as fired (${cached ? 'cached engine' : 'recovered engine'})`)
+    t.match(r.json().nextTasks, [{ activityId: 'Escalate' }], "the timer's path was taken")
+    t.same(
+      await w.record(d),
+      { timer: 'fired', fired: 1, cancelled: 0, escalation: 1, review: 'completed' },
+      `timer recorded as fired (${cached ? 'cached engine' : 'recovered engine'})`,
+    )
     t.equal(await w.ctx.system.timers.fire(d.timer), 'skipped', 'its late job does nothing')
     t.equal((await w.record(d)).fired, 1)
   }
@@ -135,7 +148,11 @@ t.test('concurrent completion and timer job, repeated over real Postgres: the re
       t.equal(r.timer, r.fired ? 'fired' : 'cancelled', `${label}: row and history agree`)
       t.equal(r.escalation, r.fired, `${label}: its path was taken exactly when it fired`)
       if (!due) {
-        t.match({ status: done.statusCode, job, ...r }, { status: 200, job: /^(not-due|skipped)$/, timer: 'cancelled', review: 'completed' }, `${label}: before the due time the completion wins`)
+        t.match(
+          { status: done.statusCode, job, ...r },
+          { status: 200, job: /^(not-due|skipped)$/, timer: 'cancelled', review: 'completed' },
+          `${label}: before the due time the completion wins`,
+        )
         seen[code === 'RaceSoft' ? 'soft' : 'hard'].before++
       } else if (code === 'RaceSoft') {
         t.match({ status: done.statusCode, ...r }, { status: 200, timer: 'fired', review: 'completed' }, `${label}: after it, both happen`)

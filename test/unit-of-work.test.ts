@@ -9,14 +9,20 @@ import type { Db } from '../src/db/knex.ts'
 // Every message node-pg sends to Postgres.
 const sent = recordPostgresMessages(t)
 
-interface Probe { id: number; label: string }
+interface Probe {
+  id: number
+  label: string
+}
 
 async function probeTable(db: Db) {
   await db.schema.createTable('uow_probe', (b) => {
     b.integer('id').primary()
     b.text('label').notNullable()
   })
-  await db('uow_probe').insert([{ id: 1, label: 'một' }, { id: 2, label: 'hai' }])
+  await db('uow_probe').insert([
+    { id: 1, label: 'một' },
+    { id: 2, label: 'hai' },
+  ])
 }
 
 const find = (q: Db, id: number) => read<Probe>(q('uow_probe').where({ id }).select('*'))
@@ -57,10 +63,23 @@ t.test('after its COMMIT a unit of work refuses statements; a deferred one refus
 
   await db.transaction(async (tx) => {
     const deferred = new UnitOfWork(tx, { deferred: true })
-    const refusal = (fn: () => unknown) => { try { fn(); return null } catch (err) { return err } }
+    const refusal = (fn: () => unknown) => {
+      try {
+        fn()
+        return null
+      } catch (err) {
+        return err
+      }
+    }
     t.ok(refusal(() => deferred.read(find(tx, 1))) instanceof DeferredFlushError, 'no read: it could only be answered by a flush')
     deferred.write(rename(tx, 2, 'hoãn'))
-    t.ok(await deferred.flush().then(() => null, (err: unknown) => err) instanceof DeferredFlushError, 'no flush')
+    t.ok(
+      (await deferred.flush().then(
+        () => null,
+        (err: unknown) => err,
+      )) instanceof DeferredFlushError,
+      'no flush',
+    )
     // Its writes go with another unit of work.
     await new UnitOfWork(tx).append(deferred).flush()
   })

@@ -13,7 +13,8 @@ declare module 'fastify' {
 export function authenticate(tokens: TokenService) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     const header = req.headers.authorization
-    if (!header || !/^Bearer\s+\S+$/i.test(header)) throw new AppError('UNAUTHENTICATED', 'Thiếu bearer token (Authorization: Bearer <JWT>)')
+    if (!header || !/^Bearer\s+\S+$/i.test(header))
+      throw new AppError('UNAUTHENTICATED', 'Thiếu bearer token (Authorization: Bearer <JWT>)')
     req.principal = await tokens.verify(header.replace(/^Bearer\s+/i, ''))
   }
 }

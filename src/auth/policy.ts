@@ -56,9 +56,24 @@ export interface Rule {
 
 /** The one rule table. */
 export const POLICY = {
-  'dossier.read': { who: ['applicant', 'agencyOfficer', 'agencySupervisor', 'admin'], when: 'any', refusal: 'DOSSIER_NOT_FOUND', message: 'Không tìm thấy hồ sơ' },
-  'dossier.act': { who: ['taskGroup', 'admin'], when: 'an open task of the dossier offers the action (tthc:actions)', refusal: 'FORBIDDEN', message: 'Chỉ cán bộ thuộc nhóm xử lý bước này được thực hiện thao tác' },
-  'dossier.supplement': { who: ['applicant', 'oneStop', 'admin'], when: 'SUPPLEMENT_REQUESTED', refusal: 'FORBIDDEN', message: 'Chỉ người nộp hồ sơ hoặc cán bộ một cửa tiếp nhận hồ sơ bổ sung' },
+  'dossier.read': {
+    who: ['applicant', 'agencyOfficer', 'agencySupervisor', 'admin'],
+    when: 'any',
+    refusal: 'DOSSIER_NOT_FOUND',
+    message: 'Không tìm thấy hồ sơ',
+  },
+  'dossier.act': {
+    who: ['taskGroup', 'admin'],
+    when: 'an open task of the dossier offers the action (tthc:actions)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ thuộc nhóm xử lý bước này được thực hiện thao tác',
+  },
+  'dossier.supplement': {
+    who: ['applicant', 'oneStop', 'admin'],
+    when: 'SUPPLEMENT_REQUESTED',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người nộp hồ sơ hoặc cán bộ một cửa tiếp nhận hồ sơ bổ sung',
+  },
   'dossier.withdraw': {
     who: ['applicant', 'oneStop', 'admin'],
     when: 'any open state',
@@ -66,7 +81,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ người nộp hồ sơ, hoặc cán bộ một cửa ghi nhận đơn đề nghị rút hồ sơ của người nộp, được rút hồ sơ',
   },
-  'dossier.stop': { who: ['leader', 'agencySupervisor', 'admin'], when: 'any open state', refusal: 'FORBIDDEN', message: 'Chỉ lãnh đạo hoặc người giám sát của cơ quan được dừng xử lý hồ sơ' },
+  'dossier.stop': {
+    who: ['leader', 'agencySupervisor', 'admin'],
+    when: 'any open state',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ lãnh đạo hoặc người giám sát của cơ quan được dừng xử lý hồ sơ',
+  },
   'dossier.extend': {
     who: ['taskGroup', 'oneStop', 'leader', 'agencySupervisor', 'admin'],
     when: 'open, before RESULT_READY, at least one working day before the appointment, once',
@@ -74,11 +94,36 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ đang xử lý hồ sơ, cán bộ một cửa, lãnh đạo hoặc người giám sát của cơ quan được hẹn lại ngày trả kết quả',
   },
-  'task.read': { who: ['taskGroup', 'agencySupervisor', 'admin'], when: 'any', refusal: 'TASK_NOT_FOUND', message: 'Không tìm thấy công việc' },
-  'task.work': { who: ['taskGroup', 'admin'], when: 'open', refusal: 'FORBIDDEN', message: 'Chỉ cán bộ thuộc nhóm xử lý được nhận và hoàn thành công việc' },
-  'task.release': { who: ['taskGroup', 'agencySupervisor', 'admin'], when: 'open', refusal: 'FORBIDDEN', message: 'Chỉ người nhận việc hoặc người giám sát được trả lại công việc' },
-  'procedure.deploy': { who: ['agencyAnalyst', 'admin'], when: 'the owner agency stays unless an admin transfers it', refusal: 'PROCEDURE_AGENCY_FORBIDDEN', message: 'Chuyên viên nghiệp vụ chỉ triển khai thủ tục của cơ quan mình' },
-  'supervision.view': { who: ['agencySupervisor', 'admin'], when: 'any', refusal: 'FORBIDDEN', message: 'Chỉ người giám sát của cơ quan được xem' },
+  'task.read': {
+    who: ['taskGroup', 'agencySupervisor', 'admin'],
+    when: 'any',
+    refusal: 'TASK_NOT_FOUND',
+    message: 'Không tìm thấy công việc',
+  },
+  'task.work': {
+    who: ['taskGroup', 'admin'],
+    when: 'open',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ thuộc nhóm xử lý được nhận và hoàn thành công việc',
+  },
+  'task.release': {
+    who: ['taskGroup', 'agencySupervisor', 'admin'],
+    when: 'open',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người nhận việc hoặc người giám sát được trả lại công việc',
+  },
+  'procedure.deploy': {
+    who: ['agencyAnalyst', 'admin'],
+    when: 'the owner agency stays unless an admin transfers it',
+    refusal: 'PROCEDURE_AGENCY_FORBIDDEN',
+    message: 'Chuyên viên nghiệp vụ chỉ triển khai thủ tục của cơ quan mình',
+  },
+  'supervision.view': {
+    who: ['agencySupervisor', 'admin'],
+    when: 'any',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người giám sát của cơ quan được xem',
+  },
 } as const satisfies Record<string, Rule>
 export type Permission = keyof typeof POLICY
 
@@ -111,7 +156,12 @@ export function taskScope(p: Principal): { agency: string | null; member: { user
 }
 
 /** Fields of a task row the rules look at. */
-export function taskResource(t: { agency: string; candidate_groups: string[]; candidate_users: string[]; assignee: string | null }): Resource {
+export function taskResource(t: {
+  agency: string
+  candidate_groups: string[]
+  candidate_users: string[]
+  assignee: string | null
+}): Resource {
   return { agency: t.agency, candidateGroups: t.candidate_groups, candidateUsers: t.candidate_users, assignee: t.assignee }
 }
 

@@ -45,7 +45,8 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
 
   /** The token's expiry instant (ms), refused when missing or beyond the maximum lifetime. */
   function expiryOf(payload: Record<string, unknown>, at: Date): number {
-    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new AppError('UNAUTHENTICATED', 'Token không có thời hạn (exp)')
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp))
+      throw new AppError('UNAUTHENTICATED', 'Token không có thời hạn (exp)')
     const exp = payload.exp * 1000
     const issued = typeof payload.iat === 'number' ? Math.min(payload.iat * 1000, at.getTime()) : at.getTime()
     if (exp - issued > maxLifetimeMs) throw new AppError('UNAUTHENTICATED', `Token có thời hạn dài hơn ${maxLifetimeMs / 3_600_000} giờ`)
@@ -60,10 +61,16 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => (ROLES as readonly unknown[]).includes(r))) {
       throw new AppError('UNAUTHENTICATED', `Token roles must be a non-empty list of ${ROLES.join(', ')}`)
     }
-    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) throw new AppError('UNAUTHENTICATED', 'Token groups must be a list of strings')
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string'))
+      throw new AppError('UNAUTHENTICATED', 'Token groups must be a list of strings')
     if (typeof payload.agency !== 'string' || !payload.agency) throw new AppError('UNAUTHENTICATED', 'Token has no agency')
     // Frozen: one principal serves every request that carries the token.
-    return Object.freeze({ userId: payload.sub, roles: Object.freeze([...roles]) as Role[], groups: Object.freeze([...groups]) as string[], agency: payload.agency })
+    return Object.freeze({
+      userId: payload.sub,
+      roles: Object.freeze([...roles]) as Role[],
+      groups: Object.freeze([...groups]) as string[],
+      agency: payload.agency,
+    })
   }
 
   return {

@@ -5,12 +5,19 @@ import type { CalendarRepository } from './calendar.repository.ts'
 import { defaultHolidays, missingStatutoryHolidays, SEED_ENTRIES, type CalendarEntry } from './holidays.ts'
 import { createWorkingCalendar, type WorkingCalendar, type WorkingHours } from './working-calendar.ts'
 
-const inYear = (year: number, date: string) => date.startsWith(`${year}-`) && !Number.isNaN(Date.parse(`${date}T00:00:00Z`)) && new Date(`${date}T00:00:00Z`).toISOString().startsWith(date)
+const inYear = (year: number, date: string) =>
+  date.startsWith(`${year}-`) &&
+  !Number.isNaN(Date.parse(`${date}T00:00:00Z`)) &&
+  new Date(`${date}T00:00:00Z`).toISOString().startsWith(date)
 
 function refuseMissing(year: number, entries: CalendarEntry[]): void {
   const missing = missingStatutoryHolidays(year, entries)
   if (missing.length) {
-    throw new AppError('CALENDAR_HOLIDAYS_MISSING', `Lịch năm ${year} thiếu ngày nghỉ lễ theo luật: ${missing.map((m) => `${m.date} (${m.name})`).join(', ')}. Bổ sung các ngày này, hoặc gửi confirmMissingHolidays: true nếu văn bản chính thức quy định khác`, { missing })
+    throw new AppError(
+      'CALENDAR_HOLIDAYS_MISSING',
+      `Lịch năm ${year} thiếu ngày nghỉ lễ theo luật: ${missing.map((m) => `${m.date} (${m.name})`).join(', ')}. Bổ sung các ngày này, hoặc gửi confirmMissingHolidays: true nếu văn bản chính thức quy định khác`,
+      { missing },
+    )
   }
 }
 
@@ -51,7 +58,14 @@ export function createCalendarService(deps: { db: Db; repo: CalendarRepository; 
     async init(): Promise<void> {
       if ((await deps.repo.count(deps.db)) === 0) {
         await deps.db.transaction(async (tx) => {
-          for (const year of [2025, 2026]) await deps.repo.replaceYear(tx, year, SEED_ENTRIES.filter((e) => e.date.startsWith(String(year))), 'seed', deps.clock.now())
+          for (const year of [2025, 2026])
+            await deps.repo.replaceYear(
+              tx,
+              year,
+              SEED_ENTRIES.filter((e) => e.date.startsWith(String(year))),
+              'seed',
+              deps.clock.now(),
+            )
         })
       }
       await reload()
@@ -93,8 +107,13 @@ export function createCalendarService(deps: { db: Db; repo: CalendarRepository; 
     async removeDay(year: number, date: string, by: string, confirmMissingHolidays = false) {
       if (!inYear(year, date)) throw new AppError('VALIDATION_FAILED', `Ngày ${date} không thuộc năm ${year}`)
       await changeYear(year, by, async (tx, current) => {
-        if (!current.some((e) => e.date === date)) throw new AppError('CALENDAR_DAY_NOT_FOUND', `Ngày ${date} không có trong lịch năm ${year}`)
-        if (!confirmMissingHolidays) refuseMissing(year, current.filter((e) => e.date !== date))
+        if (!current.some((e) => e.date === date))
+          throw new AppError('CALENDAR_DAY_NOT_FOUND', `Ngày ${date} không có trong lịch năm ${year}`)
+        if (!confirmMissingHolidays)
+          refuseMissing(
+            year,
+            current.filter((e) => e.date !== date),
+          )
         await deps.repo.deleteDay(tx, date)
       })
       return this.year(year)

@@ -35,7 +35,13 @@ export function defaultHolidays(year: number): CalendarEntry[] {
     [`${year}-09-02`, 'Quốc khánh'],
   ]
   const off = new Set(holidays.map(([d]) => d))
-  const entries: CalendarEntry[] = holidays.map(([date, name]) => ({ date, kind: 'day_off', name, source: DEFAULT_SOURCE, confirmed: false }))
+  const entries: CalendarEntry[] = holidays.map(([date, name]) => ({
+    date,
+    kind: 'day_off',
+    name,
+    source: DEFAULT_SOURCE,
+    confirmed: false,
+  }))
   for (const [date, name] of holidays) {
     if (!isWeekend(date)) continue
     let d = addDays(date, 1)
@@ -72,12 +78,19 @@ export function missingStatutoryHolidays(year: number, entries: CalendarEntry[])
   return statutoryHolidays(year).filter((h) => kind.get(h.date) === 'working_day' || (!kind.has(h.date) && !isWeekend(h.date)))
 }
 
-const NOTICE_2025 = 'Thông báo 6150/TB-BLĐTBXH ngày 8/11/2024 (Tết 2025) và Thông báo 6151/TB-BLĐTBXH (30/4, 1/5, 2/9), theo báo chí — đối chiếu văn bản gốc trước khi dùng thật'
+const NOTICE_2025 =
+  'Thông báo 6150/TB-BLĐTBXH ngày 8/11/2024 (Tết 2025) và Thông báo 6151/TB-BLĐTBXH (30/4, 1/5, 2/9), theo báo chí — đối chiếu văn bản gốc trước khi dùng thật'
 
 /** Seed data: 2025 from the official notices as reported; 2026 lunar days computed, to confirm. */
 export const SEED_ENTRIES: CalendarEntry[] = [
   { date: '2025-01-01', kind: 'day_off', name: 'Tết Dương lịch', source: NOTICE_2025, confirmed: true },
-  ...['2025-01-27', '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31'].map((date) => ({ date, kind: 'day_off' as const, name: 'Tết Nguyên đán Ất Tỵ', source: NOTICE_2025, confirmed: true })),
+  ...['2025-01-27', '2025-01-28', '2025-01-29', '2025-01-30', '2025-01-31'].map((date) => ({
+    date,
+    kind: 'day_off' as const,
+    name: 'Tết Nguyên đán Ất Tỵ',
+    source: NOTICE_2025,
+    confirmed: true,
+  })),
   { date: '2025-02-08', kind: 'working_day', name: 'Làm bù cho thứ Hai 27/01/2025', source: NOTICE_2025, confirmed: true },
   { date: '2025-04-07', kind: 'day_off', name: 'Giỗ Tổ Hùng Vương', source: NOTICE_2025, confirmed: true },
   { date: '2025-04-30', kind: 'day_off', name: 'Ngày Chiến thắng', source: NOTICE_2025, confirmed: true },

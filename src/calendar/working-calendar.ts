@@ -13,7 +13,12 @@ export interface WorkingHours {
   ranges: Array<[number, number]>
 }
 
-export const DEFAULT_HOURS: WorkingHours = { ranges: [[7 * 60, 11 * 60 + 30], [13 * 60 + 30, 17 * 60]] }
+export const DEFAULT_HOURS: WorkingHours = {
+  ranges: [
+    [7 * 60, 11 * 60 + 30],
+    [13 * 60 + 30, 17 * 60],
+  ],
+}
 
 export function parseWorkingHours(text: string): WorkingHours {
   const ranges = text.split(',').map((part) => {
@@ -23,7 +28,8 @@ export function parseWorkingHours(text: string): WorkingHours {
   })
   for (let i = 0; i < ranges.length; i++) {
     const [a, b] = ranges[i]!
-    if (!(a < b && b <= 24 * 60) || (i > 0 && a < ranges[i - 1]![1])) throw new Error('working hours must be increasing, non-overlapping ranges within one day')
+    if (!(a < b && b <= 24 * 60) || (i > 0 && a < ranges[i - 1]![1]))
+      throw new Error('working hours must be increasing, non-overlapping ranges within one day')
   }
   return { ranges }
 }
@@ -71,7 +77,11 @@ export function createWorkingCalendar(official: Map<number, CalendarEntry[]>, ho
     let v = years.get(y)
     if (!v) {
       const entries = official.get(y)?.length ? official.get(y)! : defaultHolidays(y)
-      v = { entries, off: new Set(entries.filter((e) => e.kind === 'day_off').map((e) => e.date)), work: new Set(entries.filter((e) => e.kind === 'working_day').map((e) => e.date)) }
+      v = {
+        entries,
+        off: new Set(entries.filter((e) => e.kind === 'day_off').map((e) => e.date)),
+        work: new Set(entries.filter((e) => e.kind === 'working_day').map((e) => e.date)),
+      }
       years.set(y, v)
     }
     return v

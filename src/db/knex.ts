@@ -21,7 +21,11 @@ export function createDb(url: string, poolMax = 20): Db {
     client: 'pg',
     connection: { connectionString: url, application_name: 'dvc-bpmn' },
     // Each transaction's BEGIN travels with its first statement (one round trip less per transaction).
-    pool: { min: 0, max: poolMax, afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => done(null, deferBegin(conn)) },
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => done(null, deferBegin(conn)),
+    },
     migrations: { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'], tableName: 'knex_migrations' },
   })
 }

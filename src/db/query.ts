@@ -31,7 +31,10 @@ export class Query<Row> implements PromiseLike<Row[]> {
     return (await this.rows())[0] ?? null
   }
 
-  then<A = Row[], B = never>(ok?: ((rows: Row[]) => A | PromiseLike<A>) | null, fail?: ((err: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+  then<A = Row[], B = never>(
+    ok?: ((rows: Row[]) => A | PromiseLike<A>) | null,
+    fail?: ((err: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
     return this.rows().then(ok, fail)
   }
 }
@@ -43,8 +46,13 @@ export class Query<Row> implements PromiseLike<Row[]> {
 export class Write implements PromiseLike<number> {
   constructor(readonly statement: Statement) {}
 
-  then<A = number, B = never>(ok?: ((changed: number) => A | PromiseLike<A>) | null, fail?: ((err: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
-    return Promise.resolve(this.statement).then((r) => (typeof r === 'number' ? r : (r as { rowCount?: number | null } | undefined)?.rowCount ?? 0)).then(ok, fail)
+  then<A = number, B = never>(
+    ok?: ((changed: number) => A | PromiseLike<A>) | null,
+    fail?: ((err: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    return Promise.resolve(this.statement)
+      .then((r) => (typeof r === 'number' ? r : ((r as { rowCount?: number | null } | undefined)?.rowCount ?? 0)))
+      .then(ok, fail)
   }
 }
 

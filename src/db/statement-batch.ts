@@ -58,7 +58,10 @@ function closingQuote(sql: string, start: number, q: string): number {
   for (;;) {
     const k = sql.indexOf(q, i)
     if (k < 0) throw new Error('statement batch: unterminated quote in compiled SQL')
-    if (sql[k + 1] === q) { i = k + 2; continue }
+    if (sql[k + 1] === q) {
+      i = k + 2
+      continue
+    }
     return k + 1
   }
 }
@@ -122,7 +125,9 @@ export class StatementBatch {
     return this.statements.length - 1
   }
 
-  get size(): number { return this.statements.length }
+  get size(): number {
+    return this.statements.length
+  }
 
   /** Moves the statements of another (deferred) batch, with their row-count checks, to the end of this one. */
   append(other: StatementBatch): this {

@@ -11,7 +11,10 @@ const emptyResult = (command: string) => ({ command, rowCount: null, oid: null, 
 const endResult = (text: string) => emptyResult(/COMMIT/i.test(text) ? 'COMMIT' : 'ROLLBACK')
 
 /** What a connection holds back: a BEGIN not sent yet, or a transaction already ended by a batch's COMMIT. */
-interface Boundaries { held: boolean; committed: boolean }
+interface Boundaries {
+  held: boolean
+  committed: boolean
+}
 const boundaries = new WeakMap<object, Boundaries>()
 
 /** A query node-pg sends with the simple protocol (text only), which may carry several statements. */
@@ -58,7 +61,10 @@ export function deferBegin(client: pg.Client): pg.Client {
 
   function answer(result: Promise<unknown>, callback: Callback | undefined): unknown {
     if (!callback) return result
-    result.then((res) => callback(null, res), (err: Error) => callback(err))
+    result.then(
+      (res) => callback(null, res),
+      (err: Error) => callback(err),
+    )
     return undefined
   }
 

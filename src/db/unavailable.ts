@@ -14,7 +14,11 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (NETWORK_CODES.has(code) || PG_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true
   // knex: no connection from the pool in time; node-pg: the server closed the connection.
   if (e.name === 'KnexTimeoutError') return true
-  if (typeof e.message === 'string' && /^Connection terminated|Client has encountered a connection error|Connection terminated unexpectedly/.test(e.message)) return true
+  if (
+    typeof e.message === 'string' &&
+    /^Connection terminated|Client has encountered a connection error|Connection terminated unexpectedly/.test(e.message)
+  )
+    return true
   if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true
   return isDatabaseUnavailable(e.cause, depth + 1)
 }

@@ -47,7 +47,10 @@ export class UnitOfWork {
   private pending: Array<{ index: number; handle: Handle<unknown> }> = []
   private closed = false
 
-  constructor(readonly tx: Tx, opts: { deferred?: boolean } = {}) {
+  constructor(
+    readonly tx: Tx,
+    opts: { deferred?: boolean } = {},
+  ) {
     this.batch = new StatementBatch({ deferred: opts.deferred })
   }
 

@@ -12,10 +12,14 @@ export function appointmentDate(cal: WorkingCalendar, receivedAt: Date, limit: n
   if (limit === null) return null
   const start = cal.nextOpening(receivedAt)
   switch (unit) {
-    case 'workingDays': return cal.addWorkingDays(start, limit)
-    case 'hours': return cal.addWorkingHours(start, limit)
-    case 'calendarDays': return cal.addCalendarDays(start, limit)
-    case 'months': return cal.addMonths(start, limit)
+    case 'workingDays':
+      return cal.addWorkingDays(start, limit)
+    case 'hours':
+      return cal.addWorkingHours(start, limit)
+    case 'calendarDays':
+      return cal.addCalendarDays(start, limit)
+    case 'months':
+      return cal.addMonths(start, limit)
   }
 }
 
@@ -28,7 +32,14 @@ const WORKING_TIME_UNITS: ReadonlySet<TimeLimitUnit> = new Set(['workingDays', '
  * duration without years or months is working time, counted from the next opening: `PT2H` is two
  * working hours, `PT30M` thirty working minutes, `P3D` three working days.
  */
-export function taskDueDate(cal: WorkingCalendar, spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, transferCutoffMinutes = 15 * 60, unit: TimeLimitUnit | null = null): Date | null {
+export function taskDueDate(
+  cal: WorkingCalendar,
+  spec: UserTaskSpec | undefined,
+  vars: Record<string, unknown>,
+  now: Date,
+  transferCutoffMinutes = 15 * 60,
+  unit: TimeLimitUnit | null = null,
+): Date | null {
   if (!spec) return null
   if (spec.dueRule === 'transfer') return transferDue(cal, now, transferCutoffMinutes)
   if (spec.workingDays) return cal.addWorkingDays(cal.nextOpening(now), spec.workingDays)

@@ -33,14 +33,38 @@ type WatchedTask = Pick<TaskRow, 'id' | 'due_at' | 'deadline_state' | 'activity_
 type NewAlarm = Omit<AlarmRow, 'status'> & { status: 'pending' | 'fired' }
 
 /** What a fired alarm leaves: one history line, and the notification for the officers concerned (same transaction). */
-function firedRecords(alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadline_at'>, dossier: Pick<DossierRow, 'id' | 'code' | 'agency'>, task: Pick<TaskRow, 'activity_id' | 'name' | 'candidate_groups' | 'assignee'> | null, now: Date): { history: HistoryEntry; notification: Omit<NotificationRow, 'id'> } {
+function firedRecords(
+  alarm: Pick<AlarmRow, 'id' | 'kind' | 'task_id' | 'deadline_at'>,
+  dossier: Pick<DossierRow, 'id' | 'code' | 'agency'>,
+  task: Pick<TaskRow, 'activity_id' | 'name' | 'candidate_groups' | 'assignee'> | null,
+  now: Date,
+): { history: HistoryEntry; notification: Omit<NotificationRow, 'id'> } {
   const deadlineAt = new Date(alarm.deadline_at).toISOString()
   return {
-    history: { dossier_id: dossier.id, task_id: alarm.task_id, activity_id: task?.activity_id ?? null, action: `deadline.${alarm.kind}`, actor: 'system', details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' }, at: now },
-    notification: deadlineNotification({
-      eventId: alarmJobId(alarm.id), kind: alarm.kind, dossierId: dossier.id, code: dossier.code, agency: dossier.agency,
-      taskId: alarm.task_id, taskName: task?.name ?? null, groups: task?.candidate_groups ?? [], assignee: task?.assignee ?? null, deadlineAt,
-    }, now),
+    history: {
+      dossier_id: dossier.id,
+      task_id: alarm.task_id,
+      activity_id: task?.activity_id ?? null,
+      action: `deadline.${alarm.kind}`,
+      actor: 'system',
+      details: { alarmId: alarm.id, deadlineAt, subject: alarm.task_id ? 'task' : 'dossier' },
+      at: now,
+    },
+    notification: deadlineNotification(
+      {
+        eventId: alarmJobId(alarm.id),
+        kind: alarm.kind,
+        dossierId: dossier.id,
+        code: dossier.code,
+        agency: dossier.agency,
+        taskId: alarm.task_id,
+        taskName: task?.name ?? null,
+        groups: task?.candidate_groups ?? [],
+        assignee: task?.assignee ?? null,
+        deadlineAt,
+      },
+      now,
+    ),
   }
 }
 
@@ -85,8 +109,21 @@ export function createDeadlineWatch(deps: {
       const want = (taskId: string | null, deadline: Date) => {
         const at = new Date(deadline)
         const soon = cal.subtractWorkingMinutes(at, deps.dueSoonWorkingMinutes)
-        for (const [kind, fireAt] of [['due_soon', soon], ['overdue', at]] as const) {
-          wanted.set(key(taskId, kind, at), { id: randomUUID(), dossier_id: dossier.id, task_id: taskId, kind, deadline_at: at, fire_at: fireAt, status: 'pending', created_at: now, fired_at: null })
+        for (const [kind, fireAt] of [
+          ['due_soon', soon],
+          ['overdue', at],
+        ] as const) {
+          wanted.set(key(taskId, kind, at), {
+            id: randomUUID(),
+            dossier_id: dossier.id,
+            task_id: taskId,
+            kind,
+            deadline_at: at,
+            fire_at: fireAt,
+            status: 'pending',
+            created_at: now,
+            fired_at: null,
+          })
         }
       }
       const watched = isWatched(dossier)
@@ -102,18 +139,34 @@ export function createDeadlineWatch(deps: {
       // moved into the past) fires in this step: row, history and notification commit with it.
       const firedNow = created.filter((a) => a.fire_at.getTime() <= now.getTime())
       for (const a of firedNow) Object.assign(a, { status: 'fired', fired_at: now })
-      uow.write(deps.alarms.cancel(tx, cancelled.map((a) => a.id)))
+      uow.write(
+        deps.alarms.cancel(
+          tx,
+          cancelled.map((a) => a.id),
+        ),
+      )
       uow.write(deps.alarms.insertMany(tx, created))
       const taskById = new Map(tasks.map((t) => [t.id, t]))
-      const fired = firedNow.map((a) => firedRecords(a, dossier, a.task_id ? taskById.get(a.task_id) ?? null : null, now))
-      uow.write(deps.history.append(tx, fired.map((f) => f.history)))
-      uow.write(deps.notifications.insertManyOnce(tx, fired.map((f) => f.notification)))
+      const fired = firedNow.map((a) => firedRecords(a, dossier, a.task_id ? (taskById.get(a.task_id) ?? null) : null, now))
+      uow.write(
+        deps.history.append(
+          tx,
+          fired.map((f) => f.history),
+        ),
+      )
+      uow.write(
+        deps.notifications.insertManyOnce(
+          tx,
+          fired.map((f) => f.notification),
+        ),
+      )
 
       // A moved deadline starts on track again; one already passed is marked at once.
       if (watched) {
         const stateOf = (taskId: string | null, deadline: Date | null | undefined): DeadlineState => {
           if (!deadline) return 'on_track'
-          const isFired = (kind: AlarmKind) => (have.get(key(taskId, kind, deadline)) ?? wanted.get(key(taskId, kind, deadline)))?.status === 'fired'
+          const isFired = (kind: AlarmKind) =>
+            (have.get(key(taskId, kind, deadline)) ?? wanted.get(key(taskId, kind, deadline)))?.status === 'fired'
           return isFired('overdue') ? 'overdue' : isFired('due_soon') ? 'due_soon' : 'on_track'
         }
         const ds = stateOf(null, dossier.appointment_at)
@@ -128,9 +181,14 @@ export function createDeadlineWatch(deps: {
       // the alarm was that near.
       const horizon = now.getTime() + deps.queueHorizonMs
       return [
-        ...created.filter((a) => a.status === 'pending' && a.fire_at.getTime() <= horizon)
-          .map((a) => ({ topic: 'deadline.scheduled', payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() } })),
-        ...cancelled.filter((a) => new Date(a.fire_at).getTime() <= horizon + CLOCK_MARGIN_MS)
+        ...created
+          .filter((a) => a.status === 'pending' && a.fire_at.getTime() <= horizon)
+          .map((a) => ({
+            topic: 'deadline.scheduled',
+            payload: { alarmId: a.id, jobId: alarmJobId(a.id), dueAt: a.fire_at.toISOString() },
+          })),
+        ...cancelled
+          .filter((a) => new Date(a.fire_at).getTime() <= horizon + CLOCK_MARGIN_MS)
           .map((a) => ({ topic: 'deadline.cancelled', payload: { alarmId: a.id, jobId: alarmJobId(a.id) } })),
       ]
     },
@@ -149,12 +207,20 @@ export function createDeadlineWatch(deps: {
         if (new Date(alarm.fire_at) > now) return uow.finish('not-due' as const)
         const task = locked.task
         const deadline = alarm.task_id ? task?.due_at : dossier.appointment_at
-        const current = isWatched(dossier) && (!alarm.task_id || task?.status === 'open') && deadline && new Date(deadline).getTime() === new Date(alarm.deadline_at).getTime()
+        const current =
+          isWatched(dossier) &&
+          (!alarm.task_id || task?.status === 'open') &&
+          deadline &&
+          new Date(deadline).getTime() === new Date(alarm.deadline_at).getTime()
         if (!current) return uow.write(deps.alarms.cancel(tx, [alarm.id])).commit('skipped' as const)
         uow.write(deps.alarms.markFired(tx, alarm.id, now))
         const before = (alarm.task_id ? task!.deadline_state : dossier.deadline_state) as DeadlineState | undefined
         if (RANK[alarm.kind] > RANK[before ?? 'on_track']) {
-          uow.write(alarm.task_id ? deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind) : deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind))
+          uow.write(
+            alarm.task_id
+              ? deps.tasks.setDeadlineState(tx, alarm.task_id, alarm.kind)
+              : deps.dossiers.setDeadlineState(tx, dossier.id, alarm.kind),
+          )
         }
         const { history, notification } = firedRecords(alarm, dossier, task ?? null, now)
         uow.write(deps.history.append(tx, [history]))
@@ -174,12 +240,14 @@ export function createDeadlineWatch(deps: {
      * Queues a job for every pending alarm due within the horizon, those already past included (every
      * minute, so also after Redis lost its data); job ids are the alarms', so queued ones stay as they are.
      */
-    queueComing: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
-      scheduler,
-      now: () => clock.now(),
-      page: (afterId) => deps.alarms.pending(db, { limit: 1000, afterId, dueBy: new Date(clock.now().getTime() + deps.queueHorizonMs) }).rows(),
-      job: (a) => ({ name: 'deadline.scheduled', data: { alarmId: a.id }, jobId: alarmJobId(a.id), dueAt: new Date(a.fire_at) }),
-    }),
+    queueComing: (scheduler: TimerScheduler): Promise<number> =>
+      queueEveryPending({
+        scheduler,
+        now: () => clock.now(),
+        page: (afterId) =>
+          deps.alarms.pending(db, { limit: 1000, afterId, dueBy: new Date(clock.now().getTime() + deps.queueHorizonMs) }).rows(),
+        job: (a) => ({ name: 'deadline.scheduled', data: { alarmId: a.id }, jobId: alarmJobId(a.id), dueAt: new Date(a.fire_at) }),
+      }),
   }
 }
 export type DeadlineWatch = ReturnType<typeof createDeadlineWatch>

@@ -1,7 +1,16 @@
 /** ISO 8601 durations as written in diagrams (`P2D`, `PT4H30M`, `P1W`). Calendar arithmetic in UTC. */
-const PATTERN = /^P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/
+const PATTERN =
+  /^P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/
 
-export interface IsoDuration { years: number; months: number; weeks: number; days: number; hours: number; minutes: number; seconds: number }
+export interface IsoDuration {
+  years: number
+  months: number
+  weeks: number
+  days: number
+  hours: number
+  minutes: number
+  seconds: number
+}
 
 export function parseIsoDuration(text: string): IsoDuration | null {
   const m = PATTERN.exec(text.trim())

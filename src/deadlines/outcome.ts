@@ -13,7 +13,8 @@ export type DeadlineView = DeadlineState | DeadlineOutcome | 'none'
 
 /** Done before, on or after the due date, compared by Vietnam date (the legal reading of "on time"). */
 export function deadlineOutcome(doneAt: Date | string, dueAt: Date | string): DeadlineOutcome {
-  const done = vietnamDay(doneAt), due = vietnamDay(dueAt)
+  const done = vietnamDay(doneAt),
+    due = vietnamDay(dueAt)
   return done < due ? 'early' : done === due ? 'on_time' : 'late'
 }
 

@@ -25,7 +25,9 @@ export function createDocumentRepository() {
       return r ? { ...r, size: Number(r.size) } : null
     },
     async list(q: Queryable, dossierId: string): Promise<DocumentRow[]> {
-      const rows = await q<DocumentRow>('documents').where({ dossier_id: dossierId }).orderBy([{ column: 'uploaded_at' }, { column: 'id' }])
+      const rows = await q<DocumentRow>('documents')
+        .where({ dossier_id: dossierId })
+        .orderBy([{ column: 'uploaded_at' }, { column: 'id' }])
       return rows.map((r) => ({ ...r, size: Number(r.size) }))
     },
     async count(q: Queryable, dossierId: string, kind: DocumentRow['kind']): Promise<number> {

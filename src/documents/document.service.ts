@@ -25,7 +25,16 @@ export const DOCUMENT_TYPES: Record<string, { ext: string; magic: number[] }> = 
  * stored under DOCUMENTS_DIR (never a served folder) by id, with their SHA-256; downloads are
  * authorised like the dossier itself.
  */
-export function createDocumentService(deps: { db: Db; clock: Clock; dir: string; maxBytes: number; repo: DocumentRepository; dossiers: DossierService; history: HistoryRepository; versions: ProcedureVersionCache }) {
+export function createDocumentService(deps: {
+  db: Db
+  clock: Clock
+  dir: string
+  maxBytes: number
+  repo: DocumentRepository
+  dossiers: DossierService
+  history: HistoryRepository
+  versions: ProcedureVersionCache
+}) {
   const { db, clock } = deps
 
   function mayUpload(p: Principal, kind: DocumentRow['kind'], status: DossierStatus): void {
@@ -45,19 +54,32 @@ export function createDocumentService(deps: { db: Db; clock: Clock; dir: string;
     const published = (await deps.versions.get(db, dossier.procedure_version_id)).metadata.documents
     if (published.some((d) => d.code === code)) return
     const allowed = published.map((d) => d.code)
-    throw new AppError('DOCUMENT_CODE_UNKNOWN', `Mã giấy tờ "${code}" không có trong danh mục thành phần hồ sơ đã công bố của thủ tục; mã hợp lệ: ${allowed.join(', ') || '(không có)'}`, { documentCode: code, allowed })
+    throw new AppError(
+      'DOCUMENT_CODE_UNKNOWN',
+      `Mã giấy tờ "${code}" không có trong danh mục thành phần hồ sơ đã công bố của thủ tục; mã hợp lệ: ${allowed.join(', ') || '(không có)'}`,
+      { documentCode: code, allowed },
+    )
   }
 
   return {
-    async upload(p: Principal, dossierId: string, input: { kind: DocumentRow['kind']; documentCode?: string; fileName: string; contentType: string; content: Buffer }) {
+    async upload(
+      p: Principal,
+      dossierId: string,
+      input: { kind: DocumentRow['kind']; documentCode?: string; fileName: string; contentType: string; content: Buffer },
+    ) {
       const { dossier } = await deps.dossiers.get(p, dossierId)
       mayUpload(p, input.kind, dossier.status as DossierStatus)
       await assertPublishedCode(dossier, input.documentCode)
       const type = DOCUMENT_TYPES[input.contentType]
-      if (!type) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Loại tệp ${input.contentType} không được chấp nhận; chấp nhận: ${Object.keys(DOCUMENT_TYPES).join(', ')}`)
+      if (!type)
+        throw new AppError(
+          'DOCUMENT_TYPE_NOT_ALLOWED',
+          `Loại tệp ${input.contentType} không được chấp nhận; chấp nhận: ${Object.keys(DOCUMENT_TYPES).join(', ')}`,
+        )
       if (input.content.length === 0) throw new AppError('DOCUMENT_EMPTY', 'Tệp rỗng')
       if (input.content.length > deps.maxBytes) throw new AppError('DOCUMENT_TOO_LARGE', `Tệp vượt quá ${deps.maxBytes} byte`)
-      if (!type.magic.every((b, i) => input.content[i] === b)) throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Nội dung tệp không phải ${input.contentType}`)
+      if (!type.magic.every((b, i) => input.content[i] === b))
+        throw new AppError('DOCUMENT_TYPE_NOT_ALLOWED', `Nội dung tệp không phải ${input.contentType}`)
       const id = randomUUID()
       const storageKey = path.join(dossier.id, `${id}.${type.ext}`)
       const file = path.join(deps.dir, storageKey)
@@ -67,14 +89,30 @@ export function createDocumentService(deps: { db: Db; clock: Clock; dir: string;
       fs.renameSync(`${file}.part`, file)
       const now = clock.now()
       const row: DocumentRow = {
-        id, dossier_id: dossier.id, kind: input.kind, document_code: input.documentCode ?? null, file_name: input.fileName,
-        content_type: input.contentType, size: input.content.length, sha256: createHash('sha256').update(input.content).digest('hex'),
-        storage_key: storageKey, uploaded_by: p.userId, uploaded_at: now,
+        id,
+        dossier_id: dossier.id,
+        kind: input.kind,
+        document_code: input.documentCode ?? null,
+        file_name: input.fileName,
+        content_type: input.contentType,
+        size: input.content.length,
+        sha256: createHash('sha256').update(input.content).digest('hex'),
+        storage_key: storageKey,
+        uploaded_by: p.userId,
+        uploaded_at: now,
       }
       try {
         await db.transaction(async (tx) => {
           await deps.repo.insert(tx, row)
-          await deps.history.append(tx, [{ dossier_id: dossier.id, action: 'document.uploaded', actor: p.userId, details: { documentId: id, kind: row.kind, fileName: row.file_name, sha256: row.sha256, size: row.size }, at: now }])
+          await deps.history.append(tx, [
+            {
+              dossier_id: dossier.id,
+              action: 'document.uploaded',
+              actor: p.userId,
+              details: { documentId: id, kind: row.kind, fileName: row.file_name, sha256: row.sha256, size: row.size },
+              at: now,
+            },
+          ])
         })
       } catch (err) {
         fs.rmSync(file, { force: true })

@@ -47,7 +47,10 @@ export async function dossierRoutes(app: Api, opts: { dossiers: DossierService; 
   })
 
   app.post('/dossiers/:id/extension', { schema: extendDossierSchema }, async (req) => {
-    return opts.extensions.extend(req.principal, req.params.id, { newAppointmentAt: new Date(req.body.newAppointmentAt), reason: req.body.reason })
+    return opts.extensions.extend(req.principal, req.params.id, {
+      newAppointmentAt: new Date(req.body.newAppointmentAt),
+      reason: req.body.reason,
+    })
   })
 
   app.get('/dossiers/:id', { schema: getDossierSchema }, async (req) => {

@@ -1,24 +1,53 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { AUTH, errorResponses, IdParam, INPUT, JSON_BODY, NullableOpenObject, NullableString, NullableTimestamp, OpenObject, STEP, Timestamp } from '../http/schemas.ts'
+import {
+  AUTH,
+  errorResponses,
+  IdParam,
+  INPUT,
+  JSON_BODY,
+  NullableOpenObject,
+  NullableString,
+  NullableTimestamp,
+  OpenObject,
+  STEP,
+  Timestamp,
+} from '../http/schemas.ts'
 import { variablesLimits } from '../validation/input-rules.ts'
 import { Task } from '../tasks/task.schemas.ts'
 
-export const SubmitBody = Type.Object({
-  procedureCode: Type.String({ minLength: 1, maxLength: 64 }),
-  applicant: Type.Object({
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$', description: 'Số định danh cá nhân / CCCD / mã số doanh nghiệp' }),
-    phone: Type.Optional(Type.String({ pattern: '^[+0-9 ]{6,20}$' })),
-    email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })),
-    address: Type.Optional(Type.String({ maxLength: 500 })),
-  }, { additionalProperties: false }),
-  channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], { description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
-  data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
-  postal: Type.Optional(Type.Object({
-    handoverSignedAt: Type.String({ format: 'date-time', description: 'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)' }),
-    waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),
-  }, { additionalProperties: false })),
-}, { additionalProperties: false })
+export const SubmitBody = Type.Object(
+  {
+    procedureCode: Type.String({ minLength: 1, maxLength: 64 }),
+    applicant: Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$', description: 'Số định danh cá nhân / CCCD / mã số doanh nghiệp' }),
+        phone: Type.Optional(Type.String({ pattern: '^[+0-9 ]{6,20}$' })),
+        email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })),
+        address: Type.Optional(Type.String({ maxLength: 500 })),
+      },
+      { additionalProperties: false },
+    ),
+    channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], {
+      description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích',
+    }),
+    data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+    postal: Type.Optional(
+      Type.Object(
+        {
+          handoverSignedAt: Type.String({
+            format: 'date-time',
+            description:
+              'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)',
+          }),
+          waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
 
 /** A dossier as the API shows it (dossierDto). */
 export const Dossier = Type.Object({
@@ -31,7 +60,7 @@ export const Dossier = Type.Object({
   nationalStatus: Type.Integer({ description: 'DVCQG status 1–10' }),
   channel: Type.Integer({ description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích' }),
   applicant: OpenObject('As submitted'),
-  data: OpenObject('The procedure\'s form data, as submitted'),
+  data: OpenObject("The procedure's form data, as submitted"),
   submittedAt: Timestamp,
   receivedAt: NullableTimestamp,
   appointmentAt: NullableTimestamp,
@@ -68,7 +97,18 @@ export const submitDossierSchema = {
   response: {
     201: { ...Submitted, description: 'Submitted: the dossier and its open tasks' },
     200: { ...Submitted, description: 'A replay of an earlier submission with the same Idempotency-Key and body' },
-    ...errorResponses(AUTH, INPUT, JSON_BODY, 'IDEMPOTENCY_KEY_INVALID', 'FORBIDDEN', 'PROCEDURE_NOT_FOUND', 'CHANNEL_NOT_ALLOWED', 'IDEMPOTENCY_KEY_REUSED', 'POSTAL_HANDOVER_REQUIRED', STEP),
+    ...errorResponses(
+      AUTH,
+      INPUT,
+      JSON_BODY,
+      'IDEMPOTENCY_KEY_INVALID',
+      'FORBIDDEN',
+      'PROCEDURE_NOT_FOUND',
+      'CHANNEL_NOT_ALLOWED',
+      'IDEMPOTENCY_KEY_REUSED',
+      'POSTAL_HANDOVER_REQUIRED',
+      STEP,
+    ),
   },
 }
 
@@ -76,10 +116,28 @@ export const extendDossierSchema = {
   tags: ['dossiers'],
   summary: 'Apology with a new appointment (Mẫu 04): once per dossier, ≥ 1 working day before the deadline',
   params: IdParam,
-  body: Type.Object({ newAppointmentAt: Type.String({ format: 'date-time' }), reason: Type.String({ minLength: 5, maxLength: 2000 }) }, { additionalProperties: false }),
+  body: Type.Object(
+    { newAppointmentAt: Type.String({ format: 'date-time' }), reason: Type.String({ minLength: 5, maxLength: 2000 }) },
+    { additionalProperties: false },
+  ),
   response: {
-    200: Type.Object({ dossierId: Type.String({ format: 'uuid' }), appointmentAt: Timestamp, previousAppointmentAt: Timestamp, extendedAt: Timestamp, reason: Type.String() }),
-    ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'DOSSIER_NOT_FOUND', 'EXTENSION_NOT_ALLOWED', 'EXTENSION_ALREADY_USED', 'EXTENSION_TOO_LATE'),
+    200: Type.Object({
+      dossierId: Type.String({ format: 'uuid' }),
+      appointmentAt: Timestamp,
+      previousAppointmentAt: Timestamp,
+      extendedAt: Timestamp,
+      reason: Type.String(),
+    }),
+    ...errorResponses(
+      AUTH,
+      INPUT,
+      JSON_BODY,
+      'FORBIDDEN',
+      'DOSSIER_NOT_FOUND',
+      'EXTENSION_NOT_ALLOWED',
+      'EXTENSION_ALREADY_USED',
+      'EXTENSION_TOO_LATE',
+    ),
   },
 }
 
@@ -87,5 +145,8 @@ export const getDossierSchema = {
   tags: ['dossiers'],
   summary: 'The dossier, its open tasks and its process record',
   params: IdParam,
-  response: { 200: Type.Object({ dossier: Dossier, tasks: Type.Array(Task), history: Type.Array(HistoryLine) }), ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND') },
+  response: {
+    200: Type.Object({ dossier: Dossier, tasks: Type.Array(Task), history: Type.Array(HistoryLine) }),
+    ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND'),
+  },
 }

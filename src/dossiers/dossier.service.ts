@@ -41,7 +41,12 @@ export { canReadDossier }
 /** JSON with object keys sorted at every level (input depth is bounded at the API). */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  if (v && typeof v === 'object') return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   return JSON.stringify(v) ?? 'null'
 }
 
@@ -60,7 +65,9 @@ export function createDossierService(deps: {
 
   /** The same request in another key order is the same request: keys are sorted before hashing. */
   function requestHash(input: SubmitInput): string {
-    return createHash('sha256').update(canonicalJson([input.procedureCode, input.applicant, input.channel, input.data])).digest('hex')
+    return createHash('sha256')
+      .update(canonicalJson([input.procedureCode, input.applicant, input.channel, input.data]))
+      .digest('hex')
   }
 
   async function replay(principal: Principal, key: string, hash: string) {
@@ -76,10 +83,18 @@ export function createDossierService(deps: {
   }
 
   return {
-    async submit(principal: Principal, input: SubmitInput, idempotencyKey?: string): Promise<{ created: boolean; dossier: DossierRow; tasks: Awaited<ReturnType<typeof view>>['tasks'] }> {
-      if (!hasRole(principal, 'citizen', 'officer', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ')
+    async submit(
+      principal: Principal,
+      input: SubmitInput,
+      idempotencyKey?: string,
+    ): Promise<{ created: boolean; dossier: DossierRow; tasks: Awaited<ReturnType<typeof view>>['tasks'] }> {
+      if (!hasRole(principal, 'citizen', 'officer', 'admin'))
+        throw new AppError('FORBIDDEN', 'Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ')
       if (hasRole(principal, 'citizen') && !hasRole(principal, 'officer', 'admin') && input.channel !== Channel.ONLINE) {
-        throw new AppError('CHANNEL_NOT_ALLOWED', 'Công dân chỉ nộp trực tuyến qua API (kênh 2); nộp trực tiếp và qua bưu chính do cán bộ tiếp nhận')
+        throw new AppError(
+          'CHANNEL_NOT_ALLOWED',
+          'Công dân chỉ nộp trực tuyến qua API (kênh 2); nộp trực tiếp và qua bưu chính do cán bộ tiếp nhận',
+        )
       }
       const hash = requestHash(input)
       if (idempotencyKey) {
@@ -88,7 +103,10 @@ export function createDossierService(deps: {
       }
       const version = await deps.procedures.latestVersion(input.procedureCode)
       const meta = version.metadata
-      if (!meta.channels.includes(input.channel)) throw new AppError('CHANNEL_NOT_ALLOWED', `Thủ tục ${meta.code} không nhận hồ sơ qua kênh ${input.channel}`, { allowed: meta.channels })
+      if (!meta.channels.includes(input.channel))
+        throw new AppError('CHANNEL_NOT_ALLOWED', `Thủ tục ${meta.code} không nhận hồ sơ qua kênh ${input.channel}`, {
+          allowed: meta.channels,
+        })
       if (hasRole(principal, 'officer') && !hasRole(principal, 'admin', 'citizen') && meta.agency !== principal.agency) {
         throw new AppError('FORBIDDEN', 'Cán bộ chỉ tiếp nhận hồ sơ của cơ quan mình')
       }
@@ -97,9 +115,15 @@ export function createDossierService(deps: {
       let submittedAt: Date | null = null
       if (input.channel === Channel.POST) {
         const signed = input.postal ? new Date(input.postal.handoverSignedAt) : null
-        if (!signed || Number.isNaN(signed.getTime())) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Hồ sơ qua bưu chính cần thời điểm ký biên bản giao nhận (postal.handoverSignedAt)')
-        if (signed.getTime() > clock.now().getTime()) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Thời điểm ký biên bản giao nhận không được ở tương lai')
-        if (clock.now().getTime() - signed.getTime() > 30 * 86_400_000) throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Biên bản giao nhận đã ký quá 30 ngày')
+        if (!signed || Number.isNaN(signed.getTime()))
+          throw new AppError(
+            'POSTAL_HANDOVER_REQUIRED',
+            'Hồ sơ qua bưu chính cần thời điểm ký biên bản giao nhận (postal.handoverSignedAt)',
+          )
+        if (signed.getTime() > clock.now().getTime())
+          throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Thời điểm ký biên bản giao nhận không được ở tương lai')
+        if (clock.now().getTime() - signed.getTime() > 30 * 86_400_000)
+          throw new AppError('POSTAL_HANDOVER_REQUIRED', 'Biên bản giao nhận đã ký quá 30 ngày')
         submittedAt = signed
       }
 
@@ -108,11 +132,23 @@ export function createDossierService(deps: {
       const now = clock.now()
       const ids = { dossier: randomUUID(), instance: randomUUID() }
       const feeAmount = meta.fees.reduce((sum, f) => sum + f.amount, 0)
-      const variables = { ...input.data, channel: CHANNEL_NAME[input.channel], channelCode: input.channel, procedureCode: meta.code, submittedBy: principal.userId, initiator: principal.userId, feeAmount, serviceLevel: meta.level, outcome: null, refused: false }
+      const variables = {
+        ...input.data,
+        channel: CHANNEL_NAME[input.channel],
+        channelCode: input.channel,
+        procedureCode: meta.code,
+        submittedBy: principal.userId,
+        initiator: principal.userId,
+        feeAmount,
+        serviceLevel: meta.level,
+        outcome: null,
+        refused: false,
+      }
       const started = await deps.steps.runEngine(null, { id: ids.instance, step_id: null }, version, { kind: 'start', variables })
       // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
       const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
-      const initial = input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
+      const initial =
+        input.channel === Channel.ONLINE ? DossierStatus.SUBMITTED_ONLINE : checksReceipt ? DossierStatus.RECEIVING : DossierStatus.ACCEPTED
 
       try {
         return await transaction(db, async (uow) => {
@@ -145,14 +181,38 @@ export function createDossierService(deps: {
           }
           uow.write(deps.dossiers.insert(tx, dossier))
           uow.write(deps.instances.insert(tx, { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id }, now))
-          const instance: InstanceRow = { id: ids.instance, dossier_id: dossier.id, procedure_version_id: version.id, status: 'running', step_id: null, version: 0, error: null, created_at: now, updated_at: now }
+          const instance: InstanceRow = {
+            id: ids.instance,
+            dossier_id: dossier.id,
+            procedure_version_id: version.id,
+            status: 'running',
+            step_id: null,
+            version: 0,
+            error: null,
+            created_at: now,
+            updated_at: now,
+          }
           // Created by this very step: nothing of it is stored yet, so nothing was read.
           const data = { instance, dossier, openTasks: [], pendingTimers: [], liveAlarms: [] }
           const outcome = await deps.steps.write({ uow, version, data }, started, {
             actor: principal.userId,
             now,
             fallbackStatus: null,
-            history: [{ dossier_id: dossier.id, action: 'dossier.submitted', actor: principal.userId, status: initial, details: { channel: input.channel, nationalStatus: NATIONAL_STATUS[initial], procedureVersion: version.version, ...(input.postal ? { postal: input.postal } : {}) }, at: now }],
+            history: [
+              {
+                dossier_id: dossier.id,
+                action: 'dossier.submitted',
+                actor: principal.userId,
+                status: initial,
+                details: {
+                  channel: input.channel,
+                  nationalStatus: NATIONAL_STATUS[initial],
+                  procedureVersion: version.version,
+                  ...(input.postal ? { postal: input.postal } : {}),
+                },
+                at: now,
+              },
+            ],
           })
           // The dossier as the step left it, read after its writes in the same message as the COMMIT.
           const stored = uow.read(deps.dossiers.find(tx, dossier.id))

@@ -63,7 +63,13 @@ export class CapturingTimers {
 
   /** Timers the engine still waits for, after the step settled. */
   pending(): PendingTimer[] {
-    return [...this.live].map(({ activityId, executionId, timerType, value, expireAt }) => ({ activityId, executionId, timerType, value, expireAt }))
+    return [...this.live].map(({ activityId, executionId, timerType, value, expireAt }) => ({
+      activityId,
+      executionId,
+      timerType,
+      value,
+      expireAt,
+    }))
   }
 
   /** Fires the timer of that execution now, as the engine's own timeout would. */

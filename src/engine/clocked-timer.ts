@@ -1,6 +1,9 @@
 import * as elements from 'bpmn-elements'
 
-export interface TimerResolution { expireAt: Date; repeat?: number }
+export interface TimerResolution {
+  expireAt: Date
+  repeat?: number
+}
 /** Our reading of a timer value; `null` falls back to bpmn-elements' own ISO 8601 parsing. */
 export type TimerResolver = (timerType: string, value: string, now: Date) => TimerResolution | null
 
@@ -8,7 +11,11 @@ const TIMER_TYPES = ['timeDuration', 'timeDate', 'timeCycle'] as const
 type TimerType = (typeof TIMER_TYPES)[number]
 
 /** What `parse` returns, as bpmn-elements' own TimerEventDefinition does. */
-export interface ParsedTimer { expireAt?: Date; repeat?: number; delay?: number }
+export interface ParsedTimer {
+  expireAt?: Date
+  repeat?: number
+  delay?: number
+}
 
 /** The execute message's content that `_getTimers` reads (a resumed timer carries its expireAt). */
 export interface TimerMessageContent {
@@ -56,7 +63,9 @@ export function clockedTimerDefinition(now: () => Date, resolve: TimerResolver) 
   function ClockedTimerEventDefinition(this: TimerDefinition, activity: unknown, eventDefinition: unknown) {
     Base.call(this, activity, eventDefinition)
   }
-  ClockedTimerEventDefinition.prototype = Object.create(Base.prototype, { constructor: { value: ClockedTimerEventDefinition } }) as TimerPrototype
+  ClockedTimerEventDefinition.prototype = Object.create(Base.prototype, {
+    constructor: { value: ClockedTimerEventDefinition },
+  }) as TimerPrototype
 
   ClockedTimerEventDefinition.prototype.parse = function parse(this: TimerDefinition, timerType: TimerType, value: string): ParsedTimer {
     const n = now()
@@ -67,7 +76,10 @@ export function clockedTimerDefinition(now: () => Date, resolve: TimerResolver) 
 
   // Same algorithm as bpmn-elements 17 `_getTimers`, reading the injected clock
   // (test/clocked-timer.test.ts fails when the installed bpmn-elements changes the original).
-  ClockedTimerEventDefinition.prototype._getTimers = function getTimers(this: TimerDefinition, executeMessage: { content: TimerMessageContent }): ResolvedTimer {
+  ClockedTimerEventDefinition.prototype._getTimers = function getTimers(
+    this: TimerDefinition,
+    executeMessage: { content: TimerMessageContent },
+  ): ResolvedTimer {
     const content = executeMessage.content
     const result: ResolvedTimer = { ...('expireAt' in content && { expireAt: new Date(content.expireAt!) }) }
     const n = now()

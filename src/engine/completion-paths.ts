@@ -24,7 +24,9 @@ const NOT_NODES = new Set(['bpmn:SequenceFlow', 'bpmn:DataObject', 'bpmn:DataObj
  */
 export function completionFindings(process: El): Finding[] {
   const elements = (process.flowElements ?? []) as El[]
-  const nodes = elements.filter((e) => !NOT_NODES.has(e.$type) && !(e.$type === 'bpmn:SubProcess' && e.triggeredByEvent === true) && e.isForCompensation !== true)
+  const nodes = elements.filter(
+    (e) => !NOT_NODES.has(e.$type) && !(e.$type === 'bpmn:SubProcess' && e.triggeredByEvent === true) && e.isForCompensation !== true,
+  )
   const next = new Map<string, string[]>(nodes.map((n) => [n.id!, []]))
   const incoming = new Set<string>()
   for (const f of elements.filter((e) => e.$type === 'bpmn:SequenceFlow')) {
@@ -40,7 +42,8 @@ export function completionFindings(process: El): Finding[] {
     if (host && next.has(host)) next.get(host)!.push(b.id!)
   }
   const isStart = (n: El) => n.$type === 'bpmn:StartEvent'
-  const isEnd = (n: El) => n.$type === 'bpmn:EndEvent' || (!isStart(n) && n.$type !== 'bpmn:BoundaryEvent' && next.get(n.id!)!.length === 0 && !isLinkThrow(n))
+  const isEnd = (n: El) =>
+    n.$type === 'bpmn:EndEvent' || (!isStart(n) && n.$type !== 'bpmn:BoundaryEvent' && next.get(n.id!)!.length === 0 && !isLinkThrow(n))
   const explicitStarts = nodes.filter(isStart)
   const starts = explicitStarts.length ? explicitStarts : nodes.filter((n) => n.$type !== 'bpmn:BoundaryEvent' && !incoming.has(n.id!))
   const byId = new Map(nodes.map((n) => [n.id!, n]))
@@ -56,16 +59,29 @@ export function completionFindings(process: El): Finding[] {
     queue.push(...next.get(id)!)
   }
   const at = starts[0]?.id ?? process.id ?? null
-  const what = starts.length === 0 ? 'Quy trình không có sự kiện bắt đầu hay bước nào để chạy' : `Không có đường đi nào từ sự kiện bắt đầu "${starts[0]!.name ?? at}" đến một sự kiện kết thúc`
-  return [{ elementId: at, code: 'NO_PATH_TO_END', message: `${what}: hồ sơ nộp theo quy trình này sẽ không bao giờ kết thúc. Hãy nối các bước đến một sự kiện kết thúc (end event).`, severity: 'error' }]
+  const what =
+    starts.length === 0
+      ? 'Quy trình không có sự kiện bắt đầu hay bước nào để chạy'
+      : `Không có đường đi nào từ sự kiện bắt đầu "${starts[0]!.name ?? at}" đến một sự kiện kết thúc`
+  return [
+    {
+      elementId: at,
+      code: 'NO_PATH_TO_END',
+      message: `${what}: hồ sơ nộp theo quy trình này sẽ không bao giờ kết thúc. Hãy nối các bước đến một sự kiện kết thúc (end event).`,
+      severity: 'error',
+    },
+  ]
 }
 
-const isLinkThrow = (n: El) => n.$type === 'bpmn:IntermediateThrowEvent' && (n.eventDefinitions ?? []).some((d: El) => d.$type === 'bpmn:LinkEventDefinition')
+const isLinkThrow = (n: El) =>
+  n.$type === 'bpmn:IntermediateThrowEvent' && (n.eventDefinitions ?? []).some((d: El) => d.$type === 'bpmn:LinkEventDefinition')
 
 /** A link throw event continues at the link catch event of the same name. */
 function linkEdges(nodes: El[], next: Map<string, string[]>): void {
   const linkName = (n: El) => (n.eventDefinitions ?? []).find((d: El) => d.$type === 'bpmn:LinkEventDefinition')?.name ?? n.name
-  const catches = nodes.filter((n) => n.$type === 'bpmn:IntermediateCatchEvent' && (n.eventDefinitions ?? []).some((d: El) => d.$type === 'bpmn:LinkEventDefinition'))
+  const catches = nodes.filter(
+    (n) => n.$type === 'bpmn:IntermediateCatchEvent' && (n.eventDefinitions ?? []).some((d: El) => d.$type === 'bpmn:LinkEventDefinition'),
+  )
   for (const t of nodes.filter(isLinkThrow)) {
     for (const c of catches) if (linkName(c) === linkName(t)) next.get(t.id!)!.push(c.id!)
   }

@@ -8,7 +8,14 @@ import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
-import { isFeelLanguage, prepareForEngine, resourceAssignment, summarizeWarnings, supportFindings, unqualifyOwnReferences } from './support.ts'
+import {
+  isFeelLanguage,
+  prepareForEngine,
+  resourceAssignment,
+  summarizeWarnings,
+  supportFindings,
+  unqualifyOwnReferences,
+} from './support.ts'
 
 /** One problem found in a diagram at deploy time. `severity: error` blocks deployment. */
 export interface Finding {
@@ -92,7 +99,10 @@ export function hashXml(xml: string): string {
  * Parses and validates a BPMN 2.0 diagram. Never throws for bad input: problems come back as findings.
  * `allowedScripts` holds `processId:taskId` (or bare task ids) that may run as script tasks.
  */
-export async function parseDiagram(xml: string, opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; actions: readonly string[]; library?: ProcessLibrary }): Promise<ParsedDiagram | { findings: Finding[] }> {
+export async function parseDiagram(
+  xml: string,
+  opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; actions: readonly string[]; library?: ProcessLibrary },
+): Promise<ParsedDiagram | { findings: Finding[] }> {
   const findings: Finding[] = []
   const error = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'error' })
   const warn = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'warning' })
@@ -138,7 +148,11 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   if (executable.length > 1) {
     // One diagram is one procedure: which pool is the procedure would be a guess.
     const names = executable.map((p) => `"${p.name ?? p.id}" (${p.id})`).join(', ')
-    error(executable[1]!.id ?? null, 'MULTIPLE_EXECUTABLE_PROCESSES', `Sơ đồ có ${executable.length} pool thực thi được (${names}): một sơ đồ là một thủ tục; hãy đặt isExecutable="false" cho các pool chỉ để minh hoạ, hoặc tách mỗi thủ tục thành một tệp`)
+    error(
+      executable[1]!.id ?? null,
+      'MULTIPLE_EXECUTABLE_PROCESSES',
+      `Sơ đồ có ${executable.length} pool thực thi được (${names}): một sơ đồ là một thủ tục; hãy đặt isExecutable="false" cho các pool chỉ để minh hoạ, hoặc tách mỗi thủ tục thành một tệp`,
+    )
     return { findings }
   }
   const process = executable[0]!
@@ -148,7 +162,10 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   const messageCatches: MessageCatches = {}
   // The processes that run: the executable one and those call activities reach (other pools only describe).
   const called = new Set<string>()
-  for (const proc of processes) walk(proc, (el) => { if (el.$type === 'bpmn:CallActivity' && el.calledElement) called.add(String(el.calledElement)) })
+  for (const proc of processes)
+    walk(proc, (el) => {
+      if (el.$type === 'bpmn:CallActivity' && el.calledElement) called.add(String(el.calledElement))
+    })
   const running = processes.filter((p) => p === process || called.has(p.id!))
   for (const proc of running) {
     supportFindings(proc, { error, warn })
@@ -156,13 +173,25 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
   }
   for (const proc of processes) {
     const attached = new Set<string>()
-    walk(proc, (el) => { if (el.$type === 'bpmn:BoundaryEvent' && (el.attachedToRef as ModdleElement | undefined)?.id) attached.add((el.attachedToRef as ModdleElement).id!) })
+    walk(proc, (el) => {
+      if (el.$type === 'bpmn:BoundaryEvent' && (el.attachedToRef as ModdleElement | undefined)?.id)
+        attached.add((el.attachedToRef as ModdleElement).id!)
+    })
     walk(proc, (el) => {
       checkElement(el, proc.id!, opts, userTasks, error, warn, attached)
       if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
-        error(el.id ?? null, 'CALLED_ELEMENT_UNKNOWN', `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`)
+        error(
+          el.id ?? null,
+          'CALLED_ELEMENT_UNKNOWN',
+          `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`,
+        )
       }
-      const catches = el.$type === 'bpmn:ReceiveTask' ? [el] : el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent' ? ((el.eventDefinitions ?? []) as ModdleElement[]).filter((d) => d.$type === 'bpmn:MessageEventDefinition') : []
+      const catches =
+        el.$type === 'bpmn:ReceiveTask'
+          ? [el]
+          : el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent'
+            ? ((el.eventDefinitions ?? []) as ModdleElement[]).filter((d) => d.$type === 'bpmn:MessageEventDefinition')
+            : []
       for (const c of catches) {
         const msg = c.messageRef as ModdleElement | undefined
         if (!msg?.id) continue
@@ -179,29 +208,51 @@ export async function parseDiagram(xml: string, opts: { allowedScripts: Readonly
 
   let sourceContext = ''
   if (!findings.some((f) => f.severity === 'error')) {
-    prepareForEngine(root, (visit) => { for (const proc of processes) walk(proc, visit) })
+    prepareForEngine(root, (visit) => {
+      for (const proc of processes) walk(proc, visit)
+    })
     try {
       sourceContext = Serializer(ctx, TypeResolver(elements)).serialize()
     } catch {
       // The engine's own text (a JavaScript error) means nothing to an analyst.
-      error(null, 'UNSUPPORTED_ELEMENT', 'Sơ đồ có phần tử mà bộ máy quy trình không chạy được; hãy kiểm tra lại sơ đồ bằng POST /api/procedures/validate và bỏ bớt các phần tử lạ')
+      error(
+        null,
+        'UNSUPPORTED_ELEMENT',
+        'Sơ đồ có phần tử mà bộ máy quy trình không chạy được; hãy kiểm tra lại sơ đồ bằng POST /api/procedures/validate và bỏ bớt các phần tử lạ',
+      )
     }
   }
   if (findings.some((f) => f.severity === 'error')) return { findings: summarizeWarnings(findings) }
-  return { contentHash: hashXml(merged.files.length ? merged.xml : xml), process: process as ParsedDiagram['process'], userTasks, activityStatuses, messageCatches, libraries: merged.files, sourceContext, findings: summarizeWarnings(findings) }
+  return {
+    contentHash: hashXml(merged.files.length ? merged.xml : xml),
+    process: process as ParsedDiagram['process'],
+    userTasks,
+    activityStatuses,
+    messageCatches,
+    libraries: merged.files,
+    sourceContext,
+    findings: summarizeWarnings(findings),
+  }
 }
 
 const libraryCache = new Map<string, Promise<ModdleElement>>()
 
 /** Adds the library processes (and their messages) that call activities reach, transitively; returns the merged XML. */
-async function mergeLibrary(root: ModdleElement, processes: ModdleElement[], library: ProcessLibrary, error: Report): Promise<{ xml: string; files: string[] }> {
+async function mergeLibrary(
+  root: ModdleElement,
+  processes: ModdleElement[],
+  library: ProcessLibrary,
+  error: Report,
+): Promise<{ xml: string; files: string[] }> {
   const have = new Set(processes.map((p) => p.id))
   const files: string[] = []
   const queue = [...processes]
   while (queue.length) {
     const proc = queue.shift()!
     const calls: ModdleElement[] = []
-    walk(proc, (el) => { if (el.$type === 'bpmn:CallActivity') calls.push(el) })
+    walk(proc, (el) => {
+      if (el.$type === 'bpmn:CallActivity') calls.push(el)
+    })
     for (const call of calls) {
       const target = call.calledElement as string | undefined
       if (!target || have.has(target)) continue
@@ -221,15 +272,30 @@ async function mergeLibrary(root: ModdleElement, processes: ModdleElement[], lib
       }
       const ids = new Set(((root.rootElements ?? []) as ModdleElement[]).map((e) => e.id))
       const taken = new Set<string>()
-      for (const p of processes) { taken.add(p.id!); walk(p, (e) => { if (e.id) taken.add(e.id) }) }
+      for (const p of processes) {
+        taken.add(p.id!)
+        walk(p, (e) => {
+          if (e.id) taken.add(e.id)
+        })
+      }
       for (const el of (libRoot.rootElements ?? []) as ModdleElement[]) {
         if (ids.has(el.id)) continue
         if (el.$type === 'bpmn:Process') {
           // Ids are global in a BPMN file: a procedure element named like a skeleton element would be ambiguous.
-          walk(el, (e) => { if (e.id && taken.has(e.id)) error(e.id, 'ID_CONFLICTS_WITH_LIBRARY', `Element id "${e.id}" is also used by the shared process "${el.id}" (${lib.file}): rename it in the diagram`) })
+          walk(el, (e) => {
+            if (e.id && taken.has(e.id))
+              error(
+                e.id,
+                'ID_CONFLICTS_WITH_LIBRARY',
+                `Element id "${e.id}" is also used by the shared process "${el.id}" (${lib.file}): rename it in the diagram`,
+              )
+          })
         }
         ;(root.rootElements ??= []).push(el)
-        if (el.$type === 'bpmn:Process') { have.add(el.id); queue.push(el) }
+        if (el.$type === 'bpmn:Process') {
+          have.add(el.id)
+          queue.push(el)
+        }
       }
       if (!files.includes(lib.file)) files.push(lib.file)
     }
@@ -279,29 +345,59 @@ function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, er
   const id = el.id ?? null
   const label = `"${el.name ?? id}"`
   if (!MULTI_INSTANCE_TYPES.has(el.$type) || el.triggeredByEvent === true) {
-    error(id, 'MULTI_INSTANCE_UNSUPPORTED', `Hoạt động ${label} (${el.$type}) không được chạy đa thể hiện: chỉ user task, manual task và sub-process nhúng được hỗ trợ`)
+    error(
+      id,
+      'MULTI_INSTANCE_UNSUPPORTED',
+      `Hoạt động ${label} (${el.$type}) không được chạy đa thể hiện: chỉ user task, manual task và sub-process nhúng được hỗ trợ`,
+    )
     return
   }
-  if (attached.has(id!)) error(id, 'MULTI_INSTANCE_BOUNDARY_UNSUPPORTED', `Hoạt động đa thể hiện ${label} có sự kiện biên (boundary event): chưa được hỗ trợ, hãy đặt hoạt động vào một sub-process và gắn sự kiện biên vào sub-process đó`)
+  if (attached.has(id!))
+    error(
+      id,
+      'MULTI_INSTANCE_BOUNDARY_UNSUPPORTED',
+      `Hoạt động đa thể hiện ${label} có sự kiện biên (boundary event): chưa được hỗ trợ, hãy đặt hoạt động vào một sub-process và gắn sự kiện biên vào sub-process đó`,
+    )
   const collection = loop.collection as string | undefined
   const cardinality = (loop.loopCardinality as ModdleElement | undefined)?.body as string | undefined
   if (!collection && !cardinality?.trim()) {
-    error(id, 'MULTI_INSTANCE_WITHOUT_INPUT', `Hoạt động đa thể hiện ${label} cần loopCardinality hoặc camunda:collection (như Camunda 7); loopDataInputRef/inputDataItem không được hỗ trợ`)
+    error(
+      id,
+      'MULTI_INSTANCE_WITHOUT_INPUT',
+      `Hoạt động đa thể hiện ${label} cần loopCardinality hoặc camunda:collection (như Camunda 7); loopDataInputRef/inputDataItem không được hỗ trợ`,
+    )
   }
   if (collection !== undefined && !isExpression(collection) && !VARIABLE_NAME.test(collection)) {
-    error(id, 'MULTI_INSTANCE_COLLECTION_INVALID', `camunda:collection "${collection}" của ${label} phải là tên một biến hoặc một biểu thức \${...}`)
+    error(
+      id,
+      'MULTI_INSTANCE_COLLECTION_INVALID',
+      `camunda:collection "${collection}" của ${label} phải là tên một biến hoặc một biểu thức \${...}`,
+    )
   }
   checkExpr(el, collection, 'camunda:collection', error)
   if (cardinality !== undefined && !isExpression(cardinality.trim()) && !/^\s*\d+\s*$/.test(cardinality)) {
-    error(id, 'MULTI_INSTANCE_CARDINALITY_INVALID', `loopCardinality "${cardinality}" của ${label} phải là một số nguyên hoặc một biểu thức \${...}`)
+    error(
+      id,
+      'MULTI_INSTANCE_CARDINALITY_INVALID',
+      `loopCardinality "${cardinality}" của ${label} phải là một số nguyên hoặc một biểu thức \${...}`,
+    )
   }
   checkExpr(el, cardinality?.trim(), 'loopCardinality', error)
   const condition = (loop.completionCondition as ModdleElement | undefined)?.body as string | undefined
-  if (condition !== undefined && !isExpression(condition.trim())) error(id, 'EXPRESSION_INVALID', `completionCondition "${condition}" của ${label} phải là một biểu thức \${...}`)
+  if (condition !== undefined && !isExpression(condition.trim()))
+    error(id, 'EXPRESSION_INVALID', `completionCondition "${condition}" của ${label} phải là một biểu thức \${...}`)
   checkExpr(el, condition?.trim(), 'completionCondition', error)
 }
 
-function checkElement(el: ModdleElement, processId: string, { allowedScripts, actions }: { allowedScripts: ReadonlySet<string>; actions: readonly string[] }, userTasks: Record<string, UserTaskSpec>, error: Report, warn: Report, attached: ReadonlySet<string>): void {
+function checkElement(
+  el: ModdleElement,
+  processId: string,
+  { allowedScripts, actions }: { allowedScripts: ReadonlySet<string>; actions: readonly string[] },
+  userTasks: Record<string, UserTaskSpec>,
+  error: Report,
+  warn: Report,
+  attached: ReadonlySet<string>,
+): void {
   const id = el.id ?? null
   checkMultiInstance(el, attached, error)
   switch (el.$type) {
@@ -310,28 +406,41 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
       if (el.triggeredByEvent === true) {
         for (const start of ((el.flowElements ?? []) as ModdleElement[]).filter((f) => f.$type === 'bpmn:StartEvent')) {
           if (((start.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:TimerEventDefinition')) {
-            error(start.id ?? null, 'EVENT_SUBPROCESS_TIMER_UNSUPPORTED', `The timer start event "${start.name ?? start.id}" of event sub-process "${el.name ?? id}" would never fire in this engine: use a timer boundary event on the activity instead`)
+            error(
+              start.id ?? null,
+              'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
+              `The timer start event "${start.name ?? start.id}" of event sub-process "${el.name ?? id}" would never fire in this engine: use a timer boundary event on the activity instead`,
+            )
           }
         }
       }
       break
     case 'bpmn:ScriptTask':
       if (!allowedScripts.has(`${processId}:${id}`) && !allowedScripts.has(String(id))) {
-        error(id, 'SCRIPT_TASK_FORBIDDEN', `Script task "${el.name ?? id}" is refused: scripts run only when ALLOWED_SCRIPT_TASKS names them (${processId}:${id})`)
+        error(
+          id,
+          'SCRIPT_TASK_FORBIDDEN',
+          `Script task "${el.name ?? id}" is refused: scripts run only when ALLOWED_SCRIPT_TASKS names them (${processId}:${id})`,
+        )
       }
       break
     case 'bpmn:SequenceFlow': {
       const cond = el.conditionExpression as ModdleElement | undefined
       if (cond) {
         if (cond.language && !/^(juel|)$/i.test(cond.language) && !isFeelLanguage(cond.language)) {
-          error(id, 'SCRIPT_CONDITION_FORBIDDEN', `Condition in language "${cond.language}" is refused: use an expression like \${approved} or =approved`)
+          error(
+            id,
+            'SCRIPT_CONDITION_FORBIDDEN',
+            `Condition in language "${cond.language}" is refused: use an expression like \${approved} or =approved`,
+          )
         } else if (!cond.body || !String(cond.body).trim()) {
           error(id, 'CONDITION_EMPTY', 'Conditional flow without an expression')
         } else {
           const raw = String(cond.body).trim()
           // A condition in the FEEL language is FEEL whether or not it starts with `=`.
           const body = isFeelLanguage(cond.language) && !raw.startsWith('=') ? `=${raw}` : raw
-          if (!isExpression(body)) error(id, 'EXPRESSION_INVALID', `Condition "${body}" must be \${...} or a FEEL expression starting with =`)
+          if (!isExpression(body))
+            error(id, 'EXPRESSION_INVALID', `Condition "${body}" must be \${...} or a FEEL expression starting with =`)
           else checkExpr(el, body, 'condition', error)
         }
       }
@@ -342,8 +451,14 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
       for (const [k, v] of Object.entries(resourceAssignment(el))) el[k] ??= v
       for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
       const wd = el.workingDays === undefined ? null : Number(el.workingDays)
-      if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0)) error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
-      if (!el.candidateGroups && !el.candidateUsers && !el.assignee) warn(id, 'TASK_UNASSIGNED', `User task "${el.name ?? id}" names no candidate group, candidate user or assignee: only supervisors will see it`)
+      if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0))
+        error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
+      if (!el.candidateGroups && !el.candidateUsers && !el.assignee)
+        warn(
+          id,
+          'TASK_UNASSIGNED',
+          `User task "${el.name ?? id}" names no candidate group, candidate user or assignee: only supervisors will see it`,
+        )
       userTasks[id!] = {
         id: id!,
         name: el.name ?? id!,
@@ -353,13 +468,17 @@ function checkElement(el: ModdleElement, processId: string, { allowedScripts, ac
         dueDate: el.dueDate ?? null,
         formKey: el.formKey ?? null,
         workingDays: wd,
-        actions: String(el.actions ?? '').split(',').map((a: string) => a.trim()).filter(Boolean),
+        actions: String(el.actions ?? '')
+          .split(',')
+          .map((a: string) => a.trim())
+          .filter(Boolean),
         dueRule: el.dueRule ?? null,
       }
       for (const a of userTasks[id!]!.actions) {
         if (!actions.includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${actions.join(', ')}`)
       }
-      if (el.dueRule !== undefined && !(DUE_RULES as readonly string[]).includes(el.dueRule)) error(id, 'DUE_RULE_UNKNOWN', `tthc:dueRule "${el.dueRule}" is not one of ${DUE_RULES.join(', ')}`)
+      if (el.dueRule !== undefined && !(DUE_RULES as readonly string[]).includes(el.dueRule))
+        error(id, 'DUE_RULE_UNKNOWN', `tthc:dueRule "${el.dueRule}" is not one of ${DUE_RULES.join(', ')}`)
       break
     }
     default:

@@ -18,9 +18,25 @@ type Node =
   | { k: 'bin'; op: string; l: Node; r: Node }
   | { k: 'cond'; test: Node; yes: Node; no: Node }
 
-interface Tok { t: 'num' | 'str' | 'id' | 'op'; v: string }
+interface Tok {
+  t: 'num' | 'str' | 'id' | 'op'
+  v: string
+}
 
-const WORD_OPS: Record<string, string> = { and: '&&', or: '||', not: '!', eq: '==', ne: '!=', lt: '<', gt: '>', le: '<=', ge: '>=', div: '/', mod: '%', empty: 'empty' }
+const WORD_OPS: Record<string, string> = {
+  and: '&&',
+  or: '||',
+  not: '!',
+  eq: '==',
+  ne: '!=',
+  lt: '<',
+  gt: '>',
+  le: '<=',
+  ge: '>=',
+  div: '/',
+  mod: '%',
+  empty: 'empty',
+}
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor'])
 /** Longest expression accepted (one `${…}` or one FEEL text): diagrams hold a few hundred characters at most. */
 export const MAX_EXPRESSION_LENGTH = 2000
@@ -36,38 +52,74 @@ function tokenize(src: string): Tok[] {
   let i = 0
   while (i < src.length) {
     const c = src[i]!
-    if (/\s/.test(c)) { i++; continue }
+    if (/\s/.test(c)) {
+      i++
+      continue
+    }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       const m = /^[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?/.exec(src.slice(i))!
-      out.push({ t: 'num', v: m[0] }); i += m[0].length; continue
+      out.push({ t: 'num', v: m[0] })
+      i += m[0].length
+      continue
     }
-    if (c === '\'' || c === '"') {
-      let j = i + 1; let s = ''
+    if (c === "'" || c === '"') {
+      let j = i + 1
+      let s = ''
       while (j < src.length && src[j] !== c) {
-        if (src[j] === '\\' && j + 1 < src.length) { s += src[j + 1]; j += 2 } else { s += src[j]; j++ }
+        if (src[j] === '\\' && j + 1 < src.length) {
+          s += src[j + 1]
+          j += 2
+        } else {
+          s += src[j]
+          j++
+        }
       }
       if (j >= src.length) throw new ExpressionError(`unterminated string in "${src}"`)
-      out.push({ t: 'str', v: s }); i = j + 1; continue
+      out.push({ t: 'str', v: s })
+      i = j + 1
+      continue
     }
     if (/[A-Za-z_$\u00C0-\u1EF9]/.test(c)) {
       const m = /^[A-Za-z_$\u00C0-\u1EF9][A-Za-z0-9_$\u00C0-\u1EF9]*/.exec(src.slice(i))!
       const w = m[0]
       if (Object.hasOwn(WORD_OPS, w)) out.push({ t: 'op', v: WORD_OPS[w]! })
       else out.push({ t: 'id', v: w })
-      i += w.length; continue
+      i += w.length
+      continue
     }
     const two = src.slice(i, i + 2)
-    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) { out.push({ t: 'op', v: two }); i += 2; continue }
+    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
+      out.push({ t: 'op', v: two })
+      i += 2
+      continue
+    }
     if ('+-*/%<>!?:.[]()'.includes(c)) {
-      if (c === '(' && out.length && out[out.length - 1]!.t === 'id') throw new ExpressionError(`function calls are not allowed in "${src}"`)
-      out.push({ t: 'op', v: c }); i++; continue
+      if (c === '(' && out.length && out[out.length - 1]!.t === 'id')
+        throw new ExpressionError(`function calls are not allowed in "${src}"`)
+      out.push({ t: 'op', v: c })
+      i++
+      continue
     }
     throw new ExpressionError(`unexpected character "${c}" in "${src}"`)
   }
   return out
 }
 
-const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 }
+const PRECEDENCE: Record<string, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 4,
+  '>': 4,
+  '<=': 4,
+  '>=': 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
+  '%': 6,
+}
 
 function parse(src: string): Node {
   checkLength(src)
@@ -75,8 +127,13 @@ function parse(src: string): Node {
   let p = 0
   let depth = 0
   const nested = <T>(f: () => T): T => {
-    if (++depth > MAX_EXPRESSION_DEPTH) throw new ExpressionError(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels in "${src.slice(0, 80)}"`)
-    try { return f() } finally { depth-- }
+    if (++depth > MAX_EXPRESSION_DEPTH)
+      throw new ExpressionError(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels in "${src.slice(0, 80)}"`)
+    try {
+      return f()
+    } finally {
+      depth--
+    }
   }
   const peek = () => toks[p]
   const isOp = (v: string) => toks[p]?.t === 'op' && toks[p]!.v === v
@@ -96,12 +153,16 @@ function parse(src: string): Node {
       else if (tok.v === 'false') node = { k: 'lit', v: false }
       else if (tok.v === 'null') node = { k: 'lit', v: null }
       else node = { k: 'id', name: tok.v }
-    } else if (tok.v === '(') { node = nested(ternary); expect(')') }
-    else if (tok.v === '!' || tok.v === '-' || tok.v === 'empty') node = { k: 'unary', op: tok.v, arg: nested(unaryOperand) }
+    } else if (tok.v === '(') {
+      node = nested(ternary)
+      expect(')')
+    } else if (tok.v === '!' || tok.v === '-' || tok.v === 'empty') node = { k: 'unary', op: tok.v, arg: nested(unaryOperand) }
     else throw new ExpressionError(`unexpected "${tok.v}" in "${src}"`)
     return postfix(node)
   }
-  function unaryOperand(): Node { return primary() }
+  function unaryOperand(): Node {
+    return primary()
+  }
   function postfix(node: Node): Node {
     for (;;) {
       if (isOp('.')) {
@@ -149,7 +210,12 @@ function readProp(obj: unknown, key: unknown): unknown {
   const k = String(key)
   if (FORBIDDEN.has(k)) throw new ExpressionError(`property "${k}" is not accessible`)
   if (typeof obj !== 'object' && typeof obj !== 'string') return undefined
-  if (!Object.prototype.hasOwnProperty.call(obj, k) && !(typeof obj === 'string' && k === 'length') && !(Array.isArray(obj) && k === 'length')) return undefined
+  if (
+    !Object.prototype.hasOwnProperty.call(obj, k) &&
+    !(typeof obj === 'string' && k === 'length') &&
+    !(Array.isArray(obj) && k === 'length')
+  )
+    return undefined
   const v = (obj as Record<string, unknown>)[k]
   return typeof v === 'function' ? undefined : v
 }
@@ -171,16 +237,20 @@ function looseEq(a: unknown, b: unknown): boolean {
 
 function evalNode(n: Node, scope: Scope): unknown {
   switch (n.k) {
-    case 'lit': return n.v
-    case 'id': return scope.lookup(n.name)
-    case 'member': return readProp(evalNode(n.obj, scope), evalNode(n.prop, scope))
+    case 'lit':
+      return n.v
+    case 'id':
+      return scope.lookup(n.name)
+    case 'member':
+      return readProp(evalNode(n.obj, scope), evalNode(n.prop, scope))
     case 'unary': {
       const v = evalNode(n.arg, scope)
       if (n.op === '!') return !v
       if (n.op === '-') return -Number(v)
       return isEmpty(v)
     }
-    case 'cond': return evalNode(n.test, scope) ? evalNode(n.yes, scope) : evalNode(n.no, scope)
+    case 'cond':
+      return evalNode(n.test, scope) ? evalNode(n.yes, scope) : evalNode(n.no, scope)
     case 'bin': {
       if (n.op === '&&') return Boolean(evalNode(n.l, scope)) && Boolean(evalNode(n.r, scope))
       if (n.op === '||') return Boolean(evalNode(n.l, scope)) || Boolean(evalNode(n.r, scope))
@@ -188,24 +258,37 @@ function evalNode(n: Node, scope: Scope): unknown {
       const l = evalNode(n.l, scope) as number
       const r = evalNode(n.r, scope) as number
       switch (n.op) {
-        case '==': return looseEq(l, r)
-        case '!=': return !looseEq(l, r)
-        case '<': return l < r
-        case '>': return l > r
-        case '<=': return l <= r
-        case '>=': return l >= r
-        case '+': return typeof l === 'string' || typeof r === 'string' ? String(l ?? '') + String(r ?? '') : Number(l) + Number(r)
-        case '-': return Number(l) - Number(r)
-        case '*': return Number(l) * Number(r)
-        case '/': return Number(l) / Number(r)
-        case '%': return Number(l) % Number(r)
+        case '==':
+          return looseEq(l, r)
+        case '!=':
+          return !looseEq(l, r)
+        case '<':
+          return l < r
+        case '>':
+          return l > r
+        case '<=':
+          return l <= r
+        case '>=':
+          return l >= r
+        case '+':
+          return typeof l === 'string' || typeof r === 'string' ? String(l ?? '') + String(r ?? '') : Number(l) + Number(r)
+        case '-':
+          return Number(l) - Number(r)
+        case '*':
+          return Number(l) * Number(r)
+        case '/':
+          return Number(l) / Number(r)
+        case '%':
+          return Number(l) % Number(r)
       }
       throw new ExpressionError(`unknown operator ${n.op}`)
     }
   }
 }
 
-interface Scope { lookup(name: string): unknown }
+interface Scope {
+  lookup(name: string): unknown
+}
 
 const astCache = new Map<string, Node>()
 function compiled(src: string): Node {
@@ -269,7 +352,10 @@ export function checkExpression(text: string): void {
 
 /** The `expressions` option for bpmn-engine: routes every expression through the safe evaluator. */
 export const safeEngineExpressions = {
-  resolveExpression(text: string, context: { environment?: { variables?: Record<string, unknown> }; content?: unknown } & Record<string, unknown> = {}): unknown {
+  resolveExpression(
+    text: string,
+    context: { environment?: { variables?: Record<string, unknown> }; content?: unknown } & Record<string, unknown> = {},
+  ): unknown {
     const vars = context.environment?.variables ?? {}
     // An instance of a multi-instance activity (its completion condition too) sees Camunda's loop variables.
     const loop = loopVariables(context.content as Parameters<typeof loopVariables>[0])

@@ -2,9 +2,16 @@ import * as elements from 'bpmn-elements'
 import * as gateways from 'bpmn-elements/gateways'
 import type { SerializableElement } from 'moddle-context-serializer'
 
-type ActivityConstructor = new (behaviour: unknown, activityDef: SerializableElement & { isParallelGateway?: boolean }, context: unknown) => unknown
+type ActivityConstructor = new (
+  behaviour: unknown,
+  activityDef: SerializableElement & { isParallelGateway?: boolean },
+  context: unknown,
+) => unknown
 // bpmn-elements types its exports loosely (Activity as a class of another shape, no gateway behaviours).
-const { Activity, InclusiveGateway: BaseInclusiveGateway } = elements as unknown as { Activity: ActivityConstructor; InclusiveGateway: (def: SerializableElement, context: unknown) => unknown }
+const { Activity, InclusiveGateway: BaseInclusiveGateway } = elements as unknown as {
+  Activity: ActivityConstructor
+  InclusiveGateway: (def: SerializableElement, context: unknown) => unknown
+}
 const { InclusiveGatewayBehaviour } = gateways as unknown as { InclusiveGatewayBehaviour: unknown }
 
 /**

@@ -48,7 +48,8 @@ export const VARIABLE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 export class CamundaLoopCharacteristics extends BaseLoop {
   constructor(activity: unknown, loopCharacteristics: SerializableElement) {
     const behaviour = loopCharacteristics.behaviour as { collection?: unknown } | undefined
-    if (behaviour && typeof behaviour.collection === 'string' && VARIABLE_NAME.test(behaviour.collection)) behaviour.collection = `\${${behaviour.collection}}`
+    if (behaviour && typeof behaviour.collection === 'string' && VARIABLE_NAME.test(behaviour.collection))
+      behaviour.collection = `\${${behaviour.collection}}`
     super(activity, loopCharacteristics)
   }
 
@@ -83,8 +84,13 @@ export function loopVariables(content: LoopContent | undefined, body?: LoopConte
   return out
 }
 
-interface SubProcessExecution { environment: { variables: Record<string, unknown> } }
-type SubProcessBehaviourConstructor = new (activity: unknown, context: unknown) => { _upsertExecution(message: ElementBrokerMessage): SubProcessExecution }
+interface SubProcessExecution {
+  environment: { variables: Record<string, unknown> }
+}
+type SubProcessBehaviourConstructor = new (
+  activity: unknown,
+  context: unknown,
+) => { _upsertExecution(message: ElementBrokerMessage): SubProcessExecution }
 type ActivityWithBehaviour = { Behaviour: SubProcessBehaviourConstructor }
 
 const iterationScopes = new WeakMap<SubProcessBehaviourConstructor, SubProcessBehaviourConstructor>()
@@ -101,7 +107,9 @@ function withIterationScope(Base: SubProcessBehaviourConstructor): SubProcessBeh
       _upsertExecution(message: ElementBrokerMessage): SubProcessExecution {
         const execution = super._upsertExecution(message)
         const locals = loopVariables(message.content as LoopContent)
-        delete locals.nrOfInstances; delete locals.nrOfActiveInstances; delete locals.nrOfCompletedInstances
+        delete locals.nrOfInstances
+        delete locals.nrOfActiveInstances
+        delete locals.nrOfCompletedInstances
         Object.assign(execution.environment.variables, locals)
         return execution
       }
@@ -113,8 +121,12 @@ function withIterationScope(Base: SubProcessBehaviourConstructor): SubProcessBeh
 
 /** bpmn-elements' SubProcess; a multi-instance one gives each instance its loop variables. */
 export function CamundaSubProcess(activityDef: SerializableElement, context: unknown): unknown {
-  const subProcess = (elements.SubProcess as unknown as (def: SerializableElement, ctx: unknown) => ActivityWithBehaviour)(activityDef, context)
-  if ((activityDef.behaviour as { loopCharacteristics?: unknown } | undefined)?.loopCharacteristics) subProcess.Behaviour = withIterationScope(subProcess.Behaviour)
+  const subProcess = (elements.SubProcess as unknown as (def: SerializableElement, ctx: unknown) => ActivityWithBehaviour)(
+    activityDef,
+    context,
+  )
+  if ((activityDef.behaviour as { loopCharacteristics?: unknown } | undefined)?.loopCharacteristics)
+    subProcess.Behaviour = withIterationScope(subProcess.Behaviour)
   return subProcess
 }
 

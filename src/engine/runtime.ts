@@ -38,7 +38,11 @@ export class EngineStepError extends Error {
   /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
   /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
-  constructor(message: string, readonly activityId: string | null = null, readonly interrupted = false) {
+  constructor(
+    message: string,
+    readonly activityId: string | null = null,
+    readonly interrupted = false,
+  ) {
     super(message)
   }
 }
@@ -61,9 +65,12 @@ function stepFailure(err: EngineFailure | null, variables: Record<string, unknow
   const text: string = e?.description || e?.message || err?.message || 'unknown engine error'
   const gateway = /^<([^>]+)> no conditional flow taken/.exec(text)?.[1]
   if (!gateway) return new EngineStepError(text, e?.source?.content?.id ?? null)
-  const name: string | null = e?.source?.content?.id === gateway ? e.source.content.name ?? null : null
+  const name: string | null = e?.source?.content?.id === gateway ? (e.source.content.name ?? null) : null
   const keys = Object.keys(variables).sort()
-  const out = new EngineStepError(`không có nhánh nào đi tiếp tại cổng "${name ?? gateway}" (${gateway}) với các biến ${keys.length ? keys.join(', ') : '(không có biến nào)'}; hãy gửi kèm biến mà các điều kiện của cổng này cần (ví dụ outcome)`, gateway)
+  const out = new EngineStepError(
+    `không có nhánh nào đi tiếp tại cổng "${name ?? gateway}" (${gateway}) với các biến ${keys.length ? keys.join(', ') : '(không có biến nào)'}; hãy gửi kèm biến mà các điều kiện của cổng này cần (ví dụ outcome)`,
+    gateway,
+  )
   out.noWayOut = { gateway, gatewayName: name, variables: keys }
   return out
 }
@@ -81,7 +88,11 @@ async function settle(live: LiveEngine): Promise<void> {
  */
 function scopesOf(activity: Activity): Environment[] {
   const scopes = [activity.environment]
-  for (let parent = activity.parentElement as Activity | undefined; parent; parent = parent.isSubProcess ? parent.parentElement as Activity : undefined) {
+  for (
+    let parent = activity.parentElement as Activity | undefined;
+    parent;
+    parent = parent.isSubProcess ? (parent.parentElement as Activity) : undefined
+  ) {
     if (!scopes.includes(parent.environment)) scopes.push(parent.environment)
   }
   return scopes
@@ -117,7 +128,9 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         })
         return
       }
-      bindExpressionService(activity, (vars) => { for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars) })
+      bindExpressionService(activity, (vars) => {
+        for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+      })
       if (!WAIT_TYPES.has(activity.type)) return
       const assign = (vars: unknown) => {
         if (!vars || typeof vars !== 'object') return
@@ -129,9 +142,14 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
       // Each instance of a multi-instance task sets its variables when it completes (the activity's
       // own end carries only the list of its instances' outputs), before the completion condition reads them.
       if (activity.isMultiInstance) {
-        activity.broker.subscribeTmp('execution', 'execute.completed', (_rk: string, msg: { content?: ElementMessageContent }) => {
-          if (msg.content?.isMultiInstance && !msg.content.isRootScope) assign(msg.content.output?.variables)
-        }, { noAck: true, consumerTag: '_tthc-instance-variables', priority: 400 })
+        activity.broker.subscribeTmp(
+          'execution',
+          'execute.completed',
+          (_rk: string, msg: { content?: ElementMessageContent }) => {
+            if (msg.content?.isMultiInstance && !msg.content.isRootScope) assign(msg.content.output?.variables)
+          },
+          { noAck: true, consumerTag: '_tthc-instance-variables', priority: 400 },
+        )
       }
     },
   }
@@ -189,7 +207,9 @@ function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
   })
   holder.engine = engine
   const live: LiveEngine = { engine, execution: null as unknown as Execution, timers, failure: null }
-  engine.on('error', (err: Error) => { live.failure = err })
+  engine.on('error', (err: Error) => {
+    live.failure = err
+  })
   return live
 }
 
@@ -228,7 +248,13 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
     while (cache.size > cacheSize || heldBytes > cacheBytes) drop(cache.keys().next().value!)
   }
 
-  async function open(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, watch: (live: LiveEngine) => void): Promise<LiveEngine> {
+  async function open(
+    instanceId: string,
+    stepId: string | null,
+    sourceContext: unknown,
+    loadState: () => Promise<unknown | null>,
+    watch: (live: LiveEngine) => void,
+  ): Promise<LiveEngine> {
     const hit = drop(instanceId)
     if (hit && stepId && hit.stepId === stepId) {
       watch(hit.live)
@@ -245,29 +271,52 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
   }
 
   return {
-    async step(instanceId: string, stepId: string | null, sourceContext: unknown, loadState: () => Promise<unknown | null>, action: StepAction): Promise<StepResult> {
+    async step(
+      instanceId: string,
+      stepId: string | null,
+      sourceContext: unknown,
+      loadState: () => Promise<unknown | null>,
+      action: StepAction,
+    ): Promise<StepResult> {
       let live: LiveEngine | null = null
       const reached: string[] = []
       const firedTimers: string[] = []
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
-          listener.on('activity.start', (api: Api<ElementBase>) => { reached.push(api.id) })
+          listener.on('activity.start', (api: Api<ElementBase>) => {
+            reached.push(api.id)
+          })
           live = newEngine(sourceContext, now)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
         } else {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null
-            l.engine.broker.subscribeTmp('event', 'activity.start', (_rk: string, msg: { content?: ElementMessageContent }) => { if (msg.content?.id) reached.push(msg.content.id) }, { noAck: true, consumerTag: '_step-reached' })
-            l.engine.broker.subscribeTmp('event', 'activity.timeout', (_rk: string, msg: { content?: ElementMessageContent }) => {
-              if (msg.content?.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
-            }, { noAck: true, consumerTag: '_step-timeouts' })
+            l.engine.broker.subscribeTmp(
+              'event',
+              'activity.start',
+              (_rk: string, msg: { content?: ElementMessageContent }) => {
+                if (msg.content?.id) reached.push(msg.content.id)
+              },
+              { noAck: true, consumerTag: '_step-reached' },
+            )
+            l.engine.broker.subscribeTmp(
+              'event',
+              'activity.timeout',
+              (_rk: string, msg: { content?: ElementMessageContent }) => {
+                if (msg.content?.state === 'timeout' && msg.content.executionId) firedTimers.push(msg.content.executionId)
+              },
+              { noAck: true, consumerTag: '_step-timeouts' },
+            )
           })
           // Timers that came due before this step fire first, whether the engine was in memory or
           // recovered: the step's action then applies to what they left (a completion may find its
           // task interrupted).
           const firing = action.kind === 'fireTimer' ? action.executionId : null
-          for (const t of live.timers.pending().filter((p) => p.expireAt <= now() && p.executionId !== firing).sort((a, b) => a.expireAt.getTime() - b.expireAt.getTime())) {
+          for (const t of live.timers
+            .pending()
+            .filter((p) => p.expireAt <= now() && p.executionId !== firing)
+            .sort((a, b) => a.expireAt.getTime() - b.expireAt.getTime())) {
             live.timers.fire(t.executionId)
             await settle(live)
           }
@@ -276,12 +325,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         if (action.kind === 'signal') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
-          if (!target && firedTimers.length) throw new EngineStepError(`activity ${action.activityId} was interrupted by a timer that came due first`, action.activityId, true)
+          if (!target && firedTimers.length)
+            throw new EngineStepError(
+              `activity ${action.activityId} was interrupted by a timer that came due first`,
+              action.activityId,
+              true,
+            )
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
         } else if (action.kind === 'message') {
           const waiting = collectWaiting(execution).some((a) => action.activityIds.includes(a.activityId))
-          if (!waiting) throw new EngineStepError(`nothing in this instance waits for message ${action.messageId}`, action.activityIds[0] ?? null)
+          if (!waiting)
+            throw new EngineStepError(`nothing in this instance waits for message ${action.messageId}`, action.activityIds[0] ?? null)
           execution.signal({ id: action.messageId })
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
@@ -289,7 +344,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         await settle(live)
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
-        if (live.failure) throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
+        if (live.failure)
+          throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'
         const waiting: WaitingActivity[] = ended ? [] : collectWaiting(execution)
         const result: StepResult = {
@@ -311,10 +367,17 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
       }
     },
     /** Engines held in memory (for health and benchmarks). */
-    get cached() { return cache.size },
+    get cached() {
+      return cache.size
+    },
     /** JSON size of the states held (bounded by `cacheBytes`). */
-    get cachedBytes() { return heldBytes },
-    clear() { cache.clear(); heldBytes = 0 },
+    get cachedBytes() {
+      return heldBytes
+    },
+    clear() {
+      cache.clear()
+      heldBytes = 0
+    },
   }
 }
 export type EngineRunner = ReturnType<typeof createEngineRunner>

@@ -16,7 +16,10 @@ interface El {
 }
 
 type Report = (elementId: string | null, code: string, message: string) => void
-interface Reporters { error: Report; warn: Report }
+interface Reporters {
+  error: Report
+  warn: Report
+}
 
 /**
  * The only messages something in this system delivers (lifecycle.service `deliver`: the applicant's
@@ -27,21 +30,64 @@ export const DELIVERABLE_MESSAGES: readonly string[] = ['SupplementSubmitted', '
 
 /** Flow element types the runtime executes (others, e.g. complex gateways, ad-hoc sub-processes, transactions, are refused). */
 const RUNNABLE = new Set([
-  'bpmn:StartEvent', 'bpmn:EndEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:IntermediateThrowEvent', 'bpmn:BoundaryEvent',
-  'bpmn:Task', 'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:ScriptTask', 'bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask',
-  'bpmn:CallActivity', 'bpmn:SubProcess',
-  'bpmn:ExclusiveGateway', 'bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:EventBasedGateway',
-  'bpmn:SequenceFlow', 'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference',
+  'bpmn:StartEvent',
+  'bpmn:EndEvent',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:IntermediateThrowEvent',
+  'bpmn:BoundaryEvent',
+  'bpmn:Task',
+  'bpmn:UserTask',
+  'bpmn:ManualTask',
+  'bpmn:ReceiveTask',
+  'bpmn:ScriptTask',
+  'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:BusinessRuleTask',
+  'bpmn:CallActivity',
+  'bpmn:SubProcess',
+  'bpmn:ExclusiveGateway',
+  'bpmn:ParallelGateway',
+  'bpmn:InclusiveGateway',
+  'bpmn:EventBasedGateway',
+  'bpmn:SequenceFlow',
+  'bpmn:DataObject',
+  'bpmn:DataObjectReference',
+  'bpmn:DataStoreReference',
 ])
 
 /** Tasks Camunda 7 implements like a service task (class, delegateExpression, expression, external). */
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask'])
 
 /** `camunda:` attributes the runtime executes; checked where they apply (definition.ts, multi-instance.ts). */
-const SUPPORTED_ATTRIBUTES = new Set(['candidateGroups', 'candidateUsers', 'assignee', 'dueDate', 'formKey', 'collection', 'elementVariable', 'calledElementBinding'])
+const SUPPORTED_ATTRIBUTES = new Set([
+  'candidateGroups',
+  'candidateUsers',
+  'assignee',
+  'dueDate',
+  'formKey',
+  'collection',
+  'elementVariable',
+  'calledElementBinding',
+])
 
 /** `camunda:` attributes whose absence of effect is harmless: accepted with a warning. */
-const HARMLESS_ATTRIBUTES = new Set(['async', 'asyncBefore', 'asyncAfter', 'exclusive', 'jobPriority', 'taskPriority', 'priority', 'versionTag', 'historyTimeToLive', 'isStartableInTasklist', 'candidateStarterGroups', 'candidateStarterUsers', 'modelerTemplate', 'modelerTemplateVersion', 'diagramRelationId'])
+const HARMLESS_ATTRIBUTES = new Set([
+  'async',
+  'asyncBefore',
+  'asyncAfter',
+  'exclusive',
+  'jobPriority',
+  'taskPriority',
+  'priority',
+  'versionTag',
+  'historyTimeToLive',
+  'isStartableInTasklist',
+  'candidateStarterGroups',
+  'candidateStarterUsers',
+  'modelerTemplate',
+  'modelerTemplateVersion',
+  'diagramRelationId',
+])
 
 const ATTRIBUTE_MEANING: Record<string, string> = {
   followUpDate: 'ngày theo dõi (follow-up) của công việc chưa được lưu',
@@ -69,25 +115,39 @@ const hasDef = (el: El, type: string) => defsOf(el).some((d) => d.$type === `bpm
 /** The `camunda:` attributes set on an element (moddle keeps them as properties of the element's type). */
 function camundaAttributes(el: El): string[] {
   const props = (el.$descriptor?.properties ?? []) as Array<{ name: string; ns?: { prefix?: string }; isAttr?: boolean }>
-  return props.filter((p) => p.ns?.prefix === 'camunda' && p.isAttr && Object.hasOwn(el, p.name) && el[p.name] !== undefined && el[p.name] !== '').map((p) => p.name)
+  return props
+    .filter((p) => p.ns?.prefix === 'camunda' && p.isAttr && Object.hasOwn(el, p.name) && el[p.name] !== undefined && el[p.name] !== '')
+    .map((p) => p.name)
 }
 
 /** Audits one flow element (or the process itself) against what the runtime executes. */
 export function supportFindings(el: El, r: Reporters): void {
   const id = el.id ?? null
   if (el.$type !== 'bpmn:Process' && !RUNNABLE.has(el.$type)) {
-    r.error(id, 'ELEMENT_UNSUPPORTED', `Phần tử ${label(el)} (${el.$type.replace('bpmn:', '')}) không được hệ thống chạy (Camunda 7 cũng không chạy hoặc chưa được hỗ trợ): hãy vẽ lại bằng các phần tử được hỗ trợ`)
+    r.error(
+      id,
+      'ELEMENT_UNSUPPORTED',
+      `Phần tử ${label(el)} (${el.$type.replace('bpmn:', '')}) không được hệ thống chạy (Camunda 7 cũng không chạy hoặc chưa được hỗ trợ): hãy vẽ lại bằng các phần tử được hỗ trợ`,
+    )
     return
   }
   checkAttributes(el, r)
   checkExtensions(el, r)
   if (el.documentation?.length) r.warn(id, 'DOCUMENTATION_IGNORED', 'Phần mô tả (documentation) chỉ để đọc, hệ thống không dùng đến')
-  if (el.loopCharacteristics?.$type === 'bpmn:StandardLoopCharacteristics') r.error(id, 'LOOP_UNSUPPORTED', `Vòng lặp chuẩn (standard loop) trên ${label(el)} không được hỗ trợ (Camunda 7 cũng không): dùng đa thể hiện hoặc một cổng quay lại`)
-  if (el.isForCompensation === true) r.error(id, 'COMPENSATION_UNSUPPORTED', `${label(el)} là hoạt động bù trừ (compensation): bù trừ chưa được hỗ trợ`)
+  if (el.loopCharacteristics?.$type === 'bpmn:StandardLoopCharacteristics')
+    r.error(
+      id,
+      'LOOP_UNSUPPORTED',
+      `Vòng lặp chuẩn (standard loop) trên ${label(el)} không được hỗ trợ (Camunda 7 cũng không): dùng đa thể hiện hoặc một cổng quay lại`,
+    )
+  if (el.isForCompensation === true)
+    r.error(id, 'COMPENSATION_UNSUPPORTED', `${label(el)} là hoạt động bù trừ (compensation): bù trừ chưa được hỗ trợ`)
   if (SERVICE_LIKE.has(el.$type)) checkServiceLike(el, r)
-  if (el.$type === 'bpmn:ManualTask') r.warn(id, 'MANUAL_TASK_WAITS', `Manual task ${label(el)} thành một công việc chờ cán bộ hoàn thành (Camunda 7 thì bỏ qua bước này)`)
+  if (el.$type === 'bpmn:ManualTask')
+    r.warn(id, 'MANUAL_TASK_WAITS', `Manual task ${label(el)} thành một công việc chờ cán bộ hoàn thành (Camunda 7 thì bỏ qua bước này)`)
   if (el.$type === 'bpmn:ReceiveTask') checkMessage(el, el.messageRef, r)
-  if (el.$type === 'bpmn:DataObject' || el.$type === 'bpmn:DataStoreReference') r.warn(id, 'DATA_IGNORED', `Dữ liệu ${label(el)} chỉ để minh hoạ: hệ thống không tạo biến từ nó`)
+  if (el.$type === 'bpmn:DataObject' || el.$type === 'bpmn:DataStoreReference')
+    r.warn(id, 'DATA_IGNORED', `Dữ liệu ${label(el)} chỉ để minh hoạ: hệ thống không tạo biến từ nó`)
   if (el.$type === 'bpmn:SubProcess' || el.$type === 'bpmn:Process') checkStarts(el, r)
   checkEvents(el, r)
   checkResources(el, r)
@@ -98,19 +158,48 @@ function checkAttributes(el: El, r: Reporters): void {
   for (const name of camundaAttributes(el)) {
     if (SUPPORTED_ATTRIBUTES.has(name)) continue
     if (HARMLESS_ATTRIBUTES.has(name)) {
-      r.warn(id, 'ATTRIBUTE_IGNORED', `camunda:${name} trên ${label(el)} không có tác dụng ở hệ thống này (mỗi bước chạy trong giao dịch của thao tác gây ra nó)`)
+      r.warn(
+        id,
+        'ATTRIBUTE_IGNORED',
+        `camunda:${name} trên ${label(el)} không có tác dụng ở hệ thống này (mỗi bước chạy trong giao dịch của thao tác gây ra nó)`,
+      )
       continue
     }
     // A service task's own implementation is judged by checkServiceLike.
-    if (SERVICE_LIKE.has(el.$type) && ['class', 'delegateExpression', 'type', 'topic', 'expression', 'resultVariable', 'decisionRef', 'decisionRefBinding', 'decisionRefVersion', 'mapDecisionResult', 'decisionRefTenantId'].includes(name)) continue
+    if (
+      SERVICE_LIKE.has(el.$type) &&
+      [
+        'class',
+        'delegateExpression',
+        'type',
+        'topic',
+        'expression',
+        'resultVariable',
+        'decisionRef',
+        'decisionRefBinding',
+        'decisionRefVersion',
+        'mapDecisionResult',
+        'decisionRefTenantId',
+      ].includes(name)
+    )
+      continue
     if (name === 'initiator' && el.initiator === 'initiator') continue
     const why = ATTRIBUTE_MEANING[name] ?? 'hệ thống không thực hiện thuộc tính này'
     r.error(id, 'ATTRIBUTE_UNSUPPORTED', `camunda:${name} trên ${label(el)} bị từ chối: ${why}`)
   }
-  if (el.$type === 'bpmn:CallActivity' && el.calledElementBinding !== undefined && !['latest', 'deployment'].includes(el.calledElementBinding)) {
-    r.error(id, 'ATTRIBUTE_UNSUPPORTED', `camunda:calledElementBinding="${el.calledElementBinding}" trên ${label(el)} bị từ chối: quy trình được gọi là bản trong cùng tệp hoặc thư viện lúc triển khai`)
+  if (
+    el.$type === 'bpmn:CallActivity' &&
+    el.calledElementBinding !== undefined &&
+    !['latest', 'deployment'].includes(el.calledElementBinding)
+  ) {
+    r.error(
+      id,
+      'ATTRIBUTE_UNSUPPORTED',
+      `camunda:calledElementBinding="${el.calledElementBinding}" trên ${label(el)} bị từ chối: quy trình được gọi là bản trong cùng tệp hoặc thư viện lúc triển khai`,
+    )
   }
-  if (el.$type === 'bpmn:StartEvent' && el.formKey !== undefined) r.warn(id, 'ATTRIBUTE_IGNORED', `camunda:formKey trên sự kiện bắt đầu ${label(el)} không được dùng: hồ sơ bắt đầu khi được nộp`)
+  if (el.$type === 'bpmn:StartEvent' && el.formKey !== undefined)
+    r.warn(id, 'ATTRIBUTE_IGNORED', `camunda:formKey trên sự kiện bắt đầu ${label(el)} không được dùng: hồ sơ bắt đầu khi được nộp`)
 }
 
 const LISTENER_TYPES = new Set(['camunda:ExecutionListener', 'camunda:TaskListener'])
@@ -122,16 +211,29 @@ function checkExtensions(el: El, r: Reporters): void {
     if (type.startsWith('tthc:')) continue
     if (LISTENER_TYPES.has(type)) {
       const acts = ext.class || ext.expression || ext.delegateExpression || ext.script
-      if (acts) r.error(id, 'LISTENER_UNSUPPORTED', `Listener (${type.replace('camunda:', '')}, sự kiện "${ext.event ?? ''}") trên ${label(el)} bị từ chối: hệ thống không chạy mã hay biểu thức trong listener`)
+      if (acts)
+        r.error(
+          id,
+          'LISTENER_UNSUPPORTED',
+          `Listener (${type.replace('camunda:', '')}, sự kiện "${ext.event ?? ''}") trên ${label(el)} bị từ chối: hệ thống không chạy mã hay biểu thức trong listener`,
+        )
       else r.warn(id, 'LISTENER_IGNORED', `Listener rỗng trên ${label(el)} không có tác dụng`)
     } else if (type === 'camunda:InputOutput') {
-      r.error(id, 'INPUT_OUTPUT_UNSUPPORTED', `Tham số vào/ra (camunda:inputOutput) trên ${label(el)} chưa được hỗ trợ: bỏ qua chúng sẽ làm sai biến của hồ sơ`)
+      r.error(
+        id,
+        'INPUT_OUTPUT_UNSUPPORTED',
+        `Tham số vào/ra (camunda:inputOutput) trên ${label(el)} chưa được hỗ trợ: bỏ qua chúng sẽ làm sai biến của hồ sơ`,
+      )
     } else if (type === 'camunda:FormData' || type === 'camunda:FormProperty') {
       r.error(id, 'FORM_DATA_UNSUPPORTED', `Biểu mẫu nhúng (camunda:formData) trên ${label(el)} chưa được hỗ trợ: dùng camunda:formKey`)
     } else if (type === 'camunda:In' || type === 'camunda:Out') {
       // The runtime hands every variable to the called process and back, i.e. `variables="all"`.
       if (!(ext.variables === 'all' && !ext.local) && ext.businessKey === undefined) {
-        r.error(id, 'CALL_ACTIVITY_MAPPING_UNSUPPORTED', `${type} trên ${label(el)} bị từ chối: hệ thống luôn chuyển mọi biến sang quy trình được gọi và ngược lại (như variables="all")`)
+        r.error(
+          id,
+          'CALL_ACTIVITY_MAPPING_UNSUPPORTED',
+          `${type} trên ${label(el)} bị từ chối: hệ thống luôn chuyển mọi biến sang quy trình được gọi và ngược lại (như variables="all")`,
+        )
       }
     } else if (type === 'camunda:Properties' || type === 'camunda:FailedJobRetryTimeCycle' || type === 'camunda:PotentialStarter') {
       r.warn(id, 'EXTENSION_IGNORED', `${type} trên ${label(el)} không có tác dụng ở hệ thống này`)
@@ -148,17 +250,36 @@ function checkServiceLike(el: El, r: Reporters): void {
   const id = el.id ?? null
   const kind = el.$type.replace('bpmn:', '')
   if (el.decisionRef !== undefined) {
-    r.error(id, 'BUSINESS_RULE_TASK_UNSUPPORTED', `${kind} ${label(el)} gọi bảng quyết định DMN "${el.decisionRef}": DMN chưa được hỗ trợ, hãy dùng cổng rẽ nhánh có điều kiện`)
+    r.error(
+      id,
+      'BUSINESS_RULE_TASK_UNSUPPORTED',
+      `${kind} ${label(el)} gọi bảng quyết định DMN "${el.decisionRef}": DMN chưa được hỗ trợ, hãy dùng cổng rẽ nhánh có điều kiện`,
+    )
     return
   }
-  const impl = el.type === 'external' ? 'type="external"' : el.class !== undefined ? 'camunda:class' : el.delegateExpression !== undefined ? 'camunda:delegateExpression' : null
+  const impl =
+    el.type === 'external'
+      ? 'type="external"'
+      : el.class !== undefined
+        ? 'camunda:class'
+        : el.delegateExpression !== undefined
+          ? 'camunda:delegateExpression'
+          : null
   const connector = ((el.extensionElements?.values ?? []) as El[]).some((e) => e.$type === 'camunda:Connector')
   if (impl || connector) {
-    r.error(id, 'SERVICE_TASK_UNSUPPORTED', `${kind} ${label(el)} dùng ${impl ?? 'camunda:connector'}: hệ thống chưa gọi được dịch vụ bên ngoài hay mã Java; chỉ camunda:expression chạy được`)
+    r.error(
+      id,
+      'SERVICE_TASK_UNSUPPORTED',
+      `${kind} ${label(el)} dùng ${impl ?? 'camunda:connector'}: hệ thống chưa gọi được dịch vụ bên ngoài hay mã Java; chỉ camunda:expression chạy được`,
+    )
     return
   }
   if (el.expression === undefined) {
-    r.error(id, 'SERVICE_TASK_UNSUPPORTED', `${kind} ${label(el)} không có cách thực hiện nào (Camunda 7 cần class, delegateExpression, expression hoặc type="external"): hãy thêm camunda:expression hoặc dùng user task`)
+    r.error(
+      id,
+      'SERVICE_TASK_UNSUPPORTED',
+      `${kind} ${label(el)} không có cách thực hiện nào (Camunda 7 cần class, delegateExpression, expression hoặc type="external"): hãy thêm camunda:expression hoặc dùng user task`,
+    )
     return
   }
   if (!isExpression(el.expression)) {
@@ -170,26 +291,42 @@ function checkServiceLike(el: El, r: Reporters): void {
   } catch (err) {
     r.error(id, 'EXPRESSION_INVALID', `camunda:expression của ${label(el)}: ${(err as Error).message}`)
   }
-  if (el.resultVariable !== undefined && !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(el.resultVariable)) r.error(id, 'EXPRESSION_INVALID', `camunda:resultVariable "${el.resultVariable}" của ${label(el)} phải là một tên biến`)
+  if (el.resultVariable !== undefined && !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(el.resultVariable))
+    r.error(id, 'EXPRESSION_INVALID', `camunda:resultVariable "${el.resultVariable}" của ${label(el)} phải là một tên biến`)
 }
 
 function checkMessage(el: El, message: El | undefined, r: Reporters): void {
-  const name = message ? message.name ?? message.id : undefined
+  const name = message ? (message.name ?? message.id) : undefined
   if (name && DELIVERABLE_MESSAGES.includes(name)) return
-  r.error(el.id ?? null, 'MESSAGE_UNDELIVERABLE', `${label(el)} chờ thông điệp ${name ? `"${name}"` : '(không tên)'} mà hệ thống không có cách nào gửi đến (chỉ có ${DELIVERABLE_MESSAGES.join(', ')}): hồ sơ sẽ chờ mãi`)
+  r.error(
+    el.id ?? null,
+    'MESSAGE_UNDELIVERABLE',
+    `${label(el)} chờ thông điệp ${name ? `"${name}"` : '(không tên)'} mà hệ thống không có cách nào gửi đến (chỉ có ${DELIVERABLE_MESSAGES.join(', ')}): hồ sơ sẽ chờ mãi`,
+  )
 }
 
 /** A process or sub-process starts at its one none start event: several would all start at once. */
 function checkStarts(el: El, r: Reporters): void {
   const starts = ((el.flowElements ?? []) as El[]).filter((f) => f.$type === 'bpmn:StartEvent' && defsOf(f).length === 0)
-  if (starts.length > 1) r.error(starts[1]!.id ?? null, 'START_EVENT_AMBIGUOUS', `${label(el)} có ${starts.length} sự kiện bắt đầu không loại: Camunda 7 chỉ cho phép một, hãy giữ lại một`)
+  if (starts.length > 1)
+    r.error(
+      starts[1]!.id ?? null,
+      'START_EVENT_AMBIGUOUS',
+      `${label(el)} có ${starts.length} sự kiện bắt đầu không loại: Camunda 7 chỉ cho phép một, hãy giữ lại một`,
+    )
 }
 
 const REFUSED_EVENTS: Record<string, [string, string]> = {
-  Conditional: ['CONDITIONAL_EVENT_UNSUPPORTED', 'sự kiện điều kiện (conditional) chưa được hỗ trợ: dùng một cổng rẽ nhánh sau bước đặt biến'],
+  Conditional: [
+    'CONDITIONAL_EVENT_UNSUPPORTED',
+    'sự kiện điều kiện (conditional) chưa được hỗ trợ: dùng một cổng rẽ nhánh sau bước đặt biến',
+  ],
   Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
-  Signal: ['SIGNAL_EVENT_UNSUPPORTED', 'tín hiệu (signal) chưa được hỗ trợ: chưa có API gửi tín hiệu, và Camunda 7 phát tín hiệu tới mọi hồ sơ chứ không chỉ hồ sơ này'],
+  Signal: [
+    'SIGNAL_EVENT_UNSUPPORTED',
+    'tín hiệu (signal) chưa được hỗ trợ: chưa có API gửi tín hiệu, và Camunda 7 phát tín hiệu tới mọi hồ sơ chứ không chỉ hồ sơ này',
+  ],
   Escalation: ['ESCALATION_EVENT_UNSUPPORTED', 'escalation chưa được hỗ trợ: dùng sự kiện lỗi (error) nếu cần kết thúc bước'],
 }
 
@@ -197,7 +334,12 @@ function checkEvents(el: El, r: Reporters): void {
   const id = el.id ?? null
   const defs = defsOf(el)
   if (!el.$type.endsWith('Event')) return
-  if (defs.length > 1) r.error(id, 'EVENT_MULTIPLE_UNSUPPORTED', `Sự kiện ${label(el)} có ${defs.length} định nghĩa (multiple): Camunda 7 không hỗ trợ, hãy tách thành từng sự kiện`)
+  if (defs.length > 1)
+    r.error(
+      id,
+      'EVENT_MULTIPLE_UNSUPPORTED',
+      `Sự kiện ${label(el)} có ${defs.length} định nghĩa (multiple): Camunda 7 không hỗ trợ, hãy tách thành từng sự kiện`,
+    )
   for (const def of defs) {
     const kind = def.$type.replace('bpmn:', '').replace('EventDefinition', '')
     const refused = REFUSED_EVENTS[kind]
@@ -205,26 +347,47 @@ function checkEvents(el: El, r: Reporters): void {
     for (const name of camundaAttributes(def)) {
       if (name === 'async') continue
       if (kind === 'Message' && ['class', 'delegateExpression', 'expression', 'type', 'topic', 'resultVariable'].includes(name)) continue // judged below
-      r.error(id, 'ATTRIBUTE_UNSUPPORTED', `camunda:${name} trên sự kiện ${label(el)} bị từ chối: ${ATTRIBUTE_MEANING[name] ?? 'hệ thống không thực hiện thuộc tính này'}`)
+      r.error(
+        id,
+        'ATTRIBUTE_UNSUPPORTED',
+        `camunda:${name} trên sự kiện ${label(el)} bị từ chối: ${ATTRIBUTE_MEANING[name] ?? 'hệ thống không thực hiện thuộc tính này'}`,
+      )
     }
   }
   if (el.$type === 'bpmn:StartEvent' && el.$parent?.$type === 'bpmn:Process' && hasDef(el, 'Timer')) {
-    r.error(id, 'TIMER_START_UNSUPPORTED', `Sự kiện bắt đầu hẹn giờ ${label(el)} không được hỗ trợ: hồ sơ bắt đầu khi được nộp, không theo lịch (Camunda 7 tạo phiên bản mới theo lịch)`)
+    r.error(
+      id,
+      'TIMER_START_UNSUPPORTED',
+      `Sự kiện bắt đầu hẹn giờ ${label(el)} không được hỗ trợ: hồ sơ bắt đầu khi được nộp, không theo lịch (Camunda 7 tạo phiên bản mới theo lịch)`,
+    )
   }
-  if (el.$type === 'bpmn:IntermediateCatchEvent' && defs.length === 0) r.error(id, 'CATCH_EVENT_WITHOUT_DEFINITION', `Sự kiện chờ ${label(el)} không nói chờ gì (timer, thông điệp…): hồ sơ sẽ chờ mãi`)
+  if (el.$type === 'bpmn:IntermediateCatchEvent' && defs.length === 0)
+    r.error(id, 'CATCH_EVENT_WITHOUT_DEFINITION', `Sự kiện chờ ${label(el)} không nói chờ gì (timer, thông điệp…): hồ sơ sẽ chờ mãi`)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
   if (el.$type === 'bpmn:StartEvent') {
-    r.error(id, 'MESSAGE_START_UNSUPPORTED', inEventSubProcess
-      ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: chưa có API gửi thông điệp tới nó`
-      : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), hãy dùng sự kiện bắt đầu không loại`)
+    r.error(
+      id,
+      'MESSAGE_START_UNSUPPORTED',
+      inEventSubProcess
+        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: chưa có API gửi thông điệp tới nó`
+        : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), hãy dùng sự kiện bắt đầu không loại`,
+    )
   } else if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
     checkMessage(el, message.messageRef, r)
   } else if (message.class || message.delegateExpression || message.expression || message.type) {
-    r.error(id, 'SERVICE_TASK_UNSUPPORTED', `Sự kiện gửi thông điệp ${label(el)} có cách thực hiện (class, expression, external) mà hệ thống chưa chạy`)
+    r.error(
+      id,
+      'SERVICE_TASK_UNSUPPORTED',
+      `Sự kiện gửi thông điệp ${label(el)} có cách thực hiện (class, expression, external) mà hệ thống chưa chạy`,
+    )
   } else {
-    r.warn(id, 'MESSAGE_THROW_IGNORED', `Sự kiện gửi thông điệp ${label(el)} không gửi gì (như Camunda 7 khi không có cách thực hiện): hồ sơ đi tiếp ngay`)
+    r.warn(
+      id,
+      'MESSAGE_THROW_IGNORED',
+      `Sự kiện gửi thông điệp ${label(el)} không gửi gì (như Camunda 7 khi không có cách thực hiện): hồ sơ đi tiếp ngay`,
+    )
   }
 }
 
@@ -236,8 +399,14 @@ function checkResources(el: El, r: Reporters): void {
   for (const res of (el.resources ?? []) as El[]) {
     const body = res.resourceAssignmentExpression?.expression?.body
     const assigning = res.$type === 'bpmn:HumanPerformer' || res.$type === 'bpmn:PotentialOwner'
-    if (!assigning || el.$type !== 'bpmn:UserTask') r.warn(el.id ?? null, 'PERFORMER_IGNORED', `${res.$type.replace('bpmn:', '')} trên ${label(el)} chỉ để minh hoạ: hệ thống giao việc theo camunda:assignee/candidateGroups/candidateUsers`)
-    else if (!body || !String(body).trim()) r.warn(el.id ?? null, 'PERFORMER_IGNORED', `${res.$type.replace('bpmn:', '')} trên ${label(el)} không có biểu thức giao việc: bỏ qua`)
+    if (!assigning || el.$type !== 'bpmn:UserTask')
+      r.warn(
+        el.id ?? null,
+        'PERFORMER_IGNORED',
+        `${res.$type.replace('bpmn:', '')} trên ${label(el)} chỉ để minh hoạ: hệ thống giao việc theo camunda:assignee/candidateGroups/candidateUsers`,
+      )
+    else if (!body || !String(body).trim())
+      r.warn(el.id ?? null, 'PERFORMER_IGNORED', `${res.$type.replace('bpmn:', '')} trên ${label(el)} không có biểu thức giao việc: bỏ qua`)
   }
 }
 
@@ -254,7 +423,10 @@ export function resourceAssignment(el: El): { assignee?: string; candidateUsers?
     if (!body) continue
     if (res.$type === 'bpmn:HumanPerformer') out.assignee = body
     if (res.$type !== 'bpmn:PotentialOwner') continue
-    for (const part of body.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of body
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const m = /^(user|group)\((.*)\)$/.exec(part)
       if (m?.[1] === 'user') users.push(m[2]!.trim())
       else groups.push(m ? m[2]!.trim() : part)
@@ -268,18 +440,26 @@ export function resourceAssignment(el: El): { assignee?: string; candidateUsers?
 /** Warnings that would repeat on many elements: one finding each, naming how many elements carry it. */
 const SUMMARIZED = new Set(['DOCUMENTATION_IGNORED', 'FOREIGN_EXTENSION_IGNORED'])
 
-export function summarizeWarnings<F extends { elementId: string | null; code: string; message: string; severity: string }>(findings: F[]): F[] {
+export function summarizeWarnings<F extends { elementId: string | null; code: string; message: string; severity: string }>(
+  findings: F[],
+): F[] {
   const groups = new Map<string, F[]>()
   const out: F[] = []
   for (const f of findings) {
-    if (f.severity !== 'warning' || !SUMMARIZED.has(f.code)) { out.push(f); continue }
+    if (f.severity !== 'warning' || !SUMMARIZED.has(f.code)) {
+      out.push(f)
+      continue
+    }
     const key = `${f.code}\n${f.message}`
     if (!groups.has(key)) groups.set(key, [])
     groups.get(key)!.push(f)
   }
   for (const group of groups.values()) {
     const ids = [...new Set(group.map((f) => f.elementId).filter(Boolean))]
-    out.push({ ...group[0]!, message: `${group[0]!.message} (${ids.length} phần tử: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})` })
+    out.push({
+      ...group[0]!,
+      message: `${group[0]!.message} (${ids.length} phần tử: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`,
+    })
   }
   return out
 }
@@ -294,7 +474,16 @@ export const isFeelLanguage = (language: unknown) => typeof language === 'string
  * Root elements that only describe data or interfaces (item definitions, interfaces, resources):
  * the engine has no behaviour for them and the serializer would refuse them as unknown activities.
  */
-const DESCRIPTIVE_ROOTS = new Set(['bpmn:ItemDefinition', 'bpmn:Interface', 'bpmn:EndPoint', 'bpmn:Resource', 'bpmn:PartnerEntity', 'bpmn:PartnerRole', 'bpmn:CorrelationProperty', 'bpmn:DataStore'])
+const DESCRIPTIVE_ROOTS = new Set([
+  'bpmn:ItemDefinition',
+  'bpmn:Interface',
+  'bpmn:EndPoint',
+  'bpmn:Resource',
+  'bpmn:PartnerEntity',
+  'bpmn:PartnerRole',
+  'bpmn:CorrelationProperty',
+  'bpmn:DataStore',
+])
 
 /**
  * Shapes a parsed diagram into what the engine runs, after the checks: descriptive root elements

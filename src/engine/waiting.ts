@@ -15,10 +15,18 @@ export interface WaitingActivity {
   localVariables: Record<string, unknown>
 }
 
-export const WAIT_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:StartEvent'])
+export const WAIT_TYPES = new Set([
+  'bpmn:UserTask',
+  'bpmn:ManualTask',
+  'bpmn:ReceiveTask',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:StartEvent',
+])
 
 /** What bpmn-elements keeps of a running activity (its types omit `getPostponed`). */
-interface RunningActivity { execution?: { getPostponed?: () => Api<ElementBase>[] } }
+interface RunningActivity {
+  execution?: { getPostponed?: () => Api<ElementBase>[] }
+}
 
 /**
  * Every wait state of a running instance, however deep: bpmn-engine lists the top-level ones only
@@ -39,7 +47,10 @@ export function waitingApi(execution: Execution, activityId: string, executionId
   return walk(execution).find((w) => w.waiting.activityId === activityId && w.waiting.executionId === executionId)?.api
 }
 
-interface Found { waiting: WaitingActivity; api: Api<ElementBase> }
+interface Found {
+  waiting: WaitingActivity
+  api: Api<ElementBase>
+}
 
 function walk(execution: Execution): Found[] {
   const out: Found[] = []
@@ -54,12 +65,20 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
   const body = own.find((a) => a.content.isRootScope)
   // A multi-instance activity waits in its instances; any other in its root scope (its event
   // definitions are listed beside it, and are not wait states of their own).
-  const instances = body?.content.isMultiInstance ? own.filter((a) => a.content.isMultiInstance && !a.content.isRootScope) : body ? [body] : []
+  const instances = body?.content.isMultiInstance
+    ? own.filter((a) => a.content.isMultiInstance && !a.content.isRootScope)
+    : body
+      ? [body]
+      : []
   const scopes = new Map<string, Record<string, unknown>>()
   for (const inst of instances) {
     const locals = { ...inherited, ...loopVariables(inst.content, body?.content) }
     scopes.set(inst.executionId, locals)
-    if (WAIT_TYPES.has(activity.type)) out.push({ waiting: { activityId: activity.id, executionId: inst.executionId, type: activity.type, localVariables: locals }, api: inst })
+    if (WAIT_TYPES.has(activity.type))
+      out.push({
+        waiting: { activityId: activity.id, executionId: inst.executionId, type: activity.type, localVariables: locals },
+        api: inst,
+      })
   }
   for (const child of postponed) {
     if (child.owner === activity) continue

@@ -15,7 +15,11 @@ export function createEvaluationRepository() {
   return {
     /** Inserts the evaluation unless the dossier already has one; false when it had. */
     async insertOnce(q: Queryable, row: EvaluationRow): Promise<boolean> {
-      const inserted = await q('evaluations').insert({ ...row, ratings: JSON.stringify(row.ratings) }).onConflict('dossier_id').ignore().returning('dossier_id')
+      const inserted = await q('evaluations')
+        .insert({ ...row, ratings: JSON.stringify(row.ratings) })
+        .onConflict('dossier_id')
+        .ignore()
+        .returning('dossier_id')
       return inserted.length > 0
     },
     async find(q: Queryable, dossierId: string): Promise<EvaluationRow | null> {

@@ -3,7 +3,8 @@ import type { Api } from '../http/schemas.ts'
 import { dossierFormSchema, registerFormSchema } from './form.schemas.ts'
 import type { FormService } from './form.service.ts'
 
-const pdf = (reply: FastifyReply, name: string, body: Buffer) => reply.header('content-type', 'application/pdf').header('content-disposition', `inline; filename="${name}.pdf"`).send(body)
+const pdf = (reply: FastifyReply, name: string, body: Buffer) =>
+  reply.header('content-type', 'application/pdf').header('content-disposition', `inline; filename="${name}.pdf"`).send(body)
 
 /** Printable forms (biểu mẫu) as PDFs. */
 export async function formRoutes(app: Api, opts: { forms: FormService }) {

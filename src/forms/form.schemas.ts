@@ -6,7 +6,10 @@ export const dossierFormSchema = {
   tags: ['forms'],
   summary: 'Mẫu 01 receipt, 02 supplement request, 03 refusal, 04 apology, 05 process-control sheet (PDF, A5)',
   params: Type.Object({ id: Type.String({ format: 'uuid' }), form: Type.Union(DOSSIER_FORMS.map((f) => Type.Literal(f))) }),
-  response: { 200: fileResponse('The form', ['application/pdf']), ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND', 'FORM_NOT_AVAILABLE') },
+  response: {
+    200: fileResponse('The form', ['application/pdf']),
+    ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND', 'FORM_NOT_AVAILABLE'),
+  },
 }
 
 export const registerFormSchema = {

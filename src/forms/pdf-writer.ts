@@ -31,9 +31,18 @@ export async function renderForm(c: FormContent): Promise<Buffer> {
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))))
   const width = doc.page.width - 72
 
-  doc.font('bold').fontSize(8).text(c.agency.toUpperCase(), 36, 36, { width: width / 2 })
-  doc.font('bold').fontSize(8).text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 36 + width / 2, 36, { width: width / 2, align: 'center' })
-  doc.font('regular').fontSize(8).text('Độc lập - Tự do - Hạnh phúc', { width: width / 2, align: 'center' })
+  doc
+    .font('bold')
+    .fontSize(8)
+    .text(c.agency.toUpperCase(), 36, 36, { width: width / 2 })
+  doc
+    .font('bold')
+    .fontSize(8)
+    .text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 36 + width / 2, 36, { width: width / 2, align: 'center' })
+  doc
+    .font('regular')
+    .fontSize(8)
+    .text('Độc lập - Tự do - Hạnh phúc', { width: width / 2, align: 'center' })
   doc.image(qr, doc.page.width - 36 - 56, 70, { width: 56 })
   doc.moveDown(2.5)
   doc.font('bold').fontSize(12).text(c.title, 36, undefined, { width, align: 'center' })
@@ -41,7 +50,13 @@ export async function renderForm(c: FormContent): Promise<Buffer> {
   doc.moveDown()
   for (const line of c.lines) {
     if (typeof line === 'string') doc.font('regular').fontSize(9).text(line, 36, undefined, { width })
-    else doc.font('bold').fontSize(9).text(`${line[0]}: `, 36, undefined, { continued: true, width }).font('regular').text(line[1] || '—')
+    else
+      doc
+        .font('bold')
+        .fontSize(9)
+        .text(`${line[0]}: `, 36, undefined, { continued: true, width })
+        .font('regular')
+        .text(line[1] || '—')
     doc.moveDown(0.2)
   }
   if (c.table) {

@@ -17,12 +17,24 @@ const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
 /** One error shape for every 4xx/5xx: `{ error: { code, message, details? } }`. 5xx details stay in the log. */
 export function errorHandler(err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AppError) {
-    return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } })
+    return reply
+      .status(err.status)
+      .send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } })
   }
   const fe = err as FastifyError
   if (fe.validation) {
     const code = fe.validation.some((v) => v.keyword === VARIABLES_KEYWORD) ? 'INPUT_LIMIT_EXCEEDED' : 'VALIDATION_FAILED'
-    return reply.status(400).send({ error: { code, message: `Dữ liệu không hợp lệ: ${fe.message}`, details: fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message, ...(v.keyword === VARIABLES_KEYWORD ? { limit: v.params } : {}) })) } })
+    return reply.status(400).send({
+      error: {
+        code,
+        message: `Dữ liệu không hợp lệ: ${fe.message}`,
+        details: fe.validation.map((v) => ({
+          path: v.instancePath || v.params?.missingProperty || '',
+          message: v.message,
+          ...(v.keyword === VARIABLES_KEYWORD ? { limit: v.params } : {}),
+        })),
+      },
+    })
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return reply.status(mapped.status).send({ error: { code: mapped.code, message: fe.message } })
@@ -32,7 +44,9 @@ export function errorHandler(err: FastifyError | AppError | Error, req: FastifyR
   }
   if (isDatabaseUnavailable(err)) {
     req.log.warn({ err }, 'database unavailable')
-    return reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS))
+    return reply
+      .status(503)
+      .header('retry-after', String(RETRY_AFTER_SECONDS))
       .send({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Hệ thống tạm thời gián đoạn, vui lòng thử lại sau ít phút' } })
   }
   req.log.error({ err }, 'unhandled error')

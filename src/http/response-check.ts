@@ -7,7 +7,9 @@ const expected = new WeakMap<FastifyRequest, string>()
 function fail(req: FastifyRequest, reply: FastifyReply, message: string): string {
   req.log.error({ route: req.routeOptions.url, status: reply.statusCode }, message)
   reply.code(500).header('content-type', 'application/json; charset=utf-8')
-  return JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'Lỗi hệ thống, vui lòng thử lại sau', details: { responseCheck: message } } })
+  return JSON.stringify({
+    error: { code: 'INTERNAL_ERROR', message: 'Lỗi hệ thống, vui lòng thử lại sau', details: { responseCheck: message } },
+  })
 }
 
 /**
@@ -29,11 +31,19 @@ export function checkResponseSchemas(app: FastifyInstance) {
     const declared = req.routeOptions.schema?.response as Record<string, unknown> | undefined
     const status = String(reply.statusCode)
     if (declared && !(status in declared) && !(`${status[0]}XX` in declared) && status !== '500') {
-      return fail(req, reply, `${req.method} ${req.routeOptions.url} answered ${status}, which its schema does not declare (${Object.keys(declared).join(', ')})`)
+      return fail(
+        req,
+        reply,
+        `${req.method} ${req.routeOptions.url} answered ${status}, which its schema does not declare (${Object.keys(declared).join(', ')})`,
+      )
     }
     if (plain === undefined || typeof payload !== 'string') return payload
     if (!isDeepStrictEqual(JSON.parse(payload), JSON.parse(plain))) {
-      return fail(req, reply, `the response schema of ${req.method} ${req.routeOptions.url} (${status}) changes the answer: handler ${plain.slice(0, 2000)} → sent ${payload.slice(0, 2000)}`)
+      return fail(
+        req,
+        reply,
+        `the response schema of ${req.method} ${req.routeOptions.url} (${status}) changes the answer: handler ${plain.slice(0, 2000)} → sent ${payload.slice(0, 2000)}`,
+      )
     }
     return payload
   })

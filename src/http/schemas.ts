@@ -7,7 +7,13 @@ import { ERROR_STATUS, type ErrorCode } from '../errors.ts'
  * replies. HTTP schemas use the TypeBox the provider ships (`import { Type } from
  * '@fastify/type-provider-typebox'`), so what the provider infers is exactly what the schema says.
  */
-export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
 
 /** A moment: Postgres gives a Date, written as an ISO 8601 string in UTC. */
 export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
@@ -16,8 +22,10 @@ export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'nul
 export const NullableInteger = Type.Unsafe<number | null>({ type: ['integer', 'null'] })
 export const NullableNumber = Type.Unsafe<number | null>({ type: ['number', 'null'] })
 /** An object whose keys are the client's or the diagram's (dossier `data`, metadata): written as is. */
-export const OpenObject = (description?: string) => Type.Unsafe<object>({ type: 'object', additionalProperties: true, ...(description ? { description } : {}) })
-export const NullableOpenObject = (description?: string) => Type.Unsafe<object | null>({ type: ['object', 'null'], additionalProperties: true, ...(description ? { description } : {}) })
+export const OpenObject = (description?: string) =>
+  Type.Unsafe<object>({ type: 'object', additionalProperties: true, ...(description ? { description } : {}) })
+export const NullableOpenObject = (description?: string) =>
+  Type.Unsafe<object | null>({ type: ['object', 'null'], additionalProperties: true, ...(description ? { description } : {}) })
 export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()])
 
 export const IdParam = Type.Object({ id: Type.String({ format: 'uuid' }) })
@@ -49,7 +57,9 @@ export function errorResponses(...codes: Array<ErrorCode | readonly ErrorCode[]>
     const status = ERROR_STATUS[code]
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code))
   }
-  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, set]) => [status, { ...ErrorBody, description: [...set].join(', ') }]))
+  return Object.fromEntries(
+    [...byStatus].sort(([a], [b]) => a - b).map(([status, set]) => [status, { ...ErrorBody, description: [...set].join(', ') }]),
+  )
 }
 
 /** A binary answer (PDF, XML, an uploaded file), documented with its media types. */

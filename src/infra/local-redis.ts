@@ -12,7 +12,9 @@ export const REDIS_MISSING_HINT =
 
 export class RedisMissingError extends Error {
   readonly code = 'REDIS_SERVER_MISSING'
-  constructor() { super(REDIS_MISSING_HINT) }
+  constructor() {
+    super(REDIS_MISSING_HINT)
+  }
 }
 
 function findRedisServer(): string | null {
@@ -30,13 +32,28 @@ export async function startLocalRedis(opts: { dataDir: string; port: number; per
   if (!bin) throw new RedisMissingError()
   fs.mkdirSync(opts.dataDir, { recursive: true })
   const args = [
-    '--port', String(opts.port), '--bind', '127.0.0.1', '--dir', opts.dataDir,
-    '--appendonly', opts.persistent ? 'yes' : 'no', '--save', '',
-    '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--daemonize', 'no',
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    opts.dataDir,
+    '--appendonly',
+    opts.persistent ? 'yes' : 'no',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
   ]
   const child: ChildProcess = spawn(bin, args, { stdio: 'ignore' })
   let exited = false
-  child.once('exit', () => { exited = true })
+  child.once('exit', () => {
+    exited = true
+  })
   const url = `redis://127.0.0.1:${opts.port}`
   const deadline = Date.now() + 10_000
   for (;;) {
@@ -50,16 +67,20 @@ export async function startLocalRedis(opts: { dataDir: string; port: number; per
       break
     } catch {
       probe.disconnect()
-      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('redis-server did not start within 10 s') }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL')
+        throw new Error('redis-server did not start within 10 s')
+      }
       await new Promise((r) => setTimeout(r, 50))
     }
   }
   return {
     url,
-    stop: () => new Promise<void>((resolve) => {
-      if (exited) return resolve()
-      child.once('exit', () => resolve())
-      child.kill('SIGTERM')
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
   }
 }

@@ -15,7 +15,8 @@ export async function lifecycleRoutes(app: Api, opts: { lifecycle: LifecycleServ
 
   app.post('/dossiers/:id/actions/:action', { schema: actSchema }, async (req) => {
     const { id, action } = req.params
-    if (!isLifecycleAction(action)) throw new AppError('ROUTE_NOT_FOUND', `Không có thao tác "${action}"; các thao tác: ${Object.keys(ACTION_BODIES).join(', ')}`)
+    if (!isLifecycleAction(action))
+      throw new AppError('ROUTE_NOT_FOUND', `Không có thao tác "${action}"; các thao tác: ${Object.keys(ACTION_BODIES).join(', ')}`)
     const r = await lifecycle.act(req.principal, id, action, req.body)
     return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
   })

@@ -13,7 +13,11 @@ export const availableActionsSchema = {
   summary: 'Actions the caller can take on the dossier now',
   params: IdParam,
   response: {
-    200: Type.Object({ items: Type.Array(Type.Object({ action: Type.String(), taskId: Type.String({ format: 'uuid' }), taskName: Type.String(), activityId: Type.String() })) }),
+    200: Type.Object({
+      items: Type.Array(
+        Type.Object({ action: Type.String(), taskId: Type.String({ format: 'uuid' }), taskName: Type.String(), activityId: Type.String() }),
+      ),
+    }),
     ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND'),
   },
 }
@@ -32,7 +36,13 @@ export const supplementSchema = {
   tags: ['lifecycle'],
   summary: 'The applicant hands in the requested items (nộp bổ sung hồ sơ)',
   params: IdParam,
-  body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })), documentIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 50, uniqueItems: true })) }, { additionalProperties: false }),
+  body: Type.Object(
+    {
+      note: Type.Optional(Type.String({ maxLength: 2000 })),
+      documentIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 50, uniqueItems: true })),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Object({ dossierId: Type.String({ format: 'uuid' }), dossierStatus: Type.String(), nextTasks: Type.Array(Task) }),
     ...errorResponses(...MOVE, 'ACTION_NOT_AVAILABLE', 'DOCUMENT_NOT_FOUND', 'NOT_WAITING_FOR_MESSAGE', STEP),
@@ -41,7 +51,8 @@ export const supplementSchema = {
 
 export const withdrawSchema = {
   tags: ['lifecycle'],
-  summary: "Withdrawal (rút hồ sơ, status 7): by the applicant, or by a one-stop officer with the applicant's written request uploaded to the dossier (requestDocumentId)",
+  summary:
+    "Withdrawal (rút hồ sơ, status 7): by the applicant, or by a one-stop officer with the applicant's written request uploaded to the dossier (requestDocumentId)",
   params: IdParam,
   body: Type.Object({ reason: Reason, requestDocumentId: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false }),
   response: { 200: Ended, ...errorResponses(...MOVE, 'WITHDRAWAL_REQUEST_REQUIRED', 'CONCURRENT_MODIFICATION') },

@@ -55,7 +55,13 @@ export function createLifecycleService(deps: {
     const open = await deps.tasks.openForDossier(db, d.id).rows()
     return {
       version,
-      offers: open.flatMap((t) => stepActions(version.user_tasks, t.activity_id).map((action) => ({ action: action as LifecycleAction, task: t, mine: allows('dossier.act', p, taskResource(t)) }))),
+      offers: open.flatMap((t) =>
+        stepActions(version.user_tasks, t.activity_id).map((action) => ({
+          action: action as LifecycleAction,
+          task: t,
+          mine: allows('dossier.act', p, taskResource(t)),
+        })),
+      ),
     }
   }
 
@@ -63,16 +69,21 @@ export function createLifecycleService(deps: {
     const published = new Map(version.metadata.documents.map((doc) => [doc.code, doc.name]))
     const unknown = items.filter((i) => !published.has(i))
     if (unknown.length) {
-      throw new AppError('SUPPLEMENT_ITEMS_INVALID', `Chỉ được yêu cầu bổ sung giấy tờ trong danh mục đã công bố của thủ tục; không có: ${unknown.join(', ')}`, { unknown, allowed: [...published.keys()] })
+      throw new AppError(
+        'SUPPLEMENT_ITEMS_INVALID',
+        `Chỉ được yêu cầu bổ sung giấy tờ trong danh mục đã công bố của thủ tục; không có: ${unknown.join(', ')}`,
+        { unknown, allowed: [...published.keys()] },
+      )
     }
     const stage = stageOf(d)
     const cal = deps.calendar()
-    const late = stage === 'appraisal' && cal.workingMinutesBetween(new Date(d.received_at!), now) > SUPPLEMENT_WINDOW_WORKING_DAYS * cal.minutesPerDay
+    const late =
+      stage === 'appraisal' && cal.workingMinutesBetween(new Date(d.received_at!), now) > SUPPLEMENT_WINDOW_WORKING_DAYS * cal.minutesPerDay
     return { stage, late, items: items.map((code) => ({ code, name: published.get(code)! })) }
   }
 
   async function assertResultAttached(d: DossierRow): Promise<void> {
-    if (await deps.documents.count(db, d.id, 'result') === 0) {
+    if ((await deps.documents.count(db, d.id, 'result')) === 0) {
       throw new AppError('RESULT_DOCUMENT_REQUIRED', 'Trả kết quả trực tuyến cần đính kèm bản điện tử của kết quả (tài liệu loại "result")')
     }
   }
@@ -82,7 +93,9 @@ export function createLifecycleService(deps: {
     const locked = await deps.steps.lock(uow, { dossier: dossierId })
     const dossier = locked.dossiers[0]!
     // A process that ended before the return keeps its dossier open until the return step (docs/lifecycle.md).
-    const running = locked.instances.find((i) => i.status === 'running') ?? (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : locked.instances.find((i) => i.status === 'completed'))
+    const running =
+      locked.instances.find((i) => i.status === 'running') ??
+      (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : locked.instances.find((i) => i.status === 'completed'))
     if (!running) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc xử lý', { status: dossier.status })
     return { data: locked.dataFor(running.id)!, version: await deps.steps.version(uow.tx, running) }
   }
@@ -92,7 +105,9 @@ export function createLifecycleService(deps: {
     async available(p: Principal, dossierId: string) {
       const d = await readable(p, dossierId)
       const { offers } = await openActions(p, d)
-      return offers.filter((o) => o.mine).map((o) => ({ action: o.action, taskId: o.task.id, taskName: o.task.name, activityId: o.task.activity_id }))
+      return offers
+        .filter((o) => o.mine)
+        .map((o) => ({ action: o.action, taskId: o.task.id, taskName: o.task.name, activityId: o.task.activity_id }))
     },
 
     async act(p: Principal, dossierId: string, action: LifecycleAction, rawBody: unknown) {
@@ -104,16 +119,24 @@ export function createLifecycleService(deps: {
       const offered = offers.find((o) => o.action === action)
       if (!offer && offered) authorize('dossier.act', p, taskResource(offered.task))
       if (!offer) {
-        throw new AppError('ACTION_NOT_AVAILABLE', `Thao tác "${action}" không thực hiện được ở trạng thái hiện tại của hồ sơ hoặc không thuộc nhóm của bạn`, { status: d.status, available: offers.filter((o) => o.mine).map((o) => o.action) })
+        throw new AppError(
+          'ACTION_NOT_AVAILABLE',
+          `Thao tác "${action}" không thực hiện được ở trạng thái hiện tại của hồ sơ hoặc không thuộc nhóm của bạn`,
+          { status: d.status, available: offers.filter((o) => o.mine).map((o) => o.action) },
+        )
       }
       const variables: Record<string, unknown> = { outcome: action }
       let details: Record<string, unknown> = { ...body }
       if (action === 'request-supplement') supplementDetails(version, d, body.items as string[], clock.now()) // validate before taking locks
-      if (action === 'refuse') { variables.refused = true; details.stage = stageOf(d) }
+      if (action === 'refuse') {
+        variables.refused = true
+        details.stage = stageOf(d)
+      }
       if (action === 'request-financial-obligation') variables.obligationAmount = body.amount
       if (action === 'consult') variables.consultedUnit = body.unit
       if (action === 'return') {
-        if (body.method === 'post' && !body.waybill) throw new AppError('VALIDATION_FAILED', 'Trả kết quả qua bưu chính cần mã vận đơn (waybill)', { path: '/waybill' })
+        if (body.method === 'post' && !body.waybill)
+          throw new AppError('VALIDATION_FAILED', 'Trả kết quả qua bưu chính cần mã vận đơn (waybill)', { path: '/waybill' })
         if (body.method === 'online') await assertResultAttached(d)
         variables.returnMethod = body.method
       }
@@ -123,13 +146,31 @@ export function createLifecycleService(deps: {
             // Re-checked under the lock: the lateness flag counts from the receipt instant.
             const s = supplementDetails(version, dossier, body.items as string[], now)
             details = { ...details, ...s }
-            uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { supplement_count: (dossier.supplement_count ?? 0) + 1, late_supplement: (dossier.late_supplement ?? false) || s.late }))
+            uow.write(
+              deps.dossiers.updateLifecycle(uow.tx, dossier.id, {
+                supplement_count: (dossier.supplement_count ?? 0) + 1,
+                late_supplement: (dossier.late_supplement ?? false) || s.late,
+              }),
+            )
           }
-          return [{ dossier_id: dossier.id, task_id: offer.task.id, activity_id: offer.task.activity_id, action: ACTION_HISTORY[action], actor: p.userId, details, at: now }]
+          return [
+            {
+              dossier_id: dossier.id,
+              task_id: offer.task.id,
+              activity_id: offer.task.activity_id,
+              action: ACTION_HISTORY[action],
+              actor: p.userId,
+              details,
+              at: now,
+            },
+          ]
         },
-        after: action === 'return'
-          ? (uow, { dossier, now }) => { uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { return_method: body.method as string, returned_at: now })) }
-          : undefined,
+        after:
+          action === 'return'
+            ? (uow, { dossier, now }) => {
+                uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { return_method: body.method as string, returned_at: now }))
+              }
+            : undefined,
       })
       return r
     },
@@ -138,22 +179,32 @@ export function createLifecycleService(deps: {
      * Delivers a BPMN message to the dossier's instance in the caller's transaction (payment
      * received, supplement submitted): the diagram's catch event completes and the process moves on.
      */
-    async deliver(tx: Tx, dossierId: string, message: string, opts: { actor: string; now: Date; history: Omit<HistoryEntry, 'dossier_id' | 'at'>[] }) {
+    async deliver(
+      tx: Tx,
+      dossierId: string,
+      message: string,
+      opts: { actor: string; now: Date; history: Omit<HistoryEntry, 'dossier_id' | 'at'>[] },
+    ) {
       const uow = new UnitOfWork(tx)
       const { data, version } = await lockRunning(uow, dossierId)
       const target = version.message_catches?.[message]
       if (!target) throw new AppError('NOT_WAITING_FOR_MESSAGE', `Quy trình của hồ sơ không có bước chờ "${message}"`)
       try {
-        const outcome = await deps.steps.step({ uow, version, data }, { kind: 'message', messageId: target.messageId, activityIds: target.activityIds }, {
-          actor: opts.actor,
-          now: opts.now,
-          fallbackStatus: null,
-          history: opts.history.map((h) => ({ ...h, dossier_id: dossierId, at: opts.now })),
-        })
+        const outcome = await deps.steps.step(
+          { uow, version, data },
+          { kind: 'message', messageId: target.messageId, activityIds: target.activityIds },
+          {
+            actor: opts.actor,
+            now: opts.now,
+            fallbackStatus: null,
+            history: opts.history.map((h) => ({ ...h, dossier_id: dossierId, at: opts.now })),
+          },
+        )
         await uow.flush()
         return outcome
       } catch (err) {
-        if (err instanceof AppError && err.code === 'PROCESS_STEP_FAILED') throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
+        if (err instanceof AppError && err.code === 'PROCESS_STEP_FAILED')
+          throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
         throw err
       }
     },
@@ -162,11 +213,19 @@ export function createLifecycleService(deps: {
     async submitSupplement(p: Principal, dossierId: string, body: { note?: string; documentIds?: string[] }) {
       const d = await readable(p, dossierId)
       authorize('dossier.supplement', p, dossierResource(d))
-      if (d.status !== DossierStatus.SUPPLEMENT_REQUESTED) throw new AppError('ACTION_NOT_AVAILABLE', 'Hồ sơ không ở trạng thái chờ bổ sung', { status: d.status })
+      if (d.status !== DossierStatus.SUPPLEMENT_REQUESTED)
+        throw new AppError('ACTION_NOT_AVAILABLE', 'Hồ sơ không ở trạng thái chờ bổ sung', { status: d.status })
       const docs = body.documentIds ?? []
-      for (const id of docs) if (!(await deps.documents.find(db, d.id, id))) throw new AppError('DOCUMENT_NOT_FOUND', `Không tìm thấy tài liệu ${id} của hồ sơ`)
+      for (const id of docs)
+        if (!(await deps.documents.find(db, d.id, id))) throw new AppError('DOCUMENT_NOT_FOUND', `Không tìm thấy tài liệu ${id} của hồ sơ`)
       const now = clock.now()
-      const out = await db.transaction((tx) => this.deliver(tx, d.id, 'SupplementSubmitted', { actor: p.userId, now, history: [{ action: 'lifecycle.supplement_submitted', actor: p.userId, details: { note: body.note ?? null, documentIds: docs } }] }))
+      const out = await db.transaction((tx) =>
+        this.deliver(tx, d.id, 'SupplementSubmitted', {
+          actor: p.userId,
+          now,
+          history: [{ action: 'lifecycle.supplement_submitted', actor: p.userId, details: { note: body.note ?? null, documentIds: docs } }],
+        }),
+      )
       return { dossierId: d.id, dossierStatus: out.status, nextTasks: out.open }
     },
 
@@ -179,7 +238,11 @@ export function createLifecycleService(deps: {
         // Not the applicant: the applicant's written request must be on the dossier.
         const doc = evidence.requestDocumentId ? await deps.documents.find(db, d.id, evidence.requestDocumentId) : null
         if (!doc || doc.kind === 'result') {
-          throw new AppError('WITHDRAWAL_REQUEST_REQUIRED', 'Cán bộ rút hồ sơ thay người nộp phải đính kèm đơn đề nghị rút hồ sơ của người nộp (requestDocumentId: tài liệu đã tải lên hồ sơ)', { path: '/requestDocumentId' })
+          throw new AppError(
+            'WITHDRAWAL_REQUEST_REQUIRED',
+            'Cán bộ rút hồ sơ thay người nộp phải đính kèm đơn đề nghị rút hồ sơ của người nộp (requestDocumentId: tài liệu đã tải lên hồ sơ)',
+            { path: '/requestDocumentId' },
+          )
         }
         details.requestDocumentId = doc.id
       }
@@ -187,11 +250,20 @@ export function createLifecycleService(deps: {
       const now = clock.now()
       await transaction(db, async (uow) => {
         const { data, version } = await lockRunning(uow, d.id)
-        if (FINAL_STATUSES.has(data.dossier.status as DossierStatus)) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc', { status: data.dossier.status })
+        if (FINAL_STATUSES.has(data.dossier.status as DossierStatus))
+          throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc', { status: data.dossier.status })
         await deps.steps.terminate({ uow, version, data }, to, {
           actor: p.userId,
           now,
-          history: [{ dossier_id: d.id, action: kind === 'withdraw' ? 'lifecycle.withdrawn' : 'lifecycle.stopped', actor: p.userId, details, at: now }],
+          history: [
+            {
+              dossier_id: d.id,
+              action: kind === 'withdraw' ? 'lifecycle.withdrawn' : 'lifecycle.stopped',
+              actor: p.userId,
+              details,
+              at: now,
+            },
+          ],
         })
         return uow.finish(undefined)
       })

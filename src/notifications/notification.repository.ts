@@ -23,15 +23,26 @@ export interface NotificationScope {
 export function createNotificationRepository() {
   return {
     /** Inserts once per event: an event already recorded is skipped. */
-    insertManyOnce: (q: Queryable, rows: Array<Omit<NotificationRow, 'id'>>) => write(rows.length ? q('notifications').insert(rows).onConflict('event_id').ignore() : null),
+    insertManyOnce: (q: Queryable, rows: Array<Omit<NotificationRow, 'id'>>) =>
+      write(rows.length ? q('notifications').insert(rows).onConflict('event_id').ignore() : null),
     /** Newest first, keyset-paginated by id. */
-    async list(q: Queryable, scope: NotificationScope, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<NotificationRow[]> {
+    async list(
+      q: Queryable,
+      scope: NotificationScope,
+      opts: { beforeId?: number; limit: number; dossierId?: string },
+    ): Promise<NotificationRow[]> {
       const query = q<NotificationRow>('notifications').orderBy('id', 'desc').limit(opts.limit)
       if (scope.agency) query.where({ agency: scope.agency })
       if (scope.member) {
         const m = scope.member
         // A dossier-level notice (no group, no user) is for every officer of the agency.
-        query.where((w) => void w.where('user_id', m.userId).orWhereRaw('groups && ?::text[]', [m.groups]).orWhere((x) => void x.whereNull('user_id').whereRaw("groups = '{}'")))
+        query.where(
+          (w) =>
+            void w
+              .where('user_id', m.userId)
+              .orWhereRaw('groups && ?::text[]', [m.groups])
+              .orWhere((x) => void x.whereNull('user_id').whereRaw("groups = '{}'")),
+        )
       }
       if (opts.beforeId) query.where('id', '<', opts.beforeId)
       if (opts.dossierId) query.where({ dossier_id: opts.dossierId })

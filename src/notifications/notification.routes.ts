@@ -3,7 +3,16 @@ import type { NotificationRow } from './notification.repository.ts'
 import { listNotificationsSchema } from './notification.schemas.ts'
 import type { NotificationService } from './notification.service.ts'
 
-const dto = (n: NotificationRow) => ({ id: String(n.id), kind: n.kind, message: n.message, dossierId: n.dossier_id, taskId: n.task_id, groups: n.groups, userId: n.user_id, createdAt: n.created_at })
+const dto = (n: NotificationRow) => ({
+  id: String(n.id),
+  kind: n.kind,
+  message: n.message,
+  dossierId: n.dossier_id,
+  taskId: n.task_id,
+  groups: n.groups,
+  userId: n.user_id,
+  createdAt: n.created_at,
+})
 
 export async function notificationRoutes(app: Api, opts: { notifications: NotificationService }) {
   app.get('/notifications', { schema: listNotificationsSchema }, async (req) => {

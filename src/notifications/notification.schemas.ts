@@ -14,11 +14,17 @@ const Notification = Type.Object({
 
 export const listNotificationsSchema = {
   tags: ['notifications'],
-  summary: 'The caller\'s deadline notifications, newest first',
-  querystring: Type.Object({
-    dossierId: Type.Optional(Type.String({ format: 'uuid' })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
-  }, { additionalProperties: false }),
-  response: { 200: Type.Object({ items: Type.Array(Notification), nextCursor: NullableString }), ...errorResponses(AUTH, INPUT, 'FORBIDDEN') },
+  summary: "The caller's deadline notifications, newest first",
+  querystring: Type.Object(
+    {
+      dossierId: Type.Optional(Type.String({ format: 'uuid' })),
+      limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+      cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({ items: Type.Array(Notification), nextCursor: NullableString }),
+    ...errorResponses(AUTH, INPUT, 'FORBIDDEN'),
+  },
 }

@@ -39,19 +39,31 @@ export function deadlineMessage(e: DeadlineEvent): string {
 /** The notification row of a deadline event: for the task's assignee and groups, or the whole agency for a dossier's appointment. */
 export function deadlineNotification(e: DeadlineEvent, now: Date): Omit<NotificationRow, 'id'> {
   return {
-    event_id: e.eventId, agency: e.agency, groups: e.groups, user_id: e.assignee, dossier_id: e.dossierId, task_id: e.taskId,
-    kind: `deadline.${e.kind}`, message: deadlineMessage(e), created_at: now,
+    event_id: e.eventId,
+    agency: e.agency,
+    groups: e.groups,
+    user_id: e.assignee,
+    dossier_id: e.dossierId,
+    task_id: e.taskId,
+    kind: `deadline.${e.kind}`,
+    message: deadlineMessage(e),
+    created_at: now,
   }
 }
 
 /** Notifications (thông báo) for officers and supervisors, written by the deadline watch when an alarm fires. */
 export function createNotificationService(deps: { db: Db; clock: Clock; repo: NotificationRepository }) {
   return {
-    async list(p: Principal, opts: { beforeId?: number; limit: number; dossierId?: string }): Promise<{ items: NotificationRow[]; nextCursor: string | null }> {
+    async list(
+      p: Principal,
+      opts: { beforeId?: number; limit: number; dossierId?: string },
+    ): Promise<{ items: NotificationRow[]; nextCursor: string | null }> {
       if (!hasRole(p, 'officer', 'supervisor', 'admin')) throw new AppError('FORBIDDEN', 'Chỉ cán bộ có thông báo xử lý hồ sơ')
-      const scope = hasRole(p, 'admin') ? { agency: null, member: null }
-        : hasRole(p, 'supervisor') ? { agency: p.agency, member: null }
-        : { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
+      const scope = hasRole(p, 'admin')
+        ? { agency: null, member: null }
+        : hasRole(p, 'supervisor')
+          ? { agency: p.agency, member: null }
+          : { agency: p.agency, member: { userId: p.userId, groups: p.groups } }
       const rows = await deps.repo.list(deps.db, scope, { ...opts, limit: opts.limit + 1 })
       const items = rows.slice(0, opts.limit)
       return { items, nextCursor: rows.length > opts.limit ? String(items[items.length - 1]!.id) : null }

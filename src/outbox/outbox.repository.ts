@@ -24,7 +24,8 @@ export interface OutboxRow {
 export const PORTAL_TOPIC = 'dossier.status-changed'
 
 /** The BullMQ job id of a row: its own (`payload.jobId`) or one derived from the row id, so a re-queue never duplicates. */
-export const outboxJobId = (row: Pick<OutboxRow, 'id' | 'payload'>) => (typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`)
+export const outboxJobId = (row: Pick<OutboxRow, 'id' | 'payload'>) =>
+  typeof row.payload.jobId === 'string' ? row.payload.jobId : `outbox-${row.id}`
 
 /** The outbox row id inside a derived job id (`outbox-<id>`), or null. */
 export function outboxIdOfJob(jobId: string): number | null {
@@ -37,14 +38,32 @@ export function createOutboxRepository() {
     /** Insert, and wake the relay (NOTIFY is delivered at commit), in one statement; null when there is nothing to send. */
     enqueue(q: Queryable, messages: OutboxMessage[]) {
       if (messages.length === 0) return null
-      const insert = q('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), ...(m.availableAt ? { available_at: m.availableAt } : {}) }))).toSQL()
+      const insert = q('outbox')
+        .insert(
+          messages.map((m) => ({
+            topic: m.topic,
+            payload: JSON.stringify(m.payload),
+            ...(m.availableAt ? { available_at: m.availableAt } : {}),
+          })),
+        )
+        .toSQL()
       return write(q.raw(`WITH ins AS (${insert.sql}) SELECT pg_notify('outbox', '')`, insert.bindings))
     },
     /** Claims a batch of unpublished messages; SKIP LOCKED lets several relays run side by side. */
     async claimBatch(tx: Tx, limit: number): Promise<OutboxRow[]> {
       // In a unit of work (text protocol): the transaction's BEGIN goes in the same message.
       const uow = new UnitOfWork(tx)
-      const claimed = uow.read(read<OutboxRow>(tx('outbox').whereNull('published_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'topic', 'payload', 'available_at', 'attempts')))
+      const claimed = uow.read(
+        read<OutboxRow>(
+          tx('outbox')
+            .whereNull('published_at')
+            .orderBy('id')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked()
+            .select('id', 'topic', 'payload', 'available_at', 'attempts'),
+        ),
+      )
       await uow.flush()
       return claimed.rows
     },
@@ -55,27 +74,45 @@ export function createOutboxRepository() {
     async finishBatch(tx: Tx, outcome: { published: number[]; failed: { id: number; error: string } | null }, now: Date): Promise<void> {
       const { published, failed } = outcome
       await new UnitOfWork(tx)
-        .write(write(failed ? tx('outbox').where({ id: failed.id }).update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) }) : null))
+        .write(
+          write(
+            failed
+              ? tx('outbox')
+                  .where({ id: failed.id })
+                  .update({ attempts: tx.raw('attempts + 1'), last_error: failed.error.slice(0, 1000) })
+              : null,
+          ),
+        )
         .write(write(published.length ? tx('outbox').whereIn('id', published).update({ published_at: now }) : null))
         .commit(undefined)
     },
     /** Portal events already handed to Redis and not acknowledged yet, oldest first. */
     async unacknowledged(q: Queryable, limit: number): Promise<OutboxRow[]> {
-      return q<OutboxRow>('outbox').where({ topic: PORTAL_TOPIC }).whereNull('acknowledged_at').whereNotNull('published_at')
-        .orderBy('id').limit(limit).select('id', 'topic', 'payload', 'available_at', 'attempts')
+      return q<OutboxRow>('outbox')
+        .where({ topic: PORTAL_TOPIC })
+        .whereNull('acknowledged_at')
+        .whereNotNull('published_at')
+        .orderBy('id')
+        .limit(limit)
+        .select('id', 'topic', 'payload', 'available_at', 'attempts')
     },
     async isAcknowledged(q: Queryable, id: number): Promise<boolean> {
       const row = await q('outbox').where({ id }).whereNotNull('acknowledged_at').first('id')
       return row !== undefined
     },
     /** Records the portal's receipt (kept for the synced-to-portal indicator) and ends the row's pending state. */
-    async acknowledge(q: Queryable, ack: { id: number; eventId: string; dossierId: string; code: string; nationalStatus: number; receipt: string; at: Date }): Promise<void> {
-      await q.raw(`
+    async acknowledge(
+      q: Queryable,
+      ack: { id: number; eventId: string; dossierId: string; code: string; nationalStatus: number; receipt: string; at: Date },
+    ): Promise<void> {
+      await q.raw(
+        `
         WITH log AS (
           INSERT INTO portal_sync_log (event_id, dossier_id, dossier_code, national_status, receipt, acked_at)
           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING)
         UPDATE outbox SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL`,
-      [ack.eventId, ack.dossierId, ack.code, ack.nationalStatus, ack.receipt, ack.at, ack.at, ack.id])
+        [ack.eventId, ack.dossierId, ack.code, ack.nationalStatus, ack.receipt, ack.at, ack.at, ack.id],
+      )
     },
     async pendingCount(q: Queryable): Promise<number> {
       const r = await q('outbox').whereNull('published_at').count<{ count: string }[]>('* as count')

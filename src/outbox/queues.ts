@@ -31,7 +31,17 @@ export function redisConnection(url: string): ConnectionOptions {
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string) {
-  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 10, backoff: { type: 'exponential', delay: 1000 } } })
+  const make = (name: QueueName) =>
+    new Queue(name, {
+      connection,
+      prefix,
+      defaultJobOptions: {
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
+    })
   const queues = Object.fromEntries(Object.values(QUEUE).map((name) => [name, make(name)])) as Record<QueueName, Queue>
   return {
     get: (name: QueueName) => queues[name],

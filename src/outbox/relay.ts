@@ -12,7 +12,16 @@ import { outboxJobId, type OutboxRepository, type OutboxRow } from './outbox.rep
  * restart, terminated backend) is re-established with back-off. While `canPublish` says Redis is
  * away, rows stay in Postgres and the relay only polls.
  */
-export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues: Queues; clock: Clock; log: Logger; pollMs?: number; batchSize?: number; canPublish?: () => boolean }) {
+export function createOutboxRelay(deps: {
+  db: Db
+  repo: OutboxRepository
+  queues: Queues
+  clock: Clock
+  log: Logger
+  pollMs?: number
+  batchSize?: number
+  canPublish?: () => boolean
+}) {
   const { db, repo, queues, log } = deps
   let running = false
   let stopped = true
@@ -41,10 +50,12 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       return
     }
     const now = deps.clock.now().getTime()
-    await queue.addBulk(rows.map((row) => {
-      const at = typeof row.payload.dueAt === 'string' ? new Date(row.payload.dueAt) : new Date(row.available_at)
-      return { name: row.topic, data: row.payload, opts: { jobId: jobIdOf(row), delay: Math.max(0, at.getTime() - now) } }
-    }))
+    await queue.addBulk(
+      rows.map((row) => {
+        const at = typeof row.payload.dueAt === 'string' ? new Date(row.payload.dueAt) : new Date(row.available_at)
+        return { name: row.topic, data: row.payload, opts: { jobId: jobIdOf(row), delay: Math.max(0, at.getTime() - now) } }
+      }),
+    )
   }
 
   /** Consecutive rows with the same queue and action, in order. */
@@ -55,7 +66,10 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       const route = TOPIC_ROUTE[row.topic]
       const k = route ? `${route.queue}|${route.action}` : `?${row.id}`
       if (k === key) runs.at(-1)!.push(row)
-      else { runs.push([row]); key = k }
+      else {
+        runs.push([row])
+        key = k
+      }
     }
     return runs
   }
@@ -112,7 +126,10 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       if (stopped) break
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, deps.pollMs ?? 1000)
-        wake = () => { clearTimeout(t); resolve() }
+        wake = () => {
+          clearTimeout(t)
+          resolve()
+        }
       })
       wake = null
     }
@@ -136,9 +153,16 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       }
       conn.on('error', lost)
       conn.on('end', () => lost())
-      conn.on('notification', () => { stats.notifications++; notified = true; wake?.() })
+      conn.on('notification', () => {
+        stats.notifications++
+        notified = true
+        wake?.()
+      })
       await conn.query('LISTEN outbox')
-      if (stopped) { await conn.end().catch(() => {}); return }
+      if (stopped) {
+        await conn.end().catch(() => {})
+        return
+      }
       listenConn = conn
       listenBackoffMs = 0
       stats.listenConnects++
@@ -154,7 +178,10 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
   function scheduleListen(): void {
     if (stopped || listenTimer) return
     listenBackoffMs = Math.min(listenBackoffMs ? listenBackoffMs * 2 : 100, 30_000)
-    listenTimer = setTimeout(() => { listenTimer = null; void listen() }, listenBackoffMs)
+    listenTimer = setTimeout(() => {
+      listenTimer = null
+      void listen()
+    }, listenBackoffMs)
     listenTimer.unref()
   }
 
@@ -167,7 +194,9 @@ export function createOutboxRelay(deps: { db: Db; repo: OutboxRepository; queues
       running = true
       stopped = false
       await listen()
-      void loop().finally(() => { running = false })
+      void loop().finally(() => {
+        running = false
+      })
     },
     async stop(): Promise<void> {
       stopped = true

@@ -19,10 +19,16 @@ export async function queueEveryPending<R extends { id: string }>(opts: {
     const rows = await opts.page(afterId)
     if (!rows.length) return n
     const now = opts.now().getTime()
-    await Promise.all(rows.map((row) => {
-      const j = opts.job(row)
-      return opts.scheduler.add(j.name, { ...j.data, dueAt: j.dueAt.toISOString() }, { jobId: j.jobId, delay: Math.max(0, j.dueAt.getTime() - now) })
-    }))
+    await Promise.all(
+      rows.map((row) => {
+        const j = opts.job(row)
+        return opts.scheduler.add(
+          j.name,
+          { ...j.data, dueAt: j.dueAt.toISOString() },
+          { jobId: j.jobId, delay: Math.max(0, j.dueAt.getTime() - now) },
+        )
+      }),
+    )
     n += rows.length
     afterId = rows[rows.length - 1]!.id
   }

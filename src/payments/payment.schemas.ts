@@ -1,15 +1,29 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { AUTH, errorResponses, IdParam, INPUT, JSON_BODY, NullableString, NullableTimestamp, OpenObject, STEP, Timestamp } from '../http/schemas.ts'
+import {
+  AUTH,
+  errorResponses,
+  IdParam,
+  INPUT,
+  JSON_BODY,
+  NullableString,
+  NullableTimestamp,
+  OpenObject,
+  STEP,
+  Timestamp,
+} from '../http/schemas.ts'
 
-export const CallbackBody = Type.Object({
-  MaDoiTac: Type.String({ minLength: 1, maxLength: 64 }),
-  MaThamChieu: Type.String({ minLength: 1, maxLength: 100 }),
-  MaGiaoDich: Type.String({ minLength: 1, maxLength: 100 }),
-  SoTien: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
-  MaKetQua: Type.String({ pattern: '^[0-9]{2}$' }),
-  ThoiGianGD: Type.String({ pattern: '^[0-9]{14}$' }),
-  MaXacThuc: Type.String({ minLength: 1, maxLength: 128 }),
-}, { additionalProperties: false })
+export const CallbackBody = Type.Object(
+  {
+    MaDoiTac: Type.String({ minLength: 1, maxLength: 64 }),
+    MaThamChieu: Type.String({ minLength: 1, maxLength: 100 }),
+    MaGiaoDich: Type.String({ minLength: 1, maxLength: 100 }),
+    SoTien: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
+    MaKetQua: Type.String({ pattern: '^[0-9]{2}$' }),
+    ThoiGianGD: Type.String({ pattern: '^[0-9]{14}$' }),
+    MaXacThuc: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+)
 
 const Payment = Type.Object({
   reference: Type.String({ description: 'MaThamChieu' }),
@@ -29,7 +43,14 @@ const CallbackResult = Type.Object({
 })
 
 /** What a verified callback can still refuse, including the step it delivers to the waiting procedure. */
-const CALLBACK_ERRORS = ['PAYMENT_NOT_FOUND', 'PAYMENT_ALREADY_SETTLED', 'PAYMENT_AMOUNT_MISMATCH', 'DOSSIER_CLOSED', 'NOT_WAITING_FOR_MESSAGE', STEP] as const
+const CALLBACK_ERRORS = [
+  'PAYMENT_NOT_FOUND',
+  'PAYMENT_ALREADY_SETTLED',
+  'PAYMENT_AMOUNT_MISMATCH',
+  'DOSSIER_CLOSED',
+  'NOT_WAITING_FOR_MESSAGE',
+  STEP,
+] as const
 
 export const requestPaymentSchema = {
   tags: ['payments'],
@@ -53,7 +74,10 @@ export const simulatePaymentSchema = {
   summary: 'Local payment-gateway simulator (development and tests): pays and sends the signed callback',
   params: Type.Object({ reference: Type.String({ maxLength: 100 }) }),
   body: Type.Object({ resultCode: Type.Optional(Type.String({ pattern: '^[0-9]{2}$' })) }, { additionalProperties: false }),
-  response: { 200: Type.Object({ callback: CallbackBody, result: CallbackResult }), ...errorResponses(AUTH, INPUT, JSON_BODY, 'PAYMENT_SIGNATURE_INVALID', ...CALLBACK_ERRORS) },
+  response: {
+    200: Type.Object({ callback: CallbackBody, result: CallbackResult }),
+    ...errorResponses(AUTH, INPUT, JSON_BODY, 'PAYMENT_SIGNATURE_INVALID', ...CALLBACK_ERRORS),
+  },
 }
 
 export const paymentCallbackSchema = {

@@ -49,7 +49,10 @@ export function createPaymentService(deps: {
   /** What the dossier owes right now, if anything. */
   async function due(d: DossierRow): Promise<{ purpose: PaymentRow['purpose']; amount: number } | null> {
     if (d.status === DossierStatus.FINANCIAL_OBLIGATION) {
-      const req = await db('history').where({ dossier_id: d.id, action: 'lifecycle.financial_obligation_requested' }).orderBy('id', 'desc').first('details')
+      const req = await db('history')
+        .where({ dossier_id: d.id, action: 'lifecycle.financial_obligation_requested' })
+        .orderBy('id', 'desc')
+        .first('details')
       const amount = Number(req?.details?.amount ?? 0)
       return amount > 0 ? { purpose: 'obligation', amount } : null
     }
@@ -64,16 +67,39 @@ export function createPaymentService(deps: {
 
   function initMessage(d: DossierRow, p: PaymentRow, code: string) {
     const fields = {
-      LoaiBanTin: 'INIT', PhienBan: '1.0.6', MaDoiTac: deps.partnerCode, MaThamChieu: p.reference, SoTien: p.amount,
-      LoaiHinhThanhToan: 'PAY', MaKenhThanhToan: '1', MaThietBi: '1', NgonNgu: 'vi-VN', MaTienTe: 'VND', MaNganHang: '',
-      ThongTinGiaoDich: `THANH TOAN HO SO ${d.code}`, ThoiGianGD: gatewayTime(new Date(p.created_at)), Ip: '',
+      LoaiBanTin: 'INIT',
+      PhienBan: '1.0.6',
+      MaDoiTac: deps.partnerCode,
+      MaThamChieu: p.reference,
+      SoTien: p.amount,
+      LoaiHinhThanhToan: 'PAY',
+      MaKenhThanhToan: '1',
+      MaThietBi: '1',
+      NgonNgu: 'vi-VN',
+      MaTienTe: 'VND',
+      MaNganHang: '',
+      ThongTinGiaoDich: `THANH TOAN HO SO ${d.code}`,
+      ThoiGianGD: gatewayTime(new Date(p.created_at)),
+      Ip: '',
       ThongTinBienLai: { MaDVC: `${code}.01`, MaTTHC: code, MaDonVi: d.unit_id, MaHoSo: d.code },
     }
-    const MaXacThuc = signFields([fields.LoaiBanTin, fields.PhienBan, fields.MaDoiTac, fields.MaThamChieu, fields.SoTien, fields.LoaiHinhThanhToan, fields.ThoiGianGD], deps.secret)
+    const MaXacThuc = signFields(
+      [fields.LoaiBanTin, fields.PhienBan, fields.MaDoiTac, fields.MaThamChieu, fields.SoTien, fields.LoaiHinhThanhToan, fields.ThoiGianGD],
+      deps.secret,
+    )
     return { ...fields, MaXacThuc }
   }
 
-  const dto = (p: PaymentRow) => ({ reference: p.reference, purpose: p.purpose, amount: p.amount, status: p.status, createdAt: p.created_at, paidAt: p.paid_at, transactionId: p.transaction_id, receiptNo: p.receipt_no })
+  const dto = (p: PaymentRow) => ({
+    reference: p.reference,
+    purpose: p.purpose,
+    amount: p.amount,
+    status: p.status,
+    createdAt: p.created_at,
+    paidAt: p.paid_at,
+    transactionId: p.transaction_id,
+    receiptNo: p.receipt_no,
+  })
 
   return {
     dto,
@@ -86,11 +112,27 @@ export function createPaymentService(deps: {
     async request(p: Principal, dossierId: string) {
       const { dossier: d } = await deps.dossiers.get(p, dossierId)
       const owed = await due(d)
-      if (!owed) throw new AppError('PAYMENT_NOT_DUE', 'Hồ sơ hiện không có khoản phí hoặc nghĩa vụ tài chính phải thanh toán trực tuyến', { status: d.status })
+      if (!owed)
+        throw new AppError('PAYMENT_NOT_DUE', 'Hồ sơ hiện không có khoản phí hoặc nghĩa vụ tài chính phải thanh toán trực tuyến', {
+          status: d.status,
+        })
       const now = clock.now()
       const reference = `${d.code}.${owed.purpose === 'fee' ? 'P' : 'N'}.${gatewayTime(now)}`
-      await db('payments').insert({ reference, dossier_id: d.id, purpose: owed.purpose, amount: owed.amount, status: 'pending', created_by: p.userId, created_at: now }).onConflict(db.raw("(dossier_id, purpose) WHERE status = 'pending'")).ignore()
-      const row = norm(await db<PaymentRow>('payments').where({ dossier_id: d.id, purpose: owed.purpose, status: 'pending' }).first() as PaymentRow)
+      await db('payments')
+        .insert({
+          reference,
+          dossier_id: d.id,
+          purpose: owed.purpose,
+          amount: owed.amount,
+          status: 'pending',
+          created_by: p.userId,
+          created_at: now,
+        })
+        .onConflict(db.raw("(dossier_id, purpose) WHERE status = 'pending'"))
+        .ignore()
+      const row = norm(
+        (await db<PaymentRow>('payments').where({ dossier_id: d.id, purpose: owed.purpose, status: 'pending' }).first()) as PaymentRow,
+      )
       return { payment: dto(row), init: initMessage(d, row, d.procedure_code) }
     },
 
@@ -110,22 +152,42 @@ export function createPaymentService(deps: {
         if (!pay) throw new AppError('PAYMENT_NOT_FOUND', `Không có yêu cầu thanh toán ${c.MaThamChieu}`)
         const row = norm(pay)
         if (row.status === 'paid') {
-          if (row.transaction_id === c.MaGiaoDich) return { result: 'duplicate' as const, reference: row.reference, receiptNo: row.receipt_no }
-          throw new AppError('PAYMENT_ALREADY_SETTLED', 'Yêu cầu thanh toán đã được thanh toán bằng giao dịch khác', { transactionId: row.transaction_id })
+          if (row.transaction_id === c.MaGiaoDich)
+            return { result: 'duplicate' as const, reference: row.reference, receiptNo: row.receipt_no }
+          throw new AppError('PAYMENT_ALREADY_SETTLED', 'Yêu cầu thanh toán đã được thanh toán bằng giao dịch khác', {
+            transactionId: row.transaction_id,
+          })
         }
         if (row.status !== 'pending') throw new AppError('PAYMENT_ALREADY_SETTLED', 'Yêu cầu thanh toán đã bị hủy')
-        if (c.SoTien !== row.amount) throw new AppError('PAYMENT_AMOUNT_MISMATCH', `Số tiền ${c.SoTien} khác số tiền phải nộp ${row.amount}`)
+        if (c.SoTien !== row.amount)
+          throw new AppError('PAYMENT_AMOUNT_MISMATCH', `Số tiền ${c.SoTien} khác số tiền phải nộp ${row.amount}`)
         const now = clock.now()
         if (c.MaKetQua !== '00') {
-          await deps.history.append(tx, [{ dossier_id: row.dossier_id, action: 'payment.failed', actor: 'payment-platform', details: { reference: row.reference, resultCode: c.MaKetQua }, at: now }])
+          await deps.history.append(tx, [
+            {
+              dossier_id: row.dossier_id,
+              action: 'payment.failed',
+              actor: 'payment-platform',
+              details: { reference: row.reference, resultCode: c.MaKetQua },
+              at: now,
+            },
+          ])
           return { result: 'failed' as const, reference: row.reference, receiptNo: null }
         }
         const receiptNo = `BL${c.ThoiGianGD.slice(2, 8)}-${createHash('sha256').update(c.MaThamChieu).digest('hex').slice(0, 8).toUpperCase()}`
-        await tx('payments').where({ reference: row.reference }).update({ status: 'paid', transaction_id: c.MaGiaoDich, receipt_no: receiptNo, paid_at: now, callback: JSON.stringify(c) })
+        await tx('payments')
+          .where({ reference: row.reference })
+          .update({ status: 'paid', transaction_id: c.MaGiaoDich, receipt_no: receiptNo, paid_at: now, callback: JSON.stringify(c) })
         await deps.lifecycle.deliver(tx, row.dossier_id, 'PaymentReceived', {
           actor: 'payment-platform',
           now,
-          history: [{ action: 'payment.received', actor: 'payment-platform', details: { reference: row.reference, purpose: row.purpose, amount: row.amount, transactionId: c.MaGiaoDich, receiptNo } }],
+          history: [
+            {
+              action: 'payment.received',
+              actor: 'payment-platform',
+              details: { reference: row.reference, purpose: row.purpose, amount: row.amount, transactionId: c.MaGiaoDich, receiptNo },
+            },
+          ],
         })
         return { result: 'paid' as const, reference: row.reference, receiptNo }
       })
@@ -137,7 +199,17 @@ export function createPaymentService(deps: {
      */
     simulatedCallback(reference: string, amount: number, resultCode = '00'): PaymentCallback {
       const now = clock.now()
-      const body = { MaDoiTac: deps.partnerCode, MaThamChieu: reference, MaGiaoDich: `GD${gatewayTime(now)}${createHash('sha256').update(reference + resultCode).digest('hex').slice(0, 6)}`, SoTien: amount, MaKetQua: resultCode, ThoiGianGD: gatewayTime(now) }
+      const body = {
+        MaDoiTac: deps.partnerCode,
+        MaThamChieu: reference,
+        MaGiaoDich: `GD${gatewayTime(now)}${createHash('sha256')
+          .update(reference + resultCode)
+          .digest('hex')
+          .slice(0, 6)}`,
+        SoTien: amount,
+        MaKetQua: resultCode,
+        ThoiGianGD: gatewayTime(now),
+      }
       return { ...body, MaXacThuc: signFields(callbackFields(body), deps.secret) }
     },
   }

@@ -5,7 +5,9 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  * MaXacThuc = SHA-256(field1|field2|…|secret), hex. Field order is part of the contract.
  */
 export function signFields(fields: ReadonlyArray<string | number>, secret: string): string {
-  return createHash('sha256').update([...fields.map(String), secret].join('|'), 'utf8').digest('hex')
+  return createHash('sha256')
+    .update([...fields.map(String), secret].join('|'), 'utf8')
+    .digest('hex')
 }
 
 export function verifyFields(fields: ReadonlyArray<string | number>, secret: string, mac: string): boolean {
@@ -32,4 +34,11 @@ export interface PaymentCallback {
   MaXacThuc: string
 }
 
-export const callbackFields = (c: Omit<PaymentCallback, 'MaXacThuc'>) => [c.MaDoiTac, c.MaThamChieu, c.MaGiaoDich, c.SoTien, c.MaKetQua, c.ThoiGianGD]
+export const callbackFields = (c: Omit<PaymentCallback, 'MaXacThuc'>) => [
+  c.MaDoiTac,
+  c.MaThamChieu,
+  c.MaGiaoDich,
+  c.SoTien,
+  c.MaKetQua,
+  c.ThoiGianGD,
+]

@@ -8,8 +8,17 @@ export type TimeLimitUnit = (typeof TIME_LIMIT_UNITS)[number]
 export const SUPPLEMENT_POLICIES = ['PAUSE', 'RESTART'] as const
 export type SupplementPolicy = (typeof SUPPLEMENT_POLICIES)[number]
 
-export interface ProcedureFee { code: string; name: string; amount: number }
-export interface ProcedureDocument { code: string; name: string; required: boolean; copies: number }
+export interface ProcedureFee {
+  code: string
+  name: string
+  amount: number
+}
+export interface ProcedureDocument {
+  code: string
+  name: string
+  required: boolean
+  copies: number
+}
 
 export interface ProcedureMetadata {
   code: string
@@ -30,11 +39,24 @@ export interface ProcedureMetadata {
   documents: ProcedureDocument[]
 }
 
-export interface MetadataFinding { elementId: string | null; code: string; message: string }
+export interface MetadataFinding {
+  elementId: string | null
+  code: string
+  message: string
+}
 
 interface RawProcedure {
-  code?: string; name?: string; agency?: string; unitId?: string; level?: string; timeLimit?: string
-  timeLimitUnit?: string; difficultAreaExtra?: string; supplementPolicy?: string; channels?: string; legalBasis?: string
+  code?: string
+  name?: string
+  agency?: string
+  unitId?: string
+  level?: string
+  timeLimit?: string
+  timeLimitUnit?: string
+  difficultAreaExtra?: string
+  supplementPolicy?: string
+  channels?: string
+  legalBasis?: string
   fees?: Array<{ code?: string; name?: string; amount?: string }>
   documents?: Array<{ code?: string; name?: string; required?: string; copies?: string }>
 }
@@ -51,17 +73,22 @@ export function readProcedureMetadata(
   const level = r.level === undefined ? 3 : Number(r.level)
   if (![2, 3, 4].includes(level)) bad('METADATA_INVALID', `tthc:procedure level must be 2, 3 or 4, got "${r.level}"`)
   const timeLimit = r.timeLimit === undefined ? null : Number(r.timeLimit)
-  if (timeLimit !== null && !(Number.isFinite(timeLimit) && timeLimit >= 0)) bad('METADATA_INVALID', `tthc:procedure timeLimit must be a non-negative number, got "${r.timeLimit}"`)
+  if (timeLimit !== null && !(Number.isFinite(timeLimit) && timeLimit >= 0))
+    bad('METADATA_INVALID', `tthc:procedure timeLimit must be a non-negative number, got "${r.timeLimit}"`)
   const extra = r.difficultAreaExtra === undefined ? null : Number(r.difficultAreaExtra)
-  if (extra !== null && !(Number.isFinite(extra) && extra >= 0)) bad('METADATA_INVALID', `tthc:procedure difficultAreaExtra must be a non-negative number, got "${r.difficultAreaExtra}"`)
+  if (extra !== null && !(Number.isFinite(extra) && extra >= 0))
+    bad('METADATA_INVALID', `tthc:procedure difficultAreaExtra must be a non-negative number, got "${r.difficultAreaExtra}"`)
   const unit = (r.timeLimitUnit ?? 'workingDays') as TimeLimitUnit
-  if (!TIME_LIMIT_UNITS.includes(unit)) bad('METADATA_INVALID', `tthc:procedure timeLimitUnit must be one of ${TIME_LIMIT_UNITS.join(', ')}`)
+  if (!TIME_LIMIT_UNITS.includes(unit))
+    bad('METADATA_INVALID', `tthc:procedure timeLimitUnit must be one of ${TIME_LIMIT_UNITS.join(', ')}`)
   const policy = (r.supplementPolicy ?? 'PAUSE') as SupplementPolicy
   if (!SUPPLEMENT_POLICIES.includes(policy)) bad('METADATA_INVALID', `tthc:procedure supplementPolicy must be PAUSE or RESTART`)
   const channels = (r.channels ?? '1,2,3').split(',').map((s) => Number(s.trim()))
-  if (channels.some((c) => ![1, 2, 3].includes(c))) bad('METADATA_INVALID', 'tthc:procedure channels must list 1 (counter), 2 (online), 3 (post)')
+  if (channels.some((c) => ![1, 2, 3].includes(c)))
+    bad('METADATA_INVALID', 'tthc:procedure channels must list 1 (counter), 2 (online), 3 (post)')
   const code = (r.code ?? process.id).trim()
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(code)) bad('METADATA_INVALID', `procedure code "${code}" may only hold letters, digits, ".", "_" and "-"`)
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(code))
+    bad('METADATA_INVALID', `procedure code "${code}" may only hold letters, digits, ".", "_" and "-"`)
 
   const fees = (r.fees ?? []).map((f, i) => {
     const amount = Number(f.amount ?? 0)

@@ -28,7 +28,17 @@ export interface ProcedureVersionRow {
   deployed_at: Date
 }
 
-const VERSION_SUMMARY = ['id', 'procedure_code', 'version', 'content_hash', 'process_id', 'metadata', 'warnings', 'deployed_by', 'deployed_at'] as const
+const VERSION_SUMMARY = [
+  'id',
+  'procedure_code',
+  'version',
+  'content_hash',
+  'process_id',
+  'metadata',
+  'warnings',
+  'deployed_by',
+  'deployed_at',
+] as const
 
 export function createProcedureRepository() {
   return {
@@ -49,11 +59,22 @@ export function createProcedureRepository() {
       return row ? Number(row.id) : null
     },
     async insertProcedure(q: Queryable, row: Pick<ProcedureRow, 'code' | 'name' | 'agency'>): Promise<void> {
-      await q('procedures').insert({ ...row, latest_version: 0 }).onConflict('code').ignore()
+      await q('procedures')
+        .insert({ ...row, latest_version: 0 })
+        .onConflict('code')
+        .ignore()
     },
     async insertVersion(q: Queryable, row: Omit<ProcedureVersionRow, 'id' | 'deployed_at'>): Promise<ProcedureVersionRow> {
       const [inserted] = await q<ProcedureVersionRow>('procedure_versions')
-        .insert({ ...row, metadata: JSON.stringify(row.metadata), user_tasks: JSON.stringify(row.user_tasks), activity_statuses: JSON.stringify(row.activity_statuses), message_catches: JSON.stringify(row.message_catches), source_context: JSON.stringify(row.source_context), warnings: JSON.stringify(row.warnings) } as never)
+        .insert({
+          ...row,
+          metadata: JSON.stringify(row.metadata),
+          user_tasks: JSON.stringify(row.user_tasks),
+          activity_statuses: JSON.stringify(row.activity_statuses),
+          message_catches: JSON.stringify(row.message_catches),
+          source_context: JSON.stringify(row.source_context),
+          warnings: JSON.stringify(row.warnings),
+        } as never)
         .returning('*')
       return inserted as ProcedureVersionRow
     },

@@ -3,10 +3,32 @@ import { requireRole } from '../auth/authenticate.ts'
 import type { Api } from '../http/schemas.ts'
 import type { ProcedureService } from './procedure.service.ts'
 import type { ProcedureVersionRow } from './procedure.repository.ts'
-import { deploySchema, getProcedureSchema, getVersionSchema, listProceduresSchema, listVersionsSchema, validateSchema, versionXmlSchema } from './procedure.schemas.ts'
+import {
+  deploySchema,
+  getProcedureSchema,
+  getVersionSchema,
+  listProceduresSchema,
+  listVersionsSchema,
+  validateSchema,
+  versionXmlSchema,
+} from './procedure.schemas.ts'
 
-function versionDto(v: Pick<ProcedureVersionRow, 'procedure_code' | 'version' | 'content_hash' | 'process_id' | 'metadata' | 'warnings' | 'deployed_by' | 'deployed_at'>) {
-  return { procedureCode: v.procedure_code, version: v.version, contentHash: v.content_hash, processId: v.process_id, metadata: v.metadata, warnings: v.warnings, deployedBy: v.deployed_by, deployedAt: v.deployed_at }
+function versionDto(
+  v: Pick<
+    ProcedureVersionRow,
+    'procedure_code' | 'version' | 'content_hash' | 'process_id' | 'metadata' | 'warnings' | 'deployed_by' | 'deployed_at'
+  >,
+) {
+  return {
+    procedureCode: v.procedure_code,
+    version: v.version,
+    contentHash: v.content_hash,
+    processId: v.process_id,
+    metadata: v.metadata,
+    warnings: v.warnings,
+    deployedBy: v.deployed_by,
+    deployedAt: v.deployed_at,
+  }
 }
 
 /** Procedures (thủ tục) and their diagram versions. */
@@ -15,14 +37,16 @@ export async function procedureRoutes(app: Api, opts: { procedures: ProcedureSer
 
   app.post('/procedures', { schema: deploySchema }, async (req, reply) => {
     const p = requireRole(req, 'analyst', 'admin')
-    if (typeof req.body !== 'string' || !req.body.trim()) throw new AppError('XML_BODY_REQUIRED', 'Gửi nội dung sơ đồ BPMN (XML) trong thân yêu cầu, Content-Type: application/xml')
+    if (typeof req.body !== 'string' || !req.body.trim())
+      throw new AppError('XML_BODY_REQUIRED', 'Gửi nội dung sơ đồ BPMN (XML) trong thân yêu cầu, Content-Type: application/xml')
     const { created, version } = await procedures.deploy(req.body, { principal: p, transfer: req.query.transfer === true })
     return reply.status(created ? 201 : 200).send({ created, ...versionDto(version) })
   })
 
   app.post('/procedures/validate', { schema: validateSchema }, async (req) => {
     requireRole(req, 'analyst', 'admin')
-    if (typeof req.body !== 'string' || !req.body.trim()) throw new AppError('XML_BODY_REQUIRED', 'Gửi nội dung sơ đồ BPMN (XML) trong thân yêu cầu')
+    if (typeof req.body !== 'string' || !req.body.trim())
+      throw new AppError('XML_BODY_REQUIRED', 'Gửi nội dung sơ đồ BPMN (XML) trong thân yêu cầu')
     const { parsed, metadata, findings } = await procedures.validate(req.body)
     return { valid: parsed !== null, metadata: metadata ?? null, findings }
   })

@@ -30,9 +30,15 @@ const Deployed = Type.Object({ created: Type.Boolean(), ...Version.properties })
 
 export const deploySchema = {
   tags: ['procedures'],
-  summary: "Deploy a BPMN diagram (body: the XML). 201 new version, 200 unchanged, 422 findings. Analysts deploy for their own agency; a new version keeps the procedure's owner agency unless an admin passes transfer=true.",
+  summary:
+    "Deploy a BPMN diagram (body: the XML). 201 new version, 200 unchanged, 422 findings. Analysts deploy for their own agency; a new version keeps the procedure's owner agency unless an admin passes transfer=true.",
   consumes: ['application/xml', 'text/xml'],
-  querystring: Type.Object({ transfer: Type.Optional(Type.Boolean({ description: 'Admin only: the diagram\'s agency becomes the owner of an existing procedure' })) }, { additionalProperties: false }),
+  querystring: Type.Object(
+    {
+      transfer: Type.Optional(Type.Boolean({ description: "Admin only: the diagram's agency becomes the owner of an existing procedure" })),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     201: { ...Deployed, description: 'A new version' },
     200: { ...Deployed, description: 'The diagram is unchanged: the same version' },
@@ -53,10 +59,25 @@ export const validateSchema = {
 export const listProceduresSchema = {
   tags: ['procedures'],
   summary: 'Procedures, by code',
-  querystring: Type.Object({ agency: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), after: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+  querystring: Type.Object(
+    {
+      agency: Type.Optional(Type.String({ maxLength: 100 })),
+      limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+      after: Type.Optional(Type.String({ maxLength: 64 })),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Object({
-      items: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), agency: Type.String(), latestVersion: Type.Integer(), updatedAt: Timestamp })),
+      items: Type.Array(
+        Type.Object({
+          code: Type.String(),
+          name: Type.String(),
+          agency: Type.String(),
+          latestVersion: Type.Integer(),
+          updatedAt: Timestamp,
+        }),
+      ),
       nextAfter: NullableString,
     }),
     ...errorResponses(AUTH, INPUT),
@@ -68,7 +89,13 @@ export const getProcedureSchema = {
   summary: 'The procedure and its latest metadata',
   params: CodeParam,
   response: {
-    200: Type.Object({ code: Type.String(), name: Type.String(), agency: Type.String(), latestVersion: Type.Integer(), metadata: NullableOpenObject() }),
+    200: Type.Object({
+      code: Type.String(),
+      name: Type.String(),
+      agency: Type.String(),
+      latestVersion: Type.Integer(),
+      metadata: NullableOpenObject(),
+    }),
     ...errorResponses(AUTH, INPUT, 'PROCEDURE_NOT_FOUND'),
   },
 }
@@ -91,5 +118,8 @@ export const versionXmlSchema = {
   tags: ['procedures'],
   summary: 'The diagram as deployed',
   params: VersionParams,
-  response: { 200: fileResponse('BPMN XML', ['application/xml']), ...errorResponses(AUTH, INPUT, 'PROCEDURE_NOT_FOUND', 'PROCEDURE_VERSION_NOT_FOUND') },
+  response: {
+    200: fileResponse('BPMN XML', ['application/xml']),
+    ...errorResponses(AUTH, INPUT, 'PROCEDURE_NOT_FOUND', 'PROCEDURE_VERSION_NOT_FOUND'),
+  },
 }

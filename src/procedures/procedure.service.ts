@@ -47,12 +47,21 @@ export function createProcedureService(deps: {
   async function library() {
     const dir = deps.libraryDir
     if (!dir || !fs.existsSync(dir)) return new Map()
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.bpmn')).sort().map((f) => ({ file: `lib/${f}`, xml: fs.readFileSync(path.join(dir, f), 'utf8') }))
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.bpmn'))
+      .sort()
+      .map((f) => ({ file: `lib/${f}`, xml: fs.readFileSync(path.join(dir, f), 'utf8') }))
     return loadProcessLibrary(files)
   }
 
   async function validate(xml: string) {
-    const parsed = await parseDiagram(xml, { allowedScripts: deps.allowedScriptTasks, statuses: Object.values(DossierStatus), actions: LIFECYCLE_ACTIONS, library: await library() })
+    const parsed = await parseDiagram(xml, {
+      allowedScripts: deps.allowedScriptTasks,
+      statuses: Object.values(DossierStatus),
+      actions: LIFECYCLE_ACTIONS,
+      library: await library(),
+    })
     const findings: Finding[] = [...parsed.findings]
     if (!('sourceContext' in parsed)) return { parsed: null, findings }
     const { metadata, findings: metaFindings } = readProcedureMetadata(parsed.process, deps.defaults)
@@ -68,7 +77,10 @@ export function createProcedureService(deps: {
       const deployedBy = by === 'system' ? 'system' : by.principal.userId
       const { parsed, metadata, findings } = await validate(xml)
       if (!parsed || !metadata) {
-        throw new AppError('BPMN_INVALID', 'Sơ đồ BPMN không hợp lệ: the diagram has errors', { findings: findings.filter((f) => f.severity === 'error'), warnings: findings.filter((f) => f.severity === 'warning') })
+        throw new AppError('BPMN_INVALID', 'Sơ đồ BPMN không hợp lệ: the diagram has errors', {
+          findings: findings.filter((f) => f.severity === 'error'),
+          warnings: findings.filter((f) => f.severity === 'warning'),
+        })
       }
       const warnings = findings.filter((f) => f.severity === 'warning')
       if (by !== 'system') authorize('procedure.deploy', by.principal, { agency: metadata.agency })
@@ -77,9 +89,16 @@ export function createProcedureService(deps: {
         const proc = await repo.lockProcedure(tx, metadata.code)
         if (proc && proc.agency !== metadata.agency && by !== 'system') {
           if (!by.principal.roles.includes('admin') || !by.transfer) {
-            throw new AppError('PROCEDURE_OWNED_BY_OTHER_AGENCY', `Thủ tục ${metadata.code} thuộc ${proc.agency}: phiên bản mới giữ cơ quan chủ quản; chỉ quản trị viên chuyển được (POST /api/procedures?transfer=true)`, { owner: proc.agency, requested: metadata.agency })
+            throw new AppError(
+              'PROCEDURE_OWNED_BY_OTHER_AGENCY',
+              `Thủ tục ${metadata.code} thuộc ${proc.agency}: phiên bản mới giữ cơ quan chủ quản; chỉ quản trị viên chuyển được (POST /api/procedures?transfer=true)`,
+              { owner: proc.agency, requested: metadata.agency },
+            )
           }
-          deps.log.warn({ procedure: metadata.code, from: proc.agency, to: metadata.agency, by: deployedBy }, 'procedure transferred to another agency')
+          deps.log.warn(
+            { procedure: metadata.code, from: proc.agency, to: metadata.agency, by: deployedBy },
+            'procedure transferred to another agency',
+          )
         }
         // Duplicate filtering as Camunda 7: only the latest version counts; an earlier diagram deployed
         // again becomes a new version (it is what the analyst wants new dossiers to run).

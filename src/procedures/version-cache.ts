@@ -7,7 +7,10 @@ import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repos
  * Procedure versions never change once stored, so each is read from Postgres and its definition
  * deserialized once per process.
  */
-export function createProcedureVersionCache(repo: ProcedureRepository, elementsFor: (version: ProcedureVersionRow) => Record<string, unknown> = () => ({})) {
+export function createProcedureVersionCache(
+  repo: ProcedureRepository,
+  elementsFor: (version: ProcedureVersionRow) => Record<string, unknown> = () => ({}),
+) {
   const cache = new Map<number, ProcedureVersionRow>()
   const contexts = new Map<number, unknown>()
   return {

@@ -5,10 +5,13 @@ export const lookupSchema = {
   tags: ['public'],
   summary: 'Public dossier lookup by code + ID number (no login, rate-limited)',
   security: [],
-  querystring: Type.Object({
-    code: Type.String({ pattern: '^[0-9A-Za-z.]{1,40}-[0-9]{6}-[0-9]{4}$' }),
-    idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$' }),
-  }, { additionalProperties: false }),
+  querystring: Type.Object(
+    {
+      code: Type.String({ pattern: '^[0-9A-Za-z.]{1,40}-[0-9]{6}-[0-9]{4}$' }),
+      idNumber: Type.String({ pattern: '^[0-9A-Za-z]{6,20}$' }),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Object({
       code: Type.String(),

@@ -15,7 +15,8 @@ export function createLookupService(deps: { db: Db; repo: LookupRepository }) {
   return {
     async lookup(code: string, idNumber: string) {
       const d = await deps.repo.byCode(deps.db, code)
-      if (!d || !same(String(d.applicant?.idNumber ?? ''), idNumber)) throw new AppError('LOOKUP_NOT_FOUND', 'Không tìm thấy hồ sơ với mã và số giấy tờ đã nhập')
+      if (!d || !same(String(d.applicant?.idNumber ?? ''), idNumber))
+        throw new AppError('LOOKUP_NOT_FOUND', 'Không tìm thấy hồ sơ với mã và số giấy tờ đã nhập')
       return { code: d.code, nationalStatus: d.national_status, completion: STATUS_LABEL_VI[d.status as DossierStatus] ?? d.status }
     },
   }

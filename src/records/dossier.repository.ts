@@ -44,28 +44,69 @@ export function createDossierRepository() {
      * until the transaction ends, and a rollback undoes the increment: numbers are gapless under concurrency.
      */
     nextSequence: (q: Queryable, unitId: string, day: string) =>
-      read<{ last_value: number | string }>(q.raw(
-        `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
+      read<{ last_value: number | string }>(
+        q.raw(
+          `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
          ON CONFLICT (unit_id, day) DO UPDATE SET last_value = dossier_sequences.last_value + 1
          RETURNING last_value`,
-        [unitId, day],
-      )),
+          [unitId, day],
+        ),
+      ),
     find: (q: Queryable, id: string) => read<DossierRow>(q('dossiers').where({ id }).select('*')),
     /** Locks dossiers in id order: by id(s), or the one a subquery selects. */
     lock: (q: Queryable, id: KeyOrSubquery | string[]) =>
-      read<DossierRow>((Array.isArray(id) ? q('dossiers').whereIn('id', id) : q('dossiers').where('id', id)).orderBy('id').forUpdate().select('*')),
-    insert: (q: Queryable, row: DossierRow) => write(q('dossiers').insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data) })),
-    findByIdempotencyKey: (q: Queryable, submittedBy: string, key: string) => read<DossierRow>(q('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).select('*')),
+      read<DossierRow>(
+        (Array.isArray(id) ? q('dossiers').whereIn('id', id) : q('dossiers').where('id', id)).orderBy('id').forUpdate().select('*'),
+      ),
+    insert: (q: Queryable, row: DossierRow) =>
+      write(q('dossiers').insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data) })),
+    findByIdempotencyKey: (q: Queryable, submittedBy: string, key: string) =>
+      read<DossierRow>(q('dossiers').where({ submitted_by: submittedBy, idempotency_key: key }).select('*')),
     /** Deadline fields: receipt, appointment (ngày hẹn trả), pause and the one-time extension. */
-    updateDeadline: (q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'received_at' | 'appointment_at' | 'paused_at' | 'paused_minutes' | 'extended_at' | 'extension_reason' | 'original_appointment_at' | 'updated_at'>>) =>
-      write(Object.keys(patch).length ? q('dossiers').where({ id }).update(patch) : null),
+    updateDeadline: (
+      q: Queryable,
+      id: string,
+      patch: Partial<
+        Pick<
+          DossierRow,
+          | 'received_at'
+          | 'appointment_at'
+          | 'paused_at'
+          | 'paused_minutes'
+          | 'extended_at'
+          | 'extension_reason'
+          | 'original_appointment_at'
+          | 'updated_at'
+        >
+      >,
+    ) => write(Object.keys(patch).length ? q('dossiers').where({ id }).update(patch) : null),
     /** What a lifecycle action records on the dossier itself (supplements asked for, how the result went back). */
-    updateLifecycle: (q: Queryable, id: string, patch: Partial<Pick<DossierRow, 'supplement_count' | 'late_supplement' | 'return_method' | 'returned_at'>>) =>
-      write(q('dossiers').where({ id }).update(patch)),
+    updateLifecycle: (
+      q: Queryable,
+      id: string,
+      patch: Partial<Pick<DossierRow, 'supplement_count' | 'late_supplement' | 'return_method' | 'returned_at'>>,
+    ) => write(q('dossiers').where({ id }).update(patch)),
     /** Unfinished dossiers in the given deadline states, earliest appointment first (supervisors' view). */
-    listByDeadlineState: (q: Queryable, opts: { agency: string | null; states: string[]; procedureCode?: string; after?: { appointmentAt: string; id: string }; limit: number }) => {
-      const query = q<DossierRow>('dossiers').whereIn('deadline_state', opts.states).whereNull('finished_at').whereNot('status', 'RESULT_READY').whereNotNull('appointment_at')
-        .orderBy([{ column: 'appointment_at', order: 'asc' }, { column: 'id', order: 'asc' }]).limit(opts.limit)
+    listByDeadlineState: (
+      q: Queryable,
+      opts: {
+        agency: string | null
+        states: string[]
+        procedureCode?: string
+        after?: { appointmentAt: string; id: string }
+        limit: number
+      },
+    ) => {
+      const query = q<DossierRow>('dossiers')
+        .whereIn('deadline_state', opts.states)
+        .whereNull('finished_at')
+        .whereNot('status', 'RESULT_READY')
+        .whereNotNull('appointment_at')
+        .orderBy([
+          { column: 'appointment_at', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ])
+        .limit(opts.limit)
       if (opts.agency) query.where({ agency: opts.agency })
       if (opts.procedureCode) query.where({ procedure_code: opts.procedureCode })
       if (opts.after) query.whereRaw('(appointment_at, id) > (?::timestamptz, ?::uuid)', [opts.after.appointmentAt, opts.after.id])
@@ -73,7 +114,11 @@ export function createDossierRepository() {
     },
     setDeadlineState: (q: Queryable, id: string, state: string) => write(q('dossiers').where({ id }).update({ deadline_state: state })),
     setStatus: (q: Queryable, id: string, status: string, nationalStatus: number, finishedAt: Date | null, now: Date) =>
-      write(q('dossiers').where({ id }).update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) })),
+      write(
+        q('dossiers')
+          .where({ id })
+          .update({ status, national_status: nationalStatus, updated_at: now, ...(finishedAt ? { finished_at: finishedAt } : {}) }),
+      ),
   }
 }
 export type DossierRepository = ReturnType<typeof createDossierRepository>

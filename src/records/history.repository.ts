@@ -29,9 +29,16 @@ export function createHistoryRepository() {
   return {
     /** Null when there is nothing to write. */
     append: (q: Queryable, entries: HistoryEntry[]) =>
-      write(entries.length ? q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null }))) : null),
+      write(
+        entries.length ? q('history').insert(entries.map((e) => ({ ...e, details: e.details ? JSON.stringify(e.details) : null }))) : null,
+      ),
     forDossier: (q: Queryable, dossierId: string) =>
-      read<HistoryRow>(q('history').where({ dossier_id: dossierId }).orderBy('id').select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at')),
+      read<HistoryRow>(
+        q('history')
+          .where({ dossier_id: dossierId })
+          .orderBy('id')
+          .select('id', 'task_id', 'activity_id', 'action', 'actor', 'status', 'details', 'at'),
+      ),
   }
 }
 export type HistoryRepository = ReturnType<typeof createHistoryRepository>

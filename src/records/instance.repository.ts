@@ -21,7 +21,17 @@ const COLUMNS = ['id', 'dossier_id', 'procedure_version_id', 'status', 'step_id'
 export function createInstanceRepository() {
   return {
     insert: (q: Queryable, row: Pick<InstanceRow, 'id' | 'dossier_id' | 'procedure_version_id'>, now: Date) =>
-      write(q('process_instances').insert({ ...row, status: 'running', state: null, step_id: null, version: 0, created_at: now, updated_at: now })),
+      write(
+        q('process_instances').insert({
+          ...row,
+          status: 'running',
+          state: null,
+          step_id: null,
+          version: 0,
+          created_at: now,
+          updated_at: now,
+        }),
+      ),
     /** Locks instances, in id order: by id(s), or every instance of the dossier(s) a subquery selects. */
     lock: (q: Queryable, where: { id: KeyOrSubquery | string[] } | { dossierId: KeyOrSubquery }) => {
       const query = q<InstanceRow>('process_instances')
@@ -33,15 +43,34 @@ export function createInstanceRepository() {
     /** The row with its saved state, read together (a state always matches the version beside it). */
     withState: (q: Queryable, id: string) => read<InstanceRow>(q('process_instances').where({ id }).select('*')),
     /** The saved engine state alone. */
-    state: (q: Queryable, id: KeyOrSubquery) => read<Pick<InstanceRow, 'id' | 'state'>>(q('process_instances').where('id', id).select('id', 'state')),
+    state: (q: Queryable, id: KeyOrSubquery) =>
+      read<Pick<InstanceRow, 'id' | 'state'>>(q('process_instances').where('id', id).select('id', 'state')),
     /** Saves a step; the update matches one row only if nobody else saved since `expectedVersion` was read. */
-    saveState: (q: Queryable, id: string, expectedVersion: number, patch: { state: unknown; stepId: string; status: InstanceRow['status'] }, now: Date) =>
-      write(q('process_instances')
-        .where({ id, version: expectedVersion })
-        .update({ state: JSON.stringify(patch.state), step_id: patch.stepId, status: patch.status, version: expectedVersion + 1, updated_at: now })),
+    saveState: (
+      q: Queryable,
+      id: string,
+      expectedVersion: number,
+      patch: { state: unknown; stepId: string; status: InstanceRow['status'] },
+      now: Date,
+    ) =>
+      write(
+        q('process_instances')
+          .where({ id, version: expectedVersion })
+          .update({
+            state: JSON.stringify(patch.state),
+            step_id: patch.stepId,
+            status: patch.status,
+            version: expectedVersion + 1,
+            updated_at: now,
+          }),
+      ),
     /** Ends an instance from outside the diagram; its last state stays as it was, for the record. Matches one row only at `expectedVersion`. */
     markTerminated: (q: Queryable, id: string, expectedVersion: number, now: Date) =>
-      write(q('process_instances').where({ id, version: expectedVersion }).update({ status: 'terminated', step_id: null, version: expectedVersion + 1, updated_at: now })),
+      write(
+        q('process_instances')
+          .where({ id, version: expectedVersion })
+          .update({ status: 'terminated', step_id: null, version: expectedVersion + 1, updated_at: now }),
+      ),
   }
 }
 export type InstanceRepository = ReturnType<typeof createInstanceRepository>

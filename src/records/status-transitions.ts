@@ -31,4 +31,10 @@ export function canTransition(from: DossierStatus, to: DossierStatus): boolean {
 export const isOpen = (s: DossierStatus) => !FINAL_STATUSES.has(s)
 
 /** States in which the resolving agency has finished (kết thúc xử lý): the clock no longer runs. */
-export const FINISHED_PROCESSING: ReadonlySet<DossierStatus> = new Set([S.RESULT_READY, S.RETURNED, S.WITHDRAWN, S.STOPPED, S.REFUSED_AT_RECEIPT])
+export const FINISHED_PROCESSING: ReadonlySet<DossierStatus> = new Set([
+  S.RESULT_READY,
+  S.RETURNED,
+  S.WITHDRAWN,
+  S.STOPPED,
+  S.REFUSED_AT_RECEIPT,
+])

@@ -56,8 +56,7 @@ function applyScope(query: Knex.QueryBuilder, scope: TaskScope): void {
   const member = scope.member
   if (member) {
     query.where((w) => {
-      w.where('assignee', member.userId)
-        .orWhereRaw('candidate_users @> ARRAY[?]::text[]', [member.userId])
+      w.where('assignee', member.userId).orWhereRaw('candidate_users @> ARRAY[?]::text[]', [member.userId])
       if (member.groups.length) w.orWhereRaw('candidate_groups && ?::text[]', [member.groups])
     })
   }
@@ -66,28 +65,50 @@ function applyScope(query: Knex.QueryBuilder, scope: TaskScope): void {
 /** Officers' tasks (công việc): queries, run alone (`await`) or in a unit of work. */
 export function createTaskRepository() {
   return {
-    insertMany: (q: Queryable, tasks: NewTask[]) => write(tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
+    insertMany: (q: Queryable, tasks: NewTask[]) =>
+      write(tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
     find: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).select('*')),
     lock: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).forUpdate().select('*')),
     /** Open tasks of instances (ids, or a subquery that selects them), by instance then id (a stable order to compare). */
-    openForInstances: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) => read<TaskRow>(q('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*')),
+    openForInstances: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) =>
+      read<TaskRow>(q('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*')),
     /** Open tasks of several dossiers in one query (list views). */
-    openForDossiers: (q: Queryable, dossierIds: string[]) => read<TaskRow>(q('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at').select('*')),
-    openForDossier: (q: Queryable, dossierId: string) => read<TaskRow>(q('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at').select('*')),
+    openForDossiers: (q: Queryable, dossierIds: string[]) =>
+      read<TaskRow>(q('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at').select('*')),
+    openForDossier: (q: Queryable, dossierId: string) =>
+      read<TaskRow>(q('tasks').where({ dossier_id: dossierId, status: 'open' }).orderBy('created_at').select('*')),
     /** Open tasks with a due date created before `before` (tasks of the current step are excluded). */
     openWithDueDate: (q: Queryable, dossierId: string, before: Date) =>
-      read<Pick<TaskRow, 'id' | 'due_at'>>(q('tasks').where({ dossier_id: dossierId, status: 'open' }).where('created_at', '<', before).whereNotNull('due_at').select('id', 'due_at')),
+      read<Pick<TaskRow, 'id' | 'due_at'>>(
+        q('tasks')
+          .where({ dossier_id: dossierId, status: 'open' })
+          .where('created_at', '<', before)
+          .whereNotNull('due_at')
+          .select('id', 'due_at'),
+      ),
     setDeadlineState: (q: Queryable, id: string, state: string) => write(q('tasks').where({ id }).update({ deadline_state: state })),
     setDueDate: (q: Queryable, id: string, due: Date) => write(q('tasks').where({ id }).update({ due_at: due })),
-    setAssignee: (q: Queryable, id: string, assignee: string | null, now: Date) => write(q('tasks').where({ id }).update({ assignee, claimed_at: assignee ? now : null })),
+    setAssignee: (q: Queryable, id: string, assignee: string | null, now: Date) =>
+      write(
+        q('tasks')
+          .where({ id })
+          .update({ assignee, claimed_at: assignee ? now : null }),
+      ),
     complete: (q: Queryable, id: string, by: string, variables: Record<string, unknown>, now: Date) =>
-      write(q('tasks').where({ id, status: 'open' }).update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by })),
-    cancel: (q: Queryable, ids: string[], now: Date) => write(ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),
+      write(
+        q('tasks')
+          .where({ id, status: 'open' })
+          .update({ status: 'completed', completed_by: by, completed_at: now, variables: JSON.stringify(variables), assignee: by }),
+      ),
+    cancel: (q: Queryable, ids: string[], now: Date) =>
+      write(ids.length ? q('tasks').whereIn('id', ids).where({ status: 'open' }).update({ status: 'cancelled', completed_at: now }) : null),
     isVisible(task: TaskRow, scope: TaskScope): boolean {
       if (scope.agency !== null && task.agency !== scope.agency) return false
       const m = scope.member
       if (!m) return true
-      return task.assignee === m.userId || task.candidate_users.includes(m.userId) || task.candidate_groups.some((g) => m.groups.includes(g))
+      return (
+        task.assignee === m.userId || task.candidate_users.includes(m.userId) || task.candidate_groups.some((g) => m.groups.includes(g))
+      )
     },
     list: (q: Queryable, scope: TaskScope, f: TaskQuery) => {
       const sortExpr = f.sortBy === 'due' ? `coalesce(due_at, '${FAR_FUTURE}'::timestamptz)` : 'created_at'

@@ -70,21 +70,43 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
  * Then, unlocked (the locks above cover them): the open tasks and pending timers of the instances,
  * the live deadline alarms of the dossiers and, with `state`, the saved engine state of one instance.
  */
-export async function lockForStep(uow: UnitOfWork, repos: StepRepositories, target: StepTarget, opts: { state?: boolean } = {}): Promise<LockedStep> {
+export async function lockForStep(
+  uow: UnitOfWork,
+  repos: StepRepositories,
+  target: StepTarget,
+  opts: { state?: boolean } = {},
+): Promise<LockedStep> {
   const tx = uow.tx
   // Keys as lists, or as subqueries through the task or the dossier (a fresh builder for each use).
-  const ofTask = (column: 'instance_id' | 'dossier_id') => tx('tasks').select(column).where({ id: (target as { task: string }).task })
+  const ofTask = (column: 'instance_id' | 'dossier_id') =>
+    tx('tasks')
+      .select(column)
+      .where({ id: (target as { task: string }).task })
   const instanceKey = (): string[] | Knex.QueryBuilder =>
-    'timers' in target ? [...new Set(target.timers.map((t) => t.instance_id))]
-      : 'dossier' in target ? tx('process_instances').select('id').where({ dossier_id: target.dossier })
-      : ofTask('instance_id')
+    'timers' in target
+      ? [...new Set(target.timers.map((t) => t.instance_id))]
+      : 'dossier' in target
+        ? tx('process_instances').select('id').where({ dossier_id: target.dossier })
+        : ofTask('instance_id')
   const dossierKey = (): string[] | Knex.QueryBuilder =>
-    'timers' in target ? [...new Set(target.timers.map((t) => t.dossier_id))] : 'dossier' in target ? [target.dossier] : ofTask('dossier_id')
-  const taskId = 'task' in target ? target.task ?? null : null
+    'timers' in target
+      ? [...new Set(target.timers.map((t) => t.dossier_id))]
+      : 'dossier' in target
+        ? [target.dossier]
+        : ofTask('dossier_id')
+  const taskId = 'task' in target ? (target.task ?? null) : null
 
   const instances = uow.read(repos.instances.lock(tx, 'dossier' in target ? { dossierId: target.dossier } : { id: instanceKey() }))
   const task = taskId ? uow.read(repos.tasks.lock(tx, taskId)) : null
-  const timers = 'timers' in target ? uow.read(repos.timers.lock(tx, target.timers.map((t) => t.id))) : null
+  const timers =
+    'timers' in target
+      ? uow.read(
+          repos.timers.lock(
+            tx,
+            target.timers.map((t) => t.id),
+          ),
+        )
+      : null
   const dossiers = uow.read(repos.dossiers.lock(tx, dossierKey()))
   const alarm = 'alarm' in target && target.alarm ? uow.read(repos.alarms.lock(tx, target.alarm)) : null
   const open = uow.read(repos.tasks.openForInstances(tx, instanceKey()))
@@ -95,7 +117,13 @@ export async function lockForStep(uow: UnitOfWork, repos: StepRepositories, targ
   await uow.flush()
 
   const firing = new Set(timers?.rows.map((t) => t.id) ?? [])
-  const byInstance = { open: groupBy(open.rows, (t) => t.instance_id), pending: groupBy(pending.rows.filter((t) => !firing.has(t.id)), (t) => t.instance_id) }
+  const byInstance = {
+    open: groupBy(open.rows, (t) => t.instance_id),
+    pending: groupBy(
+      pending.rows.filter((t) => !firing.has(t.id)),
+      (t) => t.instance_id,
+    ),
+  }
   const alarmsByDossier = groupBy(alarms.rows, (a) => a.dossier_id)
   const saved = new Map((state?.rows ?? []).map((r) => [r.id, r.state ?? null]))
   return {
@@ -127,7 +155,11 @@ export async function lockForStep(uow: UnitOfWork, repos: StepRepositories, targ
  * What a step of one instance reads, without locks (a timer firing prepared ahead reads it in a
  * transaction it rolls back): the same rows `lockForStep` reads, the engine state with them.
  */
-export async function readForStep(uow: UnitOfWork, repos: StepRepositories, at: { instanceId: string; dossierId: string }): Promise<StepData | null> {
+export async function readForStep(
+  uow: UnitOfWork,
+  repos: StepRepositories,
+  at: { instanceId: string; dossierId: string },
+): Promise<StepData | null> {
   const tx = uow.tx
   const instance = uow.read(repos.instances.withState(tx, at.instanceId))
   const dossier = uow.read(repos.dossiers.find(tx, at.dossierId))
@@ -139,5 +171,12 @@ export async function readForStep(uow: UnitOfWork, repos: StepRepositories, at: 
   const d = dossier.one()
   if (!row || !d) return null
   const { state, ...rest } = row
-  return { instance: rest, dossier: d, openTasks: open.rows, pendingTimers: pending.rows, liveAlarms: alarms.rows, state: { saved: state ?? null } }
+  return {
+    instance: rest,
+    dossier: d,
+    openTasks: open.rows,
+    pendingTimers: pending.rows,
+    liveAlarms: alarms.rows,
+    state: { saved: state ?? null },
+  }
 }

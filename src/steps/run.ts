@@ -10,16 +10,28 @@ import type { InstanceRepository, InstanceRow } from '../records/instance.reposi
  * does not hold the instance in memory), or a new instance for `start` (`tx` null: nothing to read).
  * The engine's refusals become coded errors.
  */
-export async function runEngine(deps: { engine: EngineRunner; versions: ProcedureVersionCache; instances: InstanceRepository }, tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction, state?: { saved: unknown }): Promise<StepResult> {
-  const load = async () => (state ? state.saved : tx ? (await deps.instances.state(tx, instance.id).one())?.state ?? null : null)
+export async function runEngine(
+  deps: { engine: EngineRunner; versions: ProcedureVersionCache; instances: InstanceRepository },
+  tx: Tx | null,
+  instance: Pick<InstanceRow, 'id' | 'step_id'>,
+  version: ProcedureVersionRow,
+  action: StepAction,
+  state?: { saved: unknown },
+): Promise<StepResult> {
+  const load = async () => (state ? state.saved : tx ? ((await deps.instances.state(tx, instance.id).one())?.state ?? null) : null)
   try {
     return await deps.engine.step(instance.id, instance.step_id, deps.versions.sourceContext(version), load, action)
   } catch (err) {
     if (err instanceof EngineStepError && err.interrupted) {
-      throw new AppError('TASK_CANCELLED', 'Công việc đã bị hủy do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', { activityId: err.activityId })
+      throw new AppError('TASK_CANCELLED', 'Công việc đã bị hủy do quá thời hạn (sự kiện hẹn giờ) trước khi được hoàn thành', {
+        activityId: err.activityId,
+      })
     }
     if (err instanceof EngineStepError) {
-      throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, { activityId: err.activityId, ...err.noWayOut })
+      throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, {
+        activityId: err.activityId,
+        ...err.noWayOut,
+      })
     }
     throw err
   }

@@ -30,18 +30,35 @@ export function createStepRunner(deps: WriteDeps & StepRepositories & { engine: 
     read: (uow: UnitOfWork, at: { instanceId: string; dossierId: string }) => readForStep(uow, deps, at),
 
     /** The procedure version of an instance (cached per process). */
-    version: (tx: Tx, instance: Pick<InstanceRow, 'procedure_version_id'>): Promise<ProcedureVersionRow> => deps.versions.get(tx, instance.procedure_version_id),
+    version: (tx: Tx, instance: Pick<InstanceRow, 'procedure_version_id'>): Promise<ProcedureVersionRow> =>
+      deps.versions.get(tx, instance.procedure_version_id),
 
     /** Runs the engine for one step (no writes): from the saved state, or a new instance for `start`. */
-    runEngine: (tx: Tx | null, instance: Pick<InstanceRow, 'id' | 'step_id'>, version: ProcedureVersionRow, action: StepAction, state?: { saved: unknown }): Promise<StepResult> =>
-      runEngine(deps, tx, instance, version, action, state),
+    runEngine: (
+      tx: Tx | null,
+      instance: Pick<InstanceRow, 'id' | 'step_id'>,
+      version: ProcedureVersionRow,
+      action: StepAction,
+      state?: { saved: unknown },
+    ): Promise<StepResult> => runEngine(deps, tx, instance, version, action, state),
 
     /** One step: the engine, then its writes added to the caller's unit of work. */
     async step(ctx: StepContext, action: StepAction, input: StepInput): Promise<StepOutcome> {
       if (action.kind === 'signal' && isReturnStep(action.activityId)) {
         // The runtime's return step: the engine has ended already; the dossier moves to RETURNED.
-        const state = ctx.data.state ? ctx.data.state.saved : (await deps.instances.state(ctx.uow.tx, ctx.data.instance.id).one())?.state ?? null
-        const done: StepResult = { state, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: randomUUID(), firedTimers: [] }
+        const state = ctx.data.state
+          ? ctx.data.state.saved
+          : ((await deps.instances.state(ctx.uow.tx, ctx.data.instance.id).one())?.state ?? null)
+        const done: StepResult = {
+          state,
+          ended: true,
+          waiting: [],
+          timers: [],
+          variables: {},
+          reached: [],
+          stepId: randomUUID(),
+          firedTimers: [],
+        }
         return writeStep(deps, ctx, done, { ...input, fallbackStatus: DossierStatus.RETURNED })
       }
       const result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
@@ -52,7 +69,8 @@ export function createStepRunner(deps: WriteDeps & StepRepositories & { engine: 
     write: (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => writeStep(deps, ctx, result, input),
 
     /** Ends a running instance from outside the diagram (withdrawal, stop), in the caller's unit of work. */
-    terminate: (ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> => terminateStep(deps, ctx, to, input),
+    terminate: (ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> =>
+      terminateStep(deps, ctx, to, input),
   }
   return runner
 }

@@ -50,7 +50,12 @@ export interface WriteDeps {
   outbox: OutboxRepository
   observers: readonly StepObserver[]
   /** Due date of a new user task; `unit`: the procedure's time-limit unit (working time or not). */
-  taskDue: (spec: UserTaskSpec | undefined, vars: Record<string, unknown>, now: Date, unit: ProcedureVersionRow['metadata']['timeLimitUnit']) => Date | null
+  taskDue: (
+    spec: UserTaskSpec | undefined,
+    vars: Record<string, unknown>,
+    now: Date,
+    unit: ProcedureVersionRow['metadata']['timeLimitUnit'],
+  ) => Date | null
 }
 
 const TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask'])
@@ -71,7 +76,7 @@ function taskRows(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Da
     // An instance of a multi-instance task reads its own element variable (camunda:assignee="${reviewer}").
     const vars = { ...result.variables, ...w.localVariables, dossierCode: dossier.code }
     const due = deps.taskDue(spec, vars, now, ctx.version.metadata.timeLimitUnit)
-    const assignee = spec?.assignee ? list(spec.assignee, vars)[0] ?? null : null
+    const assignee = spec?.assignee ? (list(spec.assignee, vars)[0] ?? null) : null
     out.push({
       id: randomUUID(),
       instance_id: instance.id,
@@ -98,7 +103,10 @@ function statusPath(ctx: StepContext, result: StepResult, fallback: DossierStatu
   let last = ctx.data.dossier.status as DossierStatus
   for (const id of result.reached) {
     const s = ctx.version.activity_statuses[id]
-    if (isDossierStatus(s) && s !== last) { path.push(s); last = s }
+    if (isDossierStatus(s) && s !== last) {
+      path.push(s)
+      last = s
+    }
   }
   // A process that ended leaves its dossier result-ready at least (the return step then follows).
   const tail = result.ended ? pathToResultReady(last) : []
@@ -107,17 +115,49 @@ function statusPath(ctx: StepContext, result: StepResult, fallback: DossierStatu
 }
 
 /** The status moves of a step: the dossier row, one history line and one portal event per move. */
-function moveStatus(deps: WriteDeps, uow: UnitOfWork, dossier: DossierRow, path: DossierStatus[], by: { actor: string; now: Date }, history: HistoryEntry[], outbox: OutboxMessage[]): DossierStatus {
+function moveStatus(
+  deps: WriteDeps,
+  uow: UnitOfWork,
+  dossier: DossierRow,
+  path: DossierStatus[],
+  by: { actor: string; now: Date },
+  history: HistoryEntry[],
+  outbox: OutboxMessage[],
+): DossierStatus {
   const { actor, now } = by
   let from = dossier.status as DossierStatus
   for (const to of path) {
-    if (!canTransition(from, to)) throw new AppError('INVALID_STATUS_TRANSITION', `Hồ sơ không thể chuyển từ trạng thái "${STATUS_LABEL_VI[from]}" sang "${STATUS_LABEL_VI[to]}"`, { from, to })
-    history.push({ dossier_id: dossier.id, action: 'dossier.status_changed', actor, status: to, details: { from, nationalStatus: NATIONAL_STATUS[to] }, at: now })
-    outbox.push({ topic: 'dossier.status-changed', payload: { dossierId: dossier.id, code: dossier.code, status: to, nationalStatus: NATIONAL_STATUS[to], at: now.toISOString() } })
+    if (!canTransition(from, to))
+      throw new AppError(
+        'INVALID_STATUS_TRANSITION',
+        `Hồ sơ không thể chuyển từ trạng thái "${STATUS_LABEL_VI[from]}" sang "${STATUS_LABEL_VI[to]}"`,
+        { from, to },
+      )
+    history.push({
+      dossier_id: dossier.id,
+      action: 'dossier.status_changed',
+      actor,
+      status: to,
+      details: { from, nationalStatus: NATIONAL_STATUS[to] },
+      at: now,
+    })
+    outbox.push({
+      topic: 'dossier.status-changed',
+      payload: { dossierId: dossier.id, code: dossier.code, status: to, nationalStatus: NATIONAL_STATUS[to], at: now.toISOString() },
+    })
     from = to
   }
   if (from !== dossier.status) {
-    uow.write(deps.dossiers.setStatus(uow.tx, dossier.id, from, NATIONAL_STATUS[from], FINISHED_PROCESSING.has(from) && !dossier.finished_at ? now : null, now))
+    uow.write(
+      deps.dossiers.setStatus(
+        uow.tx,
+        dossier.id,
+        from,
+        NATIONAL_STATUS[from],
+        FINISHED_PROCESSING.has(from) && !dossier.finished_at ? now : null,
+        now,
+      ),
+    )
   }
   return from
 }
@@ -127,11 +167,31 @@ function declared<R extends ObservedRead>(data: StepData, reads: readonly R[]): 
   return Object.fromEntries(reads.map((r) => [r, data[r]])) as Pick<StepData, R>
 }
 
-async function observe(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Date, to: DossierStatus, open: TaskRow[]): Promise<OutboxMessage[]> {
+async function observe(
+  deps: WriteDeps,
+  ctx: StepContext,
+  result: StepResult,
+  now: Date,
+  to: DossierStatus,
+  open: TaskRow[],
+): Promise<OutboxMessage[]> {
   const out: OutboxMessage[] = []
   const { instance, dossier } = ctx.data
   for (const o of deps.observers) {
-    out.push(...await o.apply({ uow: ctx.uow, version: ctx.version, instance, dossier, result, now, from: dossier.status, to, open, read: declared(ctx.data, o.reads) }))
+    out.push(
+      ...(await o.apply({
+        uow: ctx.uow,
+        version: ctx.version,
+        instance,
+        dossier,
+        result,
+        now,
+        from: dossier.status,
+        to,
+        open,
+        read: declared(ctx.data, o.reads),
+      })),
+    )
   }
   return out
 }
@@ -143,7 +203,10 @@ const concurrent = () => new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa
  * version check), status moves, observers' rows, history and outbox. The caller sends it.
  */
 export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> {
-  const { uow, data: { instance, dossier, openTasks: open } } = ctx
+  const {
+    uow,
+    data: { instance, dossier, openTasks: open },
+  } = ctx
   const { now } = input
   const stillWaiting = new Set(result.waiting.map((w) => w.executionId))
   const vanished = open.filter((t) => !stillWaiting.has(t.execution_id))
@@ -152,20 +215,54 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
   const path = statusPath(ctx, result, input.fallbackStatus)
   const to = path.at(-1) ?? (dossier.status as DossierStatus)
   if (result.ended && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id))) created.push(returnTask(ctx.data, now))
-  uow.write(deps.tasks.cancel(uow.tx, vanished.map((t) => t.id), now))
+  uow.write(
+    deps.tasks.cancel(
+      uow.tx,
+      vanished.map((t) => t.id),
+      now,
+    ),
+  )
   uow.write(deps.tasks.insertMany(uow.tx, created))
-  uow.write(deps.instances.saveState(uow.tx, instance.id, instance.version, { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' }, now), { expectRows: 1, onMismatch: concurrent })
+  uow.write(
+    deps.instances.saveState(
+      uow.tx,
+      instance.id,
+      instance.version,
+      { state: result.state, stepId: result.stepId, status: result.ended ? 'completed' : 'running' },
+      now,
+    ),
+    { expectRows: 1, onMismatch: concurrent },
+  )
 
   const history: HistoryEntry[] = [...input.history]
   const outbox: OutboxMessage[] = []
-  for (const t of vanished) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
-  for (const t of created) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.created', actor: 'system', details: { name: t.name, dueAt: t.due_at, candidateGroups: t.candidate_groups }, at: now })
+  for (const t of vanished)
+    history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
+  for (const t of created)
+    history.push({
+      dossier_id: dossier.id,
+      task_id: t.id,
+      activity_id: t.activity_id,
+      action: 'task.created',
+      actor: 'system',
+      details: { name: t.name, dueAt: t.due_at, candidateGroups: t.candidate_groups },
+      at: now,
+    })
   const status = moveStatus(deps, uow, dossier, path, input, history, outbox)
-  if (result.ended && instance.status !== 'completed') history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
-  const createdRows: TaskRow[] = created.map((t) => ({ ...t, status: 'open', variables: null, completed_by: null, claimed_at: null, completed_at: null, deadline_state: 'on_track' }))
+  if (result.ended && instance.status !== 'completed')
+    history.push({ dossier_id: dossier.id, action: 'process.completed', actor: 'system', at: now })
+  const createdRows: TaskRow[] = created.map((t) => ({
+    ...t,
+    status: 'open',
+    variables: null,
+    completed_by: null,
+    claimed_at: null,
+    completed_at: null,
+    deadline_state: 'on_track',
+  }))
   const gone = new Set(vanished.map((t) => t.id))
   const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
-  outbox.push(...await observe(deps, ctx, result, now, status, openAfter))
+  outbox.push(...(await observe(deps, ctx, result, now, status, openAfter)))
   uow.write(deps.history.append(uow.tx, history))
   uow.write(deps.outbox.enqueue(uow.tx, outbox))
   return { result, created: createdRows, open: openAfter, status }
@@ -176,18 +273,33 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
  * processing): open tasks are cancelled, timers and deadline alarms dropped (by the observers), the
  * dossier moves to `to`. Added to the unit of work; the engine state is kept for the record.
  */
-export async function terminateStep(deps: WriteDeps, ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> {
-  const { uow, data: { instance, dossier, openTasks: open } } = ctx
+export async function terminateStep(
+  deps: WriteDeps,
+  ctx: StepContext,
+  to: DossierStatus,
+  input: Omit<StepInput, 'fallbackStatus'>,
+): Promise<void> {
+  const {
+    uow,
+    data: { instance, dossier, openTasks: open },
+  } = ctx
   const { now, actor } = input
-  uow.write(deps.tasks.cancel(uow.tx, open.map((t) => t.id), now))
+  uow.write(
+    deps.tasks.cancel(
+      uow.tx,
+      open.map((t) => t.id),
+      now,
+    ),
+  )
   uow.write(deps.instances.markTerminated(uow.tx, instance.id, instance.version, now), { expectRows: 1, onMismatch: concurrent })
   const history: HistoryEntry[] = [...input.history]
   const outbox: OutboxMessage[] = []
-  for (const t of open) history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
+  for (const t of open)
+    history.push({ dossier_id: dossier.id, task_id: t.id, activity_id: t.activity_id, action: 'task.cancelled', actor: 'system', at: now })
   const status = moveStatus(deps, uow, dossier, [to], input, history, outbox)
   history.push({ dossier_id: dossier.id, action: 'process.terminated', actor, status, at: now })
   const ended: StepResult = { state: null, ended: true, waiting: [], timers: [], variables: {}, reached: [], stepId: '', firedTimers: [] }
-  outbox.push(...await observe(deps, ctx, ended, now, status, []))
+  outbox.push(...(await observe(deps, ctx, ended, now, status, [])))
   uow.write(deps.history.append(uow.tx, history))
   uow.write(deps.outbox.enqueue(uow.tx, outbox))
 }

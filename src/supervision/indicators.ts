@@ -4,7 +4,8 @@ const ratio = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1
 
 /** The period of receipt dates, Vietnam time, as instants; null when it is not a period (to before from). */
 export function receiptPeriod(from: string, to: string): { start: Date; end: Date } | null {
-  const start = new Date(`${from}T00:00:00+07:00`), end = new Date(`${to}T23:59:59.999+07:00`)
+  const start = new Date(`${from}T00:00:00+07:00`),
+    end = new Date(`${to}T23:59:59.999+07:00`)
   return Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start ? null : { start, end }
 }
 
@@ -15,7 +16,8 @@ export function receiptPeriod(from: string, to: string): { start: Date; end: Dat
 export function indicatorsOf(c: IndicatorCounts, period: { from: string; to: string }, agency: string | null) {
   const { dossiers: row, evaluations: ev, procedures: pr } = c
   return {
-    period, agency,
+    period,
+    agency,
     received: row.received,
     onTime: { rate: ratio(row.on_time, row.finished), onTime: row.on_time, finished: row.finished }, // 2.1
     onlineDossiers: { rate: ratio(row.online, row.received), online: row.online, received: row.received }, // 3.3

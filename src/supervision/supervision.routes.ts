@@ -10,7 +10,11 @@ export async function supervisionRoutes(app: Api, opts: { supervision: Supervisi
     const q = req.query
     const page = await opts.supervision.deadlines(req.principal, { ...q, states: q.state === 'all' ? ['overdue', 'due_soon'] : [q.state] })
     return {
-      items: page.items.map((i) => ({ ...dossierDto(i.dossier), workingMinutesLeft: Math.round(i.workingMinutesLeft), openTasks: i.openTasks })),
+      items: page.items.map((i) => ({
+        ...dossierDto(i.dossier),
+        workingMinutesLeft: Math.round(i.workingMinutesLeft),
+        openTasks: i.openTasks,
+      })),
       nextCursor: page.nextCursor,
     }
   })

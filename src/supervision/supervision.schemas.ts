@@ -2,10 +2,11 @@ import { Type } from '@fastify/type-provider-typebox'
 import { AUTH, errorResponses, INPUT, NullableNumber, NullableString, NullableTimestamp } from '../http/schemas.ts'
 import { Dossier } from '../dossiers/dossier.schemas.ts'
 
-const Rate = (counts: Record<string, string>) => Type.Object({
-  rate: { ...NullableNumber, description: 'Between 0 and 1, rounded to 4 decimals; null without data' },
-  ...Object.fromEntries(Object.entries(counts).map(([k, description]) => [k, Type.Integer({ description })])),
-})
+const Rate = (counts: Record<string, string>) =>
+  Type.Object({
+    rate: { ...NullableNumber, description: 'Between 0 and 1, rounded to 4 decimals; null without data' },
+    ...Object.fromEntries(Object.entries(counts).map(([k, description]) => [k, Type.Integer({ description })])),
+  })
 
 const Indicators = Type.Object({
   period: Type.Object({ from: Type.String({ format: 'date' }), to: Type.String({ format: 'date' }) }),
@@ -32,24 +33,39 @@ const OpenTask = Type.Object({
 
 export const indicatorsSchema = {
   tags: ['supervision'],
-  summary: 'Decision 766 indicators for a period: on-time rate, online dossiers, level-4 procedures, paid online, electronic results, digitised, satisfaction',
-  querystring: Type.Object({ from: Type.String({ format: 'date' }), to: Type.String({ format: 'date' }), agency: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+  summary:
+    'Decision 766 indicators for a period: on-time rate, online dossiers, level-4 procedures, paid online, electronic results, digitised, satisfaction',
+  querystring: Type.Object(
+    { from: Type.String({ format: 'date' }), to: Type.String({ format: 'date' }), agency: Type.Optional(Type.String({ maxLength: 100 })) },
+    { additionalProperties: false },
+  ),
   response: { 200: Indicators, ...errorResponses(AUTH, INPUT, 'FORBIDDEN') },
 }
 
 export const deadlinesSchema = {
   tags: ['supervision'],
   summary: 'Unfinished dossiers overdue (quá hạn) or due soon (sắp đến hạn), earliest appointment first',
-  querystring: Type.Object({
-    state: Type.Union([Type.Literal('overdue'), Type.Literal('due_soon'), Type.Literal('all')], { default: 'overdue' }),
-    procedureCode: Type.Optional(Type.String({ maxLength: 64 })),
-    agency: Type.Optional(Type.String({ maxLength: 100 })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String({ maxLength: 300 })),
-  }, { additionalProperties: false }),
+  querystring: Type.Object(
+    {
+      state: Type.Union([Type.Literal('overdue'), Type.Literal('due_soon'), Type.Literal('all')], { default: 'overdue' }),
+      procedureCode: Type.Optional(Type.String({ maxLength: 64 })),
+      agency: Type.Optional(Type.String({ maxLength: 100 })),
+      limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+      cursor: Type.Optional(Type.String({ maxLength: 300 })),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Object({
-      items: Type.Array(Type.Intersect([Dossier, Type.Object({ workingMinutesLeft: Type.Integer({ description: 'Negative: how late it already is' }), openTasks: Type.Array(OpenTask) })])),
+      items: Type.Array(
+        Type.Intersect([
+          Dossier,
+          Type.Object({
+            workingMinutesLeft: Type.Integer({ description: 'Negative: how late it already is' }),
+            openTasks: Type.Array(OpenTask),
+          }),
+        ]),
+      ),
       nextCursor: NullableString,
     }),
     ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'CURSOR_INVALID'),

@@ -17,7 +17,8 @@ export function encodeDeadlineCursor(d: DossierRow): string {
 export function decodeDeadlineCursor(cursor: string): { appointmentAt: string; id: string } {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || typeof c.a !== 'string' || Number.isNaN(Date.parse(c.a))) throw new Error('shape')
+    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || typeof c.a !== 'string' || Number.isNaN(Date.parse(c.a)))
+      throw new Error('shape')
     return { appointmentAt: c.a, id: c.id }
   } catch {
     throw new AppError('CURSOR_INVALID', 'Con trỏ phân trang không hợp lệ')
@@ -28,32 +29,56 @@ export function decodeDeadlineCursor(cursor: string): { appointmentAt: string; i
  * Supervisors' view (giám sát): dossiers that are overdue (quá hạn) or due soon (sắp đến hạn), and the
  * service-quality indicators. Supervisors see their agency; admins any agency, or all.
  */
-export function createSupervisionService(deps: { db: Db; clock: Clock; calendar: () => WorkingCalendar; dossiers: DossierRepository; tasks: TaskRepository; repo: SupervisionRepository }) {
+export function createSupervisionService(deps: {
+  db: Db
+  clock: Clock
+  calendar: () => WorkingCalendar
+  dossiers: DossierRepository
+  tasks: TaskRepository
+  repo: SupervisionRepository
+}) {
   return {
     /** The indicators for dossiers received between `from` and `to` (dates, Vietnam time). */
     async indicators(p: Principal, q: { from: string; to: string; agency?: string }) {
       authorize('supervision.view', p, { agency: q.agency ?? p.agency })
-      const agency = hasRole(p, 'admin') ? q.agency ?? null : p.agency
+      const agency = hasRole(p, 'admin') ? (q.agency ?? null) : p.agency
       const period = receiptPeriod(q.from, q.to)
       if (!period) throw new AppError('VALIDATION_FAILED', 'Khoảng ngày không hợp lệ (from ≤ to)')
       return indicatorsOf(await deps.repo.indicatorCounts(deps.db, { agency, ...period }), { from: q.from, to: q.to }, agency)
     },
     async deadlines(p: Principal, opts: { states: string[]; procedureCode?: string; cursor?: string; limit: number; agency?: string }) {
       authorize('supervision.view', p, { agency: opts.agency ?? p.agency })
-      const agency = hasRole(p, 'admin') ? opts.agency ?? null : p.agency
-      const rows = await deps.dossiers.listByDeadlineState(deps.db, { agency, states: opts.states, procedureCode: opts.procedureCode, after: opts.cursor ? decodeDeadlineCursor(opts.cursor) : undefined, limit: opts.limit + 1 })
+      const agency = hasRole(p, 'admin') ? (opts.agency ?? null) : p.agency
+      const rows = await deps.dossiers.listByDeadlineState(deps.db, {
+        agency,
+        states: opts.states,
+        procedureCode: opts.procedureCode,
+        after: opts.cursor ? decodeDeadlineCursor(opts.cursor) : undefined,
+        limit: opts.limit + 1,
+      })
       const page = rows.slice(0, opts.limit)
       const now = deps.clock.now()
       const cal = deps.calendar()
-      const openTasks = await deps.tasks.openForDossiers(deps.db, page.map((d) => d.id))
+      const openTasks = await deps.tasks.openForDossiers(
+        deps.db,
+        page.map((d) => d.id),
+      )
       const items = page.map((d) => {
         const appointment = new Date(d.appointment_at!)
         const open = openTasks.filter((t) => t.dossier_id === d.id)
         return {
           dossier: d,
           // Working time left before the appointment (negative: how late it already is).
-          workingMinutesLeft: appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
-          openTasks: open.map((t) => ({ id: t.id, name: t.name, assignee: t.assignee, candidateGroups: t.candidate_groups, due: t.due_at, deadlineState: taskDeadlineView(t) })),
+          workingMinutesLeft:
+            appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
+          openTasks: open.map((t) => ({
+            id: t.id,
+            name: t.name,
+            assignee: t.assignee,
+            candidateGroups: t.candidate_groups,
+            due: t.due_at,
+            deadlineState: taskDeadlineView(t),
+          })),
         }
       })
       return { items, nextCursor: rows.length > opts.limit ? encodeDeadlineCursor(page[page.length - 1]!) : null }

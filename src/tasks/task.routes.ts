@@ -33,13 +33,19 @@ export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
     return taskDto(await tasks.unclaim(req.principal, req.params.id))
   })
 
-  app.post('/tasks/:id/complete', {
-    schema: completeTaskSchema,
-    // An empty POST means "no variables".
-    preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = { variables: {} } },
-  }, async (req) => {
-    requireRole(req, 'officer', 'supervisor', 'admin')
-    const r = await tasks.complete(req.principal, req.params.id, req.body.variables)
-    return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
-  })
+  app.post(
+    '/tasks/:id/complete',
+    {
+      schema: completeTaskSchema,
+      // An empty POST means "no variables".
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = { variables: {} }
+      },
+    },
+    async (req) => {
+      requireRole(req, 'officer', 'supervisor', 'admin')
+      const r = await tasks.complete(req.principal, req.params.id, req.body.variables)
+      return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
+    },
+  )
 }

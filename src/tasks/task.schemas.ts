@@ -33,37 +33,71 @@ export const StepResult = Type.Object({
   nextTasks: Type.Array(Task),
 })
 
-const ListQuery = Type.Object({
-  candidateGroup: Type.Optional(Type.String({ maxLength: 100 })),
-  assignee: Type.Optional(Type.String({ maxLength: 100 })),
-  unassigned: Type.Optional(Type.Boolean()),
-  procedureCode: Type.Optional(Type.String({ maxLength: 64 })),
-  dossierId: Type.Optional(Type.String({ format: 'uuid' })),
-  dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
-  dueAfter: Type.Optional(Type.String({ format: 'date-time' })),
-  status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('cancelled')], { default: 'open' }),
-  sortBy: Type.Union([Type.Literal('created'), Type.Literal('due')], { default: 'created' }),
-  sortOrder: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' }),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ maxLength: 300 })),
-}, { additionalProperties: false })
+const ListQuery = Type.Object(
+  {
+    candidateGroup: Type.Optional(Type.String({ maxLength: 100 })),
+    assignee: Type.Optional(Type.String({ maxLength: 100 })),
+    unassigned: Type.Optional(Type.Boolean()),
+    procedureCode: Type.Optional(Type.String({ maxLength: 64 })),
+    dossierId: Type.Optional(Type.String({ format: 'uuid' })),
+    dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
+    dueAfter: Type.Optional(Type.String({ format: 'date-time' })),
+    status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('cancelled')], { default: 'open' }),
+    sortBy: Type.Union([Type.Literal('created'), Type.Literal('due')], { default: 'created' }),
+    sortOrder: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' }),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+)
 
-const CompleteBody = Type.Object({
-  variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
-}, { additionalProperties: false })
+const CompleteBody = Type.Object(
+  {
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+  },
+  { additionalProperties: false },
+)
 
-const CLAIM_ERRORS = errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_ALREADY_COMPLETED', 'TASK_CLAIMED_BY_OTHER')
+const CLAIM_ERRORS = errorResponses(
+  AUTH,
+  INPUT,
+  JSON_BODY,
+  'FORBIDDEN',
+  'TASK_NOT_FOUND',
+  'TASK_ALREADY_COMPLETED',
+  'TASK_CLAIMED_BY_OTHER',
+)
 
 export const listTasksSchema = {
-  tags: ['tasks'], summary: 'Task queue, cursor-paginated', querystring: ListQuery,
-  response: { 200: Type.Object({ items: Type.Array(Task), nextCursor: NullableString }), ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'CURSOR_INVALID') },
+  tags: ['tasks'],
+  summary: 'Task queue, cursor-paginated',
+  querystring: ListQuery,
+  response: {
+    200: Type.Object({ items: Type.Array(Task), nextCursor: NullableString }),
+    ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'CURSOR_INVALID'),
+  },
 }
-export const getTaskSchema = { tags: ['tasks'], summary: 'One task', params: IdParam, response: { 200: Task, ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'TASK_NOT_FOUND') } }
-export const claimTaskSchema = { tags: ['tasks'], summary: 'Take the task (a no-op when it is already yours)', params: IdParam, response: { 200: Task, ...CLAIM_ERRORS } }
-export const unclaimTaskSchema = { tags: ['tasks'], summary: 'Give the task back', params: IdParam, response: { 200: Task, ...CLAIM_ERRORS } }
+export const getTaskSchema = {
+  tags: ['tasks'],
+  summary: 'One task',
+  params: IdParam,
+  response: { 200: Task, ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'TASK_NOT_FOUND') },
+}
+export const claimTaskSchema = {
+  tags: ['tasks'],
+  summary: 'Take the task (a no-op when it is already yours)',
+  params: IdParam,
+  response: { 200: Task, ...CLAIM_ERRORS },
+}
+export const unclaimTaskSchema = {
+  tags: ['tasks'],
+  summary: 'Give the task back',
+  params: IdParam,
+  response: { 200: Task, ...CLAIM_ERRORS },
+}
 export const completeTaskSchema = {
   tags: ['tasks'],
-  summary: 'Complete a task with variables; returns the dossier\'s next open tasks',
+  summary: "Complete a task with variables; returns the dossier's next open tasks",
   params: IdParam,
   body: CompleteBody,
   response: { 200: StepResult, ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', STEP) },

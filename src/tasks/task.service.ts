@@ -29,7 +29,8 @@ export function encodeCursor(task: TaskRow, sortBy: TaskQuery['sortBy']): string
 export function decodeCursor(cursor: string): { v: string | null; id: string } {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || (c.v !== null && Number.isNaN(Date.parse(c.v)))) throw new Error('shape')
+    if (typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id) || (c.v !== null && Number.isNaN(Date.parse(c.v))))
+      throw new Error('shape')
     return { v: c.v, id: c.id }
   } catch {
     throw new AppError('CURSOR_INVALID', 'Con trỏ phân trang không hợp lệ')
@@ -68,7 +69,11 @@ export function createTaskService(deps: {
   }
 
   function assertOpen(t: TaskRow): void {
-    if (t.status === 'completed') throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã được hoàn thành', { completedBy: t.completed_by, completedAt: t.completed_at })
+    if (t.status === 'completed')
+      throw new AppError('TASK_ALREADY_COMPLETED', 'Công việc đã được hoàn thành', {
+        completedBy: t.completed_by,
+        completedAt: t.completed_at,
+      })
     if (t.status === 'cancelled') throw new AppError('TASK_CANCELLED', 'Công việc đã bị hủy do quy trình chuyển bước', { status: t.status })
   }
 
@@ -98,7 +103,11 @@ export function createTaskService(deps: {
         const now = clock.now()
         return uow
           .write(tasks.setAssignee(uow.tx, id, p.userId, now))
-          .write(deps.history.append(uow.tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.claimed', actor: p.userId, at: now }]))
+          .write(
+            deps.history.append(uow.tx, [
+              { dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.claimed', actor: p.userId, at: now },
+            ]),
+          )
           .commit({ ...t, assignee: p.userId, claimed_at: now })
       })
     },
@@ -113,7 +122,11 @@ export function createTaskService(deps: {
         const now = clock.now()
         return uow
           .write(tasks.setAssignee(uow.tx, id, null, now))
-          .write(deps.history.append(uow.tx, [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.unclaimed', actor: p.userId, at: now }]))
+          .write(
+            deps.history.append(uow.tx, [
+              { dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.unclaimed', actor: p.userId, at: now },
+            ]),
+          )
           .commit({ ...t, assignee: null, claimed_at: null })
       })
     },
@@ -142,14 +155,34 @@ export function createTaskService(deps: {
         const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
         // The completion is written with the rest of the step, in the same round trip.
         uow.write(tasks.complete(uow.tx, t.id, p.userId, variables, now))
-        const outcome = await deps.steps.step({ uow, version, data: { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } }, { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables }, {
-          actor: p.userId,
-          now,
-          fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
-          history: [{ dossier_id: t.dossier_id, task_id: t.id, activity_id: t.activity_id, action: 'task.completed', actor: p.userId, details: { variables }, at: now }, ...extra],
-        })
+        const outcome = await deps.steps.step(
+          { uow, version, data: { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } },
+          { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables },
+          {
+            actor: p.userId,
+            now,
+            fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
+            history: [
+              {
+                dossier_id: t.dossier_id,
+                task_id: t.id,
+                activity_id: t.activity_id,
+                action: 'task.completed',
+                actor: p.userId,
+                details: { variables },
+                at: now,
+              },
+              ...extra,
+            ],
+          },
+        )
         if (hooks.after) hooks.after(uow, { task: t, dossier, version, now })
-        return uow.commit({ dossierId: t.dossier_id, status: outcome.status, ended: outcome.result.ended, next: outcome.open.filter((o) => o.id !== t.id) })
+        return uow.commit({
+          dossierId: t.dossier_id,
+          status: outcome.status,
+          ended: outcome.result.ended,
+          next: outcome.open.filter((o) => o.id !== t.id),
+        })
       })
       return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
     },

@@ -100,11 +100,36 @@ export function createTimerLookahead(deps: {
         const calendar = deps.calendar()
         const version = await deps.steps.version(tx, data.instance)
         const writes = new UnitOfWork(tx, { deferred: true })
-        await atInstant(dueAt, () => deps.steps.step({ uow: writes, version, data }, { kind: 'fireTimer', executionId: timer.execution_id }, {
-          actor: 'system', now: dueAt, fallbackStatus: null,
-          history: [{ dossier_id: data.dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: dueAt.toISOString() }, at: dueAt }],
-        }))
-        entry = { timerId: timer.id, instanceId: data.instance.id, dossierId: data.dossier.id, dueAt, fingerprint: fingerprint(data, deps.steps.observedReads), calendar, writes }
+        await atInstant(dueAt, () =>
+          deps.steps.step(
+            { uow: writes, version, data },
+            { kind: 'fireTimer', executionId: timer.execution_id },
+            {
+              actor: 'system',
+              now: dueAt,
+              fallbackStatus: null,
+              history: [
+                {
+                  dossier_id: data.dossier.id,
+                  activity_id: timer.activity_id,
+                  action: 'timer.fired',
+                  actor: 'system',
+                  details: { timerId: timer.id, dueAt: dueAt.toISOString() },
+                  at: dueAt,
+                },
+              ],
+            },
+          ),
+        )
+        entry = {
+          timerId: timer.id,
+          instanceId: data.instance.id,
+          dossierId: data.dossier.id,
+          dueAt,
+          fingerprint: fingerprint(data, deps.steps.observedReads),
+          calendar,
+          writes,
+        }
         throw ROLLBACK
       })
     } catch (err) {
@@ -130,13 +155,18 @@ export function createTimerLookahead(deps: {
       await db.transaction(async (tx) => {
         const uow = new UnitOfWork(tx)
         // The locks a live firing takes, for the whole chunk at once.
-        const locked = await deps.steps.lock(uow, { timers: batch.map((p) => ({ id: p.timerId, instance_id: p.instanceId, dossier_id: p.dossierId })) })
+        const locked = await deps.steps.lock(uow, {
+          timers: batch.map((p) => ({ id: p.timerId, instance_id: p.instanceId, dossier_id: p.dossierId })),
+        })
         const timers = new Map(locked.timers.map((r) => [r.id, r]))
         const calendar = deps.calendar()
         for (const p of batch) {
           const timer = timers.get(p.timerId)
           const instance = locked.instances.find((i) => i.id === p.instanceId)
-          if (!timer || timer.status !== 'pending' || !instance || instance.status !== 'running') { skipped.push(p); continue }
+          if (!timer || timer.status !== 'pending' || !instance || instance.status !== 'running') {
+            skipped.push(p)
+            continue
+          }
           const data = locked.dataFor(p.instanceId)
           if (!data || fingerprint(data, deps.steps.observedReads) !== p.fingerprint || calendar !== p.calendar) continue
           uow.write(deps.timers.markFired(tx, p.timerId, now))
@@ -166,14 +196,18 @@ export function createTimerLookahead(deps: {
       due.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.instanceId < b.instanceId ? -1 : 1))
       const chunks: PreparedFiring[][] = []
       for (let i = 0; i < due.length; i += chunk) chunks.push(due.slice(i, i + chunk))
-      await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
-        for (let c = chunks.shift(); c; c = chunks.shift()) await commit(c)
-      }))
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
+          for (let c = chunks.shift(); c; c = chunks.shift()) await commit(c)
+        }),
+      )
     }
   }
 
   function kick(): Promise<void> {
-    draining ??= drain().finally(() => { draining = null })
+    draining ??= drain().finally(() => {
+      draining = null
+    })
     return draining
   }
 
@@ -215,11 +249,15 @@ export function createTimerLookahead(deps: {
           todo.push(t)
         }
         // A few at once: each waits on Postgres part of the time.
-        await Promise.all(Array.from({ length: Math.min(4, todo.length) }, async () => {
-          for (let t = todo.shift(); t; t = todo.shift()) await prepare(t)
-        }))
+        await Promise.all(
+          Array.from({ length: Math.min(4, todo.length) }, async () => {
+            for (let t = todo.shift(); t; t = todo.shift()) await prepare(t)
+          }),
+        )
         return instances.size
-      })().finally(() => { preparing = null })
+      })().finally(() => {
+        preparing = null
+      })
       return preparing
     },
 
@@ -228,9 +266,11 @@ export function createTimerLookahead(deps: {
       let stopped = false
       const tick = () => {
         if (stopped) return
-        this.prepareComing().catch((err) => log.warn({ err }, 'timer look-ahead failed')).finally(() => {
-          if (!stopped) timer = setTimeout(tick, everyMs)
-        })
+        this.prepareComing()
+          .catch((err) => log.warn({ err }, 'timer look-ahead failed'))
+          .finally(() => {
+            if (!stopped) timer = setTimeout(tick, everyMs)
+          })
       }
       let timer = setTimeout(tick, 0)
       return async () => {

@@ -24,28 +24,67 @@ export function createTimerObserver(deps: { timers: TimerRepository; history: Hi
       const fired = pending.filter((t) => firedNow.has(t.execution_id))
       const cancelled = pending.filter((t) => !live.has(t.execution_id) && !firedNow.has(t.execution_id))
       const known = new Set(pending.filter((t) => !firedNow.has(t.execution_id)).map((t) => t.execution_id))
-      const created = result.timers.filter((t) => !known.has(t.executionId)).map((t) => ({
-        id: randomUUID(),
-        instance_id: instance.id,
-        dossier_id: dossier.id,
-        activity_id: t.activityId,
-        execution_id: t.executionId,
-        timer_type: t.timerType,
-        value: t.value,
-        due_at: t.expireAt,
-        status: 'pending' as const,
-        created_at: now,
-      }))
-      uow.write(deps.timers.markFiredMany(tx, fired.map((t) => t.id), now))
-      uow.write(deps.timers.cancel(tx, cancelled.map((t) => t.id)))
+      const created = result.timers
+        .filter((t) => !known.has(t.executionId))
+        .map((t) => ({
+          id: randomUUID(),
+          instance_id: instance.id,
+          dossier_id: dossier.id,
+          activity_id: t.activityId,
+          execution_id: t.executionId,
+          timer_type: t.timerType,
+          value: t.value,
+          due_at: t.expireAt,
+          status: 'pending' as const,
+          created_at: now,
+        }))
+      uow.write(
+        deps.timers.markFiredMany(
+          tx,
+          fired.map((t) => t.id),
+          now,
+        ),
+      )
+      uow.write(
+        deps.timers.cancel(
+          tx,
+          cancelled.map((t) => t.id),
+        ),
+      )
       uow.write(deps.timers.insertMany(tx, created))
-      uow.write(deps.history.append(tx, [
-        ...fired.map((t) => ({ dossier_id: dossier.id, activity_id: t.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: t.id, dueAt: new Date(t.due_at).toISOString() }, at: now })),
-        ...created.map((t) => ({ dossier_id: dossier.id, activity_id: t.activity_id, action: 'timer.scheduled', actor: 'system', details: { timerId: t.id, dueAt: t.due_at.toISOString(), value: t.value }, at: now })),
-        ...cancelled.map((t) => ({ dossier_id: dossier.id, activity_id: t.activity_id, action: 'timer.cancelled', actor: 'system', details: { timerId: t.id }, at: now })),
-      ]))
+      uow.write(
+        deps.history.append(tx, [
+          ...fired.map((t) => ({
+            dossier_id: dossier.id,
+            activity_id: t.activity_id,
+            action: 'timer.fired',
+            actor: 'system',
+            details: { timerId: t.id, dueAt: new Date(t.due_at).toISOString() },
+            at: now,
+          })),
+          ...created.map((t) => ({
+            dossier_id: dossier.id,
+            activity_id: t.activity_id,
+            action: 'timer.scheduled',
+            actor: 'system',
+            details: { timerId: t.id, dueAt: t.due_at.toISOString(), value: t.value },
+            at: now,
+          })),
+          ...cancelled.map((t) => ({
+            dossier_id: dossier.id,
+            activity_id: t.activity_id,
+            action: 'timer.cancelled',
+            actor: 'system',
+            details: { timerId: t.id },
+            at: now,
+          })),
+        ]),
+      )
       return [
-        ...created.map((t) => ({ topic: 'timer.scheduled', payload: { timerId: t.id, jobId: timerJobId(t.id), dueAt: t.due_at.toISOString() } })),
+        ...created.map((t) => ({
+          topic: 'timer.scheduled',
+          payload: { timerId: t.id, jobId: timerJobId(t.id), dueAt: t.due_at.toISOString() },
+        })),
         ...cancelled.map((t) => ({ topic: 'timer.cancelled', payload: { timerId: t.id, jobId: timerJobId(t.id) } })),
       ]
     },

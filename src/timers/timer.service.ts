@@ -10,7 +10,6 @@ import { queueEveryPending, type TimerScheduler } from '../outbox/scheduled-jobs
 
 export type FireOutcome = 'fired' | 'not-due' | 'skipped'
 
-
 /**
  * Fires durable BPMN timers: a timer row and its instance change in one transaction, so a timer
  * fires exactly once however many jobs (or sweeps) reach it, and never before its due time.
@@ -41,12 +40,25 @@ export function createTimerService(deps: {
         if (new Date(timer.due_at) > now) return uow.finish('not-due' as const)
         const version = await deps.steps.version(uow.tx, data.instance)
         uow.write(deps.timers.markFired(uow.tx, timer.id, now))
-        await deps.steps.step({ uow, version, data }, { kind: 'fireTimer', executionId: timer.execution_id }, {
-          actor: 'system',
-          now,
-          fallbackStatus: null,
-          history: [{ dossier_id: data.dossier.id, activity_id: timer.activity_id, action: 'timer.fired', actor: 'system', details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() }, at: now }],
-        })
+        await deps.steps.step(
+          { uow, version, data },
+          { kind: 'fireTimer', executionId: timer.execution_id },
+          {
+            actor: 'system',
+            now,
+            fallbackStatus: null,
+            history: [
+              {
+                dossier_id: data.dossier.id,
+                activity_id: timer.activity_id,
+                action: 'timer.fired',
+                actor: 'system',
+                details: { timerId: timer.id, dueAt: new Date(timer.due_at).toISOString() },
+                at: now,
+              },
+            ],
+          },
+        )
         return uow.finish('fired' as const)
       })
     },
@@ -61,12 +73,13 @@ export function createTimerService(deps: {
     },
 
     /** Queues a job for every pending timer (after Redis lost its data, and every minute). */
-    requeuePending: (scheduler: TimerScheduler): Promise<number> => queueEveryPending({
-      scheduler,
-      now: () => clock.now(),
-      page: (afterId) => deps.timers.pending(db, { limit: 1000, afterId }).rows(),
-      job: (t) => ({ name: 'timer.scheduled', data: { timerId: t.id }, jobId: timerJobId(t.id), dueAt: new Date(t.due_at) }),
-    }),
+    requeuePending: (scheduler: TimerScheduler): Promise<number> =>
+      queueEveryPending({
+        scheduler,
+        now: () => clock.now(),
+        page: (afterId) => deps.timers.pending(db, { limit: 1000, afterId }).rows(),
+        job: (t) => ({ name: 'timer.scheduled', data: { timerId: t.id }, jobId: timerJobId(t.id), dueAt: new Date(t.due_at) }),
+      }),
   }
 }
 export type TimerService = ReturnType<typeof createTimerService>

@@ -67,15 +67,24 @@ export function ajvInputRules(ajv: AjvLike) {
     validate: function check(limits: Limits, data: unknown) {
       const found = variablesViolation(data, limits)
       if (!found) return true
-      ;(check as unknown as { errors: unknown[] }).errors = [{ keyword: VARIABLES_KEYWORD, message: `vượt giới hạn: ${found}`, params: { ...limits } }]
+      ;(check as unknown as { errors: unknown[] }).errors = [
+        { keyword: VARIABLES_KEYWORD, message: `vượt giới hạn: ${found}`, params: { ...limits } },
+      ]
       return false
     },
   })
 }
 
-function fail(where: string, path: string, message: string, code: 'VALIDATION_FAILED' | 'INPUT_LIMIT_EXCEEDED' = 'VALIDATION_FAILED'): never {
+function fail(
+  where: string,
+  path: string,
+  message: string,
+  code: 'VALIDATION_FAILED' | 'INPUT_LIMIT_EXCEEDED' = 'VALIDATION_FAILED',
+): never {
   const field = `${where}${path}`
-  throw new AppError(code, `Dữ liệu không hợp lệ: ${field} ${message}`, [{ path: path || '/', in: where, message, ...(code === 'INPUT_LIMIT_EXCEEDED' ? { limit: INPUT_LIMITS.maxDepth } : {}) }])
+  throw new AppError(code, `Dữ liệu không hợp lệ: ${field} ${message}`, [
+    { path: path || '/', in: where, message, ...(code === 'INPUT_LIMIT_EXCEEDED' ? { limit: INPUT_LIMITS.maxDepth } : {}) },
+  ])
 }
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */

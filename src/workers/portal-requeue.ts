@@ -8,7 +8,12 @@ import { outboxJobId, type OutboxRepository } from '../outbox/outbox.repository.
  * its own job id (a job still in Redis is left alone) and retries the given-up ones. Runs at start
  * and every minute, with the timer re-queue.
  */
-export async function requeueUnacknowledgedEvents(deps: { db: Db; queue: Queue; outbox: OutboxRepository; limit?: number }): Promise<{ queued: number; revived: number }> {
+export async function requeueUnacknowledgedEvents(deps: {
+  db: Db
+  queue: Queue
+  outbox: OutboxRepository
+  limit?: number
+}): Promise<{ queued: number; revived: number }> {
   const rows = await deps.outbox.unacknowledged(deps.db, deps.limit ?? 1000)
   if (rows.length === 0) return { queued: 0, revived: 0 }
   await deps.queue.addBulk(rows.map((row) => ({ name: row.topic, data: row.payload, opts: { jobId: outboxJobId(row) } })))

@@ -20,15 +20,27 @@ export function parseStatusEvent(job: Pick<Job, 'id' | 'data'>) {
  * The acknowledgement is recorded in Postgres (the outbox row stops being pending); an event
  * already acknowledged (a re-queued copy) is not sent again.
  */
-export function startPortalSyncWorker(deps: { connection: ConnectionOptions; prefix: string; portal: NationalPortal; db: Db; outbox: OutboxRepository; clock: Clock; log: Logger }) {
-  return new Worker(QUEUE.dossierEvents, async (job) => {
-    const event = parseStatusEvent(job)
-    const outboxId = outboxIdOfJob(event.eventId)
-    if (outboxId === null) throw new UnrecoverableError(`dossier event job ${job.id} has no outbox id`)
-    if (await deps.outbox.isAcknowledged(deps.db, outboxId)) return { duplicate: true }
-    const { receipt } = await deps.portal.pushStatus(event)
-    await deps.outbox.acknowledge(deps.db, { id: outboxId, ...event, receipt, at: deps.clock.now() })
-    deps.log.debug({ dossier: event.code, status: event.nationalStatus, receipt }, 'status synced to national portal')
-    return { receipt }
-  }, { connection: deps.connection, prefix: deps.prefix, concurrency: 10 })
+export function startPortalSyncWorker(deps: {
+  connection: ConnectionOptions
+  prefix: string
+  portal: NationalPortal
+  db: Db
+  outbox: OutboxRepository
+  clock: Clock
+  log: Logger
+}) {
+  return new Worker(
+    QUEUE.dossierEvents,
+    async (job) => {
+      const event = parseStatusEvent(job)
+      const outboxId = outboxIdOfJob(event.eventId)
+      if (outboxId === null) throw new UnrecoverableError(`dossier event job ${job.id} has no outbox id`)
+      if (await deps.outbox.isAcknowledged(deps.db, outboxId)) return { duplicate: true }
+      const { receipt } = await deps.portal.pushStatus(event)
+      await deps.outbox.acknowledge(deps.db, { id: outboxId, ...event, receipt, at: deps.clock.now() })
+      deps.log.debug({ dossier: event.code, status: event.nationalStatus, receipt }, 'status synced to national portal')
+      return { receipt }
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 10 },
+  )
 }

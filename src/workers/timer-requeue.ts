@@ -11,16 +11,32 @@ import type { TimerService } from '../timers/timer.service.ts'
  * pending alarm coming due within the alarm horizon (existing job ids are left alone) and retries
  * failed jobs whose row is still pending. Runs at start and every minute.
  */
-export async function requeueTimers(deps: { db: Db; queue: Queue; timers: TimerService; watch: DeadlineWatch; timerRows: TimerRepository; alarmRows: AlarmRepository }) {
+export async function requeueTimers(deps: {
+  db: Db
+  queue: Queue
+  timers: TimerService
+  watch: DeadlineWatch
+  timerRows: TimerRepository
+  alarmRows: AlarmRepository
+}) {
   const timers = await deps.timers.requeuePending(deps.queue)
   const alarms = await deps.watch.queueComing(deps.queue)
   let revived = 0
   const failed: Job[] = await deps.queue.getFailed(0, 999)
   for (const job of failed) {
     const d = (job.data ?? {}) as { timerId?: unknown; alarmId?: unknown }
-    const row = job.name === 'timer.scheduled' && typeof d.timerId === 'string' ? await deps.timerRows.find(deps.db, d.timerId).one().catch(() => null)
-      : job.name === 'deadline.scheduled' && typeof d.alarmId === 'string' ? await deps.alarmRows.find(deps.db, d.alarmId).one().catch(() => null)
-      : null
+    const row =
+      job.name === 'timer.scheduled' && typeof d.timerId === 'string'
+        ? await deps.timerRows
+            .find(deps.db, d.timerId)
+            .one()
+            .catch(() => null)
+        : job.name === 'deadline.scheduled' && typeof d.alarmId === 'string'
+          ? await deps.alarmRows
+              .find(deps.db, d.alarmId)
+              .one()
+              .catch(() => null)
+          : null
     if (row?.status === 'pending') {
       await job.retry('failed')
       revived++

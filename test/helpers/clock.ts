@@ -10,6 +10,7 @@ export function testClock(start: Date | string): TestClock {
 /** The context's clock, to move: a context made with `{ now }` or `{ clock: testClock(…) }` has one. */
 export function clockOf(ctx: { clock: Clock }): TestClock {
   const c = ctx.clock as Partial<TestClock>
-  if (typeof c.set !== 'function' || typeof c.advance !== 'function') throw new Error('this test context runs on the system clock: create it with { now } or { clock: testClock(…) }')
+  if (typeof c.set !== 'function' || typeof c.advance !== 'function')
+    throw new Error('this test context runs on the system clock: create it with { now } or { clock: testClock(…) }')
   return ctx.clock as TestClock
 }

@@ -52,15 +52,23 @@ export interface TestContext {
 }
 
 /** What the helpers need of a tap test. */
-export interface Teardown { teardown(fn: () => unknown): void }
+export interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 /** The real app on a private database, called with `app.inject`. */
-export async function testContext(t: Teardown, opts: { clock?: Clock; now?: string; env?: Record<string, string> } = {}): Promise<TestContext> {
+export async function testContext(
+  t: Teardown,
+  opts: { clock?: Clock; now?: string; env?: Record<string, string> } = {},
+): Promise<TestContext> {
   const { db, url: databaseUrl } = await freshDatabase(t)
   const { redisUrl } = testUrls()
   const documentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-docs-'))
   t.teardown(() => fs.rmSync(documentsDir, { recursive: true, force: true }))
-  const config = loadConfig({ NODE_ENV: 'test', DOCUMENTS_DIR: documentsDir, ...opts.env }, { redisUrl, queuePrefix: `t${randomBytes(4).toString('hex')}` })
+  const config = loadConfig(
+    { NODE_ENV: 'test', DOCUMENTS_DIR: documentsDir, ...opts.env },
+    { redisUrl, queuePrefix: `t${randomBytes(4).toString('hex')}` },
+  )
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
   const log = pino({ level: 'silent' })
   const system = createSystem({ db, clock, log, config })
@@ -68,13 +76,25 @@ export async function testContext(t: Teardown, opts: { clock?: Clock; now?: stri
   const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())
-  const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) => tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
+  const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) =>
+    tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
   return {
-    app, db, databaseUrl, system, config, clock, token,
+    app,
+    db,
+    databaseUrl,
+    system,
+    config,
+    clock,
+    token,
     async deploy(xml) {
       // An analyst of the agency the diagram names (analysts deploy only for their own agency).
       const agency = /<tthc:procedure\b[^>]*\bagency="([^"]+)"/.exec(xml)?.[1] ?? config.defaultAgency
-      const res = await app.inject({ method: 'POST', url: '/api/procedures', headers: { authorization: `Bearer ${await token({ roles: ['analyst'], agency })}`, 'content-type': 'application/xml' }, payload: xml })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/procedures',
+        headers: { authorization: `Bearer ${await token({ roles: ['analyst'], agency })}`, 'content-type': 'application/xml' },
+        payload: xml,
+      })
       return { status: res.statusCode, body: res.json() }
     },
   }

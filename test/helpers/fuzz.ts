@@ -22,24 +22,64 @@ export type Random = ReturnType<typeof seededRandom>
 export const RAW = { INFINITY: '\u0001INF\u0001', DEEP: '\u0001DEEP\u0001' } as const
 
 export const NASTY_STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\ud83d', '😀 Nguyễn Văn Ánh', 'ệ'.repeat(3000), 'x'.repeat(70_000),
-  '../../etc/passwd', "' OR 1=1 --", '%00', '${process.exit(1)}', '1e309', '-1', '2147483648', '99999999999999999999999',
-  'NaN', 'null', 'true', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', '2026-02-30', '9999-12-31',
-  '00000000-0000-0000-0000-000000000000', '\u202e\u200b', '\r\n\t',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfffy',
+  '\ud83d',
+  '😀 Nguyễn Văn Ánh',
+  'ệ'.repeat(3000),
+  'x'.repeat(70_000),
+  '../../etc/passwd',
+  "' OR 1=1 --",
+  '%00',
+  '${process.exit(1)}',
+  '1e309',
+  '-1',
+  '2147483648',
+  '99999999999999999999999',
+  'NaN',
+  'null',
+  'true',
+  '9999-12-31T23:59:59Z',
+  '0000-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '2026-02-30',
+  '9999-12-31',
+  '00000000-0000-0000-0000-000000000000',
+  '\u202e\u200b',
+  '\r\n\t',
 ]
 /** Text Postgres cannot store (NUL) or that is not Unicode (lone surrogates): the commonest 500s. */
 export const POISON = ['\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\ud83d', { k: '\u0000' }, ['\ud800']]
 export const NASTY_VALUES: unknown[] = [
-  ...NASTY_STRINGS, -1, 0, 1.5, 2 ** 31, 2 ** 53, 1e21, -1e21, RAW.INFINITY, RAW.DEEP, true, false, null, [], {}, [[[]]],
-  { a: { b: { c: '\u0000' } } }, { constructor: { prototype: 1 }, __proto__: 1 }, Array.from({ length: 2000 }, (_, i) => i),
+  ...NASTY_STRINGS,
+  -1,
+  0,
+  1.5,
+  2 ** 31,
+  2 ** 53,
+  1e21,
+  -1e21,
+  RAW.INFINITY,
+  RAW.DEEP,
+  true,
+  false,
+  null,
+  [],
+  {},
+  [[[]]],
+  { a: { b: { c: '\u0000' } } },
+  { constructor: { prototype: 1 }, __proto__: 1 },
+  Array.from({ length: 2000 }, (_, i) => i),
 ]
 
 /** Serializes a body, writing 1e309 and a 5,000-level nesting where the stand-ins are. */
 export function serialize(body: unknown): string {
   const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)
-  return JSON.stringify(body)
-    .replaceAll(JSON.stringify(RAW.INFINITY), '1e309')
-    .replaceAll(JSON.stringify(RAW.DEEP), deep)
+  return JSON.stringify(body).replaceAll(JSON.stringify(RAW.INFINITY), '1e309').replaceAll(JSON.stringify(RAW.DEEP), deep)
 }
 
 /** Percent-encodes a path or query value; strings that encodeURIComponent refuses (lone surrogates) go as raw UTF-8 bytes. */
@@ -69,11 +109,17 @@ export function sample(schema: any, rnd: Random, known: Record<string, string>, 
       if (!schema.properties && schema.patternProperties) out.fee = 0
       return out
     }
-    case 'array': return schema.items ? [sample(schema.items, rnd, known, name)] : []
-    case 'integer': case 'number': return schema.minimum ?? 1
-    case 'boolean': return rnd.chance(0.5)
-    case 'string': return sampleString(schema, known, name)
-    default: return undefined
+    case 'array':
+      return schema.items ? [sample(schema.items, rnd, known, name)] : []
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1
+    case 'boolean':
+      return rnd.chance(0.5)
+    case 'string':
+      return sampleString(schema, known, name)
+    default:
+      return undefined
   }
 }
 

@@ -8,9 +8,11 @@ export function recordPostgresMessages(t: { teardown(fn: () => void): void }): s
   const sent: string[] = []
   const original = pg.Client.prototype.query
   pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
-    sent.push(typeof config === 'string' ? config : (config as { text?: string } | null)?.text ?? '(submittable)')
+    sent.push(typeof config === 'string' ? config : ((config as { text?: string } | null)?.text ?? '(submittable)'))
     return (original as (...a: unknown[]) => unknown).call(this, config, ...rest)
   } as typeof original
-  t.teardown(() => { pg.Client.prototype.query = original })
+  t.teardown(() => {
+    pg.Client.prototype.query = original
+  })
   return sent
 }

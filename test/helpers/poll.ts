@@ -6,7 +6,11 @@ import { setTimeout as pause } from 'node:timers/promises'
  * naming what it waited for, when `timeoutMs` passes first. Time in the system under test is
  * moved with the injected clock, never waited for: this only waits for real infrastructure.
  */
-export async function pollUntil(what: string, done: () => boolean | Promise<boolean>, opts: { timeoutMs?: number; pauseMs?: number } = {}): Promise<void> {
+export async function pollUntil(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  opts: { timeoutMs?: number; pauseMs?: number } = {},
+): Promise<void> {
   const { timeoutMs = 30_000, pauseMs = 5 } = opts
   const end = Date.now() + timeoutMs
   for (;;) {
