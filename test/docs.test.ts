@@ -78,3 +78,13 @@ t.test('every citation of docs/ in the code and every link of the docs resolves 
     if (anchor && file.endsWith('.md')) t.ok(anchors(file).has(anchor), `${from} → ${file}#${anchor}`)
   }
 })
+
+t.test('docs/api.md lists every error code under the status it answers', async (t) => {
+  const { ERROR_STATUS } = await import('../src/errors.ts')
+  const api = fs.readFileSync(path.join(ROOT, 'docs/api.md'), 'utf8')
+  const rows = new Map<string, string>()
+  for (const m of api.matchAll(/^\| (\d{3}) \| (.*) \|$/gm)) rows.set(m[1]!, m[2]!)
+  for (const [code, status] of Object.entries(ERROR_STATUS)) {
+    t.ok(rows.get(String(status))?.includes(`\`${code}\``), `${code} is listed under ${status}`)
+  }
+})
