@@ -241,7 +241,8 @@ async function endToEnd() {
         data: {},
       })
       let task = r.tasks[0]
-      while (task) {
+      // The three measured steps; the standard return step that follows them is left open, as in the measured runs.
+      while (task && STEPS.some(([id]) => id === task.activityId)) {
         r = await post(`/api/tasks/${task.id}/complete`, { variables: STEPS.find(([id]) => id === task.activityId)![1] })
         task = r.nextTasks[0]
       }
