@@ -22,9 +22,8 @@ interface Reporters {
 }
 
 /**
- * The only messages something in this system delivers (lifecycle.service `deliver`: the applicant's
- * supplement, the payment gateway's confirmation). A catch waiting for any other message would wait
- * forever until a messages API exists.
+ * Messages the system itself delivers (lifecycle.service `deliver`: the applicant's supplement, the
+ * payment gateway's confirmation). Any other named message is delivered by POST /api/messages.
  */
 export const DELIVERABLE_MESSAGES: readonly string[] = ['SupplementSubmitted', 'PaymentReceived']
 
@@ -295,13 +294,13 @@ function checkServiceLike(el: El, r: Reporters): void {
     r.error(id, 'EXPRESSION_INVALID', `camunda:resultVariable "${el.resultVariable}" của ${label(el)} phải là một tên biến`)
 }
 
+/** A catch waits for a message POST /api/messages names (or the system delivers): without a message nothing can reach it. */
 function checkMessage(el: El, message: El | undefined, r: Reporters): void {
-  const name = message ? (message.name ?? message.id) : undefined
-  if (name && DELIVERABLE_MESSAGES.includes(name)) return
+  if (message?.id) return
   r.error(
     el.id ?? null,
     'MESSAGE_UNDELIVERABLE',
-    `${label(el)} chờ thông điệp ${name ? `"${name}"` : '(không tên)'} mà hệ thống không có cách nào gửi đến (chỉ có ${DELIVERABLE_MESSAGES.join(', ')}): hồ sơ sẽ chờ mãi`,
+    `${label(el)} chờ một thông điệp không được khai báo (thiếu messageRef): không ai gửi được thông điệp tới nó, hồ sơ sẽ chờ mãi`,
   )
 }
 
@@ -371,8 +370,8 @@ function checkEvents(el: El, r: Reporters): void {
       id,
       'MESSAGE_START_UNSUPPORTED',
       inEventSubProcess
-        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: chưa có API gửi thông điệp tới nó`
-        : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), hãy dùng sự kiện bắt đầu không loại`,
+        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ (bộ máy quy trình không khởi động được nó): hãy dùng sự kiện biên thông điệp (boundary) trên bước cần chờ`
+        : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), không bằng thông điệp; hãy dùng sự kiện bắt đầu không loại`,
     )
   } else if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
     checkMessage(el, message.messageRef, r)
