@@ -212,6 +212,13 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post('/api/messages', { messageName: 'SupplementSubmitted', businessKey: d.code }),
   },
   {
+    name: 'signal to the agency (POST /api/signals)',
+    permission: 'signal.deliver',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.post('/api/signals', { name: 'OfficeReopened', tenantId: AGENCY }),
+  },
+  {
     name: 'supervision deadlines',
     permission: 'supervision.view',
     group: 'none',

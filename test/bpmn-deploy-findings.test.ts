@@ -146,9 +146,17 @@ const REFUSED: Array<[string, string, string, string]> = [
     'COMPENSATION_UNSUPPORTED',
   ],
   [
-    'signal catch',
+    'signal catch without a signal (nothing can be delivered to it)',
     around(
       '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>',
+    ),
+    'X',
+    'SIGNAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'signal throw (a broadcast to every instance is not run)',
+    around(
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>',
     ),
     'X',
     'SIGNAL_EVENT_UNSUPPORTED',

@@ -124,6 +124,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được gửi thông điệp tới quy trình của hồ sơ',
   },
+  'signal.deliver': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'running instances of the agency (tenantId) that wait for the signal (POST /api/signals); an admin without tenantId: every agency',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan được gửi tín hiệu tới các hồ sơ của cơ quan mình',
+  },
   'supervision.view': {
     who: ['agencySupervisor', 'admin'],
     when: 'any',

@@ -322,10 +322,6 @@ const REFUSED_EVENTS: Record<string, [string, string]> = {
   ],
   Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
-  Signal: [
-    'SIGNAL_EVENT_UNSUPPORTED',
-    'tín hiệu (signal) chưa được hỗ trợ: chưa có API gửi tín hiệu, và Camunda 7 phát tín hiệu tới mọi hồ sơ chứ không chỉ hồ sơ này',
-  ],
   Escalation: ['ESCALATION_EVENT_UNSUPPORTED', 'escalation chưa được hỗ trợ: dùng sự kiện lỗi (error) nếu cần kết thúc bước'],
 }
 
@@ -362,6 +358,8 @@ function checkEvents(el: El, r: Reporters): void {
   }
   if (el.$type === 'bpmn:IntermediateCatchEvent' && defs.length === 0)
     r.error(id, 'CATCH_EVENT_WITHOUT_DEFINITION', `Sự kiện chờ ${label(el)} không nói chờ gì (timer, thông điệp…): hồ sơ sẽ chờ mãi`)
+  const signal = defs.find((d) => d.$type === 'bpmn:SignalEventDefinition')
+  if (signal) checkSignal(el, signal, r)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
@@ -388,6 +386,31 @@ function checkEvents(el: El, r: Reporters): void {
       `Sự kiện gửi thông điệp ${label(el)} không gửi gì (như Camunda 7 khi không có cách thực hiện): hồ sơ đi tiếp ngay`,
     )
   }
+}
+
+/**
+ * Signal catch events and boundary events wait for POST /api/signals. A signal start (of the process
+ * or of an event sub-process) and a thrown signal (Camunda 7 broadcasts it to every instance) are
+ * not run.
+ */
+function checkSignal(el: El, signal: El, r: Reporters): void {
+  const id = el.id ?? null
+  if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
+    if (!signal.signalRef?.id)
+      r.error(
+        id,
+        'SIGNAL_EVENT_UNSUPPORTED',
+        `Sự kiện ${label(el)} chờ một tín hiệu không được khai báo (thiếu signalRef): hồ sơ sẽ chờ mãi`,
+      )
+    return
+  }
+  r.error(
+    id,
+    'SIGNAL_EVENT_UNSUPPORTED',
+    el.$type === 'bpmn:StartEvent'
+      ? `Sự kiện ${label(el)}: bắt đầu bằng tín hiệu (signal) chưa được hỗ trợ; chỉ sự kiện chờ tín hiệu và sự kiện biên tín hiệu nhận được tín hiệu (POST /api/signals)`
+      : `Sự kiện ${label(el)}: phát tín hiệu (signal) chưa được hỗ trợ (Camunda 7 phát tới mọi hồ sơ đang chờ); tín hiệu được gửi từ bên ngoài qua POST /api/signals`,
+  )
 }
 
 /**

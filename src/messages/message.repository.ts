@@ -46,6 +46,32 @@ export function createMessageRepository() {
           ),
       )
     },
+    /** Running instances whose diagram catches the signal, in the agency given (every agency: null). */
+    signalCandidates: (q: Queryable, where: { signalName: string; agency: string | null }) => {
+      const query = q('process_instances as pi')
+        .join('dossiers as d', 'd.id', 'pi.dossier_id')
+        .join('procedure_versions as v', 'v.id', 'pi.procedure_version_id')
+        .where('pi.status', 'running')
+        .whereRaw('jsonb_exists(v.signal_catches, ?)', [where.signalName])
+      if (where.agency !== null) query.where('d.agency', where.agency)
+      return read<MessageCandidate & { signal_catches: MessageCatches }>(
+        query
+          .orderBy('pi.id')
+          .limit(MAX_CANDIDATES)
+          .select(
+            'pi.id as instance_id',
+            'pi.dossier_id',
+            'pi.step_id',
+            'pi.procedure_version_id',
+            'd.code',
+            'd.agency',
+            'd.applicant_user_id',
+            'd.submitted_by',
+            'v.message_catches',
+            'v.signal_catches',
+          ),
+      )
+    },
   }
 }
 export type MessageRepository = ReturnType<typeof createMessageRepository>

@@ -45,3 +45,23 @@ export const correlateSchema = {
     ),
   },
 }
+
+/** Camunda 7's `POST /signal` body; `tenantId` is the agency (cơ quan) whose instances receive it. */
+export const SignalBody = Type.Object(
+  {
+    name: Name,
+    variables: Type.Optional(Variables('Set on each instance as the signal is delivered')),
+    tenantId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Mã cơ quan (agency); by default the caller’s' })),
+  },
+  { additionalProperties: false },
+)
+
+export const signalSchema = {
+  tags: ['messages'],
+  summary: 'Deliver a signal to every waiting instance of the agency (Camunda 7 POST /signal); answers how many received it',
+  body: SignalBody,
+  response: {
+    200: Type.Object({ delivered: Type.Integer({ minimum: 0 }) }),
+    ...errorResponses(AUTH, INPUT, JSON_BODY, STEP, 'FORBIDDEN', 'TASK_CANCELLED'),
+  },
+}

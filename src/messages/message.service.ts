@@ -1,7 +1,7 @@
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
 import { AppError } from '../errors.ts'
-import type { Principal } from '../auth/principal.ts'
+import { hasRole, type Principal } from '../auth/principal.ts'
 import { allows, authorize, canReadDossier, dossierResource } from '../auth/policy.ts'
 import { transaction } from '../db/unit-of-work.ts'
 import type { StepAction } from '../engine/runtime.ts'
@@ -75,21 +75,26 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
   }
 
   /** Delivers to one instance in its own transaction, under the step's locks. */
-  async function deliver(p: Principal, c: MessageCandidate, m: MessageCorrelation): Promise<CorrelationResult> {
+  async function deliver(
+    p: Principal,
+    c: MessageCandidate,
+    m: MessageCorrelation,
+    how: { action: StepAction; history: string } = { action: action(c, m, false), history: 'message.received' },
+  ): Promise<CorrelationResult> {
     const now = clock.now()
     return transaction(db, async (uow) => {
       const locked = await deps.steps.lock(uow, { dossier: c.dossier_id })
       const data = locked.dataFor(c.instance_id)
       if (!data || data.instance.status !== 'running') throw notCorrelated(m.messageName)
       const version = await deps.steps.version(uow.tx, data.instance)
-      const out = await deps.steps.step({ uow, version, data }, action(c, m, false), {
+      const out = await deps.steps.step({ uow, version, data }, how.action, {
         actor: p.userId,
         now,
         fallbackStatus: null,
         history: [
           {
             dossier_id: c.dossier_id,
-            action: 'message.received',
+            action: how.history,
             actor: p.userId,
             // Variable names only: their values may hold personal data.
             details: { messageName: m.messageName, variables: Object.keys(m.processVariables ?? {}).sort() },
@@ -140,6 +145,38 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
       }
       if (!results.length) throw notCorrelated(m.messageName)
       return { correlated: results.length, ...(m.resultEnabled ? { results } : {}) }
+    },
+
+    /**
+     * POST /api/signals (Camunda 7 `POST /signal`): the signal reaches every waiting signal catch and
+     * boundary event of the running instances of one agency (`tenantId`, by default the caller's;
+     * an admin without it: every agency), each in its own transaction. Answers how many received it.
+     */
+    async signal(
+      p: Principal,
+      s: { name: string; variables?: Record<string, unknown>; tenantId?: string },
+    ): Promise<{ delivered: number }> {
+      const agency = s.tenantId ?? (hasRole(p, 'admin') ? null : p.agency)
+      authorize('signal.deliver', p, { agency: agency ?? p.agency })
+      let delivered = 0
+      for (const c of await deps.repo.signalCandidates(db, { signalName: s.name, agency })) {
+        const target = c.signal_catches[s.name]!
+        const m: MessageCorrelation = { messageName: s.name }
+        const signalAction: StepAction = {
+          kind: 'message',
+          messageId: target.messageId,
+          activityIds: target.activityIds,
+          variables: s.variables,
+        }
+        try {
+          await deliver(p, c, m, { action: signalAction, history: 'signal.received' })
+          delivered++
+        } catch (err) {
+          // Not waiting for it at this point of the process: the signal passes it by (as in Camunda 7).
+          if (!(err instanceof AppError && err.code === 'MESSAGE_NOT_CORRELATED')) throw err
+        }
+      }
+      return { delivered }
     },
   }
 }
