@@ -192,11 +192,11 @@ const REFUSED: Array<[string, string, string, string]> = [
     'MESSAGE_UNDELIVERABLE',
   ],
   [
-    'message event sub-process start',
+    'message start of an event sub-process nested in a sub-process',
     defs(
       MESSAGE +
         proc(
-          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>${task()}<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}`,
+          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
         ),
     ),
     'Ms',

@@ -144,3 +144,38 @@ t.test('a message nobody waits for, bad input and callers outside the agency', a
   t.equal(r.status, 404, 'an officer of another agency does not reach the dossier')
   t.same(await open(w, d.id), ['Review'], 'nothing changed')
 })
+
+t.test('messages start event sub-processes: a non-interrupting one runs beside the process, an interrupting one cancels it', async (t) => {
+  const w = await world(t)
+  t.equal((await w.ctx.deploy(fixture('bpmn/message-event-subprocess.bpmn'))).status, 201)
+  const start = async () => {
+    const r = await w.officer.post('/api/dossiers', {
+      procedureCode: 'EventSubDemo',
+      applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+      channel: 1,
+      data: {},
+    })
+    return { id: r.body.dossier.id as string, code: r.body.dossier.code as string }
+  }
+  const d = await start()
+  t.equal((await send(w, { messageName: 'CitizenQuestion', businessKey: d.code })).status, 200)
+  t.same(await open(w, d.id), ['Answer', 'Review'], 'the question is answered beside the review')
+  t.equal(
+    (await send(w, { messageName: 'CitizenQuestion', businessKey: d.code })).status,
+    404,
+    'one run of the event sub-process at a time',
+  )
+  w.ctx.system.engine.clear() // a restart: the next step recovers the running event sub-process from Postgres
+  await complete(w, d.id, 'Answer')
+  t.same(await open(w, d.id), ['Review'], 'the event sub-process ended; the process goes on')
+  await complete(w, d.id, 'Review')
+  t.same(await open(w, d.id), ['Sign'])
+
+  const e = await start()
+  t.equal((await send(w, { messageName: 'WithdrawalRequested', businessKey: e.code })).status, 200)
+  t.same(await open(w, e.id), ['ConfirmWithdrawal'], 'the interrupting start cancelled the review')
+  t.equal((await w.ctx.db('tasks').where({ dossier_id: e.id, activity_id: 'Review' }).first()).status, 'cancelled')
+  await complete(w, e.id, 'ConfirmWithdrawal')
+  const instance = await w.ctx.db('process_instances').where({ dossier_id: e.id }).first()
+  t.equal(instance.status, 'completed', 'the process ended with its event sub-process (the return to the applicant follows)')
+})

@@ -42,8 +42,15 @@ export interface UserTaskSpec {
   dueRule: string | null
 }
 
-/** Message catch events and receive tasks by message name: what an outside event (payment, supplement) can deliver. */
-export type MessageCatches = Record<string, { messageId: string; activityIds: string[] }>
+/**
+ * Message catch events, receive tasks and boundary events by message name: what an outside event
+ * (payment, supplement, POST /api/messages) can deliver; and the event sub-processes of the process
+ * a message starts (`eventSubProcesses`: id, and whether its start interrupts the process).
+ */
+export type MessageCatches = Record<
+  string,
+  { messageId: string; activityIds: string[]; eventSubProcesses?: Array<{ id: string; interrupting: boolean }> }
+>
 
 /** Reusable processes (quy trình dùng chung) that procedure diagrams call by id: process id → the library file's XML. */
 export type ProcessLibrary = ReadonlyMap<string, { file: string; xml: string }>
@@ -201,6 +208,15 @@ export async function parseDiagram(
         const name = msg.name ?? msg.id
         const entry = (messageCatches[name] ??= { messageId: msg.id, activityIds: [] })
         entry.activityIds.push(el.id!)
+      }
+      const parent = el.$parent as ModdleElement | undefined
+      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && parent.$parent === proc && proc === process) {
+        for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
+          const msg = d.$type === 'bpmn:MessageEventDefinition' ? (d.messageRef as ModdleElement | undefined) : undefined
+          if (!msg?.id) continue
+          const entry = (messageCatches[msg.name ?? msg.id] ??= { messageId: msg.id, activityIds: [] })
+          ;(entry.eventSubProcesses ??= []).push({ id: parent.id!, interrupting: el.isInterrupting !== false })
+        }
       }
       if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
         for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {

@@ -42,6 +42,8 @@ export type StepAction =
       correlationKeys?: Record<string, unknown>
       variables?: Record<string, unknown>
       probe?: boolean
+      /** Event sub-processes of the process the message starts (each while it is not already running). */
+      eventSubProcesses?: Array<{ id: string; interrupting: boolean }>
     }
   | { kind: 'resume' }
 
@@ -360,7 +362,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             e.uncorrelated = true
             return e
           }
-          if (!action.activityIds.some((id) => running.has(id)))
+          // An event sub-process listens while its process runs, one run at a time.
+          const starts = (action.eventSubProcesses ?? []).filter((e) => !running.has(e.id))
+          if (!action.activityIds.some((id) => running.has(id)) && !starts.length)
             throw uncorrelated(`nothing in this instance waits for message ${action.messageId}`)
           const vars = processVariables(execution)
           for (const [k, v] of Object.entries(action.correlationKeys ?? {}))
@@ -368,7 +372,21 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           if (!action.probe) {
             const proc = execution.definitions?.[0]?.getProcesses?.()[0]
             if (action.variables && proc) Object.assign(proc.environment.variables, action.variables)
+            // bpmn-elements starts an event sub-process only on a message thrown inside the definition:
+            // one from outside starts it here, then reaches its start event like any other catch.
+            const started = starts.flatMap((e) => {
+              const sub = proc?.getActivities().find((a) => a.id === e.id)
+              if (!sub) return []
+              sub.run({ id: action.messageId, messageType: 'message' })
+              return [e]
+            })
             execution.signal({ id: action.messageId })
+            if (started.some((e) => e.interrupting)) {
+              // An interrupting start cancels everything else running in the process (Camunda 7).
+              await settle(live)
+              const keep = new Set(started.map((e) => e.id))
+              for (const api of execution.getPostponed()) if (!keep.has(api.owner?.id ?? api.id)) api.discard()
+            }
           }
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)

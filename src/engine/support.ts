@@ -363,12 +363,15 @@ function checkEvents(el: El, r: Reporters): void {
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
-  if (el.$type === 'bpmn:StartEvent') {
+  // A message start of an event sub-process directly in the process is delivered by POST /api/messages.
+  if (el.$type === 'bpmn:StartEvent' && inEventSubProcess && el.$parent?.$parent?.$type === 'bpmn:Process') {
+    if (!message.messageRef?.id) checkMessage(el, message.messageRef, r)
+  } else if (el.$type === 'bpmn:StartEvent') {
     r.error(
       id,
       'MESSAGE_START_UNSUPPORTED',
       inEventSubProcess
-        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ (bộ máy quy trình không khởi động được nó): hãy dùng sự kiện biên thông điệp (boundary) trên bước cần chờ`
+        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} nằm trong một sub-process: chưa được hỗ trợ (chỉ sub-process sự kiện đặt trực tiếp trong quy trình); hãy dùng sự kiện biên thông điệp (boundary) trên sub-process đó`
         : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), không bằng thông điệp; hãy dùng sự kiện bắt đầu không loại`,
     )
   } else if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {

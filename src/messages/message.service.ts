@@ -57,6 +57,7 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
       correlationKeys: m.correlationKeys,
       variables: m.processVariables,
       probe,
+      ...(target.eventSubProcesses ? { eventSubProcesses: target.eventSubProcesses } : {}),
     }
   }
 
