@@ -16,6 +16,7 @@ import { lifecycleRoutes } from './lifecycle/lifecycle.routes.ts'
 import { paymentCallbackRoutes, paymentRoutes } from './payments/payment.routes.ts'
 import { notificationRoutes } from './notifications/notification.routes.ts'
 import { supervisionRoutes } from './supervision/supervision.routes.ts'
+import { messageRoutes } from './messages/message.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -95,6 +96,7 @@ export async function buildApp(deps: {
       await api.register(calendarRoutes, { calendar: deps.system.calendar })
       await api.register(notificationRoutes, { notifications: deps.system.notifications })
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
+      await api.register(messageRoutes, { messages: deps.system.messages })
     },
     { prefix: '/api' },
   )

@@ -34,6 +34,10 @@ export const ERROR_STATUS = {
   INVALID_STATUS_TRANSITION: 409,
   ACTION_NOT_AVAILABLE: 409,
   NOT_WAITING_FOR_MESSAGE: 409,
+  /** POST /api/messages: no running instance the caller may reach waits for the message (with those keys). */
+  MESSAGE_NOT_CORRELATED: 404,
+  /** POST /api/messages without `all`: more than one instance waits for the message. */
+  MESSAGE_CORRELATION_AMBIGUOUS: 409,
   DOSSIER_CLOSED: 409,
   SUPPLEMENT_ITEMS_INVALID: 422,
   RESULT_DOCUMENT_REQUIRED: 422,

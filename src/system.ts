@@ -36,6 +36,8 @@ import { createDocumentRepository } from './documents/document.repository.ts'
 import { createDocumentService } from './documents/document.service.ts'
 import { createFormService } from './forms/form.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
+import { createMessageService } from './messages/message.service.ts'
+import { createMessageRepository } from './messages/message.repository.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
 import { createSupervisionRepository } from './supervision/supervision.repository.ts'
@@ -179,6 +181,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   })
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
+  const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
   return {
     db,
     clock,
@@ -199,6 +202,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     dossiers,
     tasks,
     lifecycle,
+    messages,
     payments,
     documents,
     forms,

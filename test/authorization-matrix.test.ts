@@ -78,7 +78,7 @@ interface Route {
   hidden?: 'dossier' | 'task'
   call: (
     as: Awaited<ReturnType<typeof caller>>,
-    d: { id: string; taskId: string; documentId: string },
+    d: { id: string; code: string; taskId: string; documentId: string },
   ) => Promise<{ status: number; body: any }>
 }
 
@@ -204,6 +204,21 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post(`/api/tasks/${d.taskId}/complete`, { variables: { outcome: 'accept' } }),
   },
   {
+    name: 'message delivered by dossier code (POST /api/messages)',
+    permission: 'message.deliver',
+    group: 'none',
+    stage: 'supplement',
+    hidden: 'dossier',
+    call: (as, d) => as.post('/api/messages', { messageName: 'SupplementSubmitted', businessKey: d.code }),
+  },
+  {
+    name: 'signal to the agency (POST /api/signals)',
+    permission: 'signal.deliver',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.post('/api/signals', { name: 'OfficeReopened', tenantId: AGENCY }),
+  },
+  {
     name: 'supervision deadlines',
     permission: 'supervision.view',
     group: 'none',
@@ -257,7 +272,7 @@ async function dossierAt(ctx: TestContext, stage: Stage) {
     await (
       await caller(ctx, { userId: CLAIMANT, roles: ['officer'], groups: ['specialists'], agency: AGENCY })
     ).post(`/api/tasks/${tasks[0].id}/claim`)
-  return { id, taskId: tasks[0]?.id as string, documentId: up.json().id as string }
+  return { id, code: sub.body.dossier.code as string, taskId: tasks[0]?.id as string, documentId: up.json().id as string }
 }
 
 t.test('authorization matrix: every route × role × agency × group answers as the rule table says', async (t) => {

@@ -146,9 +146,17 @@ const REFUSED: Array<[string, string, string, string]> = [
     'COMPENSATION_UNSUPPORTED',
   ],
   [
-    'signal catch',
+    'signal catch without a signal (nothing can be delivered to it)',
     around(
       '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>',
+    ),
+    'X',
+    'SIGNAL_EVENT_UNSUPPORTED',
+  ],
+  [
+    'signal throw (a broadcast to every instance is not run)',
+    around(
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>',
     ),
     'X',
     'SIGNAL_EVENT_UNSUPPORTED',
@@ -173,22 +181,22 @@ const REFUSED: Array<[string, string, string, string]> = [
     'MESSAGE_START_UNSUPPORTED',
   ],
   [
-    'message catch nothing delivers',
+    'message catch without a message (nothing can be delivered to it)',
     defs(
       MESSAGE +
         proc(
-          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
         ),
     ),
     'X',
     'MESSAGE_UNDELIVERABLE',
   ],
   [
-    'message event sub-process start',
+    'message start of an event sub-process nested in a sub-process',
     defs(
       MESSAGE +
         proc(
-          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/>${task()}<bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}`,
+          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
         ),
     ),
     'Ms',

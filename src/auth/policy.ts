@@ -118,6 +118,18 @@ export const POLICY = {
     refusal: 'PROCEDURE_AGENCY_FORBIDDEN',
     message: 'Chuyên viên nghiệp vụ chỉ triển khai thủ tục của cơ quan mình',
   },
+  'message.deliver': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'a running instance of the dossier waits for the message (POST /api/messages)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được gửi thông điệp tới quy trình của hồ sơ',
+  },
+  'signal.deliver': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'running instances of the agency (tenantId) that wait for the signal (POST /api/signals); an admin without tenantId: every agency',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan được gửi tín hiệu tới các hồ sơ của cơ quan mình',
+  },
   'supervision.view': {
     who: ['agencySupervisor', 'admin'],
     when: 'any',

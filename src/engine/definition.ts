@@ -42,8 +42,15 @@ export interface UserTaskSpec {
   dueRule: string | null
 }
 
-/** Message catch events and receive tasks by message name: what an outside event (payment, supplement) can deliver. */
-export type MessageCatches = Record<string, { messageId: string; activityIds: string[] }>
+/**
+ * Message catch events, receive tasks and boundary events by message name: what an outside event
+ * (payment, supplement, POST /api/messages) can deliver; and the event sub-processes of the process
+ * a message starts (`eventSubProcesses`: id, and whether its start interrupts the process).
+ */
+export type MessageCatches = Record<
+  string,
+  { messageId: string; activityIds: string[]; eventSubProcesses?: Array<{ id: string; interrupting: boolean }> }
+>
 
 /** Reusable processes (quy trình dùng chung) that procedure diagrams call by id: process id → the library file's XML. */
 export type ProcessLibrary = ReadonlyMap<string, { file: string; xml: string }>
@@ -58,6 +65,8 @@ export interface ParsedDiagram {
   /** Dossier status an element sets when reached (`tthc:status` on a task or event). */
   activityStatuses: Record<string, string>
   messageCatches: MessageCatches
+  /** Signal catch and boundary events by signal name (POST /api/signals); `messageId` is the signal's id. */
+  signalCatches: MessageCatches
   /** Library processes merged into this diagram (file names), for the record. */
   libraries: string[]
   /** moddle-context-serializer output, stored and reused so a definition is parsed once. */
@@ -160,6 +169,7 @@ export async function parseDiagram(
   const userTasks: Record<string, UserTaskSpec> = {}
   const activityStatuses: Record<string, string> = {}
   const messageCatches: MessageCatches = {}
+  const signalCatches: MessageCatches = {}
   // The processes that run: the executable one and those call activities reach (other pools only describe).
   const called = new Set<string>()
   for (const proc of processes)
@@ -199,6 +209,22 @@ export async function parseDiagram(
         const entry = (messageCatches[name] ??= { messageId: msg.id, activityIds: [] })
         entry.activityIds.push(el.id!)
       }
+      const parent = el.$parent as ModdleElement | undefined
+      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && parent.$parent === proc && proc === process) {
+        for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
+          const msg = d.$type === 'bpmn:MessageEventDefinition' ? (d.messageRef as ModdleElement | undefined) : undefined
+          if (!msg?.id) continue
+          const entry = (messageCatches[msg.name ?? msg.id] ??= { messageId: msg.id, activityIds: [] })
+          ;(entry.eventSubProcesses ??= []).push({ id: parent.id!, interrupting: el.isInterrupting !== false })
+        }
+      }
+      if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
+        for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
+          const sig = d.$type === 'bpmn:SignalEventDefinition' ? (d.signalRef as ModdleElement | undefined) : undefined
+          if (!sig?.id) continue
+          ;(signalCatches[sig.name ?? sig.id] ??= { messageId: sig.id, activityIds: [] }).activityIds.push(el.id!)
+        }
+      }
       if (el.status !== undefined) {
         if (opts.statuses.includes(el.status)) activityStatuses[el.id!] = el.status
         else error(el.id ?? null, 'STATUS_UNKNOWN', `tthc:status "${el.status}" is not one of ${opts.statuses.join(', ')}`)
@@ -229,6 +255,7 @@ export async function parseDiagram(
     userTasks,
     activityStatuses,
     messageCatches,
+    signalCatches,
     libraries: merged.files,
     sourceContext,
     findings: summarizeWarnings(findings),

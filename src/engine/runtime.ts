@@ -7,7 +7,7 @@ import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
-import { collectWaiting, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
 
@@ -29,14 +29,30 @@ export type StepAction =
   | { kind: 'start'; variables: Record<string, unknown> }
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
-  /** Delivers a BPMN message (payment received, supplement submitted) to the catch events in `activityIds`. */
-  | { kind: 'message'; messageId: string; activityIds: string[] }
+  /**
+   * Delivers a BPMN message (payment received, supplement submitted, POST /api/messages) or signal to
+   * the catch events, receive tasks and boundary events in `activityIds`. With `correlationKeys`, only
+   * an instance whose process variables equal them; `variables` are set on the instance as the message
+   * arrives; `probe` only checks that the instance waits for it and matches (nothing is delivered).
+   */
+  | {
+      kind: 'message'
+      messageId: string
+      activityIds: string[]
+      correlationKeys?: Record<string, unknown>
+      variables?: Record<string, unknown>
+      probe?: boolean
+      /** Event sub-processes of the process the message starts (each while it is not already running). */
+      eventSubProcesses?: Array<{ id: string; interrupting: boolean }>
+    }
   | { kind: 'resume' }
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
   /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
+  /** Set when a delivered message finds nothing waiting for it, or the instance's variables do not match its correlation keys. */
+  uncorrelated = false
   /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
   constructor(
     message: string,
@@ -178,6 +194,11 @@ function processVariables(execution: Execution): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) if (!ENGINE_KEYS.has(k)) out[k] = v
   return out
+}
+
+/** Equality of a correlation key's value and a process variable (values as JSON: numbers, strings, booleans, lists, objects). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 interface LiveEngine {
@@ -334,10 +355,39 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
         } else if (action.kind === 'message') {
-          const waiting = collectWaiting(execution).some((a) => action.activityIds.includes(a.activityId))
-          if (!waiting)
-            throw new EngineStepError(`nothing in this instance waits for message ${action.messageId}`, action.activityIds[0] ?? null)
-          execution.signal({ id: action.messageId })
+          // A boundary event waits beside its activity: every running element counts, not only wait states.
+          const running = runningActivityIds(execution)
+          const uncorrelated = (text: string) => {
+            const e = new EngineStepError(text, action.activityIds[0] ?? null)
+            e.uncorrelated = true
+            return e
+          }
+          // An event sub-process listens while its process runs, one run at a time.
+          const starts = (action.eventSubProcesses ?? []).filter((e) => !running.has(e.id))
+          if (!action.activityIds.some((id) => running.has(id)) && !starts.length)
+            throw uncorrelated(`nothing in this instance waits for message ${action.messageId}`)
+          const vars = processVariables(execution)
+          for (const [k, v] of Object.entries(action.correlationKeys ?? {}))
+            if (!Object.hasOwn(vars, k) || !sameValue(vars[k], v)) throw uncorrelated(`correlation key ${k} does not match`)
+          if (!action.probe) {
+            const proc = execution.definitions?.[0]?.getProcesses?.()[0]
+            if (action.variables && proc) Object.assign(proc.environment.variables, action.variables)
+            // bpmn-elements starts an event sub-process only on a message thrown inside the definition:
+            // one from outside starts it here, then reaches its start event like any other catch.
+            const started = starts.flatMap((e) => {
+              const sub = proc?.getActivities().find((a) => a.id === e.id)
+              if (!sub) return []
+              sub.run({ id: action.messageId, messageType: 'message' })
+              return [e]
+            })
+            execution.signal({ id: action.messageId })
+            if (started.some((e) => e.interrupting)) {
+              // An interrupting start cancels everything else running in the process (Camunda 7).
+              await settle(live)
+              const keep = new Set(started.map((e) => e.id))
+              for (const api of execution.getPostponed()) if (!keep.has(api.owner?.id ?? api.id)) api.discard()
+            }
+          }
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
         }

@@ -22,9 +22,8 @@ interface Reporters {
 }
 
 /**
- * The only messages something in this system delivers (lifecycle.service `deliver`: the applicant's
- * supplement, the payment gateway's confirmation). A catch waiting for any other message would wait
- * forever until a messages API exists.
+ * Messages the system itself delivers (lifecycle.service `deliver`: the applicant's supplement, the
+ * payment gateway's confirmation). Any other named message is delivered by POST /api/messages.
  */
 export const DELIVERABLE_MESSAGES: readonly string[] = ['SupplementSubmitted', 'PaymentReceived']
 
@@ -295,13 +294,13 @@ function checkServiceLike(el: El, r: Reporters): void {
     r.error(id, 'EXPRESSION_INVALID', `camunda:resultVariable "${el.resultVariable}" của ${label(el)} phải là một tên biến`)
 }
 
+/** A catch waits for a message POST /api/messages names (or the system delivers): without a message nothing can reach it. */
 function checkMessage(el: El, message: El | undefined, r: Reporters): void {
-  const name = message ? (message.name ?? message.id) : undefined
-  if (name && DELIVERABLE_MESSAGES.includes(name)) return
+  if (message?.id) return
   r.error(
     el.id ?? null,
     'MESSAGE_UNDELIVERABLE',
-    `${label(el)} chờ thông điệp ${name ? `"${name}"` : '(không tên)'} mà hệ thống không có cách nào gửi đến (chỉ có ${DELIVERABLE_MESSAGES.join(', ')}): hồ sơ sẽ chờ mãi`,
+    `${label(el)} chờ một thông điệp không được khai báo (thiếu messageRef): không ai gửi được thông điệp tới nó, hồ sơ sẽ chờ mãi`,
   )
 }
 
@@ -323,10 +322,6 @@ const REFUSED_EVENTS: Record<string, [string, string]> = {
   ],
   Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
-  Signal: [
-    'SIGNAL_EVENT_UNSUPPORTED',
-    'tín hiệu (signal) chưa được hỗ trợ: chưa có API gửi tín hiệu, và Camunda 7 phát tín hiệu tới mọi hồ sơ chứ không chỉ hồ sơ này',
-  ],
   Escalation: ['ESCALATION_EVENT_UNSUPPORTED', 'escalation chưa được hỗ trợ: dùng sự kiện lỗi (error) nếu cần kết thúc bước'],
 }
 
@@ -363,16 +358,21 @@ function checkEvents(el: El, r: Reporters): void {
   }
   if (el.$type === 'bpmn:IntermediateCatchEvent' && defs.length === 0)
     r.error(id, 'CATCH_EVENT_WITHOUT_DEFINITION', `Sự kiện chờ ${label(el)} không nói chờ gì (timer, thông điệp…): hồ sơ sẽ chờ mãi`)
+  const signal = defs.find((d) => d.$type === 'bpmn:SignalEventDefinition')
+  if (signal) checkSignal(el, signal, r)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
-  if (el.$type === 'bpmn:StartEvent') {
+  // A message start of an event sub-process directly in the process is delivered by POST /api/messages.
+  if (el.$type === 'bpmn:StartEvent' && inEventSubProcess && el.$parent?.$parent?.$type === 'bpmn:Process') {
+    if (!message.messageRef?.id) checkMessage(el, message.messageRef, r)
+  } else if (el.$type === 'bpmn:StartEvent') {
     r.error(
       id,
       'MESSAGE_START_UNSUPPORTED',
       inEventSubProcess
-        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: chưa có API gửi thông điệp tới nó`
-        : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), hãy dùng sự kiện bắt đầu không loại`,
+        ? `Sub-process sự kiện bắt đầu bằng thông điệp ${label(el)} nằm trong một sub-process: chưa được hỗ trợ (chỉ sub-process sự kiện đặt trực tiếp trong quy trình); hãy dùng sự kiện biên thông điệp (boundary) trên sub-process đó`
+        : `Sự kiện bắt đầu bằng thông điệp ${label(el)} chưa được hỗ trợ: hồ sơ bắt đầu khi được nộp (POST /api/dossiers), không bằng thông điệp; hãy dùng sự kiện bắt đầu không loại`,
     )
   } else if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
     checkMessage(el, message.messageRef, r)
@@ -389,6 +389,31 @@ function checkEvents(el: El, r: Reporters): void {
       `Sự kiện gửi thông điệp ${label(el)} không gửi gì (như Camunda 7 khi không có cách thực hiện): hồ sơ đi tiếp ngay`,
     )
   }
+}
+
+/**
+ * Signal catch events and boundary events wait for POST /api/signals. A signal start (of the process
+ * or of an event sub-process) and a thrown signal (Camunda 7 broadcasts it to every instance) are
+ * not run.
+ */
+function checkSignal(el: El, signal: El, r: Reporters): void {
+  const id = el.id ?? null
+  if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
+    if (!signal.signalRef?.id)
+      r.error(
+        id,
+        'SIGNAL_EVENT_UNSUPPORTED',
+        `Sự kiện ${label(el)} chờ một tín hiệu không được khai báo (thiếu signalRef): hồ sơ sẽ chờ mãi`,
+      )
+    return
+  }
+  r.error(
+    id,
+    'SIGNAL_EVENT_UNSUPPORTED',
+    el.$type === 'bpmn:StartEvent'
+      ? `Sự kiện ${label(el)}: bắt đầu bằng tín hiệu (signal) chưa được hỗ trợ; chỉ sự kiện chờ tín hiệu và sự kiện biên tín hiệu nhận được tín hiệu (POST /api/signals)`
+      : `Sự kiện ${label(el)}: phát tín hiệu (signal) chưa được hỗ trợ (Camunda 7 phát tới mọi hồ sơ đang chờ); tín hiệu được gửi từ bên ngoài qua POST /api/signals`,
+  )
 }
 
 /**

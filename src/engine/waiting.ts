@@ -85,3 +85,21 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
     visit(child, scopes.get(child.content.parent?.executionId ?? '') ?? inherited, out)
   }
 }
+
+/**
+ * The ids of every element running in the instance, however deep: wait states, and also the boundary
+ * events waiting beside their activities (a message or signal may be delivered to either).
+ */
+export function runningActivityIds(execution: Execution): Set<string> {
+  const out = new Set<string>()
+  const seen = new Set<Api<ElementBase>>()
+  const visitAll = (api: Api<ElementBase>) => {
+    if (seen.has(api)) return
+    seen.add(api)
+    out.add((api.owner as Activity | undefined)?.id ?? api.id)
+    for (const child of (api.owner as unknown as RunningActivity | undefined)?.execution?.getPostponed?.() ?? [])
+      if (child.owner !== api.owner) visitAll(child)
+  }
+  for (const api of execution.getPostponed()) visitAll(api)
+  return out
+}

@@ -203,7 +203,7 @@ export function createLifecycleService(deps: {
         await uow.flush()
         return outcome
       } catch (err) {
-        if (err instanceof AppError && err.code === 'PROCESS_STEP_FAILED')
+        if (err instanceof AppError && (err.code === 'PROCESS_STEP_FAILED' || err.code === 'MESSAGE_NOT_CORRELATED'))
           throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
         throw err
       }

@@ -22,6 +22,8 @@ export interface ProcedureVersionRow {
   user_tasks: Record<string, UserTaskSpec>
   activity_statuses: Record<string, string>
   message_catches: MessageCatches
+  /** Signal catches by signal name (same shape: the signal's id and the catching elements). */
+  signal_catches: MessageCatches
   source_context: object
   warnings: unknown[]
   deployed_by: string
@@ -72,6 +74,7 @@ export function createProcedureRepository() {
           user_tasks: JSON.stringify(row.user_tasks),
           activity_statuses: JSON.stringify(row.activity_statuses),
           message_catches: JSON.stringify(row.message_catches),
+          signal_catches: JSON.stringify(row.signal_catches),
           source_context: JSON.stringify(row.source_context),
           warnings: JSON.stringify(row.warnings),
         } as never)

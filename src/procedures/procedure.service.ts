@@ -114,6 +114,7 @@ export function createProcedureService(deps: {
           user_tasks: parsed.userTasks,
           activity_statuses: parsed.activityStatuses,
           message_catches: parsed.messageCatches,
+          signal_catches: parsed.signalCatches,
           source_context: JSON.parse(parsed.sourceContext),
           warnings,
           deployed_by: deployedBy,

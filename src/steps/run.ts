@@ -27,6 +27,15 @@ export async function runEngine(
         activityId: err.activityId,
       })
     }
+    if (err instanceof EngineStepError && err.uncorrelated) {
+      throw new AppError(
+        'MESSAGE_NOT_CORRELATED',
+        'Không có bước nào của quy trình đang chờ thông điệp này (hoặc biến của quy trình không khớp)',
+        {
+          activityId: err.activityId,
+        },
+      )
+    }
     if (err instanceof EngineStepError) {
       throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, {
         activityId: err.activityId,

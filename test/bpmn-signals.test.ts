@@ -1,0 +1,104 @@
+import t from 'tap'
+import { manualClock } from '../src/clock.ts'
+import { fixture, testContext, type Teardown, type TestContext } from './helpers/context.ts'
+import { caller, type Caller } from './helpers/api.ts'
+
+/**
+ * Signals from outside (POST /api/signals, Camunda 7's POST /signal) over a real diagram: one signal
+ * reaches every instance of the agency waiting at a signal catch event, a non-interrupting signal
+ * boundary adds a task beside the one it is attached to; and a non-interrupting message boundary.
+ */
+const diagram = fixture('bpmn/signals.bpmn')
+
+interface World {
+  ctx: TestContext
+  officer: Caller
+}
+interface Task {
+  id: string
+  activityId: string
+  status: string
+}
+
+async function world(t: Teardown): Promise<World> {
+  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
+  const r = await ctx.deploy(diagram)
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  return { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
+}
+
+async function submit(w: World): Promise<{ id: string; code: string }> {
+  const r = await w.officer.post('/api/dossiers', {
+    procedureCode: 'SignalDemo',
+    applicant: { name: 'Trần Văn Bình', idNumber: '001190054322' },
+    channel: 1,
+    data: {},
+  })
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  return { id: r.body.dossier.id, code: r.body.dossier.code }
+}
+
+async function open(w: World, dossierId: string): Promise<string[]> {
+  const tasks: Task[] = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks
+  return tasks
+    .filter((x) => x.status === 'open')
+    .map((x) => x.activityId)
+    .sort()
+}
+
+async function complete(w: World, dossierId: string, activityId: string) {
+  const tasks: Task[] = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks
+  const task = tasks.find((x) => x.activityId === activityId && x.status === 'open')
+  if (!task) throw new Error(`no open task ${activityId}`)
+  const r = await w.officer.post(`/api/tasks/${task.id}/complete`, { variables: {} })
+  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
+}
+
+t.test('a signal reaches every waiting instance of the agency; instances not waiting for it are passed by', async (t) => {
+  const w = await world(t)
+  const a = await submit(w)
+  const b = await submit(w)
+  const c = await submit(w)
+  await complete(w, a.id, 'Review')
+  await complete(w, b.id, 'Review')
+  t.same(await open(w, a.id), [], 'a waits at the signal catch event')
+  const r = await w.officer.post('/api/signals', { name: 'OfficeReopened', variables: { reopenedOn: '2026-11-24' } })
+  t.equal(r.status, 200)
+  t.same(r.body, { delivered: 2 }, 'both waiting instances received it')
+  t.same(await open(w, a.id), ['Sign'])
+  t.same(await open(w, b.id), ['Sign'])
+  t.same(await open(w, c.id), ['Review'], 'the third, still at its review, is not moved')
+  t.equal((await w.ctx.db('history').where({ action: 'signal.received' })).length, 2, 'one history line per instance')
+  t.same((await w.officer.post('/api/signals', { name: 'OfficeReopened' })).body, { delivered: 0 }, 'nobody waits any more')
+})
+
+t.test('a non-interrupting signal boundary adds a task beside the one it is attached to', async (t) => {
+  const w = await world(t)
+  const d = await submit(w)
+  const r = await w.officer.post('/api/signals', { name: 'RegulationChanged' })
+  t.same(r.body, { delivered: 1 })
+  t.same(await open(w, d.id), ['CheckRegulation', 'Review'], 'the review stays open')
+  await complete(w, d.id, 'Review')
+  t.same(await open(w, d.id), ['CheckRegulation'], 'the review completed normally: its boundary no longer listens')
+  t.same((await w.officer.post('/api/signals', { name: 'RegulationChanged' })).body, { delivered: 0 })
+})
+
+t.test('a non-interrupting message boundary adds a task; the task it is attached to stays open', async (t) => {
+  const w = await world(t)
+  const d = await submit(w)
+  const r = await w.officer.post('/api/messages', { messageName: 'AdditionalInfo', businessKey: d.code })
+  t.equal(r.status, 200)
+  t.same(await open(w, d.id), ['ReadInfo', 'Review'])
+})
+
+t.test('signals stay inside the agency: another agency is refused, its officers do not reach these instances', async (t) => {
+  const w = await world(t)
+  const d = await submit(w)
+  const other = await caller(w.ctx, { userId: 'khac', roles: ['officer'], groups: ['specialists'], agency: 'SO-KHAC' })
+  t.same((await other.post('/api/signals', { name: 'RegulationChanged' })).body, { delivered: 0 }, 'its own agency has no instance waiting')
+  const own = (await w.officer.get(`/api/dossiers/${d.id}`)).body.dossier.agency
+  const refused = await other.post('/api/signals', { name: 'RegulationChanged', tenantId: own })
+  t.equal(refused.status, 403)
+  t.equal((await w.officer.post('/api/signals', { name: 'RegulationChanged', extra: 1 })).status, 400, 'unknown fields are refused')
+  t.same(await open(w, d.id), ['Review'], 'nothing changed')
+})
