@@ -29,6 +29,19 @@ export type StepAction =
   | { kind: 'start'; variables: Record<string, unknown> }
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
+  /**
+   * Ends the waiting task by throwing a BPMN error from it (Camunda 7's `bpmnError` on a task): the
+   * variables are set first, then an error boundary or error event sub-process that matches the code
+   * catches it. No catcher: the step fails with `uncaught` (and nothing is written).
+   */
+  | {
+      kind: 'bpmnError'
+      activityId: string
+      executionId: string
+      errorCode: string
+      errorMessage: string | null
+      variables: Record<string, unknown>
+    }
   /** Delivers a BPMN message (payment received, supplement submitted) to the catch events in `activityIds`. */
   | { kind: 'message'; messageId: string; activityIds: string[] }
   | { kind: 'resume' }
@@ -37,6 +50,8 @@ export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
   /** Set when an exclusive gateway found no way out: the gateway and the variable names it saw. */
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
+  /** Set when a BPMN error thrown from a task found no catcher: its code. */
+  uncaughtError?: string
   /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
   constructor(
     message: string,
@@ -322,7 +337,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         }
         const execution = live.execution
-        if (action.kind === 'signal') {
+        if (action.kind === 'signal' || action.kind === 'bpmnError') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length)
@@ -332,7 +347,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
               true,
             )
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
-          target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          if (action.kind === 'signal') {
+            target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          } else {
+            // Camunda 7 sets the variables before the error propagates, so the catching path reads them.
+            for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
+            // bpmn-elements' error boundary and error start events match the error's `code`.
+            target.sendApiMessage('error', {
+              message: action.errorMessage ?? action.errorCode,
+              code: action.errorCode,
+              name: action.errorCode,
+            })
+          }
         } else if (action.kind === 'message') {
           const waiting = collectWaiting(execution).some((a) => action.activityIds.includes(a.activityId))
           if (!waiting)
@@ -344,6 +370,14 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         await settle(live)
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
+        if (live.failure && action.kind === 'bpmnError') {
+          const err = new EngineStepError(
+            `BPMN error ${action.errorCode} thrown from ${action.activityId} has no catcher`,
+            action.activityId,
+          )
+          err.uncaughtError = action.errorCode
+          throw err
+        }
         if (live.failure)
           throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'

@@ -27,6 +27,13 @@ export async function runEngine(
         activityId: err.activityId,
       })
     }
+    if (err instanceof EngineStepError && err.uncaughtError !== undefined) {
+      throw new AppError(
+        'BPMN_ERROR_NOT_CAUGHT',
+        `Không có sự kiện bắt lỗi nào (boundary error) nhận mã lỗi "${err.uncaughtError}" ném từ bước ${err.activityId}: hồ sơ không thay đổi`,
+        { activityId: err.activityId, errorCode: err.uncaughtError },
+      )
+    }
     if (err instanceof EngineStepError) {
       throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, {
         activityId: err.activityId,
