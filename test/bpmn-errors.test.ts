@@ -100,14 +100,23 @@ t.test(
   },
 )
 
-t.test('an error end event in a nested sub-process is caught two levels up by an error event sub-process', async (t) => {
-  const w = await world(t)
-  const d = await submit(w)
-  await complete(w, d.id, 'Check')
-  const r = await complete(w, d.id, 'Measure', { fraud: true })
-  t.ok(ids(r.nextTasks).includes('Report'), 'the event sub-process of the process starts')
-  t.notOk(ids(r.nextTasks).includes('Sign'), 'the normal path is not taken')
-})
+t.test(
+  'an error end event in a nested sub-process is caught two levels up by an interrupting error event sub-process: the rest of the process is cancelled',
+  async (t) => {
+    const w = await world(t)
+    const d = await submit(w)
+    await complete(w, d.id, 'Check')
+    const r = await complete(w, d.id, 'Measure', { fraud: true })
+    t.same(ids(r.nextTasks), ['Report'], 'the event sub-process of the process starts, and only it runs')
+    const inspect = await w.ctx.db('tasks').where({ dossier_id: d.id, activity_id: 'Inspect' }).first()
+    t.equal(inspect.status, 'cancelled', 'the interrupting event sub-process cancelled the task still open in the sub-process')
+    t.equal((await complete(w, d.id, 'Report')).processEnded, true, 'the process ends with its event sub-process')
+    t.notOk(
+      (await w.ctx.db('tasks').where({ dossier_id: d.id })).some((x) => x.activity_id === 'Sign'),
+      'the normal path was never taken',
+    )
+  },
+)
 
 t.test('a BPMN error no boundary catches: 422 BPMN_ERROR_NOT_CAUGHT and nothing changes', async (t) => {
   const w = await world(t)

@@ -7,6 +7,7 @@ import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
+import { interruptScopeOnStart } from './event-subprocess.ts'
 import { collectWaiting, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -143,6 +144,7 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         })
         return
       }
+      interruptScopeOnStart(activity)
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
