@@ -1,0 +1,98 @@
+import t from 'tap'
+import fs from 'node:fs'
+import path from 'node:path'
+import { manualClock } from '../src/clock.ts'
+import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
+import { caller, type Caller } from './helpers/api.ts'
+
+/**
+ * Escalations (báo cáo vượt cấp) thrown inside an embedded sub-process, as Camunda 7 runs them: an
+ * intermediate throw event caught by a non-interrupting boundary on the sub-process (both paths go
+ * on), an escalation end event caught by an interrupting one (the sub-process ends, its boundary
+ * path runs).
+ */
+const diagram = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-subprocess.bpmn'), 'utf8')
+
+interface World {
+  ctx: TestContext
+  officer: Caller
+}
+interface Task {
+  id: string
+  activityId: string
+  status: string
+}
+
+async function world(t: Teardown): Promise<World> {
+  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
+  const r = await ctx.deploy(diagram)
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  return { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
+}
+
+async function submit(w: World): Promise<string> {
+  const r = await w.officer.post('/api/dossiers', {
+    procedureCode: 'EscalationDemo',
+    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
+    channel: 1,
+    data: {},
+  })
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  return r.body.dossier.id
+}
+
+const ids = (tasks: Task[]) => tasks.map((x) => x.activityId).sort()
+async function complete(w: World, dossierId: string, activityId: string, variables: Record<string, unknown> = {}) {
+  const open = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks.filter((x: Task) => x.status === 'open')
+  const task = open.find((x: Task) => x.activityId === activityId)
+  if (!task) throw new Error(`no open task ${activityId} (open: ${ids(open)})`)
+  const r = await w.officer.post(`/api/tasks/${task.id}/complete`, { variables })
+  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
+  return r.body as { processEnded: boolean; nextTasks: Task[] }
+}
+
+t.test('an escalation thrown inside a sub-process is caught by a non-interrupting boundary: both paths continue', async (t) => {
+  const w = await world(t)
+  const d = await submit(w)
+  t.same(
+    ids((await complete(w, d, 'Review', { outcome: 'late' })).nextTasks),
+    ['Finish', 'InformLeader'],
+    'the sub-process goes on beside the boundary path',
+  )
+  t.same(ids((await complete(w, d, 'Finish')).nextTasks), ['InformLeader', 'Sign'], 'the sub-process completes normally')
+  await complete(w, d, 'InformLeader')
+  t.equal((await complete(w, d, 'Sign')).processEnded, true)
+})
+
+t.test(
+  'an escalation end event inside a sub-process is caught by an interrupting boundary: the boundary path replaces the normal one',
+  async (t) => {
+    const w = await world(t)
+    const d = await submit(w)
+    t.same(ids((await complete(w, d, 'Review', { outcome: 'stop' })).nextTasks), ['Stopped'])
+    t.equal((await complete(w, d, 'Stopped')).processEnded, true)
+    const rows = await w.ctx.db('tasks').where({ dossier_id: d })
+    t.notOk(
+      rows.some((x) => x.activity_id === 'Sign'),
+      'the normal path after the sub-process was never taken',
+    )
+  },
+)
+
+t.test('deploy refuses an escalation catch without escalationRef (it would never fire)', async (t) => {
+  const w = await world(t)
+  const xml = diagram
+    .replace('id="Defs_Escalation"', 'id="Defs_Escalation2"')
+    .replace('process id="EscalationDemo"', 'process id="EscalationDemo2"')
+    .replace(
+      '<bpmn:escalationEventDefinition escalationRef="Esc_Late"/></bpmn:boundaryEvent>',
+      '<bpmn:escalationEventDefinition/></bpmn:boundaryEvent>',
+    )
+  const r = await w.ctx.deploy(xml)
+  t.equal(r.status, 422)
+  t.ok(
+    r.body.error.details.findings.some(
+      (f: { code: string; elementId: string }) => f.code === 'ESCALATION_REF_MISSING' && f.elementId === 'LateCaught',
+    ),
+  )
+})
