@@ -96,3 +96,37 @@ t.test('deploy refuses an escalation catch without escalationRef (it would never
     ),
   )
 })
+
+const eventSub = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-event-subprocess.bpmn'), 'utf8')
+async function eventSubWorld(t: Teardown, xml: string): Promise<World & { dossier: string }> {
+  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
+  const r = await ctx.deploy(xml)
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  const w = { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
+  const s = await w.officer.post('/api/dossiers', {
+    procedureCode: 'EscalationSubDemo',
+    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
+    channel: 1,
+    data: {},
+  })
+  if (s.status !== 201) throw new Error(JSON.stringify(s.body))
+  return { ...w, dossier: s.body.dossier.id }
+}
+
+t.test('a non-interrupting escalation event sub-process starts beside the sub-process that escalated', async (t) => {
+  const w = await eventSubWorld(t, eventSub)
+  t.same(ids((await complete(w, w.dossier, 'Review')).nextTasks), ['Finish', 'InformLeader'])
+  t.same(ids((await complete(w, w.dossier, 'Finish')).nextTasks), ['InformLeader', 'Sign'])
+  await complete(w, w.dossier, 'InformLeader')
+  t.equal((await complete(w, w.dossier, 'Sign')).processEnded, true)
+})
+
+t.test('an interrupting escalation event sub-process cancels the rest of the process', async (t) => {
+  const w = await eventSubWorld(t, eventSub.replace('isInterrupting="false"', 'isInterrupting="true"'))
+  t.same(ids((await complete(w, w.dossier, 'Review')).nextTasks), ['InformLeader'])
+  t.equal((await complete(w, w.dossier, 'InformLeader')).processEnded, true)
+  t.notOk(
+    (await w.ctx.db('tasks').where({ dossier_id: w.dossier })).some((x) => x.activity_id === 'Finish'),
+    'the sub-process went no further',
+  )
+})
