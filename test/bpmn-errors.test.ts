@@ -141,3 +141,19 @@ t.test('bad bodies are refused with 400 and change nothing', async (t) => {
   }
   t.same(ids(await open(w, d.id)), ['Check'])
 })
+
+t.test('an error end event nothing catches behaves like a none end event, as in Camunda 7', async (t) => {
+  const w = await world(t)
+  t.equal((await w.ctx.deploy(fs.readFileSync(path.join(FIXTURES, 'bpmn', 'uncaught-error-end.bpmn'), 'utf8'))).status, 201)
+  const s = await w.officer.post('/api/dossiers', {
+    procedureCode: 'UncaughtErrorDemo',
+    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+    channel: 1,
+    data: {},
+  })
+  t.equal(s.status, 201)
+  const d = s.body.dossier.id
+  t.same(ids((await complete(w, d, 'T')).nextTasks), ['U'], 'the token at the error end event ends; the parallel one goes on')
+  t.same(ids((await complete(w, d, 'U')).nextTasks), ['After'], 'the sub-process completes normally')
+  t.equal((await complete(w, d, 'After')).processEnded, true)
+})
