@@ -215,6 +215,15 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post(`/api/tasks/${d.taskId}/bpmn-error`, { errorCode: 'MISSING_DOCUMENTS' }),
   },
   {
+    name: 'task bpmn-escalation (the sample has no escalation catcher: an authorized caller gets ESCALATION_NOT_CAUGHT)',
+    permission: 'task.throw',
+    group: 'one-stop',
+    stage: 'receipt',
+    hidden: 'task',
+    passed: 'ESCALATION_NOT_CAUGHT',
+    call: (as, d) => as.post(`/api/tasks/${d.taskId}/bpmn-escalation`, { escalationCode: 'LATE' }),
+  },
+  {
     name: 'supervision deadlines',
     permission: 'supervision.view',
     group: 'none',

@@ -130,3 +130,59 @@ t.test('an interrupting escalation event sub-process cancels the rest of the pro
     'the sub-process went no further',
   )
 })
+
+const fromTask = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-task.bpmn'), 'utf8')
+async function taskWorld(t: Teardown): Promise<World & { dossier: string }> {
+  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
+  const r = await ctx.deploy(fromTask)
+  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
+  const w = { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
+  const s = await w.officer.post('/api/dossiers', {
+    procedureCode: 'EscalationTaskDemo',
+    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
+    channel: 1,
+    data: {},
+  })
+  if (s.status !== 201) throw new Error(JSON.stringify(s.body))
+  return { ...w, dossier: s.body.dossier.id }
+}
+const reviewTask = async (w: World & { dossier: string }) =>
+  (await w.ctx.db('tasks').where({ dossier_id: w.dossier, activity_id: 'Review' }).first()) as { id: string; status: string }
+
+t.test('bpmn-escalation from a task, caught by a non-interrupting boundary on it: both paths continue, the task stays open', async (t) => {
+  const w = await taskWorld(t)
+  const review = await reviewTask(w)
+  const r = await w.officer.post(`/api/tasks/${review.id}/bpmn-escalation`, { escalationCode: 'LATE', variables: { lateDays: 3 } })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(ids(r.body.nextTasks), ['InformLeader', 'Review'], 'the boundary path starts beside the task')
+  t.equal((await reviewTask(w)).status, 'open', 'the task that escalated is still open, the same row')
+  t.equal((await reviewTask(w)).id, review.id)
+  const instance = await w.ctx.db('process_instances').where({ dossier_id: w.dossier }).first()
+  t.match(JSON.stringify(instance.state), /"lateDays":3/, 'the variables are set')
+  t.equal((await w.ctx.db('history').where({ dossier_id: w.dossier, action: 'task.bpmn-escalation' })).length, 1, 'one history line')
+  t.same(ids((await complete(w, w.dossier, 'Review')).nextTasks), ['InformLeader'], 'the sub-process waits for the escalation path')
+  t.same(ids((await complete(w, w.dossier, 'InformLeader')).nextTasks), ['Sign'])
+  t.equal((await complete(w, w.dossier, 'Sign')).processEnded, true)
+})
+
+t.test('bpmn-escalation caught by an interrupting boundary on the enclosing sub-process cancels the task', async (t) => {
+  const w = await taskWorld(t)
+  const r = await w.officer.post(`/api/tasks/${(await reviewTask(w)).id}/bpmn-escalation`, { escalationCode: 'STOP' })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(ids(r.body.nextTasks), ['Stopped'])
+  t.equal((await reviewTask(w)).status, 'cancelled')
+})
+
+t.test('bpmn-escalation nothing catches: 422 ESCALATION_NOT_CAUGHT and nothing changes', async (t) => {
+  const w = await taskWorld(t)
+  const before = await w.ctx.db('tasks').where({ dossier_id: w.dossier }).orderBy('id')
+  const instance = await w.ctx.db('process_instances').where({ dossier_id: w.dossier }).first()
+  for (const code of ['OTHER', 'NO_SUCH_CODE']) {
+    const r = await w.officer.post(`/api/tasks/${(await reviewTask(w)).id}/bpmn-escalation`, { escalationCode: code })
+    t.equal(r.status, 422)
+    t.equal(r.body.error.code, 'ESCALATION_NOT_CAUGHT', code)
+  }
+  t.same(await w.ctx.db('tasks').where({ dossier_id: w.dossier }).orderBy('id'), before, 'the task rows are unchanged')
+  t.same(await w.ctx.db('process_instances').where({ dossier_id: w.dossier }).first(), instance, 'the instance is unchanged')
+  t.equal((await w.ctx.db('history').where({ dossier_id: w.dossier, action: 'task.bpmn-escalation' })).length, 0)
+})

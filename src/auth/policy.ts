@@ -108,9 +108,9 @@ export const POLICY = {
   },
   'task.throw': {
     who: ['taskGroup', 'admin'],
-    when: 'open (the same callers as a completion: POST /api/tasks/:id/bpmn-error)',
+    when: 'open (the same callers as a completion: POST /api/tasks/:id/bpmn-error and /bpmn-escalation)',
     refusal: 'FORBIDDEN',
-    message: 'Chỉ cán bộ thuộc nhóm xử lý được báo lỗi nghiệp vụ (BPMN error) cho công việc',
+    message: 'Chỉ cán bộ thuộc nhóm xử lý được báo lỗi nghiệp vụ (BPMN error) hoặc escalation cho công việc',
   },
   'task.release': {
     who: ['taskGroup', 'agencySupervisor', 'admin'],

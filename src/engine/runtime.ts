@@ -31,6 +31,13 @@ export type StepAction =
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
   /**
+   * Throws an escalation from the waiting task (Camunda 7's `bpmnEscalation` on a task): the
+   * variables are set first; an escalation boundary on the task or an enclosing sub-process, or an
+   * escalation event sub-process, for that code catches it (a non-interrupting one leaves the task
+   * waiting). No catcher: the step fails with `uncaughtEscalation` (and nothing is written).
+   */
+  | { kind: 'bpmnEscalation'; activityId: string; executionId: string; escalationCode: string; variables: Record<string, unknown> }
+  /**
    * Ends the waiting task by throwing a BPMN error from it (Camunda 7's `bpmnError` on a task): the
    * variables are set first, then an error boundary or error event sub-process that matches the code
    * catches it. No catcher: the step fails with `uncaught` (and nothing is written).
@@ -53,6 +60,8 @@ export class EngineStepError extends Error {
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
   /** Set when a BPMN error thrown from a task found no catcher: its code. */
   uncaughtError?: string
+  /** Set when an escalation thrown from a task found no catcher: its code. */
+  uncaughtEscalation?: string
   /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
   constructor(
     message: string,
@@ -181,6 +190,17 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
 function withoutSource(state: BpmnEngineExecutionState): BpmnEngineExecutionState {
   for (const d of state?.definitions ?? []) delete d.source
   return state
+}
+
+/** The escalation element (bpmn:escalation) a code names, as a throw event would send it; none when no element has that code. */
+function escalationByCode(activity: Activity, code: string): Record<string, unknown> | null {
+  const context = activity.context as unknown as {
+    definitionContext: { getActivities(): Array<{ id: string; type: string; name?: string; behaviour?: { escalationCode?: unknown } }> }
+  }
+  const def = context.definitionContext
+    .getActivities()
+    .find((a) => a.type === 'bpmn:Escalation' && String(a.behaviour?.escalationCode ?? '') === code)
+  return def ? { id: def.id, type: def.type, messageType: 'escalation', name: def.name, code } : null
 }
 
 const noop = () => {}
@@ -339,7 +359,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         }
         const execution = live.execution
-        if (action.kind === 'signal' || action.kind === 'bpmnError') {
+        let caught = 0
+        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length)
@@ -351,6 +372,20 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           if (action.kind === 'signal') {
             target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          } else if (action.kind === 'bpmnEscalation') {
+            const owner = target.owner as Activity
+            for (const scope of scopesOf(owner)) Object.assign(scope.variables, action.variables)
+            const escalation = escalationByCode(owner, action.escalationCode)
+            if (escalation) {
+              live.engine.broker.subscribeTmp('event', 'activity.catch', () => caught++, { noAck: true, consumerTag: '_step-caught' })
+              // As an escalation throw event publishes it: bpmn-elements' catchers match the escalation's id.
+              owner.broker.publish(
+                'event',
+                'activity.escalate',
+                { ...structuredClone(target.content), message: escalation, state: 'throw' },
+                { type: 'escalate', delegate: true },
+              )
+            }
           } else {
             // Camunda 7 sets the variables before the error propagates, so the catching path reads them.
             for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
@@ -372,6 +407,15 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         await settle(live)
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
+        live.engine.broker.cancel('_step-caught')
+        if (action.kind === 'bpmnEscalation' && !caught) {
+          const err = new EngineStepError(
+            `escalation ${action.escalationCode} thrown from ${action.activityId} has no catcher`,
+            action.activityId,
+          )
+          err.uncaughtEscalation = action.escalationCode
+          throw err
+        }
         if (live.failure && action.kind === 'bpmnError') {
           const err = new EngineStepError(
             `BPMN error ${action.errorCode} thrown from ${action.activityId} has no catcher`,

@@ -3,6 +3,7 @@ import type { Api } from '../http/schemas.ts'
 import { taskDto } from './task.dto.ts'
 import {
   bpmnErrorTaskSchema,
+  bpmnEscalationTaskSchema,
   claimTaskSchema,
   completeTaskSchema,
   getTaskSchema,
@@ -60,6 +61,13 @@ export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
     requireRole(req, 'officer', 'supervisor', 'admin')
     const { errorCode, errorMessage, variables } = req.body
     const r = await tasks.bpmnError(req.principal, req.params.id, { errorCode, errorMessage: errorMessage ?? null, variables })
+    return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
+  })
+
+  app.post('/tasks/:id/bpmn-escalation', { schema: bpmnEscalationTaskSchema }, async (req) => {
+    requireRole(req, 'officer', 'supervisor', 'admin')
+    const { escalationCode, variables } = req.body
+    const r = await tasks.bpmnEscalation(req.principal, req.params.id, { escalationCode, variables })
     return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
   })
 }

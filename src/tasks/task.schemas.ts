@@ -67,6 +67,14 @@ const BpmnErrorBody = Type.Object(
   { additionalProperties: false },
 )
 
+const BpmnEscalationBody = Type.Object(
+  {
+    escalationCode: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' }),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+  },
+  { additionalProperties: false },
+)
+
 const CLAIM_ERRORS = errorResponses(
   AUTH,
   INPUT,
@@ -119,5 +127,15 @@ export const bpmnErrorTaskSchema = {
   response: {
     200: StepResult,
     ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', 'BPMN_ERROR_NOT_CAUGHT', STEP),
+  },
+}
+export const bpmnEscalationTaskSchema = {
+  tags: ['tasks'],
+  summary: 'Raise an escalation from the task (Camunda 7 bpmnEscalation): a non-interrupting catcher leaves the task open',
+  params: IdParam,
+  body: BpmnEscalationBody,
+  response: {
+    200: StepResult,
+    ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', 'ESCALATION_NOT_CAUGHT', STEP),
   },
 }

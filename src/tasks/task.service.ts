@@ -156,15 +156,27 @@ export function createTaskService(deps: {
     ) {
       return finish(p, id, error.variables, { errorCode: error.errorCode, errorMessage: error.errorMessage }, {})
     },
+
+    /**
+     * Raises an escalation from the task (Camunda 7's `bpmnEscalation` on a task), same callers, one
+     * step: an escalation boundary on the task or an enclosing sub-process, or an escalation event
+     * sub-process, for that code catches it. A non-interrupting catcher leaves the task open; an
+     * interrupting one cancels it. No catcher: ESCALATION_NOT_CAUGHT and nothing is written.
+     */
+    async bpmnEscalation(p: Principal, id: string, escalation: { escalationCode: string; variables: Record<string, unknown> }) {
+      return finish(p, id, escalation.variables, { escalationCode: escalation.escalationCode }, {})
+    },
   }
 
   async function finish(
     p: Principal,
     id: string,
     variables: Record<string, unknown>,
-    error: { errorCode: string; errorMessage: string | null } | null,
+    error: { errorCode: string; errorMessage: string | null } | { escalationCode: string } | null,
     hooks: CompletionHooks,
   ) {
+    const escalation = error && 'escalationCode' in error ? error : null
+    const thrown = error && 'errorCode' in error ? error : null
     const scope = taskScope(p)
     const result = await transaction(db, async (uow) => {
       const locked = await deps.steps.lock(uow, { task: id })
@@ -179,12 +191,15 @@ export function createTaskService(deps: {
       const now = clock.now()
       const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
       // The completion is written with the rest of the step, in the same round trip.
-      uow.write(tasks.complete(uow.tx, t.id, p.userId, variables, now))
+      // An escalation does not end the task: a non-interrupting catcher leaves it open, an interrupting one cancels it.
+      if (!escalation) uow.write(tasks.complete(uow.tx, t.id, p.userId, variables, now))
       const outcome = await deps.steps.step(
-        { uow, version, data: { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } },
-        error
-          ? { kind: 'bpmnError', activityId: t.activity_id, executionId: t.execution_id, variables, ...error }
-          : { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables },
+        { uow, version, data: escalation ? data : { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } },
+        escalation
+          ? { kind: 'bpmnEscalation', activityId: t.activity_id, executionId: t.execution_id, variables, ...escalation }
+          : thrown
+            ? { kind: 'bpmnError', activityId: t.activity_id, executionId: t.execution_id, variables, ...thrown }
+            : { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables },
         {
           actor: p.userId,
           now,
@@ -194,7 +209,7 @@ export function createTaskService(deps: {
               dossier_id: t.dossier_id,
               task_id: t.id,
               activity_id: t.activity_id,
-              action: error ? 'task.bpmn-error' : 'task.completed',
+              action: escalation ? 'task.bpmn-escalation' : error ? 'task.bpmn-error' : 'task.completed',
               actor: p.userId,
               details: error ? { ...error, variables } : { variables },
               at: now,
@@ -208,7 +223,7 @@ export function createTaskService(deps: {
         dossierId: t.dossier_id,
         status: outcome.status,
         ended: outcome.result.ended,
-        next: outcome.open.filter((o) => o.id !== t.id),
+        next: escalation ? outcome.open : outcome.open.filter((o) => o.id !== t.id),
       })
     })
     return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
