@@ -157,3 +157,26 @@ t.test('an error end event nothing catches behaves like a none end event, as in 
   t.same(ids((await complete(w, d, 'U')).nextTasks), ['After'], 'the sub-process completes normally')
   t.equal((await complete(w, d, 'After')).processEnded, true)
 })
+
+t.test('a catch-all error boundary (no errorRef) catches any code thrown from its task', async (t) => {
+  const ctx = await testContext(t, { clock: manualClock(MON_0900) })
+  const xml = diagram
+    .replace('id="Defs_BpmnError"', 'id="Defs_BpmnErrorAll"')
+    .replace('process id="ErrorDemo"', 'process id="ErrorDemoAll"')
+    .replace('<bpmn:errorEventDefinition errorRef="Err_Missing"/>', '<bpmn:errorEventDefinition/>')
+  t.equal((await ctx.deploy(xml)).status, 201)
+  const w: World = {
+    ctx,
+    officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'surveyors', 'leaders'] }),
+  }
+  const s = await w.officer.post('/api/dossiers', {
+    procedureCode: 'ErrorDemoAll',
+    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+    channel: 1,
+    data: {},
+  })
+  t.equal(s.status, 201)
+  const r = await throwFrom(w, s.body.dossier.id, 'Check', { errorCode: 'ANY_CODE_AT_ALL' })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(ids(r.body.nextTasks), ['AskSupplement'])
+})
