@@ -28,6 +28,10 @@ export const ERROR_STATUS = {
   BPMN_INVALID: 422,
   CHANNEL_NOT_ALLOWED: 422,
   PROCESS_STEP_FAILED: 422,
+  /** A BPMN error thrown from a task (POST /api/tasks/:id/bpmn-error) that no boundary event catches: nothing changed. */
+  BPMN_ERROR_NOT_CAUGHT: 422,
+  /** An escalation raised from a task (POST /api/tasks/:id/bpmn-escalation) that nothing catches: nothing changed. */
+  ESCALATION_NOT_CAUGHT: 422,
   EXTENSION_NOT_ALLOWED: 409,
   EXTENSION_ALREADY_USED: 409,
   EXTENSION_TOO_LATE: 422,

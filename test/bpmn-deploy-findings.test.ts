@@ -162,12 +162,12 @@ const REFUSED: Array<[string, string, string, string]> = [
     'SIGNAL_EVENT_UNSUPPORTED',
   ],
   [
-    'escalation throw',
+    'escalation throw without escalationRef (nothing could catch it)',
     around(
       '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>',
     ),
     'X',
-    'ESCALATION_EVENT_UNSUPPORTED',
+    'ESCALATION_REF_MISSING',
   ],
   [
     'message start event',

@@ -106,6 +106,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ thuộc nhóm xử lý được nhận và hoàn thành công việc',
   },
+  'task.throw': {
+    who: ['taskGroup', 'admin'],
+    when: 'open (the same callers as a completion: POST /api/tasks/:id/bpmn-error and /bpmn-escalation)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ thuộc nhóm xử lý được báo lỗi nghiệp vụ (BPMN error) hoặc escalation cho công việc',
+  },
   'task.release': {
     who: ['taskGroup', 'agencySupervisor', 'admin'],
     when: 'open',

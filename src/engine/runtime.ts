@@ -7,6 +7,7 @@ import { moddleOptions } from './definition.ts'
 import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
+import { interruptScopeOnStart } from './event-subprocess.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -45,6 +46,26 @@ export type StepAction =
       /** Event sub-processes of the process the message starts (each while it is not already running). */
       eventSubProcesses?: Array<{ id: string; interrupting: boolean }>
     }
+  /**
+   * Throws an escalation from the waiting task (Camunda 7's `bpmnEscalation` on a task): the
+   * variables are set first; an escalation boundary on the task or an enclosing sub-process, or an
+   * escalation event sub-process, for that code catches it (a non-interrupting one leaves the task
+   * waiting). No catcher: the step fails with `uncaughtEscalation` (and nothing is written).
+   */
+  | { kind: 'bpmnEscalation'; activityId: string; executionId: string; escalationCode: string; variables: Record<string, unknown> }
+  /**
+   * Ends the waiting task by throwing a BPMN error from it (Camunda 7's `bpmnError` on a task): the
+   * variables are set first, then an error boundary or error event sub-process that matches the code
+   * catches it. No catcher: the step fails with `uncaught` (and nothing is written).
+   */
+  | {
+      kind: 'bpmnError'
+      activityId: string
+      executionId: string
+      errorCode: string
+      errorMessage: string | null
+      variables: Record<string, unknown>
+    }
   | { kind: 'resume' }
 
 export class EngineStepError extends Error {
@@ -53,6 +74,10 @@ export class EngineStepError extends Error {
   noWayOut?: { gateway: string; gatewayName: string | null; variables: string[] }
   /** Set when a delivered message finds nothing waiting for it, or the instance's variables do not match its correlation keys. */
   uncorrelated = false
+  /** Set when a BPMN error thrown from a task found no catcher: its code. */
+  uncaughtError?: string
+  /** Set when an escalation thrown from a task found no catcher: its code. */
+  uncaughtEscalation?: string
   /** `interrupted`: the step's target was ended by a timer that came due before it (the caller lost a race). */
   constructor(
     message: string,
@@ -144,6 +169,7 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         })
         return
       }
+      interruptScopeOnStart(activity)
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
@@ -180,6 +206,17 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
 function withoutSource(state: BpmnEngineExecutionState): BpmnEngineExecutionState {
   for (const d of state?.definitions ?? []) delete d.source
   return state
+}
+
+/** The escalation element (bpmn:escalation) a code names, as a throw event would send it; none when no element has that code. */
+function escalationByCode(activity: Activity, code: string): Record<string, unknown> | null {
+  const context = activity.context as unknown as {
+    definitionContext: { getActivities(): Array<{ id: string; type: string; name?: string; behaviour?: { escalationCode?: unknown } }> }
+  }
+  const def = context.definitionContext
+    .getActivities()
+    .find((a) => a.type === 'bpmn:Escalation' && String(a.behaviour?.escalationCode ?? '') === code)
+  return def ? { id: def.id, type: def.type, messageType: 'escalation', name: def.name, code } : null
 }
 
 const noop = () => {}
@@ -343,7 +380,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         }
         const execution = live.execution
-        if (action.kind === 'signal') {
+        let caught = 0
+        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length)
@@ -353,7 +391,32 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
               true,
             )
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
-          target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          if (action.kind === 'signal') {
+            target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          } else if (action.kind === 'bpmnEscalation') {
+            const owner = target.owner as Activity
+            for (const scope of scopesOf(owner)) Object.assign(scope.variables, action.variables)
+            const escalation = escalationByCode(owner, action.escalationCode)
+            if (escalation) {
+              live.engine.broker.subscribeTmp('event', 'activity.catch', () => caught++, { noAck: true, consumerTag: '_step-caught' })
+              // As an escalation throw event publishes it: bpmn-elements' catchers match the escalation's id.
+              owner.broker.publish(
+                'event',
+                'activity.escalate',
+                { ...structuredClone(target.content), message: escalation, state: 'throw' },
+                { type: 'escalate', delegate: true },
+              )
+            }
+          } else {
+            // Camunda 7 sets the variables before the error propagates, so the catching path reads them.
+            for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
+            // bpmn-elements' error boundary and error start events match the error's `code`.
+            target.sendApiMessage('error', {
+              message: action.errorMessage ?? action.errorCode,
+              code: action.errorCode,
+              name: action.errorCode,
+            })
+          }
         } else if (action.kind === 'message') {
           // A boundary event waits beside its activity: every running element counts, not only wait states.
           const running = runningActivityIds(execution)
@@ -394,6 +457,23 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         await settle(live)
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
+        live.engine.broker.cancel('_step-caught')
+        if (action.kind === 'bpmnEscalation' && !caught) {
+          const err = new EngineStepError(
+            `escalation ${action.escalationCode} thrown from ${action.activityId} has no catcher`,
+            action.activityId,
+          )
+          err.uncaughtEscalation = action.escalationCode
+          throw err
+        }
+        if (live.failure && action.kind === 'bpmnError') {
+          const err = new EngineStepError(
+            `BPMN error ${action.errorCode} thrown from ${action.activityId} has no catcher`,
+            action.activityId,
+          )
+          err.uncaughtError = action.errorCode
+          throw err
+        }
         if (live.failure)
           throw stepFailure(live.failure, { ...processVariables(execution), ...(action.kind === 'signal' ? action.variables : {}) })
         const ended = live.engine.state === 'idle' && live.engine.activityStatus === 'idle'

@@ -322,7 +322,35 @@ const REFUSED_EVENTS: Record<string, [string, string]> = {
   ],
   Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
-  Escalation: ['ESCALATION_EVENT_UNSUPPORTED', 'escalation chưa được hỗ trợ: dùng sự kiện lỗi (error) nếu cần kết thúc bước'],
+}
+
+/**
+ * Escalations (báo cáo vượt cấp) run as Camunda 7 runs them when they stay within one process: an
+ * escalation end or intermediate throw event inside a sub-process is caught by an escalation
+ * boundary on an enclosing sub-process (interrupting or not) or by an escalation event
+ * sub-process. Refused: a catch without `escalationRef` (bpmn-elements matches an escalation by its
+ * reference only, so a catch-all would never fire) and a boundary on a call activity (the called
+ * process's escalations do not reach its caller here).
+ */
+function checkEscalation(el: El, defs: El[], r: Reporters): void {
+  const def = defs.find((d) => d.$type === 'bpmn:EscalationEventDefinition')
+  if (!def) return
+  const id = el.id ?? null
+  const catching = el.$type === 'bpmn:BoundaryEvent' || el.$type === 'bpmn:StartEvent'
+  if (!def.escalationRef)
+    r.error(
+      id,
+      'ESCALATION_REF_MISSING',
+      catching
+        ? `Sự kiện ${label(el)} bắt mọi escalation (không có escalationRef): chưa được hỗ trợ, hãy chọn escalation cụ thể`
+        : `Sự kiện ${label(el)} ném escalation không có escalationRef: không sự kiện nào bắt được, hãy chọn escalation cụ thể`,
+    )
+  if (el.$type === 'bpmn:BoundaryEvent' && el.attachedToRef?.$type === 'bpmn:CallActivity')
+    r.error(
+      id,
+      'ESCALATION_FROM_CALLED_PROCESS_UNSUPPORTED',
+      `Sự kiện ${label(el)} chờ escalation từ quy trình được gọi: escalation của quy trình được gọi chưa được chuyển lên hoạt động gọi`,
+    )
 }
 
 function checkEvents(el: El, r: Reporters): void {
@@ -360,6 +388,7 @@ function checkEvents(el: El, r: Reporters): void {
     r.error(id, 'CATCH_EVENT_WITHOUT_DEFINITION', `Sự kiện chờ ${label(el)} không nói chờ gì (timer, thông điệp…): hồ sơ sẽ chờ mãi`)
   const signal = defs.find((d) => d.$type === 'bpmn:SignalEventDefinition')
   if (signal) checkSignal(el, signal, r)
+  checkEscalation(el, defs, r)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true

@@ -36,6 +36,20 @@ export async function runEngine(
         },
       )
     }
+    if (err instanceof EngineStepError && err.uncaughtError !== undefined) {
+      throw new AppError(
+        'BPMN_ERROR_NOT_CAUGHT',
+        `Không có sự kiện bắt lỗi nào (boundary error) nhận mã lỗi "${err.uncaughtError}" ném từ bước ${err.activityId}: hồ sơ không thay đổi`,
+        { activityId: err.activityId, errorCode: err.uncaughtError },
+      )
+    }
+    if (err instanceof EngineStepError && err.uncaughtEscalation !== undefined) {
+      throw new AppError(
+        'ESCALATION_NOT_CAUGHT',
+        `Không có sự kiện nào bắt escalation mã "${err.uncaughtEscalation}" từ bước ${err.activityId}: hồ sơ không thay đổi`,
+        { activityId: err.activityId, escalationCode: err.uncaughtEscalation },
+      )
+    }
     if (err instanceof EngineStepError) {
       throw new AppError('PROCESS_STEP_FAILED', `Không thể chuyển bước xử lý: ${err.message}`, {
         activityId: err.activityId,

@@ -1,7 +1,15 @@
 import { requireRole } from '../auth/authenticate.ts'
 import type { Api } from '../http/schemas.ts'
 import { taskDto } from './task.dto.ts'
-import { claimTaskSchema, completeTaskSchema, getTaskSchema, listTasksSchema, unclaimTaskSchema } from './task.schemas.ts'
+import {
+  bpmnErrorTaskSchema,
+  bpmnEscalationTaskSchema,
+  claimTaskSchema,
+  completeTaskSchema,
+  getTaskSchema,
+  listTasksSchema,
+  unclaimTaskSchema,
+} from './task.schemas.ts'
 import { decodeCursor, type TaskService } from './task.service.ts'
 
 /** Officers' task queues, in Camunda's REST style: list, claim, unclaim, complete. */
@@ -48,4 +56,18 @@ export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
       return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
     },
   )
+
+  app.post('/tasks/:id/bpmn-error', { schema: bpmnErrorTaskSchema }, async (req) => {
+    requireRole(req, 'officer', 'supervisor', 'admin')
+    const { errorCode, errorMessage, variables } = req.body
+    const r = await tasks.bpmnError(req.principal, req.params.id, { errorCode, errorMessage: errorMessage ?? null, variables })
+    return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
+  })
+
+  app.post('/tasks/:id/bpmn-escalation', { schema: bpmnEscalationTaskSchema }, async (req) => {
+    requireRole(req, 'officer', 'supervisor', 'admin')
+    const { escalationCode, variables } = req.body
+    const r = await tasks.bpmnEscalation(req.principal, req.params.id, { escalationCode, variables })
+    return { dossierId: r.dossierId, dossierStatus: r.dossierStatus, processEnded: r.processEnded, nextTasks: r.nextTasks.map(taskDto) }
+  })
 }

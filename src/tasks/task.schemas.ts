@@ -58,6 +58,23 @@ const CompleteBody = Type.Object(
   { additionalProperties: false },
 )
 
+const BpmnErrorBody = Type.Object(
+  {
+    errorCode: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' }),
+    errorMessage: Type.Optional(Type.String({ maxLength: 1000 })),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+  },
+  { additionalProperties: false },
+)
+
+const BpmnEscalationBody = Type.Object(
+  {
+    escalationCode: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' }),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+  },
+  { additionalProperties: false },
+)
+
 const CLAIM_ERRORS = errorResponses(
   AUTH,
   INPUT,
@@ -101,4 +118,24 @@ export const completeTaskSchema = {
   params: IdParam,
   body: CompleteBody,
   response: { 200: StepResult, ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', STEP) },
+}
+export const bpmnErrorTaskSchema = {
+  tags: ['tasks'],
+  summary: 'End the task by throwing a BPMN error from it (Camunda 7 bpmnError): a matching error boundary takes the process on',
+  params: IdParam,
+  body: BpmnErrorBody,
+  response: {
+    200: StepResult,
+    ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', 'BPMN_ERROR_NOT_CAUGHT', STEP),
+  },
+}
+export const bpmnEscalationTaskSchema = {
+  tags: ['tasks'],
+  summary: 'Raise an escalation from the task (Camunda 7 bpmnEscalation): a non-interrupting catcher leaves the task open',
+  params: IdParam,
+  body: BpmnEscalationBody,
+  response: {
+    200: StepResult,
+    ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', 'ESCALATION_NOT_CAUGHT', STEP),
+  },
 }

@@ -83,7 +83,7 @@ export function createTaskService(deps: {
     }
   }
 
-  return {
+  const service = {
     async list(p: Principal, query: TaskQuery) {
       const rows = await tasks.list(db, taskScope(p), { ...query, limit: query.limit + 1 }).rows()
       const page = rows.slice(0, query.limit)
@@ -140,52 +140,95 @@ export function createTaskService(deps: {
      * checked on the locked task row, so a task the caller may not see changes nothing either.
      */
     async complete(p: Principal, id: string, variables: Record<string, unknown>, hooks: CompletionHooks = {}) {
-      const scope = taskScope(p)
-      const result = await transaction(db, async (uow) => {
-        const locked = await deps.steps.lock(uow, { task: id })
-        const t = locked.task
-        assertVisible(scope, id, t)
-        authorize('task.work', p, taskResource(t))
-        assertOpen(t)
-        assertMayAct(p, t)
-        const data = locked.dataFor(t.instance_id)!
-        const { dossier } = data
-        const version = await deps.steps.version(uow.tx, data.instance)
-        const now = clock.now()
-        const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
-        // The completion is written with the rest of the step, in the same round trip.
-        uow.write(tasks.complete(uow.tx, t.id, p.userId, variables, now))
-        const outcome = await deps.steps.step(
-          { uow, version, data: { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } },
-          { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables },
-          {
-            actor: p.userId,
-            now,
-            fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
-            history: [
-              {
-                dossier_id: t.dossier_id,
-                task_id: t.id,
-                activity_id: t.activity_id,
-                action: 'task.completed',
-                actor: p.userId,
-                details: { variables },
-                at: now,
-              },
-              ...extra,
-            ],
-          },
-        )
-        if (hooks.after) hooks.after(uow, { task: t, dossier, version, now })
-        return uow.commit({
-          dossierId: t.dossier_id,
-          status: outcome.status,
-          ended: outcome.result.ended,
-          next: outcome.open.filter((o) => o.id !== t.id),
-        })
-      })
-      return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
+      return finish(p, id, variables, null, hooks)
+    },
+
+    /**
+     * Ends the task by throwing a BPMN error from it (Camunda 7's `bpmnError` on a task): the same
+     * caller as a completion, one step, one transaction. The variables are set first; a boundary
+     * error event on the task or an enclosing sub-process that matches the code (or catches all)
+     * takes the process on. No catcher: BPMN_ERROR_NOT_CAUGHT and nothing is written.
+     */
+    async bpmnError(
+      p: Principal,
+      id: string,
+      error: { errorCode: string; errorMessage: string | null; variables: Record<string, unknown> },
+    ) {
+      return finish(p, id, error.variables, { errorCode: error.errorCode, errorMessage: error.errorMessage }, {})
+    },
+
+    /**
+     * Raises an escalation from the task (Camunda 7's `bpmnEscalation` on a task), same callers, one
+     * step: an escalation boundary on the task or an enclosing sub-process, or an escalation event
+     * sub-process, for that code catches it. A non-interrupting catcher leaves the task open; an
+     * interrupting one cancels it. No catcher: ESCALATION_NOT_CAUGHT and nothing is written.
+     */
+    async bpmnEscalation(p: Principal, id: string, escalation: { escalationCode: string; variables: Record<string, unknown> }) {
+      return finish(p, id, escalation.variables, { escalationCode: escalation.escalationCode }, {})
     },
   }
+
+  async function finish(
+    p: Principal,
+    id: string,
+    variables: Record<string, unknown>,
+    error: { errorCode: string; errorMessage: string | null } | { escalationCode: string } | null,
+    hooks: CompletionHooks,
+  ) {
+    const escalation = error && 'escalationCode' in error ? error : null
+    const thrown = error && 'errorCode' in error ? error : null
+    const scope = taskScope(p)
+    const result = await transaction(db, async (uow) => {
+      const locked = await deps.steps.lock(uow, { task: id })
+      const t = locked.task
+      assertVisible(scope, id, t)
+      authorize(error ? 'task.throw' : 'task.work', p, taskResource(t))
+      assertOpen(t)
+      assertMayAct(p, t)
+      const data = locked.dataFor(t.instance_id)!
+      const { dossier } = data
+      const version = await deps.steps.version(uow.tx, data.instance)
+      const now = clock.now()
+      const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
+      // The completion is written with the rest of the step, in the same round trip.
+      // An escalation does not end the task: a non-interrupting catcher leaves it open, an interrupting one cancels it.
+      if (!escalation) uow.write(tasks.complete(uow.tx, t.id, p.userId, variables, now))
+      const outcome = await deps.steps.step(
+        { uow, version, data: escalation ? data : { ...data, openTasks: data.openTasks.filter((o) => o.id !== t.id) } },
+        escalation
+          ? { kind: 'bpmnEscalation', activityId: t.activity_id, executionId: t.execution_id, variables, ...escalation }
+          : thrown
+            ? { kind: 'bpmnError', activityId: t.activity_id, executionId: t.execution_id, variables, ...thrown }
+            : { kind: 'signal', activityId: t.activity_id, executionId: t.execution_id, variables },
+        {
+          actor: p.userId,
+          now,
+          fallbackStatus: dossier.status === 'ACCEPTED' || dossier.status === 'SUBMITTED_ONLINE' ? 'IN_PROCESS' : null,
+          history: [
+            {
+              dossier_id: t.dossier_id,
+              task_id: t.id,
+              activity_id: t.activity_id,
+              action: escalation ? 'task.bpmn-escalation' : error ? 'task.bpmn-error' : 'task.completed',
+              actor: p.userId,
+              details: error ? { ...error, variables } : { variables },
+              at: now,
+            },
+            ...extra,
+          ],
+        },
+      )
+      if (hooks.after) hooks.after(uow, { task: t, dossier, version, now })
+      return uow.commit({
+        dossierId: t.dossier_id,
+        status: outcome.status,
+        ended: outcome.result.ended,
+        next: escalation ? outcome.open : outcome.open.filter((o) => o.id !== t.id),
+      })
+    })
+    return { dossierId: result.dossierId, dossierStatus: result.status, processEnded: result.ended, nextTasks: result.next }
+  }
+
+  return service
 }
 export type TaskService = ReturnType<typeof createTaskService>
