@@ -54,7 +54,6 @@ const REFUSED: Array<[string, string, string, string]> = [
     'X',
     'LISTENER_UNSUPPORTED',
   ],
-  ['camunda:followUpDate', around(task('camunda:followUpDate="P2D"')), 'X', 'ATTRIBUTE_UNSUPPORTED'],
   [
     'service task camunda:class',
     around(

@@ -33,6 +33,8 @@ export interface UserTaskSpec {
   candidateUsers: string | null
   assignee: string | null
   dueDate: string | null
+  /** camunda:followUpDate: computed like the due date (expression, ISO date or duration). */
+  followUpDate?: string | null
   formKey: string | null
   /** Step duration in working days (tthc:workingDays), half days allowed. */
   workingDays: number | null
@@ -85,6 +87,7 @@ interface ModdleElement {
   candidateUsers?: string
   assignee?: string
   dueDate?: string
+  followUpDate?: string
   formKey?: string
   dueRule?: string
   eventDefinitions?: ModdleElement[]
@@ -449,7 +452,8 @@ function checkElement(
     case 'bpmn:UserTask': {
       // BPMN's humanPerformer / potentialOwner, as Camunda 7 reads them, when no camunda: attribute says otherwise.
       for (const [k, v] of Object.entries(resourceAssignment(el))) el[k] ??= v
-      for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
+      for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate', 'followUpDate'])
+        checkExpr(el, el[attr], `camunda:${attr}`, error)
       const wd = el.workingDays === undefined ? null : Number(el.workingDays)
       if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0))
         error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
@@ -466,6 +470,7 @@ function checkElement(
         candidateUsers: el.candidateUsers ?? null,
         assignee: el.assignee ?? null,
         dueDate: el.dueDate ?? null,
+        followUpDate: el.followUpDate ?? null,
         formKey: el.formKey ?? null,
         workingDays: wd,
         actions: String(el.actions ?? '')

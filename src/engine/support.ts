@@ -64,6 +64,7 @@ const SUPPORTED_ATTRIBUTES = new Set([
   'candidateUsers',
   'assignee',
   'dueDate',
+  'followUpDate',
   'formKey',
   'collection',
   'elementVariable',
@@ -90,7 +91,6 @@ const HARMLESS_ATTRIBUTES = new Set([
 ])
 
 const ATTRIBUTE_MEANING: Record<string, string> = {
-  followUpDate: 'ngày theo dõi (follow-up) của công việc chưa được lưu',
   class: 'lớp Java không chạy được trong hệ thống này',
   delegateExpression: 'delegate Java không chạy được trong hệ thống này',
   type: 'external task chưa được hỗ trợ (sẽ thành công việc bền vững khi có chức năng liên thông)',

@@ -22,7 +22,7 @@ export interface CompletionHooks {
 export { taskScope }
 
 export function encodeCursor(task: TaskRow, sortBy: TaskQuery['sortBy']): string {
-  const v = sortBy === 'due' ? task.due_at : task.created_at
+  const v = sortBy === 'due' ? task.due_at : sortBy === 'followUp' ? task.follow_up_at : task.created_at
   return Buffer.from(JSON.stringify({ v: v ? new Date(v).toISOString() : null, id: task.id })).toString('base64url')
 }
 
