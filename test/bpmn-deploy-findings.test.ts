@@ -37,8 +37,37 @@ const REFUSED: Array<[string, string, string, string]> = [
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [
-    'camunda:formData',
-    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData>'))),
+    'camunda:formData with a custom field type',
+    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="vn.gov.Money"/></camunda:formData>'))),
+    'X',
+    'FORM_FIELD_TYPE_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData with a custom validator',
+    around(
+      task(
+        '',
+        ext(
+          '<camunda:formData><camunda:formField id="ok" type="string"><camunda:validation><camunda:constraint name="validator" config="vn.gov.Check"/></camunda:validation></camunda:formField></camunda:formData>',
+        ),
+      ),
+    ),
+    'X',
+    'FORM_CONSTRAINT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData with an expression default',
+    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="long" defaultValue="${fee}"/></camunda:formData>'))),
+    'X',
+    'FORM_FIELD_DEFAULT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData on a start event',
+    defs(
+      proc(
+        '<bpmn:startEvent id="X"><bpmn:extensionElements><camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData></bpmn:extensionElements><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+      ),
+    ),
     'X',
     'FORM_DATA_UNSUPPORTED',
   ],

@@ -81,3 +81,77 @@ t.test('camunda:followUpDate is stored on the task, computed like the due date, 
   const bad = await w.reception.get('/api/tasks?followUpBefore=tomorrow')
   t.equal(bad.status, 400, 'a follow-up filter that is not a date is refused')
 })
+
+t.test('camunda:formData: the task shows its fields, a completion that breaks them is refused and changes nothing', async (t) => {
+  const w = await world(t, 'task-form.bpmn')
+  const d = await submit(w, 'FeeReview', {})
+  const id = d.tasks[0]!.id
+  const one = await w.reception.get(`/api/tasks/${id}`)
+  t.equal(one.status, 200)
+  t.same(
+    one.body.form.fields.map((f: Record<string, unknown>) => [f.id, f.label, f.type, f.defaultValue]),
+    [
+      ['fee', 'Lệ phí (đồng)', 'long', null],
+      ['approved', 'Đồng ý', 'boolean', true],
+      ['note', 'Ghi chú', 'string', null],
+      ['channel', 'Hình thức trả', 'enum', 'post'],
+      ['visitDate', 'Ngày thẩm định', 'date', null],
+    ],
+    'id, label, type and default of each field, in order',
+  )
+  t.same(one.body.form.fields[0].constraints, [
+    { name: 'required', config: null },
+    { name: 'min', config: 0 },
+    { name: 'max', config: 5000000 },
+  ])
+  t.same(one.body.form.fields[3].values, [
+    { id: 'counter', name: 'Tại bộ phận một cửa' },
+    { id: 'post', name: 'Qua bưu chính' },
+  ])
+
+  const refused: Array<[string, Record<string, unknown>, string, string]> = [
+    ['a required field missing', { note: 'x' }, 'fee', 'required'],
+    ['a long given as text', { fee: 'một trăm' }, 'fee', 'type'],
+    ['a long given as a fraction', { fee: 1.5 }, 'fee', 'type'],
+    ['below min', { fee: -1 }, 'fee', 'min'],
+    ['above max', { fee: 5000001 }, 'fee', 'max'],
+    ['a boolean given as a number', { fee: 1000, approved: 1 }, 'approved', 'type'],
+    ['longer than maxlength', { fee: 1000, note: 'x'.repeat(21) }, 'note', 'maxlength'],
+    ['an enum value not listed', { fee: 1000, channel: 'email' }, 'channel', 'type'],
+    ['a date that is not ISO', { fee: 1000, visitDate: '31/12/2026' }, 'visitDate', 'type'],
+  ]
+  for (const [what, variables, field, reason] of refused) {
+    const r = await w.reception.post(`/api/tasks/${id}/complete`, { variables })
+    t.equal(r.status, 400, `${what}: 400`)
+    t.equal(r.body.error.code, 'FORM_FIELD_INVALID', what)
+    t.same(r.body.error.details, { field, reason }, `${what}: names the field`)
+  }
+  const still = await w.reception.get(`/api/tasks/${id}`)
+  t.equal(still.body.status, 'open', 'nothing changed: the task is still open')
+  const completions = await w.ctx.db('history').where({ dossier_id: d.dossier.id, action: 'task.completed' })
+  t.equal(completions.length, 0, 'no completion in the history')
+
+  const done = await w.reception.post(`/api/tasks/${id}/complete`, { variables: { fee: '150000', note: 'đủ hồ sơ' } })
+  t.equal(done.status, 200, 'valid values complete the task')
+  t.same(
+    done.body.nextTasks.map((x: Task) => x.activityId),
+    ['Deliver'],
+    'the defaults approved=true and channel=post are applied: the gateway takes the delivery path',
+  )
+  const row = await w.ctx.db('tasks').where({ id }).first()
+  t.same(
+    row.variables,
+    { fee: 150000, note: 'đủ hồ sơ', approved: true, channel: 'post' },
+    'the values stored converted, with the defaults',
+  )
+})
+
+t.test('camunda:formData: a sent value overrides the default and the gateway reads it', async (t) => {
+  const w = await world(t, 'task-form.bpmn')
+  const d = await submit(w, 'FeeReview', {})
+  const done = await w.reception.post(`/api/tasks/${d.tasks[0]!.id}/complete`, {
+    variables: { fee: 0, approved: 'false', visitDate: '2026-11-24' },
+  })
+  t.equal(done.status, 200)
+  t.equal(done.body.processEnded, true, 'approved=false: the gateway ends the process')
+})

@@ -6,6 +6,7 @@ import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer
 import tthcSchema from './tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
+import { readFormData, type TaskForm } from './form-data.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
 import {
@@ -36,6 +37,8 @@ export interface UserTaskSpec {
   /** camunda:followUpDate: computed like the due date (expression, ISO date or duration). */
   followUpDate?: string | null
   formKey: string | null
+  /** The embedded form (camunda:formData): its fields are shown on the task and enforced on completion. */
+  form?: TaskForm | null
   /** Step duration in working days (tthc:workingDays), half days allowed. */
   workingDays: number | null
   /** Lifecycle actions (thao tác nghiệp vụ) this task offers, from `tthc:actions` (e.g. `accept,request-supplement,refuse`). */
@@ -392,6 +395,12 @@ function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, er
   checkExpr(el, condition?.trim(), 'completionCondition', error)
 }
 
+function formOf(el: ModdleElement, error: Report): TaskForm | null {
+  const values = ((el.extensionElements as ModdleElement | undefined)?.values ?? []) as ModdleElement[]
+  const data = values.find((v) => v.$type === 'camunda:FormData')
+  return data ? readFormData(el.id!, data, error) : null
+}
+
 function checkElement(
   el: ModdleElement,
   processId: string,
@@ -478,6 +487,7 @@ function checkElement(
           .map((a: string) => a.trim())
           .filter(Boolean),
         dueRule: el.dueRule ?? null,
+        form: formOf(el, error),
       }
       for (const a of userTasks[id!]!.actions) {
         if (!actions.includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${actions.join(', ')}`)

@@ -224,8 +224,14 @@ function checkExtensions(el: El, r: Reporters): void {
         'INPUT_OUTPUT_UNSUPPORTED',
         `Tham số vào/ra (camunda:inputOutput) trên ${label(el)} chưa được hỗ trợ: bỏ qua chúng sẽ làm sai biến của hồ sơ`,
       )
+    } else if (type === 'camunda:FormData' && el.$type === 'bpmn:UserTask') {
+      // A user task's form is read, and judged field by field, with the task (form-data.ts).
     } else if (type === 'camunda:FormData' || type === 'camunda:FormProperty') {
-      r.error(id, 'FORM_DATA_UNSUPPORTED', `Biểu mẫu nhúng (camunda:formData) trên ${label(el)} chưa được hỗ trợ: dùng camunda:formKey`)
+      r.error(
+        id,
+        'FORM_DATA_UNSUPPORTED',
+        `Biểu mẫu nhúng (${type}) trên ${label(el)} không được hỗ trợ: chỉ camunda:formData trên user task (hồ sơ bắt đầu khi được nộp)`,
+      )
     } else if (type === 'camunda:In' || type === 'camunda:Out') {
       // The runtime hands every variable to the called process and back, i.e. `variables="all"`.
       if (!(ext.variables === 'all' && !ext.local) && ext.businessKey === undefined) {

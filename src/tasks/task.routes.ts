@@ -22,7 +22,8 @@ export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
   })
 
   app.get('/tasks/:id', { schema: getTaskSchema }, async (req) => {
-    return taskDto(await tasks.get(req.principal, req.params.id))
+    const { task, form } = await tasks.getWithForm(req.principal, req.params.id)
+    return { ...taskDto(task), form }
   })
 
   app.post('/tasks/:id/claim', { schema: claimTaskSchema }, async (req) => {

@@ -9,6 +9,10 @@ import type { DossierRow } from '../records/dossier.repository.ts'
 import { transaction, type UnitOfWork } from '../db/unit-of-work.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from '../records/task.repository.ts'
+import type { InstanceRepository } from '../records/instance.repository.ts'
+import type { TaskForm } from '../engine/form-data.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import { applyTaskForm } from './form-fields.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 
 /** What a lifecycle action adds to a completion, inside its transaction (after the locks, before/after the step). */
@@ -43,6 +47,8 @@ export function createTaskService(deps: {
   clock: Clock
   log: Logger
   tasks: TaskRepository
+  instances: InstanceRepository
+  versions: ProcedureVersionCache
   history: HistoryRepository
   steps: StepRunner
 }) {
@@ -92,6 +98,14 @@ export function createTaskService(deps: {
 
     get: (p: Principal, id: string) => visibleTask(p, id),
 
+    /** The task with its form (camunda:formData of its procedure version), null when it has none. */
+    async getWithForm(p: Principal, id: string): Promise<{ task: TaskRow; form: TaskForm | null }> {
+      const task = await visibleTask(p, id)
+      const instance = await deps.instances.find(db, task.instance_id).one()
+      const version = instance ? await deps.versions.get(db, instance.procedure_version_id) : null
+      return { task, form: version?.user_tasks[task.activity_id]?.form ?? null }
+    },
+
     /** Claims the task (nhận xử lý): two messages to Postgres, the lock with BEGIN, the writes with COMMIT. */
     async claim(p: Principal, id: string): Promise<TaskRow> {
       return transaction(db, async (uow) => {
@@ -139,7 +153,7 @@ export function createTaskService(deps: {
      * one message; the step's writes and the COMMIT in the other. Visibility, state and claim are
      * checked on the locked task row, so a task the caller may not see changes nothing either.
      */
-    async complete(p: Principal, id: string, variables: Record<string, unknown>, hooks: CompletionHooks = {}) {
+    async complete(p: Principal, id: string, sent: Record<string, unknown>, hooks: CompletionHooks = {}) {
       const scope = taskScope(p)
       const result = await transaction(db, async (uow) => {
         const locked = await deps.steps.lock(uow, { task: id })
@@ -151,6 +165,8 @@ export function createTaskService(deps: {
         const data = locked.dataFor(t.instance_id)!
         const { dossier } = data
         const version = await deps.steps.version(uow.tx, data.instance)
+        // The task's form accepts the variables (and adds its defaults) before anything is written.
+        const variables = applyTaskForm(version.user_tasks[t.activity_id]?.form, sent)
         const now = clock.now()
         const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
         // The completion is written with the rest of the step, in the same round trip.
