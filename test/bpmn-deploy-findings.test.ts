@@ -31,8 +31,35 @@ const JS_TEXT = /TypeError|Cannot read|is not a function|undefined|\(reading|at 
 
 const REFUSED: Array<[string, string, string, string]> = [
   [
-    'camunda:inputOutput',
-    around(task('', ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'))),
+    'camunda:inputOutput with a script parameter',
+    around(
+      task(
+        '',
+        ext(
+          '<camunda:inputOutput><camunda:inputParameter name="a"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:inputParameter></camunda:inputOutput>',
+        ),
+      ),
+    ),
+    'X',
+    'INPUT_OUTPUT_SCRIPT_UNSUPPORTED',
+  ],
+  [
+    'camunda:inputOutput on a multi-instance task',
+    around(
+      task(
+        '',
+        ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>') +
+          '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>',
+      ),
+    ),
+    'X',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'camunda:inputOutput on an intermediate timer event',
+    around(
+      '<bpmn:intermediateCatchEvent id="X"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+    ),
     'X',
     'INPUT_OUTPUT_UNSUPPORTED',
   ],

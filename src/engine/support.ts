@@ -1,4 +1,6 @@
 import { checkExpression, isExpression } from './expressions.ts'
+import { checkInputOutput } from './input-output-support.ts'
+import type { IoMapping } from './input-output.ts'
 
 /**
  * What the runtime executes, checked at deploy (docs/procedures.md#what-is-supported): everything an
@@ -219,11 +221,7 @@ function checkExtensions(el: El, r: Reporters): void {
         )
       else r.warn(id, 'LISTENER_IGNORED', `Listener rỗng trên ${label(el)} không có tác dụng`)
     } else if (type === 'camunda:InputOutput') {
-      r.error(
-        id,
-        'INPUT_OUTPUT_UNSUPPORTED',
-        `Tham số vào/ra (camunda:inputOutput) trên ${label(el)} chưa được hỗ trợ: bỏ qua chúng sẽ làm sai biến của hồ sơ`,
-      )
+      checkInputOutput(el, ext as IoMapping, r)
     } else if (type === 'camunda:FormData' && el.$type === 'bpmn:UserTask') {
       // A user task's form is read, and judged field by field, with the task (form-data.ts).
     } else if (type === 'camunda:FormData' || type === 'camunda:FormProperty') {
