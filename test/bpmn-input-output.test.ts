@@ -95,3 +95,31 @@ t.test('the locals survive a recovery from the saved state: outputs still read t
   const vars = await processVariables(w.ctx, d.dossier.id)
   t.same((vars.summary as { by: string }).by, 'can-bo-tham-dinh')
 })
+
+t.test('a parameter that cannot be evaluated fails the step with 422 and changes nothing, never hangs', async (t) => {
+  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
+  const xml = diagram('input-output.bpmn').replace('${score &gt;= 5}', '${score.constructor}')
+  t.equal((await ctx.deploy(xml)).status, 201)
+  const w = {
+    ctx,
+    reception: await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] }),
+    officer: await caller(ctx, { userId: 'can-bo-tham-dinh', roles: ['officer'], groups: ['appraisal'] }),
+  }
+  const d = await start(w)
+  const r = await w.officer.post(`/api/tasks/${d.tasks[0]!.id}/complete`, { variables: { score: 7 } })
+  t.equal(r.status, 422)
+  t.equal(r.body.error.code, 'PROCESS_STEP_FAILED')
+  t.match(r.body.error.message, /tham số ra của "Appraise"/, 'the message names the activity')
+  const again = await w.officer.get(`/api/tasks/${d.tasks[0]!.id}`)
+  t.equal(again.body.status, 'open', 'the task is still open')
+
+  await ctx.deploy(xml.replace('${leadOfficer}</camunda:inputParameter>', '${leadOfficer.constructor}</camunda:inputParameter>'))
+  const refused = await w.reception.post('/api/dossiers', {
+    procedureCode: 'Appraisal',
+    applicant: { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' },
+    channel: 1,
+    data: { leadOfficer: 'can-bo-tham-dinh' },
+  })
+  t.equal(refused.status, 422, 'an input parameter that fails refuses the submission')
+  t.match(refused.body.error.message, /tham số vào của "Appraise"/)
+})

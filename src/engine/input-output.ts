@@ -60,6 +60,19 @@ export function evaluateParameters(params: IoParameter[] | undefined, vars: Reco
   return out
 }
 
+/**
+ * A parameter that cannot be evaluated fails the step (PROCESS_STEP_FAILED, nothing saved): thrown
+ * inside the engine's message handling it would leave the instance half-run.
+ */
+function guarded<T>(activityId: string, kind: string, fail: (err: Error) => void, evaluate: () => T): T | null {
+  try {
+    return evaluate()
+  } catch (err) {
+    fail(new Error(`tham số ${kind} của "${activityId}" không tính được: ${(err as Error).message}`))
+    return null
+  }
+}
+
 export interface IoBinding {
   /** Names of the input parameters: the activity's local variables. */
   localNames: ReadonlySet<string>
@@ -78,6 +91,7 @@ export function bindInputOutput(
   activity: Activity,
   processVariables: () => Record<string, unknown>,
   setVariables: (vars: Record<string, unknown>) => void,
+  fail: (err: Error) => void,
 ): IoBinding | null {
   if (!MAPPED_TYPES.has(activity.type)) return null
   const mapping = ioMappingOf((activity.behaviour as { extensionElements?: unknown }).extensionElements)
@@ -88,13 +102,16 @@ export function bindInputOutput(
     activate(message) {
       // Also called when a recovered activity resumes: its locals are already on its message.
       if (message.fields?.routingKey !== 'run.enter') return
-      const locals = evaluateParameters(mapping.inputParameters, processVariables())
-      activity.broker.publish('format', 'run.enter.format', { [LOCALS]: locals })
+      const locals = guarded(activity.id, 'vào', fail, () => evaluateParameters(mapping.inputParameters, processVariables()))
+      if (locals) activity.broker.publish('format', 'run.enter.format', { [LOCALS]: locals })
     },
     end(api) {
       const locals = (api.content as Record<string, unknown>)[LOCALS] as Record<string, unknown> | undefined
       const done = (api.content?.output as { variables?: Record<string, unknown> } | undefined)?.variables ?? {}
-      setVariables(evaluateParameters(mapping.outputParameters, { ...processVariables(), ...done, ...locals }))
+      const out = guarded(activity.id, 'ra', fail, () =>
+        evaluateParameters(mapping.outputParameters, { ...processVariables(), ...done, ...locals }),
+      )
+      if (out) setVariables(out)
     },
   }
 }

@@ -105,7 +105,10 @@ function scopesOf(activity: Activity): Environment[] {
  * Inside embedded sub-processes they are written to every enclosing scope up to the process, as
  * Camunda 7 sets a variable the task does not declare locally on the process instance.
  */
-function variableExtensions(definitionEnvironment: () => Environment | undefined): Record<string, (element: ElementBase) => unknown> {
+function variableExtensions(
+  definitionEnvironment: () => Environment | undefined,
+  fail: (err: Error) => void,
+): Record<string, (element: ElementBase) => unknown> {
   return {
     taskVariables(element: ElementBase) {
       const activity = element as Activity
@@ -137,7 +140,7 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       }
       // camunda:inputOutput: a completion variable named like an input parameter stays local, as in Camunda 7.
-      const io = bindInputOutput(activity, () => activity.environment.variables, setAll)
+      const io = bindInputOutput(activity, () => activity.environment.variables, setAll, fail)
       const assign = (vars: unknown) => {
         if (!vars || typeof vars !== 'object') return
         const locals = io?.localNames
@@ -204,7 +207,12 @@ function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
   // A timer the engine asks for by delay alone is dated by the injected clock.
   const timers = new CapturingTimers({ now })
   const holder: { engine?: Engine } = {}
-  const extensions = variableExtensions(() => holder.engine?.execution?.definitions?.[0]?.environment)
+  const extensions = variableExtensions(
+    () => holder.engine?.execution?.definitions?.[0]?.environment,
+    (err) => {
+      live.failure ??= err
+    },
+  )
   const engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as SerializableContext,
