@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_INVALID: 400,
   CURSOR_INVALID: 400,
   INPUT_LIMIT_EXCEEDED: 400,
+  /** A completion's variables do not meet the task's form (camunda:formData): `details.field` names the field. */
+  FORM_FIELD_INVALID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   PROCEDURE_AGENCY_FORBIDDEN: 403,

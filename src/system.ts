@@ -115,7 +115,16 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     procedures,
     steps,
   })
-  const tasks = createTaskService({ db, clock, log, tasks: repos.tasks, history: repos.history, steps })
+  const tasks = createTaskService({
+    db,
+    clock,
+    log,
+    tasks: repos.tasks,
+    instances: repos.instances,
+    versions,
+    history: repos.history,
+    steps,
+  })
   const timerLookahead = createTimerLookahead({
     db,
     clock,

@@ -31,14 +31,70 @@ const JS_TEXT = /TypeError|Cannot read|is not a function|undefined|\(reading|at 
 
 const REFUSED: Array<[string, string, string, string]> = [
   [
-    'camunda:inputOutput',
-    around(task('', ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'))),
+    'camunda:inputOutput with a script parameter',
+    around(
+      task(
+        '',
+        ext(
+          '<camunda:inputOutput><camunda:inputParameter name="a"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:inputParameter></camunda:inputOutput>',
+        ),
+      ),
+    ),
+    'X',
+    'INPUT_OUTPUT_SCRIPT_UNSUPPORTED',
+  ],
+  [
+    'camunda:inputOutput on a multi-instance task',
+    around(
+      task(
+        '',
+        ext('<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>') +
+          '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>',
+      ),
+    ),
     'X',
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [
-    'camunda:formData',
-    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData>'))),
+    'camunda:inputOutput on an intermediate timer event',
+    around(
+      '<bpmn:intermediateCatchEvent id="X"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+    ),
+    'X',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData with a custom field type',
+    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="vn.gov.Money"/></camunda:formData>'))),
+    'X',
+    'FORM_FIELD_TYPE_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData with a custom validator',
+    around(
+      task(
+        '',
+        ext(
+          '<camunda:formData><camunda:formField id="ok" type="string"><camunda:validation><camunda:constraint name="validator" config="vn.gov.Check"/></camunda:validation></camunda:formField></camunda:formData>',
+        ),
+      ),
+    ),
+    'X',
+    'FORM_CONSTRAINT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData with an expression default',
+    around(task('', ext('<camunda:formData><camunda:formField id="ok" type="long" defaultValue="${fee}"/></camunda:formData>'))),
+    'X',
+    'FORM_FIELD_DEFAULT_UNSUPPORTED',
+  ],
+  [
+    'camunda:formData on a start event',
+    defs(
+      proc(
+        '<bpmn:startEvent id="X"><bpmn:extensionElements><camunda:formData><camunda:formField id="ok" type="boolean"/></camunda:formData></bpmn:extensionElements><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+      ),
+    ),
     'X',
     'FORM_DATA_UNSUPPORTED',
   ],
@@ -54,7 +110,6 @@ const REFUSED: Array<[string, string, string, string]> = [
     'X',
     'LISTENER_UNSUPPORTED',
   ],
-  ['camunda:followUpDate', around(task('camunda:followUpDate="P2D"')), 'X', 'ATTRIBUTE_UNSUPPORTED'],
   [
     'service task camunda:class',
     around(

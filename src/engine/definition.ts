@@ -6,6 +6,7 @@ import Serializer, { TypeResolver, deserialize } from 'moddle-context-serializer
 import tthcSchema from './tthc-moddle.json' with { type: 'json' }
 import { checkExpression, isExpression } from './expressions.ts'
 import { completionFindings } from './completion-paths.ts'
+import { readFormData, type TaskForm } from './form-data.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
 import {
@@ -33,7 +34,11 @@ export interface UserTaskSpec {
   candidateUsers: string | null
   assignee: string | null
   dueDate: string | null
+  /** camunda:followUpDate: computed like the due date (expression, ISO date or duration). */
+  followUpDate?: string | null
   formKey: string | null
+  /** The embedded form (camunda:formData): its fields are shown on the task and enforced on completion. */
+  form?: TaskForm | null
   /** Step duration in working days (tthc:workingDays), half days allowed. */
   workingDays: number | null
   /** Lifecycle actions (thao tác nghiệp vụ) this task offers, from `tthc:actions` (e.g. `accept,request-supplement,refuse`). */
@@ -94,6 +99,7 @@ interface ModdleElement {
   candidateUsers?: string
   assignee?: string
   dueDate?: string
+  followUpDate?: string
   formKey?: string
   dueRule?: string
   eventDefinitions?: ModdleElement[]
@@ -416,6 +422,12 @@ function checkMultiInstance(el: ModdleElement, attached: ReadonlySet<string>, er
   checkExpr(el, condition?.trim(), 'completionCondition', error)
 }
 
+function formOf(el: ModdleElement, error: Report): TaskForm | null {
+  const values = ((el.extensionElements as ModdleElement | undefined)?.values ?? []) as ModdleElement[]
+  const data = values.find((v) => v.$type === 'camunda:FormData')
+  return data ? readFormData(el.id!, data, error) : null
+}
+
 function checkElement(
   el: ModdleElement,
   processId: string,
@@ -476,7 +488,8 @@ function checkElement(
     case 'bpmn:UserTask': {
       // BPMN's humanPerformer / potentialOwner, as Camunda 7 reads them, when no camunda: attribute says otherwise.
       for (const [k, v] of Object.entries(resourceAssignment(el))) el[k] ??= v
-      for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate']) checkExpr(el, el[attr], `camunda:${attr}`, error)
+      for (const attr of ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate', 'followUpDate'])
+        checkExpr(el, el[attr], `camunda:${attr}`, error)
       const wd = el.workingDays === undefined ? null : Number(el.workingDays)
       if (wd !== null && !(Number.isFinite(wd) && wd > 0 && (wd * 2) % 1 === 0))
         error(id, 'STEP_DURATION_INVALID', 'tthc:workingDays must be a positive multiple of 0.5')
@@ -493,6 +506,7 @@ function checkElement(
         candidateUsers: el.candidateUsers ?? null,
         assignee: el.assignee ?? null,
         dueDate: el.dueDate ?? null,
+        followUpDate: el.followUpDate ?? null,
         formKey: el.formKey ?? null,
         workingDays: wd,
         actions: String(el.actions ?? '')
@@ -500,6 +514,7 @@ function checkElement(
           .map((a: string) => a.trim())
           .filter(Boolean),
         dueRule: el.dueRule ?? null,
+        form: formOf(el, error),
       }
       for (const a of userTasks[id!]!.actions) {
         if (!actions.includes(a)) error(id, 'ACTION_UNKNOWN', `tthc:actions "${a}" is not one of ${actions.join(', ')}`)

@@ -8,6 +8,7 @@ import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
+import { bindInputOutput } from './input-output.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -145,7 +146,10 @@ function scopesOf(activity: Activity): Environment[] {
  * Inside embedded sub-processes they are written to every enclosing scope up to the process, as
  * Camunda 7 sets a variable the task does not declare locally on the process instance.
  */
-function variableExtensions(definitionEnvironment: () => Environment | undefined): Record<string, (element: ElementBase) => void> {
+function variableExtensions(
+  definitionEnvironment: () => Environment | undefined,
+  fail: (err: Error) => void,
+): Record<string, (element: ElementBase) => unknown> {
   return {
     taskVariables(element: ElementBase) {
       const activity = element as Activity
@@ -174,13 +178,23 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
       if (!WAIT_TYPES.has(activity.type)) return
+      const setAll = (vars: Record<string, unknown>) => {
+        for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+      }
+      // camunda:inputOutput: a completion variable named like an input parameter stays local, as in Camunda 7.
+      const io = bindInputOutput(activity, () => activity.environment.variables, setAll, fail)
       const assign = (vars: unknown) => {
         if (!vars || typeof vars !== 'object') return
-        for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+        const locals = io?.localNames
+        const shared = locals ? Object.fromEntries(Object.entries(vars).filter(([k]) => !locals.has(k))) : vars
+        for (const scope of scopesOf(activity)) Object.assign(scope.variables, shared)
         // Inside a called process, the output is what the call activity hands back to its caller.
         Object.assign(activity.environment.output, vars)
       }
-      activity.on('end', (api: Api<Activity>) => assign(api.content?.output?.variables))
+      activity.on('end', (api: Api<Activity>) => {
+        assign(api.content?.output?.variables)
+        io?.end(api)
+      })
       // Each instance of a multi-instance task sets its variables when it completes (the activity's
       // own end carries only the list of its instances' outputs), before the completion condition reads them.
       if (activity.isMultiInstance) {
@@ -193,6 +207,7 @@ function variableExtensions(definitionEnvironment: () => Environment | undefined
           { noAck: true, consumerTag: '_tthc-instance-variables', priority: 400 },
         )
       }
+      return io ? { activate: (message: { fields?: { routingKey?: string } }) => io.activate(message), deactivate: () => {} } : undefined
     },
   }
 }
@@ -250,7 +265,12 @@ function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
   // A timer the engine asks for by delay alone is dated by the injected clock.
   const timers = new CapturingTimers({ now })
   const holder: { engine?: Engine } = {}
-  const extensions = variableExtensions(() => holder.engine?.execution?.definitions?.[0]?.environment)
+  const extensions = variableExtensions(
+    () => holder.engine?.execution?.definitions?.[0]?.environment,
+    (err) => {
+      live.failure ??= err
+    },
+  )
   const engine = new Engine({
     name: 'dossier',
     sourceContext: sourceContext as SerializableContext,

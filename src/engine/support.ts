@@ -1,4 +1,6 @@
 import { checkExpression, isExpression } from './expressions.ts'
+import { checkInputOutput } from './input-output-support.ts'
+import type { IoMapping } from './input-output.ts'
 
 /**
  * What the runtime executes, checked at deploy (docs/procedures.md#what-is-supported): everything an
@@ -63,6 +65,7 @@ const SUPPORTED_ATTRIBUTES = new Set([
   'candidateUsers',
   'assignee',
   'dueDate',
+  'followUpDate',
   'formKey',
   'collection',
   'elementVariable',
@@ -89,7 +92,6 @@ const HARMLESS_ATTRIBUTES = new Set([
 ])
 
 const ATTRIBUTE_MEANING: Record<string, string> = {
-  followUpDate: 'ngày theo dõi (follow-up) của công việc chưa được lưu',
   class: 'lớp Java không chạy được trong hệ thống này',
   delegateExpression: 'delegate Java không chạy được trong hệ thống này',
   type: 'external task chưa được hỗ trợ (sẽ thành công việc bền vững khi có chức năng liên thông)',
@@ -218,13 +220,15 @@ function checkExtensions(el: El, r: Reporters): void {
         )
       else r.warn(id, 'LISTENER_IGNORED', `Listener rỗng trên ${label(el)} không có tác dụng`)
     } else if (type === 'camunda:InputOutput') {
+      checkInputOutput(el, ext as IoMapping, r)
+    } else if (type === 'camunda:FormData' && el.$type === 'bpmn:UserTask') {
+      // A user task's form is read, and judged field by field, with the task (form-data.ts).
+    } else if (type === 'camunda:FormData' || type === 'camunda:FormProperty') {
       r.error(
         id,
-        'INPUT_OUTPUT_UNSUPPORTED',
-        `Tham số vào/ra (camunda:inputOutput) trên ${label(el)} chưa được hỗ trợ: bỏ qua chúng sẽ làm sai biến của hồ sơ`,
+        'FORM_DATA_UNSUPPORTED',
+        `Biểu mẫu nhúng (${type}) trên ${label(el)} không được hỗ trợ: chỉ camunda:formData trên user task (hồ sơ bắt đầu khi được nộp)`,
       )
-    } else if (type === 'camunda:FormData' || type === 'camunda:FormProperty') {
-      r.error(id, 'FORM_DATA_UNSUPPORTED', `Biểu mẫu nhúng (camunda:formData) trên ${label(el)} chưa được hỗ trợ: dùng camunda:formKey`)
     } else if (type === 'camunda:In' || type === 'camunda:Out') {
       // The runtime hands every variable to the called process and back, i.e. `variables="all"`.
       if (!(ext.variables === 'all' && !ext.local) && ext.businessKey === undefined) {

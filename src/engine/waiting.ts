@@ -1,6 +1,7 @@
 import type { Activity, Api, ElementBase } from 'bpmn-elements'
 import type { Execution } from 'bpmn-engine'
 import { loopVariables } from './multi-instance.ts'
+import { LOCALS } from './input-output.ts'
 
 /** A wait state that needs someone: a user task for officers, a receive/catch for a message. */
 export interface WaitingActivity {
@@ -10,7 +11,7 @@ export interface WaitingActivity {
   /**
    * Variables of this wait state's own scope, above the process variables: for an instance of a
    * multi-instance activity (or an element inside one), its element variable, `loopCounter`,
-   * `nrOfInstances`, `nrOfActiveInstances`, `nrOfCompletedInstances`.
+   * `nrOfInstances`, `nrOfActiveInstances`, `nrOfCompletedInstances`; the activity's input parameters (camunda:inputOutput).
    */
   localVariables: Record<string, unknown>
 }
@@ -72,7 +73,11 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
       : []
   const scopes = new Map<string, Record<string, unknown>>()
   for (const inst of instances) {
-    const locals = { ...inherited, ...loopVariables(inst.content, body?.content) }
+    const locals = {
+      ...inherited,
+      ...loopVariables(inst.content, body?.content),
+      ...(inst.content[LOCALS] as Record<string, unknown> | undefined),
+    }
     scopes.set(inst.executionId, locals)
     if (WAIT_TYPES.has(activity.type))
       out.push({

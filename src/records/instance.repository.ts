@@ -40,6 +40,8 @@ export function createInstanceRepository() {
       else query.where('id', where.id)
       return read<InstanceRow>(query.orderBy('id').forUpdate().select(COLUMNS))
     },
+    /** The row without its state. */
+    find: (q: Queryable, id: string) => read<InstanceRow>(q('process_instances').where({ id }).select(COLUMNS)),
     /** The row with its saved state, read together (a state always matches the version beside it). */
     withState: (q: Queryable, id: string) => read<InstanceRow>(q('process_instances').where({ id }).select('*')),
     /** The saved engine state alone. */

@@ -16,6 +16,8 @@ export interface TaskRow {
   assignee: string | null
   form_key: string | null
   due_at: Date | null
+  /** Follow-up date (camunda:followUpDate): when to look at the task again; it does not make the task late. */
+  follow_up_at: Date | null
   status: 'open' | 'completed' | 'cancelled'
   variables: Record<string, unknown> | null
   completed_by: string | null
@@ -42,8 +44,10 @@ export interface TaskQuery {
   dossierId?: string
   dueBefore?: Date
   dueAfter?: Date
+  followUpBefore?: Date
+  followUpAfter?: Date
   status: TaskRow['status']
-  sortBy: 'created' | 'due'
+  sortBy: 'created' | 'due' | 'followUp'
   sortOrder: 'asc' | 'desc'
   limit: number
   after?: { v: string | null; id: string }
@@ -111,7 +115,8 @@ export function createTaskRepository() {
       )
     },
     list: (q: Queryable, scope: TaskScope, f: TaskQuery) => {
-      const sortExpr = f.sortBy === 'due' ? `coalesce(due_at, '${FAR_FUTURE}'::timestamptz)` : 'created_at'
+      const sortExpr =
+        f.sortBy === 'created' ? 'created_at' : `coalesce(${f.sortBy === 'due' ? 'due_at' : 'follow_up_at'}, '${FAR_FUTURE}'::timestamptz)`
       const query = q<TaskRow>('tasks').where('status', f.status)
       applyScope(query, scope)
       if (f.candidateGroup) query.whereRaw('candidate_groups @> ARRAY[?]::text[]', [f.candidateGroup])
@@ -121,6 +126,8 @@ export function createTaskRepository() {
       if (f.dossierId) query.where('dossier_id', f.dossierId)
       if (f.dueBefore) query.where('due_at', '<', f.dueBefore)
       if (f.dueAfter) query.where('due_at', '>', f.dueAfter)
+      if (f.followUpBefore) query.where('follow_up_at', '<', f.followUpBefore)
+      if (f.followUpAfter) query.where('follow_up_at', '>', f.followUpAfter)
       if (f.after) {
         const op = f.sortOrder === 'asc' ? '>' : '<'
         query.whereRaw(`(${sortExpr}, id) ${op} (?::timestamptz, ?::uuid)`, [f.after.v ?? FAR_FUTURE, f.after.id])

@@ -55,6 +55,7 @@ export function returnTask(ctx: Pick<StepData, 'instance' | 'dossier'>, now: Dat
     assignee: null,
     form_key: RETURN_STEP.formKey,
     due_at: null,
+    follow_up_at: null,
     created_at: now,
   }
 }

@@ -76,6 +76,15 @@ function taskRows(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Da
     // An instance of a multi-instance task reads its own element variable (camunda:assignee="${reviewer}").
     const vars = { ...result.variables, ...w.localVariables, dossierCode: dossier.code }
     const due = deps.taskDue(spec, vars, now, ctx.version.metadata.timeLimitUnit)
+    // The follow-up date is computed as the due date is, from camunda:followUpDate alone.
+    const followUp = spec?.followUpDate
+      ? deps.taskDue(
+          { ...spec, dueDate: spec.followUpDate, workingDays: null, dueRule: null },
+          vars,
+          now,
+          ctx.version.metadata.timeLimitUnit,
+        )
+      : null
     const assignee = spec?.assignee ? (list(spec.assignee, vars)[0] ?? null) : null
     out.push({
       id: randomUUID(),
@@ -91,6 +100,7 @@ function taskRows(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Da
       assignee,
       form_key: spec?.formKey ?? null,
       due_at: due,
+      follow_up_at: followUp,
       created_at: now,
     })
   }

@@ -15,6 +15,7 @@ export function taskDto(t: TaskRow) {
     assignee: t.assignee,
     formKey: t.form_key,
     due: t.due_at,
+    followUp: t.follow_up_at ?? null,
     deadlineState: taskDeadlineView(t),
     created: t.created_at,
     claimedAt: t.claimed_at,

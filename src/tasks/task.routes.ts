@@ -17,18 +17,21 @@ export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
   const { tasks } = opts
 
   app.get('/tasks', { schema: listTasksSchema }, async (req) => {
-    const { dueBefore, dueAfter, cursor, ...q } = req.query
+    const { dueBefore, dueAfter, followUpBefore, followUpAfter, cursor, ...q } = req.query
     const page = await tasks.list(req.principal, {
       ...q,
       dueBefore: dueBefore ? new Date(dueBefore) : undefined,
       dueAfter: dueAfter ? new Date(dueAfter) : undefined,
+      followUpBefore: followUpBefore ? new Date(followUpBefore) : undefined,
+      followUpAfter: followUpAfter ? new Date(followUpAfter) : undefined,
       after: cursor ? decodeCursor(cursor) : undefined,
     })
     return { items: page.items.map(taskDto), nextCursor: page.nextCursor }
   })
 
   app.get('/tasks/:id', { schema: getTaskSchema }, async (req) => {
-    return taskDto(await tasks.get(req.principal, req.params.id))
+    const { task, form } = await tasks.getWithForm(req.principal, req.params.id)
+    return { ...taskDto(task), form }
   })
 
   app.post('/tasks/:id/claim', { schema: claimTaskSchema }, async (req) => {

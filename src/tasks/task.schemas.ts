@@ -4,6 +4,28 @@ import { variablesLimits } from '../validation/input-rules.ts'
 
 const DeadlineView = Type.String({ description: 'on_track, due_soon, overdue while open; early, on_time, late once done; none' })
 
+/** A field of a task's form (camunda:formData): what to show and what a completion must meet. */
+const FormField = Type.Object({
+  id: Type.String({ description: 'The variable the field sets' }),
+  label: NullableString,
+  type: Type.Union([Type.Literal('string'), Type.Literal('long'), Type.Literal('boolean'), Type.Literal('date'), Type.Literal('enum')]),
+  defaultValue: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()], { description: 'Set when the field is not sent' }),
+  values: Type.Array(Type.Object({ id: Type.String(), name: NullableString }), { description: 'The choices of an enum field' }),
+  constraints: Type.Array(
+    Type.Object({
+      name: Type.Union([
+        Type.Literal('required'),
+        Type.Literal('readonly'),
+        Type.Literal('minlength'),
+        Type.Literal('maxlength'),
+        Type.Literal('min'),
+        Type.Literal('max'),
+      ]),
+      config: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+})
+
 /** A task as the API shows it (taskDto). */
 export const Task = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -18,11 +40,14 @@ export const Task = Type.Object({
   assignee: NullableString,
   formKey: NullableString,
   due: NullableTimestamp,
+  followUp: NullableTimestamp,
   deadlineState: DeadlineView,
   created: Timestamp,
   claimedAt: NullableTimestamp,
   completedAt: NullableTimestamp,
   completedBy: NullableString,
+  /** Only on GET /api/tasks/:id: the task's form, null when it has none. */
+  form: Type.Optional(Type.Union([Type.Object({ fields: Type.Array(FormField) }), Type.Null()])),
 })
 
 /** What a step answers: the dossier's status after it and the open tasks it left. */
@@ -42,8 +67,10 @@ const ListQuery = Type.Object(
     dossierId: Type.Optional(Type.String({ format: 'uuid' })),
     dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
     dueAfter: Type.Optional(Type.String({ format: 'date-time' })),
+    followUpBefore: Type.Optional(Type.String({ format: 'date-time' })),
+    followUpAfter: Type.Optional(Type.String({ format: 'date-time' })),
     status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('cancelled')], { default: 'open' }),
-    sortBy: Type.Union([Type.Literal('created'), Type.Literal('due')], { default: 'created' }),
+    sortBy: Type.Union([Type.Literal('created'), Type.Literal('due'), Type.Literal('followUp')], { default: 'created' }),
     sortOrder: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' }),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ maxLength: 300 })),
@@ -117,7 +144,10 @@ export const completeTaskSchema = {
   summary: "Complete a task with variables; returns the dossier's next open tasks",
   params: IdParam,
   body: CompleteBody,
-  response: { 200: StepResult, ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', STEP) },
+  response: {
+    200: StepResult,
+    ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORM_FIELD_INVALID', 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', STEP),
+  },
 }
 export const bpmnErrorTaskSchema = {
   tags: ['tasks'],

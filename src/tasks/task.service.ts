@@ -9,6 +9,10 @@ import type { DossierRow } from '../records/dossier.repository.ts'
 import { transaction, type UnitOfWork } from '../db/unit-of-work.ts'
 import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { TaskQuery, TaskRepository, TaskRow, TaskScope } from '../records/task.repository.ts'
+import type { InstanceRepository } from '../records/instance.repository.ts'
+import type { TaskForm } from '../engine/form-data.ts'
+import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import { applyTaskForm } from './form-fields.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 
 /** What a lifecycle action adds to a completion, inside its transaction (after the locks, before/after the step). */
@@ -22,7 +26,7 @@ export interface CompletionHooks {
 export { taskScope }
 
 export function encodeCursor(task: TaskRow, sortBy: TaskQuery['sortBy']): string {
-  const v = sortBy === 'due' ? task.due_at : task.created_at
+  const v = sortBy === 'due' ? task.due_at : sortBy === 'followUp' ? task.follow_up_at : task.created_at
   return Buffer.from(JSON.stringify({ v: v ? new Date(v).toISOString() : null, id: task.id })).toString('base64url')
 }
 
@@ -43,6 +47,8 @@ export function createTaskService(deps: {
   clock: Clock
   log: Logger
   tasks: TaskRepository
+  instances: InstanceRepository
+  versions: ProcedureVersionCache
   history: HistoryRepository
   steps: StepRunner
 }) {
@@ -91,6 +97,14 @@ export function createTaskService(deps: {
     },
 
     get: (p: Principal, id: string) => visibleTask(p, id),
+
+    /** The task with its form (camunda:formData of its procedure version), null when it has none. */
+    async getWithForm(p: Principal, id: string): Promise<{ task: TaskRow; form: TaskForm | null }> {
+      const task = await visibleTask(p, id)
+      const instance = await deps.instances.find(db, task.instance_id).one()
+      const version = instance ? await deps.versions.get(db, instance.procedure_version_id) : null
+      return { task, form: version?.user_tasks[task.activity_id]?.form ?? null }
+    },
 
     /** Claims the task (nhận xử lý): two messages to Postgres, the lock with BEGIN, the writes with COMMIT. */
     async claim(p: Principal, id: string): Promise<TaskRow> {
@@ -171,7 +185,7 @@ export function createTaskService(deps: {
   async function finish(
     p: Principal,
     id: string,
-    variables: Record<string, unknown>,
+    sent: Record<string, unknown>,
     error: { errorCode: string; errorMessage: string | null } | { escalationCode: string } | null,
     hooks: CompletionHooks,
   ) {
@@ -188,6 +202,9 @@ export function createTaskService(deps: {
       const data = locked.dataFor(t.instance_id)!
       const { dossier } = data
       const version = await deps.steps.version(uow.tx, data.instance)
+      // A completion's variables must satisfy the task's form (its defaults added) before anything is
+      // written; a thrown error or escalation is not a completion of the form (as in Camunda 7).
+      const variables = error ? sent : applyTaskForm(version.user_tasks[t.activity_id]?.form, sent)
       const now = clock.now()
       const extra = hooks.before ? hooks.before(uow, { task: t, dossier, version, now }) : []
       // The completion is written with the rest of the step, in the same round trip.
