@@ -104,7 +104,8 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
-    const requeue = async () => {
+    /** `sweep`: the per-minute pass (events published in the last minute are still in flight); otherwise everything. */
+    const requeue = async (sweep = false) => {
       if (!readiness.redisUp()) return
       await requeueTimers({
         db,
@@ -117,7 +118,8 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         (n) => log.debug(n, 'pending timers and deadline alarms re-queued'),
         (err) => log.error({ err }, 're-queue failed'),
       )
-      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox }).then(
+      const publishedBefore = sweep ? new Date(clock.now().getTime() - 60_000) : undefined
+      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox, publishedBefore }).then(
         (n) => log.debug(n, 'unacknowledged portal events re-queued'),
         (err) => log.error({ err }, 'portal event re-queue failed'),
       )
@@ -125,8 +127,8 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     readiness.onRedisBack(() => {
       void requeue()
     })
-    void readiness.checks().then(requeue)
-    const sweep = setInterval(() => void requeue(), 60_000)
+    void readiness.checks().then(() => requeue())
+    const sweep = setInterval(() => void requeue(true), 60_000)
     const stopLookahead = config.timerLookaheadMs > 0 ? system.timerLookahead.start() : async () => {}
     stops.unshift(
       () => portal.close(),

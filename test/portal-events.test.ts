@@ -112,7 +112,15 @@ t.test(
     t.equal(await queues.get(QUEUE.dossierEvents).getWaitingCount(), 0, 'Redis lost the waiting events')
     t.equal(Number((await ctx.db('outbox').whereNull('published_at').count('* as n'))[0]!.n), 0, 'the relay sees nothing left to publish')
 
-    // The periodic pass re-derives the unacknowledged events from Postgres.
+    // The per-minute sweep leaves alone events published within the last minute (still in flight)...
+    const recent = await requeueUnacknowledgedEvents({
+      db: ctx.db,
+      queue: queues.get(QUEUE.dossierEvents),
+      outbox: ctx.system.repos.outbox,
+      publishedBefore: new Date(Date.now() - 60_000),
+    })
+    t.equal(recent.queued, 0, 'the sweep does not re-add events published in the last minute')
+    // ...the pass at start or when Redis comes back re-derives every unacknowledged event from Postgres.
     const pass = await requeueUnacknowledgedEvents({ db: ctx.db, queue: queues.get(QUEUE.dossierEvents), outbox: ctx.system.repos.outbox })
     t.equal(pass.queued, total - acked, 'only the unacknowledged events are queued again')
     worker = startWorker()

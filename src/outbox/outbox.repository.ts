@@ -87,14 +87,11 @@ export function createOutboxRepository() {
         .commit(undefined)
     },
     /** Portal events already handed to Redis and not acknowledged yet, oldest first. */
-    async unacknowledged(q: Queryable, limit: number): Promise<OutboxRow[]> {
-      return q<OutboxRow>('outbox')
-        .where({ topic: PORTAL_TOPIC })
-        .whereNull('acknowledged_at')
-        .whereNotNull('published_at')
-        .orderBy('id')
-        .limit(limit)
-        .select('id', 'topic', 'payload', 'available_at', 'attempts')
+    /** Portal events published (before `publishedBefore`, when given) that the portal has not acknowledged. */
+    async unacknowledged(q: Queryable, limit: number, publishedBefore?: Date): Promise<OutboxRow[]> {
+      const rows = q<OutboxRow>('outbox').where({ topic: PORTAL_TOPIC }).whereNull('acknowledged_at').whereNotNull('published_at')
+      if (publishedBefore) void rows.where('published_at', '<', publishedBefore)
+      return rows.orderBy('id').limit(limit).select('id', 'topic', 'payload', 'available_at', 'attempts')
     },
     async isAcknowledged(q: Queryable, id: number): Promise<boolean> {
       const row = await q('outbox').where({ id }).whereNotNull('acknowledged_at').first('id')

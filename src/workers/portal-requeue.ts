@@ -13,8 +13,14 @@ export async function requeueUnacknowledgedEvents(deps: {
   queue: Queue
   outbox: OutboxRepository
   limit?: number
+  /**
+   * Only events published before this instant: the periodic pass leaves alone the events just
+   * published, whose jobs are still in Redis and being delivered, so that it does not re-add the
+   * whole in-flight stream every minute. Absent (at start, when Redis comes back): every one.
+   */
+  publishedBefore?: Date
 }): Promise<{ queued: number; revived: number }> {
-  const rows = await deps.outbox.unacknowledged(deps.db, deps.limit ?? 1000)
+  const rows = await deps.outbox.unacknowledged(deps.db, deps.limit ?? 1000, deps.publishedBefore)
   if (rows.length === 0) return { queued: 0, revived: 0 }
   await deps.queue.addBulk(rows.map((row) => ({ name: row.topic, data: row.payload, opts: { jobId: outboxJobId(row) } })))
   const pending = new Set(rows.map(outboxJobId))
