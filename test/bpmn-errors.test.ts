@@ -1,9 +1,8 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { manualClock } from '../src/clock.ts'
-import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
-import { caller, type Caller } from './helpers/api.ts'
+import { FIXTURES, type Teardown } from './helpers/context.ts'
+import { activityIds, bpmnWorld, completeActivity, openTask, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
 
 /**
  * BPMN errors as Camunda 7 runs them: POST /api/tasks/:id/bpmn-error ends the task by throwing the
@@ -15,52 +14,14 @@ import { caller, type Caller } from './helpers/api.ts'
 const MON_0900 = '2026-11-23T02:00:00Z'
 const diagram = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'bpmn-error-task.bpmn'), 'utf8')
 
-interface World {
-  ctx: TestContext
-  officer: Caller
-}
-interface Task {
-  id: string
-  activityId: string
-  status: string
-}
-
-async function world(t: Teardown): Promise<World> {
-  const ctx = await testContext(t, { clock: manualClock(MON_0900) })
-  const r = await ctx.deploy(diagram)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return {
-    ctx,
-    officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'surveyors', 'leaders'] }),
-  }
-}
-
-async function submit(w: World): Promise<{ id: string; tasks: Task[] }> {
-  const r = await w.officer.post('/api/dossiers', {
-    procedureCode: 'ErrorDemo',
-    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
-    channel: 1,
-    data: {},
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return { id: r.body.dossier.id, tasks: r.body.tasks }
-}
-
-async function open(w: World, dossierId: string): Promise<Task[]> {
-  return (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks.filter((x: Task) => x.status === 'open')
-}
-const ids = (tasks: Task[]) => tasks.map((x) => x.activityId).sort()
-const taskOf = async (w: World, dossierId: string, activityId: string) => {
-  const task = (await open(w, dossierId)).find((x) => x.activityId === activityId)
-  if (!task) throw new Error(`no open task ${activityId}`)
-  return task
-}
-
-async function complete(w: World, dossierId: string, activityId: string, variables: Record<string, unknown> = {}) {
-  const r = await w.officer.post(`/api/tasks/${(await taskOf(w, dossierId, activityId)).id}/complete`, { variables })
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
-  return r.body as { processEnded: boolean; nextTasks: Task[] }
-}
+type World = BpmnWorld
+const GROUPS = ['one-stop', 'specialists', 'surveyors', 'leaders']
+const world = (t: Teardown) => bpmnWorld(t, diagram, { now: MON_0900, groups: GROUPS })
+const submit = (w: World) => submitDossier(w, 'ErrorDemo')
+const open = openTasks
+const ids = activityIds
+const taskOf = openTask
+const complete = completeActivity
 
 const throwFrom = async (w: World, dossierId: string, activityId: string, body: Record<string, unknown>) =>
   w.officer.post(`/api/tasks/${(await taskOf(w, dossierId, activityId)).id}/bpmn-error`, body)
@@ -159,24 +120,13 @@ t.test('an error end event nothing catches behaves like a none end event, as in 
 })
 
 t.test('a catch-all error boundary (no errorRef) catches any code thrown from its task', async (t) => {
-  const ctx = await testContext(t, { clock: manualClock(MON_0900) })
   const xml = diagram
     .replace('id="Defs_BpmnError"', 'id="Defs_BpmnErrorAll"')
     .replace('process id="ErrorDemo"', 'process id="ErrorDemoAll"')
     .replace('<bpmn:errorEventDefinition errorRef="Err_Missing"/>', '<bpmn:errorEventDefinition/>')
-  t.equal((await ctx.deploy(xml)).status, 201)
-  const w: World = {
-    ctx,
-    officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'surveyors', 'leaders'] }),
-  }
-  const s = await w.officer.post('/api/dossiers', {
-    procedureCode: 'ErrorDemoAll',
-    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
-    channel: 1,
-    data: {},
-  })
-  t.equal(s.status, 201)
-  const r = await throwFrom(w, s.body.dossier.id, 'Check', { errorCode: 'ANY_CODE_AT_ALL' })
+  const w = await bpmnWorld(t, xml, { now: MON_0900, groups: GROUPS })
+  const s = await submitDossier(w, 'ErrorDemoAll')
+  const r = await throwFrom(w, s.id, 'Check', { errorCode: 'ANY_CODE_AT_ALL' })
   t.equal(r.status, 200, JSON.stringify(r.body))
   t.same(ids(r.body.nextTasks), ['AskSupplement'])
 })

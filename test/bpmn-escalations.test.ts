@@ -1,9 +1,8 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { manualClock } from '../src/clock.ts'
-import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
-import { caller, type Caller } from './helpers/api.ts'
+import { FIXTURES, type Teardown } from './helpers/context.ts'
+import { activityIds, bpmnWorld, completeActivity, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
 
 /**
  * Escalations (báo cáo vượt cấp) thrown inside an embedded sub-process, as Camunda 7 runs them: an
@@ -13,43 +12,11 @@ import { caller, type Caller } from './helpers/api.ts'
  */
 const diagram = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-subprocess.bpmn'), 'utf8')
 
-interface World {
-  ctx: TestContext
-  officer: Caller
-}
-interface Task {
-  id: string
-  activityId: string
-  status: string
-}
-
-async function world(t: Teardown): Promise<World> {
-  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
-  const r = await ctx.deploy(diagram)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
-}
-
-async function submit(w: World): Promise<string> {
-  const r = await w.officer.post('/api/dossiers', {
-    procedureCode: 'EscalationDemo',
-    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
-    channel: 1,
-    data: {},
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return r.body.dossier.id
-}
-
-const ids = (tasks: Task[]) => tasks.map((x) => x.activityId).sort()
-async function complete(w: World, dossierId: string, activityId: string, variables: Record<string, unknown> = {}) {
-  const open = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks.filter((x: Task) => x.status === 'open')
-  const task = open.find((x: Task) => x.activityId === activityId)
-  if (!task) throw new Error(`no open task ${activityId} (open: ${ids(open)})`)
-  const r = await w.officer.post(`/api/tasks/${task.id}/complete`, { variables })
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
-  return r.body as { processEnded: boolean; nextTasks: Task[] }
-}
+type World = BpmnWorld
+const world = (t: Teardown) => bpmnWorld(t, diagram)
+const submit = async (w: World) => (await submitDossier(w, 'EscalationDemo', { name: 'Trần Văn Nam', idNumber: '001190012345' })).id
+const ids = activityIds
+const complete = completeActivity
 
 t.test('an escalation thrown inside a sub-process is caught by a non-interrupting boundary: both paths continue', async (t) => {
   const w = await world(t)
@@ -99,18 +66,8 @@ t.test('deploy refuses an escalation catch without escalationRef (it would never
 
 const eventSub = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-event-subprocess.bpmn'), 'utf8')
 async function eventSubWorld(t: Teardown, xml: string): Promise<World & { dossier: string }> {
-  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
-  const r = await ctx.deploy(xml)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  const w = { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
-  const s = await w.officer.post('/api/dossiers', {
-    procedureCode: 'EscalationSubDemo',
-    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
-    channel: 1,
-    data: {},
-  })
-  if (s.status !== 201) throw new Error(JSON.stringify(s.body))
-  return { ...w, dossier: s.body.dossier.id }
+  const w = await bpmnWorld(t, xml)
+  return { ...w, dossier: (await submitDossier(w, 'EscalationSubDemo', { name: 'Trần Văn Nam', idNumber: '001190012345' })).id }
 }
 
 t.test('a non-interrupting escalation event sub-process starts beside the sub-process that escalated', async (t) => {
@@ -133,18 +90,8 @@ t.test('an interrupting escalation event sub-process cancels the rest of the pro
 
 const fromTask = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'escalation-task.bpmn'), 'utf8')
 async function taskWorld(t: Teardown): Promise<World & { dossier: string }> {
-  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
-  const r = await ctx.deploy(fromTask)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  const w = { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
-  const s = await w.officer.post('/api/dossiers', {
-    procedureCode: 'EscalationTaskDemo',
-    applicant: { name: 'Trần Văn Nam', idNumber: '001190012345' },
-    channel: 1,
-    data: {},
-  })
-  if (s.status !== 201) throw new Error(JSON.stringify(s.body))
-  return { ...w, dossier: s.body.dossier.id }
+  const w = await bpmnWorld(t, fromTask)
+  return { ...w, dossier: (await submitDossier(w, 'EscalationTaskDemo', { name: 'Trần Văn Nam', idNumber: '001190012345' })).id }
 }
 const reviewTask = async (w: World & { dossier: string }) =>
   (await w.ctx.db('tasks').where({ dossier_id: w.dossier, activity_id: 'Review' }).first()) as { id: string; status: string }

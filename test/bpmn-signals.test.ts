@@ -1,7 +1,7 @@
 import t from 'tap'
-import { manualClock } from '../src/clock.ts'
-import { fixture, testContext, type Teardown, type TestContext } from './helpers/context.ts'
-import { caller, type Caller } from './helpers/api.ts'
+import { fixture, type Teardown } from './helpers/context.ts'
+import { caller } from './helpers/api.ts'
+import { activityIds, bpmnWorld, completeActivity, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
 
 /**
  * Signals from outside (POST /api/signals, Camunda 7's POST /signal) over a real diagram: one signal
@@ -10,49 +10,11 @@ import { caller, type Caller } from './helpers/api.ts'
  */
 const diagram = fixture('bpmn/signals.bpmn')
 
-interface World {
-  ctx: TestContext
-  officer: Caller
-}
-interface Task {
-  id: string
-  activityId: string
-  status: string
-}
-
-async function world(t: Teardown): Promise<World> {
-  const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
-  const r = await ctx.deploy(diagram)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return { ctx, officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['specialists', 'leaders'] }) }
-}
-
-async function submit(w: World): Promise<{ id: string; code: string }> {
-  const r = await w.officer.post('/api/dossiers', {
-    procedureCode: 'SignalDemo',
-    applicant: { name: 'Trần Văn Bình', idNumber: '001190054322' },
-    channel: 1,
-    data: {},
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return { id: r.body.dossier.id, code: r.body.dossier.code }
-}
-
-async function open(w: World, dossierId: string): Promise<string[]> {
-  const tasks: Task[] = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks
-  return tasks
-    .filter((x) => x.status === 'open')
-    .map((x) => x.activityId)
-    .sort()
-}
-
-async function complete(w: World, dossierId: string, activityId: string) {
-  const tasks: Task[] = (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks
-  const task = tasks.find((x) => x.activityId === activityId && x.status === 'open')
-  if (!task) throw new Error(`no open task ${activityId}`)
-  const r = await w.officer.post(`/api/tasks/${task.id}/complete`, { variables: {} })
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
-}
+type World = BpmnWorld
+const world = (t: Teardown) => bpmnWorld(t, diagram)
+const submit = (w: World) => submitDossier(w, 'SignalDemo', { name: 'Trần Văn Bình', idNumber: '001190054322' })
+const open = async (w: World, dossierId: string) => activityIds(await openTasks(w, dossierId))
+const complete = (w: World, dossierId: string, activityId: string) => completeActivity(w, dossierId, activityId)
 
 t.test('a signal reaches every waiting instance of the agency; instances not waiting for it are passed by', async (t) => {
   const w = await world(t)

@@ -1,9 +1,8 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { manualClock } from '../src/clock.ts'
-import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
-import { caller, type Caller } from './helpers/api.ts'
+import { FIXTURES, type Teardown } from './helpers/context.ts'
+import { activityIds, bpmnWorld, completeActivity, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
 
 /**
  * Embedded sub-processes (quy trình con nhúng), nested two deep, as Camunda 7 runs them: every user
@@ -14,52 +13,12 @@ import { caller, type Caller } from './helpers/api.ts'
 const MON_0900 = '2026-11-23T02:00:00Z'
 const diagram = fs.readFileSync(path.join(FIXTURES, 'bpmn', 'nested-subprocess.bpmn'), 'utf8')
 
-interface World {
-  ctx: TestContext
-  clock: ReturnType<typeof manualClock>
-  officer: Caller
-}
-interface Task {
-  id: string
-  activityId: string
-  status: string
-}
-
-async function world(t: Teardown): Promise<World> {
-  const clock = manualClock(MON_0900)
-  const ctx = await testContext(t, { clock })
-  const r = await ctx.deploy(diagram)
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return {
-    ctx,
-    clock,
-    officer: await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'surveyors', 'leaders'] }),
-  }
-}
-
-async function submit(w: World): Promise<{ id: string; tasks: Task[] }> {
-  const r = await w.officer.post('/api/dossiers', {
-    procedureCode: 'NestedDemo',
-    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
-    channel: 1,
-    data: {},
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return { id: r.body.dossier.id, tasks: r.body.tasks }
-}
-
-async function open(w: World, dossierId: string): Promise<Task[]> {
-  return (await w.officer.get(`/api/dossiers/${dossierId}`)).body.tasks.filter((x: Task) => x.status === 'open')
-}
-const ids = (tasks: Task[]) => tasks.map((x) => x.activityId).sort()
-
-async function complete(w: World, dossierId: string, activityId: string, variables: Record<string, unknown> = {}) {
-  const task = (await open(w, dossierId)).find((x) => x.activityId === activityId)
-  if (!task) throw new Error(`no open task ${activityId}`)
-  const r = await w.officer.post(`/api/tasks/${task.id}/complete`, { variables })
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body))
-  return r.body as { processEnded: boolean; nextTasks: Task[] }
-}
+type World = BpmnWorld
+const world = (t: Teardown) => bpmnWorld(t, diagram, { now: MON_0900, groups: ['one-stop', 'specialists', 'surveyors', 'leaders'] })
+const submit = (w: World) => submitDossier(w, 'NestedDemo')
+const open = openTasks
+const ids = activityIds
+const complete = completeActivity
 
 t.test(
   'tasks inside nested sub-processes are task rows; each completion moves its own token; the normal path leaves both sub-processes',
