@@ -6,7 +6,7 @@ import { allows, authorize, canReadDossier, dossierResource } from '../auth/poli
 import { transaction } from '../db/unit-of-work.ts'
 import type { StepAction } from '../engine/runtime.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
-import type { MessageCandidate, MessageRepository } from './message.repository.ts'
+import { MAX_CANDIDATES, type MessageCandidate, type MessageRepository } from './message.repository.ts'
 
 /** POST /api/messages, as Camunda 7's `POST /message`. */
 export interface MessageCorrelation {
@@ -160,22 +160,27 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
       const agency = s.tenantId ?? (hasRole(p, 'admin') ? null : p.agency)
       authorize('signal.deliver', p, { agency: agency ?? p.agency })
       let delivered = 0
-      for (const c of await deps.repo.signalCandidates(db, { signalName: s.name, agency })) {
-        const target = c.signal_catches[s.name]!
-        const m: MessageCorrelation = { messageName: s.name }
-        const signalAction: StepAction = {
-          kind: 'message',
-          messageId: target.messageId,
-          activityIds: target.activityIds,
-          variables: s.variables,
+      // Every waiting instance, page by page (a signal is a broadcast: none is left out).
+      for (let page = await deps.repo.signalCandidates(db, { signalName: s.name, agency }); page.length;) {
+        for (const c of page) {
+          const target = c.signal_catches[s.name]!
+          const m: MessageCorrelation = { messageName: s.name }
+          const signalAction: StepAction = {
+            kind: 'message',
+            messageId: target.messageId,
+            activityIds: target.activityIds,
+            variables: s.variables,
+          }
+          try {
+            await deliver(p, c, m, { action: signalAction, history: 'signal.received' })
+            delivered++
+          } catch (err) {
+            // Not waiting for it at this point of the process: the signal passes it by (as in Camunda 7).
+            if (!(err instanceof AppError && err.code === 'MESSAGE_NOT_CORRELATED')) throw err
+          }
         }
-        try {
-          await deliver(p, c, m, { action: signalAction, history: 'signal.received' })
-          delivered++
-        } catch (err) {
-          // Not waiting for it at this point of the process: the signal passes it by (as in Camunda 7).
-          if (!(err instanceof AppError && err.code === 'MESSAGE_NOT_CORRELATED')) throw err
-        }
+        if (page.length < MAX_CANDIDATES) break
+        page = await deps.repo.signalCandidates(db, { signalName: s.name, agency, afterInstanceId: page.at(-1)!.instance_id })
       }
       return { delivered }
     },
