@@ -2,6 +2,8 @@ import t from 'tap'
 import { fixture, type Teardown } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 import { activityIds, bpmnWorld, completeActivity, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
+import { MAX_CANDIDATES } from '../src/messages/message.repository.ts'
+import { slow } from './helpers/slow.ts'
 
 /**
  * Signals from outside (POST /api/signals, Camunda 7's POST /signal) over a real diagram: one signal
@@ -63,4 +65,13 @@ t.test('signals stay inside the agency: another agency is refused, its officers 
   t.equal(refused.status, 403)
   t.equal((await w.officer.post('/api/signals', { name: 'RegulationChanged', extra: 1 })).status, 400, 'unknown fields are refused')
   t.same(await open(w, d.id), ['Review'], 'nothing changed')
+})
+
+t.test('a signal reaches every waiting instance, more than one page of candidates (500) included', slow, async (t) => {
+  const w = await world(t)
+  const count = MAX_CANDIDATES + 1
+  for (let i = 0; i < count; i++) await submit(w)
+  const r = await w.officer.post('/api/signals', { name: 'RegulationChanged' })
+  t.same(r.body, { delivered: count }, 'every instance waiting at its review received the signal')
+  t.equal((await w.ctx.db('tasks').where({ activity_id: 'CheckRegulation', status: 'open' })).length, count)
 })
