@@ -4,6 +4,7 @@ import path from 'node:path'
 import { manualClock } from '../src/clock.ts'
 import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
 import { caller, type Caller } from './helpers/api.ts'
+import { submitAtCounter } from './helpers/bpmn-world.ts'
 
 /**
  * Constructs the engine runs as Camunda 7 does: a `camunda:expression` service task evaluated in the
@@ -36,16 +37,8 @@ async function world(t: Teardown, fixture: string): Promise<World> {
   }
 }
 
-async function submit(w: World, procedureCode: string, data: Record<string, unknown>) {
-  const r = await w.reception.post('/api/dossiers', {
-    procedureCode,
-    applicant: { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' },
-    channel: 1,
-    data,
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return r.body as { dossier: { id: string }; tasks: Task[] }
-}
+const submit = (w: World, procedureCode: string, data: Record<string, unknown>) =>
+  submitAtCounter(w.reception, procedureCode, data, { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' })
 
 async function complete(who: Caller, taskId: string) {
   const r = await who.post(`/api/tasks/${taskId}/complete`, { variables: {} })

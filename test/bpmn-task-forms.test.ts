@@ -4,6 +4,7 @@ import path from 'node:path'
 import { manualClock } from '../src/clock.ts'
 import { FIXTURES, testContext, type Teardown, type TestContext } from './helpers/context.ts'
 import { caller, type Caller } from './helpers/api.ts'
+import { submitAtCounter } from './helpers/bpmn-world.ts'
 
 /**
  * What a user task carries beside its assignment, as Camunda 7 reads it: the follow-up date
@@ -32,16 +33,8 @@ async function world(t: Teardown, fixture: string): Promise<World> {
   return { ctx, reception: await caller(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'] }) }
 }
 
-async function submit(w: World, procedureCode: string, data: Record<string, unknown>) {
-  const r = await w.reception.post('/api/dossiers', {
-    procedureCode,
-    applicant: { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' },
-    channel: 1,
-    data,
-  })
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body))
-  return r.body as { dossier: { id: string }; tasks: Task[] }
-}
+const submit = (w: World, procedureCode: string, data: Record<string, unknown>) =>
+  submitAtCounter<Task>(w.reception, procedureCode, data, { name: 'Nguyễn Thị Hoa', idNumber: '001090054321' })
 
 t.test('camunda:followUpDate is stored on the task, computed like the due date, and filters and sorts the queue', async (t) => {
   const w = await world(t, 'task-follow-up.bpmn')

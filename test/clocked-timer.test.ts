@@ -80,6 +80,7 @@ t.test('the clocked copy of _getTimers answers as the original does, dated by th
 t.test('a timer the engine asks for by delay alone is dated by the injected clock', async (t) => {
   const clock = manualClock('2031-03-04T05:06:07Z')
   const timers = new CapturingTimers(clock)
+  // The engine's timer API: CapturingTimers records the request, nothing waits on real time.
   timers.register({ id: 'script', executionId: 'script_1' }).setTimeout(() => {}, 60_000)
   const [pending] = timers.pending()
   t.equal(pending?.expireAt.toISOString(), '2031-03-04T05:07:07.000Z')

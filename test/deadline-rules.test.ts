@@ -5,13 +5,25 @@ import { manualClock } from '../src/clock.ts'
 import { SEED_ENTRIES } from '../src/calendar/holidays.ts'
 import { createWorkingCalendar } from '../src/calendar/working-calendar.ts'
 import { taskDeadlineView } from '../src/deadlines/outcome.ts'
-import { auth, fixture, testContext } from './helpers/context.ts'
+import { auth, fixture, testContext, type TestContext } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 import { pdfText } from './helpers/pdf-text.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
 const local = (iso: string | Date) => new Date(new Date(iso).getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')
 const cal = createWorkingCalendar(new Map([[2026, SEED_ENTRIES.filter((e) => e.date.startsWith('2026'))]]))
+
+/** Submits a dossier of the supplement fixture (TEST.SUPP) at the counter; the answer's body. */
+async function submitSupplementDossier(ctx: TestContext, officer: Record<string, string>) {
+  const r = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: officer,
+    payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
+  })
+  if (r.statusCode !== 201) throw new Error(r.body)
+  return r.json()
+}
 
 t.test('a deadline ending at closing time stays there when zero working minutes are added', async (t) => {
   t.equal(local(cal.addWorkingMinutes(vn('2026-11-20T17:00'), 0)), '2026-11-20 17:00', 'Friday 17:00 + 0 = Friday 17:00, not Monday 07:00')
@@ -24,22 +36,17 @@ t.test('a supplement asked and handed in after Friday closing leaves the appoint
   const ctx = await testContext(t, { clock })
   await ctx.deploy(fixture('supplement.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/dossiers',
-    headers: officer,
-    payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
-  })
-  const id = s.json().dossier.id
+  const s = await submitSupplementDossier(ctx, officer)
+  const id = s.dossier.id
   t.equal(
-    local(s.json().dossier.appointmentAt),
+    local(s.dossier.appointmentAt),
     '2026-11-20 17:00',
     'received after closing on Friday 13: 5 working days from Monday → Friday 20, 17:00',
   )
   clock.set(vn('2026-11-20T17:10'))
   const asked = await ctx.app.inject({
     method: 'POST',
-    url: `/api/tasks/${s.json().tasks[0].id}/complete`,
+    url: `/api/tasks/${s.tasks[0].id}/complete`,
     headers: officer,
     payload: { variables: { needSupplement: true } },
   })
@@ -73,14 +80,7 @@ t.test('in a procedure counted in working hours, PT2H on a step is two working h
     )
   t.equal((await ctx.deploy(hours)).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/api/dossiers',
-      headers: officer,
-      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
-    })
-  ).json()
+  const s = await submitSupplementDossier(ctx, officer)
   t.equal(local(s.dossier.appointmentAt), '2026-11-24 10:25', 'Monday 16:25 + 4 working hours = Tuesday 10:25')
   t.equal(local(s.tasks[0].due), '2026-11-24 08:25', 'Monday 16:25 + 2 working hours = Tuesday 08:25, not Monday 18:25')
   t.ok(new Date(s.tasks[0].due) <= new Date(s.dossier.appointmentAt), 'the step is due before the dossier')
@@ -104,14 +104,7 @@ t.test('in a procedure counted in calendar days, PT2H keeps its calendar meaning
     .replace('tthc:workingDays="2"', 'camunda:dueDate="PT2H"')
   t.equal((await ctx.deploy(calendarDays)).status, 201)
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/api/dossiers',
-      headers: officer,
-      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
-    })
-  ).json()
+  const s = await submitSupplementDossier(ctx, officer)
   t.equal(local(s.tasks[0].due), '2026-11-23 18:25')
 })
 
@@ -181,14 +174,7 @@ t.test('a finished step shows its outcome in the task view', async (t) => {
   const ctx = await testContext(t, { clock })
   await ctx.deploy(fixture('supplement.bpmn'))
   const officer = await auth(ctx, { roles: ['officer'], groups: ['one-stop'] })
-  const s = (
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/api/dossiers',
-      headers: officer,
-      payload: { procedureCode: 'TEST.SUPP', applicant: { name: 'A', idNumber: '001099001234' }, channel: 1, data: {} },
-    })
-  ).json()
+  const s = await submitSupplementDossier(ctx, officer)
   const check = s.tasks[0]
   t.equal(local(check.due), '2026-11-25 09:00', 'two working days')
   clock.set(vn('2026-11-25T08:30'))
