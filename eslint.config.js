@@ -34,4 +34,27 @@ export default defineConfig(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // The console's pages run in the browser, as plain ES modules (no build step).
+    files: ['src/console/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        FormData: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        atob: 'readonly',
+        setTimeout: 'readonly',
+        Intl: 'readonly',
+        console: 'readonly',
+        HTMLElement: 'readonly',
+        Event: 'readonly',
+      },
+    },
+  },
 )

@@ -17,6 +17,7 @@ import { paymentCallbackRoutes, paymentRoutes } from './payments/payment.routes.
 import { notificationRoutes } from './notifications/notification.routes.ts'
 import { supervisionRoutes } from './supervision/supervision.routes.ts'
 import { messageRoutes } from './messages/message.routes.ts'
+import { consoleRoutes } from './console/console.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -79,6 +80,7 @@ export async function buildApp(deps: {
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks })
   })
 
+  await app.register(consoleRoutes, { production: deps.config.env === 'production', tokens: deps.tokens })
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
