@@ -9,6 +9,7 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
+import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -68,6 +69,12 @@ export type StepAction =
       variables: Record<string, unknown>
     }
   | { kind: 'resume' }
+  /**
+   * Sets and deletes process variables from outside (POST /api/process-instances/:id/variables,
+   * Camunda 7's `POST /process-instance/{id}/variables`); the conditional events that listen for the
+   * change are evaluated again.
+   */
+  | { kind: 'setVariables'; modifications: Record<string, unknown>; deletions: string[] }
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
@@ -400,6 +407,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         }
         const execution = live.execution
+        // Conditional events are evaluated again on what the step changes in the variables.
+        const conditional = hasConditionalEvents(sourceContext)
+        const before = conditional && action.kind !== 'start' ? processVariables(execution) : {}
         let caught = 0
         if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
@@ -473,8 +483,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
+        } else if (action.kind === 'setVariables') {
+          setVariables(execution, action.modifications, action.deletions)
         }
         await settle(live)
+        if (conditional && !(action.kind === 'message' && action.probe) && !live.failure)
+          await reevaluateConditions(
+            execution,
+            action.kind === 'start' ? 'all' : before,
+            touchedBy(action),
+            () => processVariables(execution),
+            () => settle(live!),
+          )
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')

@@ -1,6 +1,7 @@
 import { checkExpression, isExpression } from './expressions.ts'
 import { checkInputOutput } from './input-output-support.ts'
 import type { IoMapping } from './input-output.ts'
+import { checkConditional, CONDITIONAL_ATTRIBUTES } from './conditional-events.ts'
 
 /**
  * What the runtime executes, checked at deploy (docs/procedures.md#what-is-supported): everything an
@@ -320,10 +321,6 @@ function checkStarts(el: El, r: Reporters): void {
 }
 
 const REFUSED_EVENTS: Record<string, [string, string]> = {
-  Conditional: [
-    'CONDITIONAL_EVENT_UNSUPPORTED',
-    'sự kiện điều kiện (conditional) chưa được hỗ trợ: dùng một cổng rẽ nhánh sau bước đặt biến',
-  ],
   Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
 }
@@ -374,6 +371,7 @@ function checkEvents(el: El, r: Reporters): void {
     for (const name of camundaAttributes(def)) {
       if (name === 'async') continue
       if (kind === 'Message' && ['class', 'delegateExpression', 'expression', 'type', 'topic', 'resultVariable'].includes(name)) continue // judged below
+      if (kind === 'Conditional' && CONDITIONAL_ATTRIBUTES.has(name)) continue // judged by checkConditional
       r.error(
         id,
         'ATTRIBUTE_UNSUPPORTED',
@@ -393,6 +391,7 @@ function checkEvents(el: El, r: Reporters): void {
   const signal = defs.find((d) => d.$type === 'bpmn:SignalEventDefinition')
   if (signal) checkSignal(el, signal, r)
   checkEscalation(el, defs, r)
+  checkConditional(el, defs, r)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
