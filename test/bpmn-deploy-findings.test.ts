@@ -197,19 +197,20 @@ const REFUSED: Array<[string, string, string, string]> = [
     'CONDITIONAL_EVENT_UNSUPPORTED',
   ],
   [
-    'compensation boundary',
+    'compensation boundary without a handler',
     around(task(), '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>'),
     'B',
-    'COMPENSATION_UNSUPPORTED',
+    'COMPENSATION_HANDLER_INVALID',
   ],
   [
-    'compensation throw',
+    'compensation throw that does not wait (waitForCompletion="false")',
     around(
-      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition waitForCompletion="false"/></bpmn:intermediateThrowEvent>',
     ),
     'X',
     'COMPENSATION_UNSUPPORTED',
   ],
+  ['compensation event sub-process', around(task(), eventSub('C', '<bpmn:compensateEventDefinition/>')), 'C', 'COMPENSATION_UNSUPPORTED'],
   [
     'signal catch without a signal (nothing can be delivered to it)',
     around(

@@ -9,6 +9,7 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
+import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
@@ -181,6 +182,7 @@ function variableExtensions(
         return
       }
       interruptScopeOnStart(activity)
+      recordCompensable(activity)
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
@@ -245,7 +247,7 @@ const noop = () => {}
 const silentLogger: LoggerFactory = () => ({ debug: noop, error: noop, warn: noop, info: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
-const ENGINE_KEYS = new Set(['fields', 'content', 'properties'])
+const ENGINE_KEYS = new Set(['fields', 'content', 'properties', COMPENSABLE_KEY])
 
 function processVariables(execution: Execution): Record<string, unknown> {
   const proc = execution.definitions?.[0]?.getProcesses?.()[0]
@@ -495,6 +497,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             () => processVariables(execution),
             () => settle(live!),
           )
+        // A compensation throw event waiting for its handlers: the next handler starts, or the event completes.
+        if (hasCompensation(sourceContext) && !(action.kind === 'message' && action.probe) && !live.failure)
+          await driveCompensation(execution, processVariables(execution), () => settle(live!))
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')
