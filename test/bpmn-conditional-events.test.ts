@@ -1,7 +1,15 @@
 import t from 'tap'
 import { fixture } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
-import { activityIds, bpmnWorld, completeActivity, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
+import {
+  activityIds,
+  bpmnWorld,
+  completeActivity,
+  openTasks,
+  submitAtCounter,
+  submitDossier,
+  type BpmnWorld,
+} from './helpers/bpmn-world.ts'
 
 /**
  * Conditional events (Camunda 7) over real diagrams: an intermediate conditional catch event passes
@@ -51,6 +59,20 @@ t.test('a completion in a parallel branch that sets the variable releases the wa
   t.same(await open(w, d.id), ['Verify'])
   await completeActivity(w, d.id, 'Verify', { ready: true })
   t.same(await open(w, d.id), ['Sign'], 'the completion set ready: the event passed in the same step')
+})
+
+t.test('a service task whose result sets the variable releases the waiting event', async (t) => {
+  const w = await bpmnWorld(t, waitDiagram)
+  const d = await submitDossier(w, 'ConditionalWaitDemo')
+  await completeActivity(w, d.id, 'Prepare')
+  await completeActivity(w, d.id, 'Verify', { score: 7 })
+  t.same(await open(w, d.id), ['Sign'], 'the service task set ready from the score: the event passed')
+})
+
+t.test('a conditional event sub-process whose condition holds when the process starts runs at once', async (t) => {
+  const w = await bpmnWorld(t, boundaryDiagram)
+  const { dossier } = await submitAtCounter(w.officer, 'ConditionalBoundaryDemo', { cancelRequested: true })
+  t.same(await open(w, dossier.id), ['ConfirmCancel'], 'the review was cancelled before anyone saw it')
 })
 
 t.test('an interrupting conditional boundary fired by POST /variables cancels the task and takes its path', async (t) => {
