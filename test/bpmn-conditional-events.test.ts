@@ -106,8 +106,14 @@ t.test('a non-interrupting conditional boundary keeps the task and starts a seco
   const r = await setVariables(w, d.id, { modifications: { note: { value: 'Thiếu bản sao', type: 'String' } } })
   t.equal(r.status, 200)
   t.same(await open(w, d.id), ['ReadNote', 'Review'], 'the review stays open beside the new task')
+  await completeActivity(w, d.id, 'ReadNote')
+  t.same(await open(w, d.id), ['Review'])
+  await setVariables(w, d.id, { modifications: { note: { value: 'Thiếu bản chính' } } })
+  t.same(await open(w, d.id), ['ReadNote', 'Review'], 'it stays armed while the review runs: a later change fires it again')
   await completeActivity(w, d.id, 'Review')
   t.same(await open(w, d.id), ['ReadNote', 'Sign'], 'the review completed normally')
+  await setVariables(w, d.id, { modifications: { note: { value: 'Sau khi xem xét' } } })
+  t.same(await open(w, d.id), ['ReadNote', 'Sign'], 'with the review completed, its boundary no longer listens')
 })
 
 t.test('a conditional event sub-process interrupts the process when its condition becomes true', async (t) => {

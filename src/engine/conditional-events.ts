@@ -1,4 +1,5 @@
 import type { Activity, Api, ElementBase } from 'bpmn-elements'
+import * as elements from 'bpmn-elements'
 import type { Execution } from 'bpmn-engine'
 import { checkExpression, evaluateExpression, isExpression } from './expressions.ts'
 
@@ -218,4 +219,43 @@ export function checkConditional(el: El, defs: El[], r: { error: Report; warn: R
         `camunda:variableEvents="${events}" trên sự kiện ${label}: "${e}" không phải create, update hay delete`,
       )
   }
+}
+
+const EXECUTE_MESSAGE = Symbol.for('executeMessage')
+/** Marks the restart of a non-interrupting conditional boundary after it fired (bpmn-elements' `repeat`). */
+const REARMED = 'tthc:conditional-rearmed'
+
+interface NativeConditional {
+  execute(message: { content: Record<string, unknown> & { inbound?: Array<{ repeat?: unknown }> } }): unknown
+  evaluateCallback(err: Error | null, result: unknown): unknown
+  _setup(message: unknown): unknown
+  [EXECUTE_MESSAGE]?: { content: Record<string, unknown> }
+}
+type NativeCtor = new (activity: Activity, def: unknown, context: unknown, index: number) => NativeConditional
+
+/**
+ * bpmn-elements' conditional event definition, except that a non-interrupting boundary event stays
+ * armed after it fires, as in Camunda 7: each later change that makes its condition true fires it
+ * again while its activity runs. It re-arms without evaluating (only a change evaluates it again).
+ */
+export function ConditionalEventDefinition(this: unknown, activity: Activity, def: unknown, context: unknown, index: number) {
+  const Native = (elements as unknown as { ConditionalEventDefinition: NativeCtor }).ConditionalEventDefinition
+  const inner = new Native(activity, def, context, index)
+  const cancels = (activity.behaviour as { cancelActivity?: boolean } | undefined)?.cancelActivity
+  if (activity.type !== 'bpmn:BoundaryEvent' || cancels !== false) return inner
+  const execute = inner.execute
+  const evaluated = inner.evaluateCallback
+  inner.execute = function (message) {
+    if (message.content.inbound?.[0]?.repeat === REARMED) {
+      this[EXECUTE_MESSAGE] = message
+      return this._setup(message)
+    }
+    return execute.call(this, message)
+  }
+  inner.evaluateCallback = function (err, result) {
+    const content = this[EXECUTE_MESSAGE]?.content
+    if (!err && result && content) activity.broker.publish('execution', 'execute.repeat', { ...structuredClone(content), repeat: REARMED })
+    return evaluated.call(this, err, result)
+  }
+  return inner
 }

@@ -10,6 +10,7 @@ import { readFormData, type TaskForm } from './form-data.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
 import { CompensateEventDefinition } from './compensation.ts'
+import { ConditionalEventDefinition } from './conditional-events.ts'
 import {
   isFeelLanguage,
   prepareForEngine,
@@ -543,7 +544,14 @@ export function deserializeSourceContext(serialized: string | object, overrides:
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
   const context = deserialize(
     json,
-    TypeResolver({ ...elements, ...camundaLoopElements, InclusiveGateway, CompensateEventDefinition, ...overrides }),
+    TypeResolver({
+      ...elements,
+      ...camundaLoopElements,
+      InclusiveGateway,
+      CompensateEventDefinition,
+      ConditionalEventDefinition,
+      ...overrides,
+    }),
   )
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
