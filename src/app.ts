@@ -18,6 +18,7 @@ import { notificationRoutes } from './notifications/notification.routes.ts'
 import { supervisionRoutes } from './supervision/supervision.routes.ts'
 import { messageRoutes } from './messages/message.routes.ts'
 import { consoleRoutes } from './console/console.routes.ts'
+import { instanceVariablesRoutes } from './instances/instance-variables.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -99,6 +100,7 @@ export async function buildApp(deps: {
       await api.register(notificationRoutes, { notifications: deps.system.notifications })
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
+      await api.register(instanceVariablesRoutes, { variables: deps.system.instanceVariables })
     },
     { prefix: '/api' },
   )

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   INPUT_LIMIT_EXCEEDED: 400,
   /** A completion's variables do not meet the task's form (camunda:formData): `details.field` names the field. */
   FORM_FIELD_INVALID: 400,
+  /** POST /api/process-instances/:id/variables: a value does not fit its declared type, or the name is reserved (`details.name`). */
+  VARIABLE_VALUE_INVALID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   PROCEDURE_AGENCY_FORBIDDEN: 403,
@@ -17,6 +19,8 @@ export const ERROR_STATUS = {
   PROCEDURE_VERSION_NOT_FOUND: 404,
   DOSSIER_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  /** No running process instance with that id within the caller's reach (unknown, finished, or another agency's). */
+  PROCESS_INSTANCE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   TASK_ALREADY_COMPLETED: 409,
   /** The process left the task (a timer interrupted it, another path ended it): it can no longer be completed. */

@@ -38,6 +38,8 @@ import { createFormService } from './forms/form.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
 import { createMessageService } from './messages/message.service.ts'
 import { createMessageRepository } from './messages/message.repository.ts'
+import { createInstanceVariablesService } from './instances/instance-variables.service.ts'
+import { createInstanceVariablesRepository } from './instances/instance-variables.repository.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
 import { createSupervisionRepository } from './supervision/supervision.repository.ts'
@@ -191,6 +193,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
   const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
+  const instanceVariables = createInstanceVariablesService({ db, clock, repo: createInstanceVariablesRepository(), steps })
   return {
     db,
     clock,
@@ -212,6 +215,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     tasks,
     lifecycle,
     messages,
+    instanceVariables,
     payments,
     documents,
     forms,

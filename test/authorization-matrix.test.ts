@@ -80,7 +80,7 @@ interface Route {
   passed?: string
   call: (
     as: Awaited<ReturnType<typeof caller>>,
-    d: { id: string; code: string; taskId: string; documentId: string },
+    d: { id: string; code: string; taskId: string; documentId: string; instanceId: string },
   ) => Promise<{ status: number; body: any }>
 }
 
@@ -214,6 +214,14 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post('/api/messages', { messageName: 'SupplementSubmitted', businessKey: d.code }),
   },
   {
+    name: 'process variables changed (POST /api/process-instances/:id/variables)',
+    permission: 'instance.variables',
+    group: 'none',
+    stage: 'receipt',
+    hidden: 'dossier',
+    call: (as, d) => as.post(`/api/process-instances/${d.instanceId}/variables`, { modifications: { note: { value: 'x' } } }),
+  },
+  {
     name: 'signal to the agency (POST /api/signals)',
     permission: 'signal.deliver',
     group: 'none',
@@ -292,7 +300,8 @@ async function dossierAt(ctx: TestContext, stage: Stage) {
     await (
       await caller(ctx, { userId: CLAIMANT, roles: ['officer'], groups: ['specialists'], agency: AGENCY })
     ).post(`/api/tasks/${tasks[0].id}/claim`)
-  return { id, code: sub.body.dossier.code as string, taskId: tasks[0]?.id as string, documentId: up.json().id as string }
+  const instanceId = (await ctx.db('process_instances').where({ dossier_id: id }).first()).id as string
+  return { id, code: sub.body.dossier.code as string, taskId: tasks[0]?.id as string, documentId: up.json().id as string, instanceId }
 }
 
 t.test('authorization matrix: every route × role × agency × group answers as the rule table says', async (t) => {

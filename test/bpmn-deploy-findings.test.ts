@@ -155,51 +155,62 @@ const REFUSED: Array<[string, string, string, string]> = [
     'BUSINESS_RULE_TASK_UNSUPPORTED',
   ],
   [
-    'conditional intermediate catch',
+    'conditional intermediate catch whose condition does not parse',
     around(
-      '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${paid}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>',
+      '<bpmn:intermediateCatchEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${paid ==}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>',
     ),
     'X',
-    'CONDITIONAL_EVENT_UNSUPPORTED',
+    'EXPRESSION_INVALID',
   ],
   [
-    'conditional boundary',
+    'conditional boundary with a script condition',
     around(
       task(),
       boundary(
         'B',
-        '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>',
+        '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression" language="javascript">late</bpmn:condition></bpmn:conditionalEventDefinition>',
       ),
     ),
     'B',
     'CONDITIONAL_EVENT_UNSUPPORTED',
   ],
   [
-    'conditional event sub-process start',
+    'conditional event sub-process start with an unknown camunda:variableEvents',
     around(
       task(),
       eventSub(
         'C',
-        '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>',
+        '<bpmn:conditionalEventDefinition camunda:variableEvents="change"><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition>',
       ),
     ),
     'C',
+    'ATTRIBUTE_UNSUPPORTED',
+  ],
+  [
+    'conditional start event of the process',
+    defs(
+      proc(
+        '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${late}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+      ),
+    ),
+    'S',
     'CONDITIONAL_EVENT_UNSUPPORTED',
   ],
   [
-    'compensation boundary',
+    'compensation boundary without a handler',
     around(task(), '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>'),
     'B',
-    'COMPENSATION_UNSUPPORTED',
+    'COMPENSATION_HANDLER_INVALID',
   ],
   [
-    'compensation throw',
+    'compensation throw that does not wait (waitForCompletion="false")',
     around(
-      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
+      '<bpmn:intermediateThrowEvent id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:compensateEventDefinition waitForCompletion="false"/></bpmn:intermediateThrowEvent>',
     ),
     'X',
     'COMPENSATION_UNSUPPORTED',
   ],
+  ['compensation event sub-process', around(task(), eventSub('C', '<bpmn:compensateEventDefinition/>')), 'C', 'COMPENSATION_UNSUPPORTED'],
   [
     'signal catch without a signal (nothing can be delivered to it)',
     around(

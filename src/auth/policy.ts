@@ -136,6 +136,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan được gửi tín hiệu tới các hồ sơ của cơ quan mình',
   },
+  'instance.variables': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'a running process instance of the dossier (POST /api/process-instances/:id/variables)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được thay đổi biến của quy trình',
+  },
   'supervision.view': {
     who: ['agencySupervisor', 'admin'],
     when: 'any',

@@ -9,6 +9,8 @@ import { completionFindings } from './completion-paths.ts'
 import { readFormData, type TaskForm } from './form-data.ts'
 import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
+import { CompensateEventDefinition } from './compensation.ts'
+import { ConditionalEventDefinition } from './conditional-events.ts'
 import {
   isFeelLanguage,
   prepareForEngine,
@@ -540,7 +542,17 @@ function checkElement(
  */
 export function deserializeSourceContext(serialized: string | object, overrides: Record<string, unknown> = {}): unknown {
   const json = typeof serialized === 'string' ? JSON.parse(serialized) : serialized
-  const context = deserialize(json, TypeResolver({ ...elements, ...camundaLoopElements, InclusiveGateway, ...overrides }))
+  const context = deserialize(
+    json,
+    TypeResolver({
+      ...elements,
+      ...camundaLoopElements,
+      InclusiveGateway,
+      CompensateEventDefinition,
+      ConditionalEventDefinition,
+      ...overrides,
+    }),
+  )
   // bpmn-engine's getState() writes the whole diagram (this context, serialized) into every state; our
   // states are saved without it (a step recovers with its version's context), so it is not built at
   // each step. Nothing else in the engine serializes a context.

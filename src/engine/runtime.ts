@@ -9,6 +9,8 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
+import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
+import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -68,6 +70,12 @@ export type StepAction =
       variables: Record<string, unknown>
     }
   | { kind: 'resume' }
+  /**
+   * Sets and deletes process variables from outside (POST /api/process-instances/:id/variables,
+   * Camunda 7's `POST /process-instance/{id}/variables`); the conditional events that listen for the
+   * change are evaluated again.
+   */
+  | { kind: 'setVariables'; modifications: Record<string, unknown>; deletions: string[] }
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
@@ -174,6 +182,7 @@ function variableExtensions(
         return
       }
       interruptScopeOnStart(activity)
+      recordCompensable(activity)
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
@@ -238,7 +247,7 @@ const noop = () => {}
 const silentLogger: LoggerFactory = () => ({ debug: noop, error: noop, warn: noop, info: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
-const ENGINE_KEYS = new Set(['fields', 'content', 'properties'])
+const ENGINE_KEYS = new Set(['fields', 'content', 'properties', COMPENSABLE_KEY])
 
 function processVariables(execution: Execution): Record<string, unknown> {
   const proc = execution.definitions?.[0]?.getProcesses?.()[0]
@@ -400,6 +409,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         }
         const execution = live.execution
+        // Conditional events are evaluated again on what the step changes in the variables.
+        const conditional = hasConditionalEvents(sourceContext)
+        const before = conditional && action.kind !== 'start' ? processVariables(execution) : {}
         let caught = 0
         if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
@@ -473,8 +485,21 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           }
         } else if (action.kind === 'fireTimer') {
           live.timers.fire(action.executionId)
+        } else if (action.kind === 'setVariables') {
+          setVariables(execution, action.modifications, action.deletions)
         }
         await settle(live)
+        if (conditional && !(action.kind === 'message' && action.probe) && !live.failure)
+          await reevaluateConditions(
+            execution,
+            action.kind === 'start' ? 'all' : before,
+            touchedBy(action),
+            () => processVariables(execution),
+            () => settle(live!),
+          )
+        // A compensation throw event waiting for its handlers: the next handler starts, or the event completes.
+        if (hasCompensation(sourceContext) && !(action.kind === 'message' && action.probe) && !live.failure)
+          await driveCompensation(execution, processVariables(execution), () => settle(live!))
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')

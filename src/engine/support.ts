@@ -1,6 +1,8 @@
 import { checkExpression, isExpression } from './expressions.ts'
 import { checkInputOutput } from './input-output-support.ts'
 import type { IoMapping } from './input-output.ts'
+import { checkConditional, CONDITIONAL_ATTRIBUTES } from './conditional-events.ts'
+import { checkCompensation } from './compensation-support.ts'
 
 /**
  * What the runtime executes, checked at deploy (docs/procedures.md#what-is-supported): everything an
@@ -141,8 +143,7 @@ export function supportFindings(el: El, r: Reporters): void {
       'LOOP_UNSUPPORTED',
       `Vòng lặp chuẩn (standard loop) trên ${label(el)} không được hỗ trợ (Camunda 7 cũng không): dùng đa thể hiện hoặc một cổng quay lại`,
     )
-  if (el.isForCompensation === true)
-    r.error(id, 'COMPENSATION_UNSUPPORTED', `${label(el)} là hoạt động bù trừ (compensation): bù trừ chưa được hỗ trợ`)
+  checkCompensation(el, r)
   if (SERVICE_LIKE.has(el.$type)) checkServiceLike(el, r)
   if (el.$type === 'bpmn:ManualTask')
     r.warn(id, 'MANUAL_TASK_WAITS', `Manual task ${label(el)} thành một công việc chờ cán bộ hoàn thành (Camunda 7 thì bỏ qua bước này)`)
@@ -320,11 +321,6 @@ function checkStarts(el: El, r: Reporters): void {
 }
 
 const REFUSED_EVENTS: Record<string, [string, string]> = {
-  Conditional: [
-    'CONDITIONAL_EVENT_UNSUPPORTED',
-    'sự kiện điều kiện (conditional) chưa được hỗ trợ: dùng một cổng rẽ nhánh sau bước đặt biến',
-  ],
-  Compensate: ['COMPENSATION_UNSUPPORTED', 'bù trừ (compensation) chưa được hỗ trợ'],
   Cancel: ['CANCEL_EVENT_UNSUPPORTED', 'sự kiện huỷ (cancel) và transaction chưa được hỗ trợ'],
 }
 
@@ -374,6 +370,7 @@ function checkEvents(el: El, r: Reporters): void {
     for (const name of camundaAttributes(def)) {
       if (name === 'async') continue
       if (kind === 'Message' && ['class', 'delegateExpression', 'expression', 'type', 'topic', 'resultVariable'].includes(name)) continue // judged below
+      if (kind === 'Conditional' && CONDITIONAL_ATTRIBUTES.has(name)) continue // judged by checkConditional
       r.error(
         id,
         'ATTRIBUTE_UNSUPPORTED',
@@ -393,6 +390,7 @@ function checkEvents(el: El, r: Reporters): void {
   const signal = defs.find((d) => d.$type === 'bpmn:SignalEventDefinition')
   if (signal) checkSignal(el, signal, r)
   checkEscalation(el, defs, r)
+  checkConditional(el, defs, r)
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
