@@ -9,7 +9,8 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
-import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
+import { bindHandoffService } from './handoff-task.ts'
 
 export type { WaitingActivity } from './waiting.ts'
 
@@ -177,7 +178,8 @@ function variableExtensions(
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
-      if (!WAIT_TYPES.has(activity.type)) return
+      bindHandoffService(activity)
+      if (!isWaitState(activity)) return
       const setAll = (vars: Record<string, unknown>) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       }
