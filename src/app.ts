@@ -17,6 +17,7 @@ import { paymentCallbackRoutes, paymentRoutes } from './payments/payment.routes.
 import { notificationRoutes } from './notifications/notification.routes.ts'
 import { supervisionRoutes } from './supervision/supervision.routes.ts'
 import { messageRoutes } from './messages/message.routes.ts'
+import { handoffCallbackRoutes, incidentRoutes } from './handoffs/handoff.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -80,6 +81,7 @@ export async function buildApp(deps: {
   })
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
+  await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(
@@ -97,6 +99,7 @@ export async function buildApp(deps: {
       await api.register(notificationRoutes, { notifications: deps.system.notifications })
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
+      await api.register(incidentRoutes, { incidents: deps.system.incidents })
     },
     { prefix: '/api' },
   )

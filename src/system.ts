@@ -45,11 +45,27 @@ import { createEvaluationService } from './evaluations/evaluation.service.ts'
 import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
 import { createLookupService } from './public/lookup.service.ts'
 import { createLookupRepository } from './public/lookup.repository.ts'
+import { createHandoffRepository } from './handoffs/handoff.repository.ts'
+import { createHandoffObserver } from './handoffs/handoff.observer.ts'
+import { createIncidentRepository } from './handoffs/incident.repository.ts'
+import { createHandoffService, type HandoffDeps } from './handoffs/handoff.service.ts'
+import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
+import { createHttpAdapter } from './handoffs/adapters/http.ts'
+import { createIncidentService } from './handoffs/incident.service.ts'
+import { createCallbackService } from './handoffs/callback.service.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
-export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
+export function createSystem(deps: {
+  db: Db
+  clock: Clock
+  log: Logger
+  config: Config
+  observers?: StepObserver[]
+  /** Test fault points of the handoff worker. */
+  handoffFaults?: HandoffDeps['faults']
+}) {
   const { db, clock, log, config } = deps
   const repos = {
     procedures: createProcedureRepository(),
@@ -62,6 +78,8 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     alarms: createAlarmRepository(),
     notifications: createNotificationRepository(),
     documents: createDocumentRepository(),
+    handoffs: createHandoffRepository(),
+    incidents: createIncidentRepository(),
   }
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
@@ -84,6 +102,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const observers: StepObserver[] = [
     createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
     createTimerObserver({ timers: repos.timers, history: repos.history }),
+    createHandoffObserver({ handoffs: repos.handoffs }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -191,6 +210,34 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
   const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
+  const handoffs = createHandoffService({
+    db,
+    clock,
+    log,
+    handoffs: repos.handoffs,
+    incidents: repos.incidents,
+    history: repos.history,
+    outbox: repos.outbox,
+    steps,
+    adapters: createAdapterRegistry([
+      createHttpAdapter({ peers: config.handoffPeers, now: () => clock.now(), timeoutMs: config.handoffTimeoutMs }),
+    ]),
+    ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
+  })
+  const incidents = createIncidentService({
+    db,
+    clock,
+    incidents: repos.incidents,
+    handoffs: repos.handoffs,
+    history: repos.history,
+    outbox: repos.outbox,
+  })
+  const handoffCallbacks = createCallbackService({
+    handoffs,
+    peers: config.handoffPeers,
+    maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
+    clock,
+  })
   return {
     db,
     clock,
@@ -212,6 +259,9 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     tasks,
     lifecycle,
     messages,
+    handoffs,
+    incidents,
+    handoffCallbacks,
     payments,
     documents,
     forms,

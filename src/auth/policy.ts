@@ -142,6 +142,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ người giám sát của cơ quan được xem',
   },
+  'incident.manage': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'incidents of handoffs of the agency’s dossiers (list, retry, resolve with a note)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan gửi liên thông hoặc quản trị viên được xem và xử lý sự cố',
+  },
 } as const satisfies Record<string, Rule>
 export type Permission = keyof typeof POLICY
 
