@@ -6,6 +6,11 @@ import { caller } from './helpers/api.ts'
 import { testClock } from './helpers/clock.ts'
 import { peerSystem } from './helpers/peer.ts'
 import { signBody } from '../src/handoffs/signature.ts'
+import { pino } from 'pino'
+import { pollUntil } from './helpers/poll.ts'
+import { createQueues, redisConnection } from '../src/outbox/queues.ts'
+import { createOutboxRelay } from '../src/outbox/relay.ts'
+import { startHandoffWorker } from '../src/workers/handoff.worker.ts'
 
 /**
  * Handoffs (liên thông) to another agency's system through the http adapter: written in the step
@@ -220,3 +225,45 @@ t.test('stopping the dossier cancels its waiting handoff in the same transaction
   t.equal(await w.ctx.system.handoffs.dispatch(h.id), 'skipped', 'its job does nothing')
   t.equal(w.peer.requests.length, 0)
 })
+
+t.test(
+  'through the outbox relay and the BullMQ worker: a worker that dies after the answer leaves the job to run again, and the dossier resumes once',
+  async (t) => {
+    let killed = false
+    const w = await world(t, {
+      faults: {
+        afterAdapterCall: () => {
+          if (!killed) {
+            killed = true
+            throw new Error('worker killed')
+          }
+        },
+      },
+    })
+    w.peer.answer(() => ({ status: 200, body: { variables: { taxAmount: 42 } } }))
+    const connection = redisConnection(w.ctx.config.redisUrl!)
+    const queues = createQueues(connection, w.ctx.config.queuePrefix)
+    const log = pino({ level: 'silent' })
+    const relay = createOutboxRelay({ db: w.ctx.db, repo: w.ctx.system.repos.outbox, queues, clock: w.clock, log, pollMs: 50 })
+    const worker = startHandoffWorker({
+      connection,
+      prefix: w.ctx.config.queuePrefix,
+      handoffs: w.ctx.system.handoffs,
+      clock: w.clock,
+      log,
+    })
+    t.teardown(async () => {
+      await worker.close()
+      await relay.stop()
+      await queues.close()
+    })
+    await relay.start()
+    const d = await w.submit()
+    await pollUntil('the handoff to complete', async () => (await w.handoff(d.id))?.state === 'completed')
+    t.ok(killed, 'the first run died between the answer and the commit')
+    t.equal(w.peer.requests.length, 2)
+    t.equal(w.peer.requests[0]!.headers['idempotency-key'], w.peer.requests[1]!.headers['idempotency-key'], 'the same idempotency key')
+    t.equal((await w.history(d.id, 'handoff.completed')).length, 1, 'one completion')
+    t.equal((await w.ctx.db('handoffs').where({ dossier_id: d.id, activity_id: 'PoliceCheck' })).length, 1, 'the instance resumed once')
+  },
+)

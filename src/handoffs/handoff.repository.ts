@@ -207,10 +207,11 @@ export function createHandoffRepository() {
         ),
       ),
 
-    /** Adapter handoffs whose next attempt is due. */
-    dueForAdapters: (q: Queryable, now: Date, limit: number) =>
+    /** Adapter handoffs whose next attempt is due (and, with `untouchedSince`, left alone since then). */
+    dueForAdapters: (q: Queryable, now: Date, limit: number, untouchedSince?: Date) =>
       read<Pick<HandoffRow, 'id'>>(
         q('handoffs')
+          .where('updated_at', '<=', untouchedSince ?? now)
           .where({ state: HandoffState.PENDING })
           .whereNotNull('adapter')
           .where((w) => {

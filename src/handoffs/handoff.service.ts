@@ -290,11 +290,16 @@ export function createHandoffService(deps: HandoffDeps) {
       })
     },
 
-    /** Runs every adapter handoff due by now (a sweep after Redis lost jobs; tests drive retries with it). */
-    async dispatchDue(limit = 500): Promise<number> {
+    /**
+     * Runs every adapter handoff due by now (tests drive retries with it). `quietMs`: only those no
+     * attempt touched for that long (the per-minute sweep after Redis lost jobs leaves in-flight ones to their job).
+     */
+    async dispatchDue(opts: { limit?: number; quietMs?: number } = {}): Promise<number> {
       const now = clock.now()
+      const since = opts.quietMs ? new Date(now.getTime() - opts.quietMs) : undefined
       let n = 0
-      for (const { id } of await deps.handoffs.dueForAdapters(db, now, limit)) if ((await service.dispatch(id)) !== 'skipped') n++
+      for (const { id } of await deps.handoffs.dueForAdapters(db, now, opts.limit ?? 500, since))
+        if ((await service.dispatch(id)) !== 'skipped') n++
       return n
     },
   }
