@@ -18,6 +18,7 @@ import { notificationRoutes } from './notifications/notification.routes.ts'
 import { supervisionRoutes } from './supervision/supervision.routes.ts'
 import { messageRoutes } from './messages/message.routes.ts'
 import { handoffCallbackRoutes, incidentRoutes } from './handoffs/handoff.routes.ts'
+import { engineRestRoutes, externalTaskRoutes } from './handoffs/external-task.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -82,6 +83,8 @@ export async function buildApp(deps: {
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
+  await app.register(engineRestRoutes, { prefix: '/engine-rest', externalTasks: deps.system.externalTasks, tokens: deps.tokens })
+  app.addHook('onClose', () => deps.system.fetchWake.close())
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(
@@ -100,6 +103,7 @@ export async function buildApp(deps: {
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
       await api.register(incidentRoutes, { incidents: deps.system.incidents })
+      await api.register(externalTaskRoutes, { externalTasks: deps.system.externalTasks })
     },
     { prefix: '/api' },
   )

@@ -53,6 +53,8 @@ import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
 import { createHttpAdapter } from './handoffs/adapters/http.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
+import { createExternalTaskService } from './handoffs/external-task.service.ts'
+import { createFetchWake } from './handoffs/fetch-wake.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
@@ -232,6 +234,8 @@ export function createSystem(deps: {
     history: repos.history,
     outbox: repos.outbox,
   })
+  const fetchWake = createFetchWake({ db, log })
+  const externalTasks = createExternalTaskService({ db, clock, handoffs, repo: repos.handoffs, wake: fetchWake })
   const handoffCallbacks = createCallbackService({
     handoffs,
     peers: config.handoffPeers,
@@ -262,6 +266,8 @@ export function createSystem(deps: {
     handoffs,
     incidents,
     handoffCallbacks,
+    externalTasks,
+    fetchWake,
     payments,
     documents,
     forms,

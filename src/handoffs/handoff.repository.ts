@@ -99,6 +99,10 @@ const pick = (r: NewHandoff) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])
 
 export interface HandoffFilter {
   topics?: string[]
+  externalOnly?: boolean
+  workerId?: string
+  /** Handoffs that name this receiving agency or none (what a worker of the agency may see). */
+  receivingAgencyOrNone?: string
   agency?: string
   receivingAgency?: string
   dossierId?: string
@@ -187,7 +191,7 @@ export function createHandoffRepository() {
      */
     fetchAndLock: (
       q: Queryable,
-      a: { topic: string; workerId: string; until: Date; now: Date; limit: number; usePriority: boolean; dossierIds?: string[] },
+      a: { topic: string; workerId: string; until: Date; now: Date; limit: number; usePriority: boolean; agency: string },
     ) =>
       read<HandoffRow>(
         q.raw(
@@ -196,6 +200,7 @@ export function createHandoffRepository() {
            WHERE id IN (
              SELECT id FROM handoffs
              WHERE state = 'pending' AND adapter IS NULL AND topic = :topic
+               AND (receiving_agency IS NULL OR receiving_agency = :agency)
                AND (retries IS NULL OR retries > 0)
                AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
                AND (lock_expires_at IS NULL OR lock_expires_at <= :now)
@@ -203,7 +208,7 @@ export function createHandoffRepository() {
              LIMIT :limit
              FOR UPDATE SKIP LOCKED)
            RETURNING *`,
-          { workerId: a.workerId, until: a.until, now: a.now, topic: a.topic, limit: a.limit },
+          { workerId: a.workerId, until: a.until, now: a.now, topic: a.topic, limit: a.limit, agency: a.agency },
         ),
       ),
 
@@ -222,12 +227,28 @@ export function createHandoffRepository() {
           .select('id'),
       ),
 
+    /** Releases an external task's lock (it can be fetched again at once) and wakes long-polling fetches. */
+    unlock: (q: Queryable, id: string, now: Date) =>
+      write(
+        q.raw(
+          `WITH u AS (UPDATE handoffs SET worker_id = NULL, lock_expires_at = NULL, updated_at = :now WHERE id = :id RETURNING id)
+           SELECT pg_notify('${FETCHABLE_CHANNEL}', '') FROM u`,
+          { id, now },
+        ),
+      ),
+
     list(q: Queryable, f: HandoffFilter) {
       const query = q('handoffs').orderBy([
         { column: 'created_at', order: 'asc' },
         { column: 'id', order: 'asc' },
       ])
       if (f.topics) void query.whereIn('topic', f.topics)
+      if (f.externalOnly) void query.whereNull('adapter')
+      if (f.workerId) void query.where('worker_id', f.workerId)
+      if (f.receivingAgencyOrNone)
+        void query.where((w) => {
+          void w.whereNull('receiving_agency').orWhere('receiving_agency', f.receivingAgencyOrNone!)
+        })
       if (f.agency) void query.where('agency', f.agency)
       if (f.receivingAgency) void query.where('receiving_agency', f.receivingAgency)
       if (f.dossierId) void query.where('dossier_id', f.dossierId)

@@ -82,7 +82,13 @@ export async function testContext(
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())
   const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) =>
-    tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
+    tokens.sign({
+      userId: p.userId ?? `${p.roles[0]}-1`,
+      groups: p.groups ?? [],
+      agency: p.agency ?? config.defaultAgency,
+      roles: p.roles,
+      ...(p.topics ? { topics: p.topics } : {}),
+    })
   return {
     app,
     db,
