@@ -102,7 +102,7 @@ export async function buildApp(deps: {
       await api.register(notificationRoutes, { notifications: deps.system.notifications })
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
-      await api.register(incidentRoutes, { incidents: deps.system.incidents })
+      await api.register(incidentRoutes, { incidents: deps.system.incidents, views: deps.system.handoffViews })
       await api.register(externalTaskRoutes, { externalTasks: deps.system.externalTasks })
     },
     { prefix: '/api' },

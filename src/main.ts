@@ -138,6 +138,12 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
           (n) => log.debug({ n }, 'due handoffs dispatched by the sweep'),
           (err) => log.error({ err }, 'handoff sweep failed'),
         )
+      // Handoffs whose answer is due soon or overdue: one alarm each, naming the late agency.
+      if (sweep)
+        await system.handoffDeadlines.run().then(
+          (n) => log.debug({ n }, 'handoff deadline alarms raised'),
+          (err) => log.error({ err }, 'handoff deadline watch failed'),
+        )
     }
     readiness.onRedisBack(() => {
       void requeue()

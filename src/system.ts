@@ -55,6 +55,8 @@ import { createIncidentService } from './handoffs/incident.service.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
 import { createFetchWake } from './handoffs/fetch-wake.ts'
+import { createHandoffViewService } from './handoffs/handoff-view.service.ts'
+import { createHandoffDeadlineWatch } from './handoffs/handoff-deadlines.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
@@ -104,7 +106,12 @@ export function createSystem(deps: {
   const observers: StepObserver[] = [
     createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
     createTimerObserver({ timers: repos.timers, history: repos.history }),
-    createHandoffObserver({ handoffs: repos.handoffs }),
+    createHandoffObserver({
+      handoffs: repos.handoffs,
+      // tthc:handoff workingDays: the other agency's time to answer, in working days like a task's.
+      dueAt: (spec, now) =>
+        spec.workingDays ? calendar.current().addWorkingDays(calendar.current().nextOpening(now), spec.workingDays) : null,
+    }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -235,6 +242,14 @@ export function createSystem(deps: {
     outbox: repos.outbox,
   })
   const fetchWake = createFetchWake({ db, log })
+  const handoffViews = createHandoffViewService({ db, clock, handoffs: repos.handoffs, dossiers: repos.dossiers })
+  const handoffDeadlines = createHandoffDeadlineWatch({
+    db,
+    clock,
+    calendar: calendar.current,
+    handoffs: repos.handoffs,
+    dueSoonWorkingMinutes: config.dueSoonWorkingMinutes,
+  })
   const externalTasks = createExternalTaskService({ db, clock, handoffs, repo: repos.handoffs, wake: fetchWake })
   const handoffCallbacks = createCallbackService({
     handoffs,
@@ -268,6 +283,8 @@ export function createSystem(deps: {
     handoffCallbacks,
     externalTasks,
     fetchWake,
+    handoffViews,
+    handoffDeadlines,
     payments,
     documents,
     forms,

@@ -267,3 +267,46 @@ t.test(
     t.equal((await w.ctx.db('handoffs').where({ dossier_id: d.id, activity_id: 'PoliceCheck' })).length, 1, 'the instance resumed once')
   },
 )
+
+t.test(
+  'a handoff is due in working days: due-soon and overdue alarms name the late agency once each; the dossier and supervisors see it',
+  async (t) => {
+    const w = await world(t)
+    w.peer.answer(() => ({ status: 202 }))
+    const d = await w.submit()
+    const h = await w.handoff(d.id)
+    t.equal(new Date(h.due_at).toISOString(), '2026-11-25T02:00:00.000Z', 'two working days: Wednesday 09:00')
+    await w.ctx.system.handoffs.dispatch(h.id)
+    const watch = w.ctx.system.handoffDeadlines
+    t.equal(await watch.run(), 0, 'on track on Monday')
+    w.clock.set('2026-11-24T03:00:00Z')
+    t.equal(await watch.run(), 1, 'due soon on Tuesday 10:00 (less than a working day left)')
+    t.equal(await watch.run(), 0, 'raised once')
+    w.clock.set('2026-11-25T03:00:00Z')
+    t.equal(await watch.run(), 1, 'overdue on Wednesday 10:00')
+    t.equal(await watch.run(), 0)
+    const soon = await w.history(d.id, 'handoff.due_soon')
+    const late = await w.history(d.id, 'handoff.overdue')
+    t.equal(soon.length, 1)
+    t.equal(late.length, 1)
+    t.equal(late[0].details.receivingAgency, 'CUC-THUE', 'the late agency is named')
+    const notes = await w.ctx.db('notifications').where({ dossier_id: d.id, kind: 'handoff_overdue' })
+    t.equal(notes.length, 1)
+    t.match(notes[0].message, /CUC-THUE.*quá hạn/)
+
+    const view = await w.officer.get(`/api/dossiers/${d.id}/handoffs`)
+    t.equal(view.status, 200, JSON.stringify(view.body))
+    t.match(view.body.items[0], { activityId: 'TaxCheck', receivingAgency: 'CUC-THUE', state: 'waiting', overdue: true, attempts: 1 })
+    t.ok(view.body.items[0].sentAt, 'sent')
+    const stranger = await caller(w.ctx, { userId: 'cd-khac', roles: ['citizen'] })
+    t.equal((await stranger.get(`/api/dossiers/${d.id}/handoffs`)).status, 404)
+
+    const supervisor = await caller(w.ctx, { userId: 'giam-sat', roles: ['supervisor'] })
+    const board = await supervisor.get('/api/supervision/handoffs')
+    t.equal(board.status, 200, JSON.stringify(board.body))
+    t.same(board.body.byReceivingAgency, [{ receivingAgency: 'CUC-THUE', waiting: 1, overdue: 1, stuck: 1, incidents: 0 }])
+    t.equal(board.body.items.length, 1)
+    const other = await caller(w.ctx, { userId: 'gs-khac', roles: ['supervisor'], agency: 'SO-KHAC' })
+    t.equal((await other.get('/api/supervision/handoffs?agency=UBND-TINH')).status, 403, 'another agency’s supervisor')
+  },
+)

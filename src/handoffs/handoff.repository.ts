@@ -237,6 +237,79 @@ export function createHandoffRepository() {
         ),
       ),
 
+    /** Handoffs still waiting for an answer that have a due date. */
+    awaitingWithDue: (q: Queryable, limit: number) =>
+      read<HandoffRow>(
+        q('handoffs')
+          .whereIn('state', [HandoffState.PENDING, HandoffState.WAITING, HandoffState.INCIDENT])
+          .whereNotNull('due_at')
+          .orderBy('due_at')
+          .limit(limit)
+          .select('*'),
+      ),
+
+    /**
+     * Raises a handoff's due-soon or overdue alarm once: a notification for the sending agency's
+     * officers (its event id makes it once) and, only when it is new, a history line naming the late agency.
+     */
+    raiseAlarm: (q: Queryable, h: HandoffRow, kind: 'due_soon' | 'overdue', message: string, now: Date) =>
+      write(
+        q.raw(
+          `WITH n AS (
+             INSERT INTO notifications (event_id, agency, groups, dossier_id, kind, message, created_at)
+             VALUES (:eventId, :agency, '{}', :dossierId, :kind, :message, :now)
+             ON CONFLICT (event_id) DO NOTHING RETURNING id)
+           INSERT INTO history (dossier_id, activity_id, action, actor, details, at)
+           SELECT :dossierId, :activityId, :action, 'system',
+                  jsonb_build_object('handoffId', CAST(:handoffId AS text), 'receivingAgency', CAST(:receivingAgency AS text), 'dueAt', CAST(:dueAt AS text)), :now
+           FROM n`,
+          {
+            eventId: `handoff-${kind}-${h.id}`,
+            agency: h.agency,
+            dossierId: h.dossier_id,
+            kind: `handoff_${kind}`,
+            message,
+            now,
+            activityId: h.activity_id,
+            action: kind === 'overdue' ? 'handoff.overdue' : 'handoff.due_soon',
+            handoffId: h.id,
+            receivingAgency: h.receiving_agency,
+            dueAt: h.due_at ? new Date(h.due_at).toISOString() : null,
+          },
+        ),
+      ),
+
+    /**
+     * What supervisors watch, by receiving agency, for the handoffs a sending agency (or every one)
+     * is waiting on: how many wait, are overdue, are stuck (no answer since `stuckBefore`) or in an incident.
+     */
+    byReceivingAgency: (q: Queryable, a: { agency: string | null; now: Date; stuckBefore: Date }) =>
+      read<{ receiving_agency: string | null; waiting: number; overdue: number; stuck: number; incidents: number }>(
+        q.raw(
+          `SELECT receiving_agency,
+                  count(*) FILTER (WHERE state IN ('pending', 'waiting'))::int AS waiting,
+                  count(*) FILTER (WHERE state IN ('pending', 'waiting', 'incident') AND due_at <= :now)::int AS overdue,
+                  count(*) FILTER (WHERE state IN ('pending', 'waiting') AND created_at <= :stuckBefore)::int AS stuck,
+                  count(*) FILTER (WHERE state = 'incident')::int AS incidents
+           FROM handoffs
+           WHERE state IN ('pending', 'waiting', 'incident') AND (CAST(:agency AS text) IS NULL OR agency = :agency)
+           GROUP BY receiving_agency ORDER BY receiving_agency NULLS LAST`,
+          { agency: a.agency, now: a.now, stuckBefore: a.stuckBefore },
+        ),
+      ),
+
+    /** The handoffs behind those counts that need a look: overdue, stuck or in an incident, oldest first. */
+    needingAttention: (q: Queryable, a: { agency: string | null; now: Date; stuckBefore: Date; limit: number }) =>
+      read<HandoffRow>(
+        q.raw(
+          `SELECT * FROM handoffs
+           WHERE state IN ('pending', 'waiting', 'incident') AND (CAST(:agency AS text) IS NULL OR agency = :agency)
+             AND (state = 'incident' OR due_at <= :now OR created_at <= :stuckBefore)
+           ORDER BY created_at, id LIMIT :limit`,
+          { agency: a.agency, now: a.now, stuckBefore: a.stuckBefore, limit: a.limit },
+        ),
+      ),
+
     list(q: Queryable, f: HandoffFilter) {
       const query = q('handoffs').orderBy([
         { column: 'created_at', order: 'asc' },

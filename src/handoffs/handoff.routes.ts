@@ -2,7 +2,15 @@ import type { Api } from '../http/schemas.ts'
 import type { CallbackBody, CallbackService } from './callback.service.ts'
 import type { IncidentRow } from './incident.repository.ts'
 import type { IncidentService } from './incident.service.ts'
-import { callbackSchema, listIncidentsSchema, resolveIncidentSchema, retryIncidentSchema } from './handoff.schemas.ts'
+import {
+  callbackSchema,
+  dossierHandoffsSchema,
+  listIncidentsSchema,
+  resolveIncidentSchema,
+  retryIncidentSchema,
+  supervisionHandoffsSchema,
+} from './handoff.schemas.ts'
+import type { HandoffViewService } from './handoff-view.service.ts'
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts'
 
 export const incidentDto = (r: IncidentRow) => ({
@@ -23,8 +31,10 @@ export const incidentDto = (r: IncidentRow) => ({
   note: r.note,
 })
 
-/** Incidents of handoffs (under /api, with a JWT). */
-export async function incidentRoutes(app: Api, opts: { incidents: IncidentService }) {
+/** Incidents and the views of handoffs (under /api, with a JWT). */
+export async function incidentRoutes(app: Api, opts: { incidents: IncidentService; views: HandoffViewService }) {
+  app.get('/dossiers/:id/handoffs', { schema: dossierHandoffsSchema }, async (req) => opts.views.forDossier(req.principal, req.params.id))
+  app.get('/supervision/handoffs', { schema: supervisionHandoffsSchema }, async (req) => opts.views.supervision(req.principal, req.query))
   app.get('/incidents', { schema: listIncidentsSchema }, async (req) => {
     const { cursor, ...q } = req.query
     const page = await opts.incidents.list(req.principal, { ...q, ...(cursor ? { cursor } : {}) })

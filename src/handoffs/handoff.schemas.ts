@@ -105,3 +105,59 @@ export const callbackSchema = {
     ),
   },
 }
+
+export const Handoff = Type.Object({
+  id: Type.String(),
+  dossierId: Type.String(),
+  businessKey: Type.String({ description: 'Mã hồ sơ' }),
+  activityId: Type.String(),
+  topic: Type.String(),
+  receivingAgency: NullableString,
+  adapter: NullableString,
+  state: Type.String({ description: 'pending | waiting | completed | incident | cancelled' }),
+  createdAt: Timestamp,
+  sentAt: NullableTimestamp,
+  answeredAt: NullableTimestamp,
+  dueAt: NullableTimestamp,
+  overdue: Type.Boolean(),
+  attempts: Type.Integer(),
+  retries: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: NullableString,
+})
+
+export const dossierHandoffsSchema = {
+  tags: ['handoffs'],
+  summary: 'The handoffs of a dossier: receiving agency, sent, answered, due, state, attempts, last error',
+  params: IdParam,
+  response: { 200: Type.Object({ items: Type.Array(Handoff) }), ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND') },
+}
+
+export const supervisionHandoffsSchema = {
+  tags: ['supervision'],
+  summary: 'Handoffs waiting on other agencies, by receiving agency: waiting, overdue, stuck, in an incident',
+  querystring: Type.Object(
+    {
+      agency: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 64, description: 'The sending agency (admins; default: the caller’s)' }),
+      ),
+      stuckMinutes: Type.Integer({ minimum: 1, maximum: 525_600, default: 1440 }),
+      limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({
+      byReceivingAgency: Type.Array(
+        Type.Object({
+          receivingAgency: NullableString,
+          waiting: Type.Integer(),
+          overdue: Type.Integer(),
+          stuck: Type.Integer(),
+          incidents: Type.Integer(),
+        }),
+      ),
+      items: Type.Array(Handoff),
+    }),
+    ...errorResponses(AUTH, INPUT, 'FORBIDDEN'),
+  },
+}
