@@ -1,6 +1,7 @@
 /**
  * Prints a bearer token for local use. The last line is the token.
  *   npm run token -- --role officer --groups one-stop [--agency UBND-TINH] [--user officer1] [--expires 12h]
+ *   npm run token -- --role worker --topics police-residence,tax-obligation --agency CA-XA   (an external-task worker)
  */
 import { parseArgs } from 'node:util'
 import { createTokenService, ROLES, type Role } from '../src/auth/principal.ts'
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     agency: { type: 'string' },
     user: { type: 'string' },
     expires: { type: 'string', default: '12h' },
+    topics: { type: 'string', default: '' },
   },
 })
 const roles = values
@@ -33,6 +35,14 @@ const principal = {
     .map((g) => g.trim())
     .filter(Boolean),
   agency: values.agency ?? config.defaultAgency,
+  ...(values.topics
+    ? {
+        topics: values.topics
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      }
+    : {}),
 }
 const token = await createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours }).sign(principal, values.expires)
 console.error(`# ${JSON.stringify(principal)}`)

@@ -19,6 +19,8 @@ import { supervisionRoutes } from './supervision/supervision.routes.ts'
 import { messageRoutes } from './messages/message.routes.ts'
 import { consoleRoutes } from './console/console.routes.ts'
 import { instanceVariablesRoutes } from './instances/instance-variables.routes.ts'
+import { handoffCallbackRoutes, incidentRoutes } from './handoffs/handoff.routes.ts'
+import { engineRestRoutes, externalTaskRoutes } from './handoffs/external-task.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { errorHandler } from './http/errors.ts'
@@ -83,6 +85,9 @@ export async function buildApp(deps: {
 
   await app.register(consoleRoutes, { production: deps.config.env === 'production', tokens: deps.tokens })
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
+  await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
+  await app.register(engineRestRoutes, { prefix: '/engine-rest', externalTasks: deps.system.externalTasks, tokens: deps.tokens })
+  app.addHook('onClose', () => deps.system.fetchWake.close())
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })
 
   await app.register(
@@ -101,6 +106,8 @@ export async function buildApp(deps: {
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
       await api.register(instanceVariablesRoutes, { variables: deps.system.instanceVariables })
+      await api.register(incidentRoutes, { incidents: deps.system.incidents, views: deps.system.handoffViews })
+      await api.register(externalTaskRoutes, { externalTasks: deps.system.externalTasks })
     },
     { prefix: '/api' },
   )

@@ -80,6 +80,34 @@ export interface Config {
   readonly lookupRatePerMinute: number
   /** Transfer cut-off (docs/domain.md#transfer-cutoff), local time HH:MM: received later, the dossier goes at the next opening. */
   readonly transferCutoff: string
+  /**
+   * Peer systems of other agencies for handoffs (liên thông), `HANDOFF_PEERS` as JSON: agency code →
+   * `{ "url": where the http adapter POSTs, "key": the shared signing key (32+ characters) }`.
+   */
+  readonly handoffPeers: Readonly<Record<string, { url: string; key: string }>>
+  /** Longest wait for a peer's answer to one handoff attempt, ms (HANDOFF_TIMEOUT_MS). Default 10 s. */
+  readonly handoffTimeoutMs: number
+  /** A signed callback older (or newer) than this many seconds is refused as a replay (HANDOFF_CALLBACK_MAX_AGE_SECONDS). Default 300. */
+  readonly handoffCallbackMaxAgeSeconds: number
+}
+
+function handoffPeers(raw: string | undefined): Record<string, { url: string; key: string }> {
+  if (!raw) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    throw new ConfigError('HANDOFF_PEERS must be JSON: {"AGENCY": {"url": "https://…", "key": "…"}}')
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('HANDOFF_PEERS must be a JSON object')
+  const out: Record<string, { url: string; key: string }> = {}
+  for (const [agency, peer] of Object.entries(parsed)) {
+    const { url, key } = (peer ?? {}) as { url?: unknown; key?: unknown }
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new ConfigError(`HANDOFF_PEERS.${agency}.url must be an http(s) URL`)
+    if (typeof key !== 'string' || key.length < 32) throw new ConfigError(`HANDOFF_PEERS.${agency}.key must be at least 32 characters`)
+    out[agency] = Object.freeze({ url, key })
+  }
+  return Object.freeze(out)
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -166,6 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicLookupUrl: env.PUBLIC_LOOKUP_URL ?? 'https://dichvucong.example.gov.vn/tra-cuu',
     lookupRatePerMinute: int('LOOKUP_RATE_PER_MINUTE', env.LOOKUP_RATE_PER_MINUTE, 10, 1),
     transferCutoff: env.TRANSFER_CUTOFF ?? '15:00',
+    handoffPeers: handoffPeers(env.HANDOFF_PEERS),
+    handoffTimeoutMs: int('HANDOFF_TIMEOUT_MS', env.HANDOFF_TIMEOUT_MS, 10_000, 100),
+    handoffCallbackMaxAgeSeconds: int('HANDOFF_CALLBACK_MAX_AGE_SECONDS', env.HANDOFF_CALLBACK_MAX_AGE_SECONDS, 300, 1),
     ...overrides,
   }
   return Object.freeze(cfg)

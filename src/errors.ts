@@ -72,6 +72,21 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   POSTAL_HANDOVER_REQUIRED: 422,
   WITHDRAWAL_REQUEST_REQUIRED: 422,
+  /** Handoffs (liên thông), incidents and external tasks: docs/handoffs.md. */
+  HANDOFF_NOT_FOUND: 404,
+  /** The handoff was already answered, cancelled or is in an incident: a second answer changes nothing. */
+  HANDOFF_ALREADY_ANSWERED: 409,
+  /** A peer's callback whose signature does not verify with the peer's key (or names no configured peer). */
+  HANDOFF_SIGNATURE_INVALID: 401,
+  /** A peer's callback whose timestamp is too far from now (a replayed or delayed request). */
+  HANDOFF_TIMESTAMP_EXPIRED: 401,
+  INCIDENT_NOT_FOUND: 404,
+  INCIDENT_ALREADY_RESOLVED: 409,
+  EXTERNAL_TASK_NOT_FOUND: 404,
+  /** The caller's worker does not hold an unexpired lock on the external task. */
+  EXTERNAL_TASK_LOCK_NOT_HELD: 409,
+  /** A worker token may take only the topics it names. */
+  EXTERNAL_TASK_TOPIC_FORBIDDEN: 403,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const

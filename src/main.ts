@@ -14,6 +14,7 @@ import { deployDirectory } from './procedures/deploy-directory.ts'
 import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
+import { startHandoffWorker } from './workers/handoff.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
 import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
 import { createQueues, QUEUE, redisConnection } from './outbox/queues.ts'
@@ -100,7 +101,15 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       log,
       lockMs: config.workerLockMs,
     })
-    for (const w of [portal, timerWorker]) w.on('error', redisDown)
+    const handoffWorker = startHandoffWorker({
+      connection,
+      prefix: config.queuePrefix,
+      handoffs: system.handoffs,
+      clock,
+      log,
+      lockMs: config.workerLockMs,
+    })
+    for (const w of [portal, timerWorker, handoffWorker]) w.on('error', redisDown)
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
@@ -123,6 +132,18 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         (n) => log.debug(n, 'unacknowledged portal events re-queued'),
         (err) => log.error({ err }, 'portal event re-queue failed'),
       )
+      // Adapter handoffs whose attempt is due and whose job Redis lost run here.
+      if (sweep)
+        await system.handoffs.dispatchDue({ quietMs: 5 * 60_000 }).then(
+          (n) => log.debug({ n }, 'due handoffs dispatched by the sweep'),
+          (err) => log.error({ err }, 'handoff sweep failed'),
+        )
+      // Handoffs whose answer is due soon or overdue: one alarm each, naming the late agency.
+      if (sweep)
+        await system.handoffDeadlines.run().then(
+          (n) => log.debug({ n }, 'handoff deadline alarms raised'),
+          (err) => log.error({ err }, 'handoff deadline watch failed'),
+        )
     }
     readiness.onRedisBack(() => {
       void requeue()
@@ -133,11 +154,12 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     stops.unshift(
       () => portal.close(),
       () => timerWorker.close(),
+      () => handoffWorker.close(),
       stopLookahead,
       async () => clearInterval(sweep),
       () => relay.stop(),
     )
-    log.info('workers started: outbox relay, national portal sync, timers and deadlines')
+    log.info('workers started: outbox relay, national portal sync, timers and deadlines, handoffs')
   }
 
   let url: string | null = null

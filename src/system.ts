@@ -47,11 +47,31 @@ import { createEvaluationService } from './evaluations/evaluation.service.ts'
 import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
 import { createLookupService } from './public/lookup.service.ts'
 import { createLookupRepository } from './public/lookup.repository.ts'
+import { createHandoffRepository } from './handoffs/handoff.repository.ts'
+import { createHandoffObserver } from './handoffs/handoff.observer.ts'
+import { createIncidentRepository } from './handoffs/incident.repository.ts'
+import { createHandoffService, type HandoffDeps } from './handoffs/handoff.service.ts'
+import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
+import { createHttpAdapter } from './handoffs/adapters/http.ts'
+import { createIncidentService } from './handoffs/incident.service.ts'
+import { createCallbackService } from './handoffs/callback.service.ts'
+import { createExternalTaskService } from './handoffs/external-task.service.ts'
+import { createFetchWake } from './handoffs/fetch-wake.ts'
+import { createHandoffViewService } from './handoffs/handoff-view.service.ts'
+import { createHandoffDeadlineWatch } from './handoffs/handoff-deadlines.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
 /** Wires repositories and services once. No module-level singletons: tests build their own. */
-export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: Config; observers?: StepObserver[] }) {
+export function createSystem(deps: {
+  db: Db
+  clock: Clock
+  log: Logger
+  config: Config
+  observers?: StepObserver[]
+  /** Test fault points of the handoff worker. */
+  handoffFaults?: HandoffDeps['faults']
+}) {
   const { db, clock, log, config } = deps
   const repos = {
     procedures: createProcedureRepository(),
@@ -64,6 +84,8 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     alarms: createAlarmRepository(),
     notifications: createNotificationRepository(),
     documents: createDocumentRepository(),
+    handoffs: createHandoffRepository(),
+    incidents: createIncidentRepository(),
   }
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
@@ -86,6 +108,12 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const observers: StepObserver[] = [
     createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
     createTimerObserver({ timers: repos.timers, history: repos.history }),
+    createHandoffObserver({
+      handoffs: repos.handoffs,
+      // tthc:handoff workingDays: the other agency's time to answer, in working days like a task's.
+      dueAt: (spec, now) =>
+        spec.workingDays ? calendar.current().addWorkingDays(calendar.current().nextOpening(now), spec.workingDays) : null,
+    }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -194,6 +222,44 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const lookup = createLookupService({ db, repo: createLookupRepository() })
   const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
   const instanceVariables = createInstanceVariablesService({ db, clock, repo: createInstanceVariablesRepository(), steps })
+  const handoffs = createHandoffService({
+    db,
+    clock,
+    log,
+    handoffs: repos.handoffs,
+    incidents: repos.incidents,
+    history: repos.history,
+    outbox: repos.outbox,
+    steps,
+    adapters: createAdapterRegistry([
+      createHttpAdapter({ peers: config.handoffPeers, now: () => clock.now(), timeoutMs: config.handoffTimeoutMs }),
+    ]),
+    ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
+  })
+  const incidents = createIncidentService({
+    db,
+    clock,
+    incidents: repos.incidents,
+    handoffs: repos.handoffs,
+    history: repos.history,
+    outbox: repos.outbox,
+  })
+  const fetchWake = createFetchWake({ db, log })
+  const handoffViews = createHandoffViewService({ db, clock, handoffs: repos.handoffs, dossiers: repos.dossiers })
+  const handoffDeadlines = createHandoffDeadlineWatch({
+    db,
+    clock,
+    calendar: calendar.current,
+    handoffs: repos.handoffs,
+    dueSoonWorkingMinutes: config.dueSoonWorkingMinutes,
+  })
+  const externalTasks = createExternalTaskService({ db, clock, handoffs, repo: repos.handoffs, wake: fetchWake })
+  const handoffCallbacks = createCallbackService({
+    handoffs,
+    peers: config.handoffPeers,
+    maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
+    clock,
+  })
   return {
     db,
     clock,
@@ -216,6 +282,13 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     lifecycle,
     messages,
     instanceVariables,
+    handoffs,
+    incidents,
+    handoffCallbacks,
+    externalTasks,
+    fetchWake,
+    handoffViews,
+    handoffDeadlines,
     payments,
     documents,
     forms,

@@ -64,6 +64,9 @@ function isSubject(s: Subject, p: Persona, group: string, stage: Stage): boolean
       return p.role === 'analyst' && p.own
     case 'admin':
       return p.role === 'admin'
+    case 'topicWorker':
+      // No persona of the matrix is a machine worker (test/external-tasks.test.ts covers workers).
+      return false
   }
 }
 const allowedBy = (perm: Permission, p: Persona, group: string, stage: Stage) => POLICY[perm].who.some((s) => isSubject(s, p, group, stage))
@@ -259,6 +262,28 @@ const ROUTES: Route[] = [
     group: 'none',
     stage: 'receipt',
     call: (as) => as.get(`/api/supervision/indicators?from=2026-11-01&to=2026-11-30&agency=${AGENCY}`),
+  },
+  {
+    name: 'incidents of the agency',
+    permission: 'incident.manage',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/incidents?agency=${AGENCY}`),
+  },
+  {
+    name: 'external tasks list',
+    permission: 'externalTask.read',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get('/api/external-tasks'),
+  },
+  {
+    name: 'external task fetch-and-lock',
+    permission: 'externalTask.work',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) =>
+      as.post('/api/external-tasks/fetch-and-lock', { workerId: 'w1', maxTasks: 1, topics: [{ topicName: 'x', lockDuration: 1000 }] }),
   },
   {
     name: 'procedure deploy (owned by the agency)',

@@ -127,12 +127,28 @@ const REFUSED: Array<[string, string, string, string]> = [
     'SERVICE_TASK_UNSUPPORTED',
   ],
   [
-    'external service task',
+    'external service task without a topic',
     around(
-      '<bpmn:serviceTask id="X" camunda:type="external" camunda:topic="archive"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+      '<bpmn:serviceTask id="X" camunda:type="external"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
     ),
     'X',
-    'SERVICE_TASK_UNSUPPORTED',
+    'HANDOFF_INVALID',
+  ],
+  [
+    'handoff to an adapter the system does not have',
+    around(
+      '<bpmn:serviceTask id="X"><bpmn:extensionElements><tthc:handoff agency="CA-XA" adapter="fax" topic="police"/></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+    ),
+    'X',
+    'HANDOFF_INVALID',
+  ],
+  [
+    'handoff with an unreadable retry cycle',
+    around(
+      '<bpmn:serviceTask id="X" camunda:type="external" camunda:topic="archive"><bpmn:extensionElements><camunda:failedJobRetryTimeCycle>sometimes</camunda:failedJobRetryTimeCycle></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>',
+    ),
+    'X',
+    'HANDOFF_INVALID',
   ],
   [
     'service task without implementation',

@@ -25,6 +25,9 @@ export const SUBJECTS = {
   /** A business analyst of the agency that owns the procedure. */
   agencyAnalyst: (p: Principal, r: Resource) => hasRole(p, 'analyst') && p.agency === r.agency,
   admin: (p: Principal) => hasRole(p, 'admin'),
+  /** A machine worker (role `worker`) of the receiving agency whose token names the task's topic (any of its topics for a list). */
+  topicWorker: (p: Principal, r: Resource) =>
+    hasRole(p, 'worker') && p.agency === r.agency && (r.topic === undefined || !!p.topics?.includes(r.topic)),
 } satisfies Record<string, (p: Principal, r: Resource) => boolean>
 export type Subject = keyof typeof SUBJECTS
 
@@ -37,6 +40,8 @@ export interface Resource {
   candidateGroups?: string[]
   candidateUsers?: string[]
   assignee?: string | null
+  /** The topic of an external task. */
+  topic?: string
 }
 
 function isMember(p: Principal, r: Resource): boolean {
@@ -147,6 +152,24 @@ export const POLICY = {
     when: 'any',
     refusal: 'FORBIDDEN',
     message: 'Chỉ người giám sát của cơ quan được xem',
+  },
+  'externalTask.work': {
+    who: ['topicWorker'],
+    when: 'fetch-and-lock, complete, failure, bpmn-error, extend-lock, unlock: the task is of a topic the token names; answers need the unexpired lock of the same workerId',
+    refusal: 'EXTERNAL_TASK_TOPIC_FORBIDDEN',
+    message: 'Worker chỉ được nhận và trả lời công việc thuộc các topic ghi trong token',
+  },
+  'externalTask.read': {
+    who: ['topicWorker', 'admin'],
+    when: 'any (workers see their topics only)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ worker của topic hoặc quản trị viên được xem công việc bên ngoài',
+  },
+  'incident.manage': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'incidents of handoffs of the agency’s dossiers (list, retry, resolve with a note)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan gửi liên thông hoặc quản trị viên được xem và xử lý sự cố',
   },
 } as const satisfies Record<string, Rule>
 export type Permission = keyof typeof POLICY

@@ -1,7 +1,8 @@
 import { SignJWT, jwtVerify } from 'jose'
 import { AppError } from '../errors.ts'
 
-export const ROLES = ['citizen', 'officer', 'analyst', 'supervisor', 'admin'] as const
+/** `worker`: a machine (another agency's external-task worker), limited to the `topics` its token names. */
+export const ROLES = ['citizen', 'officer', 'analyst', 'supervisor', 'admin', 'worker'] as const
 export type Role = (typeof ROLES)[number]
 
 /** Who is calling: taken from the bearer JWT on every /api request. */
@@ -12,6 +13,8 @@ export interface Principal {
   groups: string[]
   /** Agency (cơ quan) whose dossiers the user may act on. */
   agency: string
+  /** For a `worker`: the external-task topics it may fetch and answer. */
+  topics?: string[]
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -64,12 +67,16 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
     if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string'))
       throw new AppError('UNAUTHENTICATED', 'Token groups must be a list of strings')
     if (typeof payload.agency !== 'string' || !payload.agency) throw new AppError('UNAUTHENTICATED', 'Token has no agency')
+    const topics = payload.topics
+    if (topics !== undefined && (!Array.isArray(topics) || !topics.every((x) => typeof x === 'string')))
+      throw new AppError('UNAUTHENTICATED', 'Token topics must be a list of strings')
     // Frozen: one principal serves every request that carries the token.
     return Object.freeze({
       userId: payload.sub,
       roles: Object.freeze([...roles]) as Role[],
       groups: Object.freeze([...groups]) as string[],
       agency: payload.agency,
+      ...(topics ? { topics: Object.freeze([...topics]) as string[] } : {}),
     })
   }
 
@@ -77,7 +84,7 @@ export function createTokenService(secret: string, opts: { now?: () => Date; kep
     /** `expiresIn`: a jose duration ('12h') or an absolute expiry in epoch seconds. */
     async sign(p: Principal, expiresIn: string | number = '12h'): Promise<string> {
       const at = now()
-      const token = await new SignJWT({ roles: p.roles, groups: p.groups, agency: p.agency })
+      const token = await new SignJWT({ roles: p.roles, groups: p.groups, agency: p.agency, ...(p.topics ? { topics: p.topics } : {}) })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(p.userId)
         .setIssuedAt(at)

@@ -11,7 +11,8 @@ import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
 import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
-import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { collectWaiting, isWaitState, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { bindHandoffService } from './handoff-task.ts'
 
 export type { WaitingActivity } from './waiting.ts'
 
@@ -186,7 +187,8 @@ function variableExtensions(
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
-      if (!WAIT_TYPES.has(activity.type)) return
+      bindHandoffService(activity)
+      if (!isWaitState(activity)) return
       const setAll = (vars: Record<string, unknown>) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       }

@@ -3,6 +3,7 @@ import { checkInputOutput } from './input-output-support.ts'
 import type { IoMapping } from './input-output.ts'
 import { checkConditional, CONDITIONAL_ATTRIBUTES } from './conditional-events.ts'
 import { checkCompensation } from './compensation-support.ts'
+import { checkHandoff, isHandoffElement } from './handoff-support.ts'
 
 /**
  * What the runtime executes, checked at deploy (docs/procedures.md#what-is-supported): everything an
@@ -159,6 +160,7 @@ function checkAttributes(el: El, r: Reporters): void {
   const id = el.id ?? null
   for (const name of camundaAttributes(el)) {
     if (SUPPORTED_ATTRIBUTES.has(name)) continue
+    if (name === 'taskPriority' && isHandoffElement(el)) continue
     if (HARMLESS_ATTRIBUTES.has(name)) {
       r.warn(
         id,
@@ -211,6 +213,8 @@ function checkExtensions(el: El, r: Reporters): void {
   for (const ext of (el.extensionElements?.values ?? []) as El[]) {
     const type = ext.$type
     if (type.startsWith('tthc:')) continue
+    // A handoff's retry cycle drives its retries (docs/handoffs.md).
+    if (type === 'camunda:FailedJobRetryTimeCycle' && isHandoffElement(el)) continue
     if (LISTENER_TYPES.has(type)) {
       const acts = ext.class || ext.expression || ext.delegateExpression || ext.script
       if (acts)
@@ -253,6 +257,7 @@ function checkExtensions(el: El, r: Reporters): void {
 function checkServiceLike(el: El, r: Reporters): void {
   const id = el.id ?? null
   const kind = el.$type.replace('bpmn:', '')
+  if (isHandoffElement(el)) return checkHandoff(el, r)
   if (el.decisionRef !== undefined) {
     r.error(
       id,

@@ -2,6 +2,7 @@ import type { Activity, Api, ElementBase } from 'bpmn-elements'
 import type { Execution } from 'bpmn-engine'
 import { loopVariables } from './multi-instance.ts'
 import { LOCALS } from './input-output.ts'
+import { handoffSpecOf, type HandoffSpec } from './handoff-task.ts'
 
 /** A wait state that needs someone: a user task for officers, a receive/catch for a message. */
 export interface WaitingActivity {
@@ -14,6 +15,8 @@ export interface WaitingActivity {
    * `nrOfInstances`, `nrOfActiveInstances`, `nrOfCompletedInstances`; the activity's input parameters (camunda:inputOutput).
    */
   localVariables: Record<string, unknown>
+  /** Set on a service task that waits for another system's answer (docs/handoffs.md). */
+  handoff?: HandoffSpec
 }
 
 export const WAIT_TYPES = new Set([
@@ -23,6 +26,10 @@ export const WAIT_TYPES = new Set([
   'bpmn:IntermediateCatchEvent',
   'bpmn:StartEvent',
 ])
+
+/** A wait state: a user, manual or receive task, a catch event, or a service task handed to another system. */
+export const isWaitState = (activity: Pick<Activity, 'type' | 'behaviour'>) =>
+  WAIT_TYPES.has(activity.type) || handoffSpecOf(activity.type, activity.behaviour) !== null
 
 /** What bpmn-elements keeps of a running activity (its types omit `getPostponed`). */
 interface RunningActivity {
@@ -79,9 +86,16 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
       ...(inst.content[LOCALS] as Record<string, unknown> | undefined),
     }
     scopes.set(inst.executionId, locals)
-    if (WAIT_TYPES.has(activity.type))
+    const handoff = handoffSpecOf(activity.type, activity.behaviour)
+    if (WAIT_TYPES.has(activity.type) || handoff)
       out.push({
-        waiting: { activityId: activity.id, executionId: inst.executionId, type: activity.type, localVariables: locals },
+        waiting: {
+          activityId: activity.id,
+          executionId: inst.executionId,
+          type: activity.type,
+          localVariables: locals,
+          ...(handoff ? { handoff } : {}),
+        },
         api: inst,
       })
   }

@@ -6,6 +6,8 @@ export const QUEUE = {
   dossierEvents: 'dossier-events',
   /** BPMN timers and working-day deadlines, as delayed jobs. */
   timers: 'timers',
+  /** Handoffs to other agencies' systems (liên thông), one job per attempt, run by their adapters. */
+  handoffs: 'handoffs',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -16,6 +18,7 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },
   'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
+  'handoff.dispatch': { queue: QUEUE.handoffs, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {

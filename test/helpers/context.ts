@@ -59,7 +59,12 @@ export interface Teardown {
 /** The real app on a private database, called with `app.inject`. */
 export async function testContext(
   t: Teardown,
-  opts: { clock?: Clock; now?: string; env?: Record<string, string> } = {},
+  opts: {
+    clock?: Clock
+    now?: string
+    env?: Record<string, string>
+    handoffFaults?: Parameters<typeof createSystem>[0]['handoffFaults']
+  } = {},
 ): Promise<TestContext> {
   const { db, url: databaseUrl } = await freshDatabase(t)
   const { redisUrl } = testUrls()
@@ -71,13 +76,19 @@ export async function testContext(
   )
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
   const log = pino({ level: 'silent' })
-  const system = createSystem({ db, clock, log, config })
+  const system = createSystem({ db, clock, log, config, ...(opts.handoffFaults ? { handoffFaults: opts.handoffFaults } : {}) })
   await system.calendar.init()
   const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
   t.teardown(() => app.close())
   const token = (p: Partial<Principal> & Pick<Principal, 'roles'>) =>
-    tokens.sign({ userId: p.userId ?? `${p.roles[0]}-1`, groups: p.groups ?? [], agency: p.agency ?? config.defaultAgency, roles: p.roles })
+    tokens.sign({
+      userId: p.userId ?? `${p.roles[0]}-1`,
+      groups: p.groups ?? [],
+      agency: p.agency ?? config.defaultAgency,
+      roles: p.roles,
+      ...(p.topics ? { topics: p.topics } : {}),
+    })
   return {
     app,
     db,
