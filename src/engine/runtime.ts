@@ -11,7 +11,7 @@ import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
 import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
-import { collectWaiting, isWaitState, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
 import { bindHandoffService } from './handoff-task.ts'
 
 export type { WaitingActivity } from './waiting.ts'
