@@ -161,36 +161,62 @@ export async function up(knex: Knex): Promise<void> {
     'satisfied = NEW.satisfied WHERE id = NEW.dossier_id AND satisfied IS DISTINCT FROM NEW.satisfied',
   )
 
-  // Overdue / due-soon lists: unfinished dossiers past on-track, in appointment order (by agency, by procedure, all).
-  const open = `finished_at IS NULL AND deadline_state <> 'on_track'`
-  await knex.raw(`CREATE INDEX dossiers_late_agency_idx ON dossiers (agency, appointment_at, id) WHERE ${open}`)
-  await knex.raw(`CREATE INDEX dossiers_late_procedure_idx ON dossiers (procedure_code, appointment_at, id) WHERE ${open}`)
-  await knex.raw(`CREATE INDEX dossiers_late_idx ON dossiers (appointment_at, id) WHERE ${open}`)
+  // The supervisors' lists, each read in its sort order so a first page stops after a page of rows:
+  // unfinished dossiers by appointment (all, and only those due soon or overdue), by agency and for all agencies.
+  const open = 'finished_at IS NULL'
+  await knex.raw(`CREATE INDEX dossiers_open_agency_idx ON dossiers (agency, appointment_at, id) WHERE ${open}`)
+  await knex.raw(`CREATE INDEX dossiers_open_all_idx ON dossiers (appointment_at, id) WHERE ${open}`)
+  for (const state of ['overdue', 'due_soon']) {
+    const where = `${open} AND deadline_state = '${state}'`
+    await knex.raw(`CREATE INDEX dossiers_${state}_agency_idx ON dossiers (agency, appointment_at, id) WHERE ${where}`)
+    await knex.raw(`CREATE INDEX dossiers_${state}_all_idx ON dossiers (appointment_at, id) WHERE ${where}`)
+  }
   // Today: unfinished dossiers by agency, procedure and deadline state (index-only counts).
-  await knex.raw(`CREATE INDEX dossiers_open_idx ON dossiers (agency, procedure_code, deadline_state) WHERE finished_at IS NULL`)
-  // The lists behind Today's received and resolved figures.
-  await knex.raw(`CREATE INDEX dossiers_received_idx ON dossiers (agency, submitted_at, id)`)
-  await knex.raw(`CREATE INDEX dossiers_resolved_idx ON dossiers (agency, finished_at, id) WHERE finished_at IS NOT NULL`)
-  // Open tasks past on-track, by agency or officer, in due order; step counts per procedure and activity.
+  await knex.raw(`CREATE INDEX dossiers_open_counts_idx ON dossiers (agency, procedure_code, deadline_state) WHERE ${open}`)
+  // The lists behind Today's received and resolved figures (newest first).
+  await knex.raw(`CREATE INDEX dossiers_received_agency_idx ON dossiers (agency, submitted_at, id)`)
+  await knex.raw(`CREATE INDEX dossiers_received_all_idx ON dossiers (submitted_at, id)`)
+  await knex.raw(`CREATE INDEX dossiers_resolved_agency_idx ON dossiers (agency, finished_at, id) WHERE finished_at IS NOT NULL`)
+  await knex.raw(`CREATE INDEX dossiers_resolved_all_idx ON dossiers (finished_at, id) WHERE finished_at IS NOT NULL`)
+  // Open tasks due soon or overdue by agency, by officer, for all agencies, in due order; step counts per procedure and activity.
   const lateTask = `status = 'open' AND deadline_state <> 'on_track'`
   await knex.raw(`CREATE INDEX tasks_late_agency_idx ON tasks (agency, due_at, id) WHERE ${lateTask}`)
   await knex.raw(`CREATE INDEX tasks_late_assignee_idx ON tasks (assignee, due_at, id) WHERE ${lateTask}`)
+  await knex.raw(`CREATE INDEX tasks_late_all_idx ON tasks (due_at, id) WHERE ${lateTask}`)
+  // A task's procedure version, copied from its instance when it is written: the overlays count one version's steps.
+  await knex.raw('ALTER TABLE tasks ADD COLUMN procedure_version_id integer')
+  await knex.raw('UPDATE tasks t SET procedure_version_id = i.procedure_version_id FROM process_instances i WHERE i.id = t.instance_id')
+  await knex.raw(`
+    CREATE FUNCTION task_procedure_version() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.procedure_version_id IS NULL THEN
+        SELECT procedure_version_id INTO NEW.procedure_version_id FROM process_instances WHERE id = NEW.instance_id;
+      END IF;
+      RETURN NEW;
+    END $$`)
+  await knex.raw('CREATE TRIGGER task_procedure_version BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION task_procedure_version()')
   await knex.raw(
-    `CREATE INDEX tasks_open_steps_idx ON tasks (procedure_code, activity_id, deadline_state, instance_id) WHERE status = 'open'`,
+    `CREATE INDEX tasks_open_steps_idx ON tasks (procedure_version_id, agency, activity_id, deadline_state) WHERE status = 'open'`,
   )
 }
 
 export async function down(knex: Knex): Promise<void> {
   for (const i of [
     'tasks_open_steps_idx',
+    'tasks_late_all_idx',
     'tasks_late_assignee_idx',
     'tasks_late_agency_idx',
-    'dossiers_resolved_idx',
-    'dossiers_received_idx',
-    'dossiers_open_idx',
-    'dossiers_late_idx',
-    'dossiers_late_procedure_idx',
-    'dossiers_late_agency_idx',
+    'dossiers_resolved_all_idx',
+    'dossiers_resolved_agency_idx',
+    'dossiers_received_all_idx',
+    'dossiers_received_agency_idx',
+    'dossiers_open_counts_idx',
+    'dossiers_due_soon_all_idx',
+    'dossiers_due_soon_agency_idx',
+    'dossiers_overdue_all_idx',
+    'dossiers_overdue_agency_idx',
+    'dossiers_open_all_idx',
+    'dossiers_open_agency_idx',
     'payments_dossier_idx',
   ])
     await knex.raw(`DROP INDEX IF EXISTS ${i}`)
@@ -198,6 +224,9 @@ export async function down(knex: Knex): Promise<void> {
     await knex.raw(`DROP TRIGGER IF EXISTS dossier_flag ON ${table}`)
     await knex.raw(`DROP FUNCTION IF EXISTS dossier_flag_${table}()`)
   }
+  await knex.raw('DROP TRIGGER IF EXISTS task_procedure_version ON tasks')
+  await knex.raw('DROP FUNCTION IF EXISTS task_procedure_version()')
+  await knex.raw('ALTER TABLE tasks DROP COLUMN IF EXISTS procedure_version_id')
   await knex.raw('DROP TRIGGER IF EXISTS supervision_daily_update ON dossiers')
   await knex.raw('DROP TRIGGER IF EXISTS supervision_daily_insert_delete ON dossiers')
   await knex.raw('DROP FUNCTION IF EXISTS supervision_daily_trigger()')

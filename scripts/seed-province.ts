@@ -161,9 +161,9 @@ export async function seedProvince(
           ) AS h(n, action, actor, status, at)
          WHERE b.finished_at IS NOT NULL OR h.n <= 3`)
       totals.openTasks += await one(`
-        INSERT INTO tasks (id, instance_id, dossier_id, procedure_code, agency, activity_id, execution_id, name, candidate_groups, assignee,
+        INSERT INTO tasks (id, instance_id, dossier_id, procedure_code, procedure_version_id, agency, activity_id, execution_id, name, candidate_groups, assignee,
                due_at, status, created_at, claimed_at, deadline_state)
-        SELECT b.task_id, b.instance_id, b.id, b.procedure_code, b.agency, s.activity_id, s.activity_id || '_seed', s.name, s.groups,
+        SELECT b.task_id, b.instance_id, b.id, b.procedure_code, b.version_id, b.agency, s.activity_id, s.activity_id || '_seed', s.name, s.groups,
                CASE WHEN b.r_assign < 0.4 THEN 'cv-' || b.agency || '-' || (1 + floor(b.r_assign * 20)::int) END,
                b.task_due_at, 'open', b.submitted_at + interval '1 hour', CASE WHEN b.r_assign < 0.4 THEN b.submitted_at + interval '2 hours' END,
                CASE WHEN b.task_due_at < $1::timestamptz THEN 'overdue'

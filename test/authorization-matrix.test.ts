@@ -253,6 +253,27 @@ const ROUTES: Route[] = [
     call: (as) => as.get(`/api/supervision/indicators?from=2026-11-01&to=2026-11-30&agency=${AGENCY}`),
   },
   {
+    name: 'supervision today',
+    permission: 'supervision.view',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/supervision/today?from=2026-11-01&to=2026-11-30&agency=${AGENCY}`),
+  },
+  {
+    name: 'supervision export (report, XLSX)',
+    permission: 'supervision.export',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/supervision/export/report?from=2026-11-01&to=2026-11-30&agency=${AGENCY}&format=xlsx`),
+  },
+  {
+    name: 'supervision export (overdue steps, CSV)',
+    permission: 'supervision.export',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/supervision/export/tasks?state=all&agency=${AGENCY}`),
+  },
+  {
     name: 'procedure deploy (owned by the agency)',
     permission: 'procedure.deploy',
     group: 'none',

@@ -142,6 +142,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ người giám sát của cơ quan được xem',
   },
+  'supervision.export': {
+    who: ['agencySupervisor', 'admin'],
+    when: 'any (CSV and XLSX exports of the supervision lists, report and indicators)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người giám sát của cơ quan được xuất dữ liệu giám sát',
+  },
 } as const satisfies Record<string, Rule>
 export type Permission = keyof typeof POLICY
 
