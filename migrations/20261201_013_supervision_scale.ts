@@ -171,8 +171,10 @@ export async function up(knex: Knex): Promise<void> {
     await knex.raw(`CREATE INDEX dossiers_${state}_agency_idx ON dossiers (agency, appointment_at, id) WHERE ${where}`)
     await knex.raw(`CREATE INDEX dossiers_${state}_all_idx ON dossiers (appointment_at, id) WHERE ${where}`)
   }
-  // Today: unfinished dossiers by agency, procedure and deadline state (index-only counts).
-  await knex.raw(`CREATE INDEX dossiers_open_counts_idx ON dossiers (agency, procedure_code, deadline_state) WHERE ${open}`)
+  // Today and /metrics: unfinished dossiers by agency, procedure, deadline state and status (index-only counts).
+  await knex.raw(
+    `CREATE INDEX dossiers_open_counts_idx ON dossiers (agency, procedure_code, deadline_state) INCLUDE (status) WHERE ${open}`,
+  )
   // The lists behind Today's received and resolved figures (newest first).
   await knex.raw(`CREATE INDEX dossiers_received_agency_idx ON dossiers (agency, submitted_at, id)`)
   await knex.raw(`CREATE INDEX dossiers_received_all_idx ON dossiers (submitted_at, id)`)

@@ -23,6 +23,8 @@ import { errorHandler } from './http/errors.ts'
 import { ajvInputRules, checkInputs, type AjvLike } from './validation/input-rules.ts'
 import { checkResponseSchemas } from './http/response-check.ts'
 import { healthSchema, liveSchema, readySchema } from './http/health.schemas.ts'
+import { createMetrics, type Metrics } from './metrics/metrics.ts'
+import { registerMetrics } from './metrics/metrics.routes.ts'
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 
@@ -33,6 +35,8 @@ export async function buildApp(deps: {
   tokens: TokenService
   system: System
   health: () => Promise<Record<string, string>>
+  /** Prometheus metrics (main.ts passes them with the BullMQ queues); default: without queue figures. */
+  metrics?: Metrics
 }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
@@ -77,6 +81,12 @@ export async function buildApp(deps: {
     const checks = await deps.health()
     const ok = Object.values(checks).every((v) => v === 'ok')
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks })
+  })
+
+  registerMetrics(app, {
+    metrics: deps.metrics ?? createMetrics({ db: deps.system.db, clock: deps.system.clock }),
+    tokens: deps.tokens,
+    scrapeToken: deps.config.metricsToken,
   })
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })

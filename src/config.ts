@@ -80,6 +80,8 @@ export interface Config {
   readonly lookupRatePerMinute: number
   /** Transfer cut-off (docs/domain.md#transfer-cutoff), local time HH:MM: received later, the dossier goes at the next opening. */
   readonly transferCutoff: string
+  /** Bearer token a Prometheus scraper may use for GET /metrics besides an admin JWT (`METRICS_TOKEN`, ≥ 32 characters); absent: admin JWTs only. */
+  readonly metricsToken?: string
 }
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
@@ -89,6 +91,12 @@ const PUBLISHED_SECRETS = new Set([DEV_SECRET, DEV_PAYMENT_SECRET, 'change-me-ch
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  if (raw.length < 32) throw new ConfigError('METRICS_TOKEN must be at least 32 characters')
+  return raw
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min = 0): number {
@@ -166,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicLookupUrl: env.PUBLIC_LOOKUP_URL ?? 'https://dichvucong.example.gov.vn/tra-cuu',
     lookupRatePerMinute: int('LOOKUP_RATE_PER_MINUTE', env.LOOKUP_RATE_PER_MINUTE, 10, 1),
     transferCutoff: env.TRANSFER_CUTOFF ?? '15:00',
+    metricsToken: metricsToken(env.METRICS_TOKEN),
     ...overrides,
   }
   return Object.freeze(cfg)

@@ -40,6 +40,7 @@ import { createMessageService } from './messages/message.service.ts'
 import { createMessageRepository } from './messages/message.repository.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
+import { requestFactsObserver } from './metrics/metrics.ts'
 import { createSupervisionRepository } from './supervision/supervision.repository.ts'
 import { createEvaluationService } from './evaluations/evaluation.service.ts'
 import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
@@ -84,6 +85,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const observers: StepObserver[] = [
     createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
     createTimerObserver({ timers: repos.timers, history: repos.history }),
+    requestFactsObserver,
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({

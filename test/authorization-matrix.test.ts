@@ -274,6 +274,13 @@ const ROUTES: Route[] = [
     call: (as) => as.get(`/api/supervision/export/tasks?state=all&agency=${AGENCY}`),
   },
   {
+    name: 'metrics (Prometheus)',
+    permission: 'metrics.read',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get('/metrics'),
+  },
+  {
     name: 'procedure deploy (owned by the agency)',
     permission: 'procedure.deploy',
     group: 'none',
