@@ -6,6 +6,8 @@ import { caller } from './helpers/api.ts'
 import { seedProvince } from '../scripts/seed-province.ts'
 import { createBoardRepository } from '../src/supervision/board.repository.ts'
 import { createSupervisionRepository } from '../src/supervision/supervision.repository.ts'
+import { workingMinutesBetweenFast, workingMinutesLeft } from '../src/supervision/working-time.ts'
+import { createWorkingCalendar } from '../src/calendar/working-calendar.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
@@ -323,4 +325,23 @@ t.test('a province seed: Today, the lists behind its figures, step counts, expor
   // The indicator counts read the daily counts: the year before `now` holds every seeded dossier.
   const indicators = await createSupervisionRepository().indicatorCounts(ctx.db, { agency: null, from: '2025-12-01', to: '2026-12-01' })
   t.equal(indicators.dossiers.received, 20_000)
+})
+
+t.test("working time left on the supervisors' lists equals the calendar's count, however long overdue", async (t) => {
+  const cal = createWorkingCalendar(new Map())
+  let seed = 7
+  const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646
+  for (let i = 0; i < 3000; i++) {
+    const from = new Date(Date.UTC(2025, 0, 1) + random() * 900 * 86_400_000)
+    const to = new Date(from.getTime() + random() * (i % 3 === 0 ? 2 : 400) * 86_400_000)
+    const fast = workingMinutesBetweenFast(cal, from, to),
+      walked = cal.workingMinutesBetween(from, to)
+    if (Math.abs(fast - walked) > 0.01) {
+      t.fail(`${from.toISOString()} → ${to.toISOString()}: ${fast} ≠ ${walked}`)
+      return
+    }
+  }
+  t.pass('3,000 intervals across Tết and the other holidays agree')
+  const now = new Date('2026-12-01T03:00:00Z')
+  t.equal(workingMinutesLeft(cal, now, new Date('2026-11-30T03:00:00Z')), -cal.workingMinutesBetween(new Date('2026-11-30T03:00:00Z'), now))
 })

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 import { receiptPeriod } from './indicators.ts'
+import { workingMinutesLeft } from './working-time.ts'
 import {
   FIGURES,
   type BoardRepository,
@@ -76,10 +77,7 @@ export function createBoardService(deps: { db: Db; clock: Clock; calendar: () =>
   /** Working minutes before a deadline (negative: how late it already is). */
   const minutesLeft = (deadline: Date | string | null | undefined) => {
     if (!deadline) return null
-    const at = new Date(deadline),
-      now = deps.clock.now(),
-      cal = deps.calendar()
-    return Math.round(at > now ? cal.workingMinutesBetween(now, at) : -cal.workingMinutesBetween(at, now))
+    return Math.round(workingMinutesLeft(deps.calendar(), deps.clock.now(), new Date(deadline)))
   }
 
   const dossierPage = async (s: Scope, q: DossierListQuery, limit: number, after?: Position) => {

@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts'
 import type { TaskRepository } from '../records/task.repository.ts'
 import { taskDeadlineView } from '../deadlines/outcome.ts'
 import { indicatorsOf, receiptPeriod } from './indicators.ts'
+import { workingMinutesLeft } from './working-time.ts'
 import type { SupervisionRepository } from './supervision.repository.ts'
 import { createBoardRepository } from './board.repository.ts'
 import { createBoardService } from './board.service.ts'
@@ -73,8 +74,7 @@ export function createSupervisionService(deps: {
         return {
           dossier: d,
           // Working time left before the appointment (negative: how late it already is).
-          workingMinutesLeft:
-            appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
+          workingMinutesLeft: workingMinutesLeft(cal, now, appointment),
           openTasks: open.map((t) => ({
             id: t.id,
             name: t.name,
