@@ -150,7 +150,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       tokens,
       system,
       health: readiness.checks,
-      metrics: createMetrics({ db, clock, queues }),
+      metrics: createMetrics({ db, clock, queues, processMetrics: true }),
     })
     url = await app.listen({ host: config.host, port: config.port })
     stops.unshift(() => app.close())

@@ -43,7 +43,7 @@ t.test(
       tokens,
       system,
       health: async () => ({ postgres: 'ok', redis: 'ok' }),
-      metrics: createMetrics({ db, clock, queues, cacheMs: 0 }),
+      metrics: createMetrics({ db, clock, queues, cacheMs: 0, processMetrics: true }),
     })
     t.teardown(() => app.close())
     const bearer = async (roles: any[], groups: string[] = []) => ({
@@ -86,6 +86,7 @@ t.test(
     t.match(text, /dvc_http_request_duration_seconds_count\{method="POST",route="\/api\/dossiers",status="2xx",procedure="2\.000575"\} 1/)
     t.match(text, /dvc_open_dossiers\{status="[A-Z_]+",deadline_state="on_track"\} 1/)
     t.match(text, /dvc_timers_pending \d+/)
+    t.match(text, /dvc_process_cpu_user_seconds_total /, 'process metrics')
     t.match(text, /dvc_deadline_alarms_pending [1-9]/, 'the new dossier has its alarms')
     t.match(text, /dvc_deadline_alarm_lag_seconds 0/)
     t.match(text, /dvc_queue_jobs\{queue="timers",state="waiting"\} \d+/)

@@ -44,9 +44,10 @@ interface Snapshot {
  * by outcome, timers and deadline alarms pending and how late the oldest due one is. The database
  * figures come from one snapshot of cheap indexed queries, cached `cacheMs`.
  */
-export function createMetrics(deps: { db: Db; clock: Clock; queues?: Queues; cacheMs?: number }) {
+export function createMetrics(deps: { db: Db; clock: Clock; queues?: Queues; cacheMs?: number; processMetrics?: boolean }) {
   const registry = new client.Registry()
-  client.collectDefaultMetrics({ register: registry, prefix: 'dvc_' })
+  // CPU, memory, event-loop lag, GC: once per process (main.ts), not for every app a test builds.
+  if (deps.processMetrics) client.collectDefaultMetrics({ register: registry, prefix: 'dvc_' })
   const latency = new client.Histogram({
     name: 'dvc_http_request_duration_seconds',
     help: 'HTTP request latency by method, route, status class and procedure (the procedure of the step it ran, if any)',
