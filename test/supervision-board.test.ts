@@ -288,6 +288,10 @@ t.test('a province seed: Today, the lists behind its figures, step counts, expor
   const sheet = book.worksheets[0]!
   t.equal(sheet.getRow(1).getCell(3).value, 'Tiếp nhận trong kỳ')
   t.equal(sheet.getRow(sheet.rowCount).getCell(1).value, 'Tổng cộng')
+  const listXlsx = await supervisor.get(`/api/supervision/export/dossiers?figure=overdue&format=xlsx`)
+  const listBook = new ExcelJS.Workbook()
+  await listBook.xlsx.load(listXlsx.raw as any)
+  t.equal(listBook.worksheets[0]!.rowCount - 1, today.totals.overdue, 'the XLSX list: a header row and one row per overdue dossier')
   t.equal((await officer.get(`/api/supervision/export/dossiers?figure=overdue`)).status, 403)
   t.equal((await supervisor.get(`/api/supervision/export/dossiers?figure=overdue&agency=UBND-XA-01`)).status, 403)
 
