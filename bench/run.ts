@@ -11,8 +11,12 @@
  *  (c) durable timers (bench/timers.ts): 100,000 pending, bursts of 1,000 coming due, fire lag (worker
  *      with its look-ahead, as `npm start` runs it) and Redis memory per pending timer, against live
  *      firings by a direct Postgres sweep measured in the same run.
+ *  (d) supervision at province scale (bench/supervision.ts): a seeded province-year (1,000,000 dossiers,
+ *      BENCH_SUPERVISION_DOSSIERS), the overdue list's first page, Today, step counts, the indicator set and
+ *      a 100,000-row CSV export, each against a `SELECT count(*) FROM dossiers` baseline of the same run.
  * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`, the timer
- * figures; the last line is one JSON object with these figures. BENCH_TIMERS=0 skips (c).
+ * and supervision figures; the last line is one JSON object with these figures. BENCH_TIMERS=0 skips (c),
+ * BENCH_SUPERVISION=0 skips (d).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../src/infra/free-port.ts'
@@ -28,6 +32,7 @@ import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { DossierStatus } from '../src/records/statuses.ts'
 import { LIFECYCLE_ACTIONS } from '../src/procedures/lifecycle-actions.ts'
 import { timerBench } from './timers.ts'
+import { printSupervision, supervisionBench } from './supervision.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const OFFICERS = Number(process.env.BENCH_OFFICERS ?? 20)
@@ -277,6 +282,7 @@ const raw = {
   completionsPerSec: (rawBefore.completionsPerSec + rawAfter.completionsPerSec) / 2,
 }
 const timers = Number(process.env.BENCH_TIMERS ?? 100_000) > 0 ? await timerBench() : null
+const supervision = process.env.BENCH_SUPERVISION !== '0' ? await supervisionBench() : null
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 const result = {
   officers: OFFICERS,
@@ -322,6 +328,7 @@ const result = {
     cpuBusyParallelSweep: round(timers.parallelCpuBusy, 2),
     lookahead: timers.lookahead,
   },
+  supervision,
 }
 console.log(
   `raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB; mean of ${result.raw.completionsPerSecBefore} before and ${result.raw.completionsPerSecAfter} after the end-to-end run)`,
@@ -349,4 +356,5 @@ if (result.timers) {
     `timer rate  : ${r.queuedFiresPerSec}/s via BullMQ with the look-ahead (${r.lookahead.committed} of ${r.lookahead.prepared} prepared firings committed, ${r.lookahead.stale} stale) vs live firings: ${r.parallelSweepFiresPerSec}/s direct parallel sweep (ratio ${r.ratioQueuedToParallelSweep}; CPU ${Math.round(r.cpuBusyParallelSweep * 100)} % busy), ${r.sweepFiresPerSec}/s one by one`,
   )
 }
+if (supervision) printSupervision(supervision)
 console.log(JSON.stringify(result))

@@ -27,6 +27,8 @@ import { errorHandler } from './http/errors.ts'
 import { ajvInputRules, checkInputs, type AjvLike } from './validation/input-rules.ts'
 import { checkResponseSchemas } from './http/response-check.ts'
 import { healthSchema, liveSchema, readySchema } from './http/health.schemas.ts'
+import { createMetrics, type Metrics } from './metrics/metrics.ts'
+import { registerMetrics } from './metrics/metrics.routes.ts'
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml']
 
@@ -37,6 +39,8 @@ export async function buildApp(deps: {
   tokens: TokenService
   system: System
   health: () => Promise<Record<string, string>>
+  /** Prometheus metrics (main.ts passes them with the BullMQ queues); default: without queue figures. */
+  metrics?: Metrics
 }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
@@ -84,6 +88,12 @@ export async function buildApp(deps: {
   })
 
   await app.register(consoleRoutes, { production: deps.config.env === 'production', tokens: deps.tokens })
+  registerMetrics(app, {
+    metrics: deps.metrics ?? createMetrics({ db: deps.system.db, clock: deps.system.clock }),
+    tokens: deps.tokens,
+    scrapeToken: deps.config.metricsToken,
+  })
+
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
   await app.register(engineRestRoutes, { prefix: '/engine-rest', externalTasks: deps.system.externalTasks, tokens: deps.tokens })

@@ -80,6 +80,8 @@ export interface Config {
   readonly lookupRatePerMinute: number
   /** Transfer cut-off (docs/domain.md#transfer-cutoff), local time HH:MM: received later, the dossier goes at the next opening. */
   readonly transferCutoff: string
+  /** Bearer token a Prometheus scraper may use for GET /metrics besides an admin JWT (`METRICS_TOKEN`, ≥ 32 characters); absent: admin JWTs only. */
+  readonly metricsToken?: string
   /**
    * Peer systems of other agencies for handoffs (liên thông), `HANDOFF_PEERS` as JSON: agency code →
    * `{ "url": where the http adapter POSTs, "key": the shared signing key (32+ characters) }`.
@@ -117,6 +119,12 @@ const PUBLISHED_SECRETS = new Set([DEV_SECRET, DEV_PAYMENT_SECRET, 'change-me-ch
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  if (raw.length < 32) throw new ConfigError('METRICS_TOKEN must be at least 32 characters')
+  return raw
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min = 0): number {
@@ -197,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     handoffPeers: handoffPeers(env.HANDOFF_PEERS),
     handoffTimeoutMs: int('HANDOFF_TIMEOUT_MS', env.HANDOFF_TIMEOUT_MS, 10_000, 100),
     handoffCallbackMaxAgeSeconds: int('HANDOFF_CALLBACK_MAX_AGE_SECONDS', env.HANDOFF_CALLBACK_MAX_AGE_SECONDS, 300, 1),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
     ...overrides,
   }
   return Object.freeze(cfg)

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.ts'
 import { createDb, migrateLatest } from './db/knex.ts'
 import { createHttpPortal, createPortalSimulator } from './handoffs/national-portal.ts'
 import { buildApp } from './app.ts'
+import { createMetrics } from './metrics/metrics.ts'
 import { startLocalPostgres } from './infra/local-postgres.ts'
 import { startLocalRedis } from './infra/local-redis.ts'
 import { createReadiness } from './infra/readiness.ts'
@@ -171,6 +172,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       tokens,
       system,
       health: readiness.checks,
+      metrics: createMetrics({ db, clock, queues, processMetrics: true }),
     })
     url = await app.listen({ host: config.host, port: config.port })
     stops.unshift(() => app.close())

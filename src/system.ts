@@ -42,6 +42,7 @@ import { createInstanceVariablesService } from './instances/instance-variables.s
 import { createInstanceVariablesRepository } from './instances/instance-variables.repository.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
+import { requestFactsObserver } from './metrics/metrics.ts'
 import { createSupervisionRepository } from './supervision/supervision.repository.ts'
 import { createEvaluationService } from './evaluations/evaluation.service.ts'
 import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
@@ -114,6 +115,7 @@ export function createSystem(deps: {
       dueAt: (spec, now) =>
         spec.workingDays ? calendar.current().addWorkingDays(calendar.current().nextOpening(now), spec.workingDays) : null,
     }),
+    requestFactsObserver,
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({

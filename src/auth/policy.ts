@@ -171,6 +171,18 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan gửi liên thông hoặc quản trị viên được xem và xử lý sự cố',
   },
+  'supervision.export': {
+    who: ['agencySupervisor', 'admin'],
+    when: 'any (CSV and XLSX exports of the supervision lists, report and indicators)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ người giám sát của cơ quan được xuất dữ liệu giám sát',
+  },
+  'metrics.read': {
+    who: ['admin'],
+    when: 'any (GET /metrics; a Prometheus scraper may use the METRICS_TOKEN instead)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ quản trị viên được xem số liệu vận hành',
+  },
 } as const satisfies Record<string, Rule>
 export type Permission = keyof typeof POLICY
 

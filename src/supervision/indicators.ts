@@ -21,6 +21,8 @@ export function indicatorsOf(c: IndicatorCounts, period: { from: string; to: str
     received: row.received,
     onTime: { rate: ratio(row.on_time, row.finished), onTime: row.on_time, finished: row.finished }, // 2.1
     onlineDossiers: { rate: ratio(row.online, row.received), online: row.online, received: row.received }, // 3.3
+    early: { rate: ratio(row.early, row.finished), early: row.early, finished: row.finished }, // trước hạn, part of 2.1
+    postalDossiers: { rate: ratio(row.postal, row.received), postal: row.postal, received: row.received }, // BCCI share beside 3.3
     level4Procedures: { rate: ratio(pr.level4, pr.total), level4: pr.level4, procedures: pr.total }, // 3.1 (toàn trình)
     onlineProcedures: { rate: ratio(pr.online, pr.total), online: pr.online, procedures: pr.total },
     paidOnline: { rate: ratio(row.paid_online, row.received), paidOnline: row.paid_online, received: row.received }, // 3.6

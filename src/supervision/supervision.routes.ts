@@ -1,5 +1,6 @@
 import { dossierDto } from '../dossiers/dossier.routes.ts'
 import type { Api } from '../http/schemas.ts'
+import { boardRoutes } from './board.routes.ts'
 import { deadlinesSchema, indicatorsSchema } from './supervision.schemas.ts'
 import type { SupervisionService } from './supervision.service.ts'
 
@@ -18,4 +19,6 @@ export async function supervisionRoutes(app: Api, opts: { supervision: Supervisi
       nextCursor: page.nextCursor,
     }
   })
+
+  boardRoutes(app, { board: opts.supervision.board, supervision: opts.supervision })
 }

@@ -14,6 +14,8 @@ const Indicators = Type.Object({
   received: Type.Integer(),
   onTime: Rate({ onTime: 'Finished on or before the appointment', finished: 'Finished' }),
   onlineDossiers: Rate({ online: 'Submitted online', received: 'Received' }),
+  early: Rate({ early: 'Finished before the appointment date (trước hạn)', finished: 'Finished' }),
+  postalDossiers: Rate({ postal: 'Submitted by public post (bưu chính công ích)', received: 'Received' }),
   level4Procedures: Rate({ level4: 'Fully online procedures (toàn trình)', procedures: 'Procedures' }),
   onlineProcedures: Rate({ online: 'Procedures of level 3 or 4', procedures: 'Procedures' }),
   paidOnline: Rate({ paidOnline: 'Paid online', received: 'Received' }),

@@ -8,7 +8,10 @@ import { AppError } from '../errors.ts'
 import type { TaskRepository } from '../records/task.repository.ts'
 import { taskDeadlineView } from '../deadlines/outcome.ts'
 import { indicatorsOf, receiptPeriod } from './indicators.ts'
+import { workingMinutesLeft } from './working-time.ts'
 import type { SupervisionRepository } from './supervision.repository.ts'
+import { createBoardRepository } from './board.repository.ts'
+import { createBoardService } from './board.service.ts'
 
 export function encodeDeadlineCursor(d: DossierRow): string {
   return Buffer.from(JSON.stringify({ a: new Date(d.appointment_at!).toISOString(), id: d.id })).toString('base64url')
@@ -38,13 +41,15 @@ export function createSupervisionService(deps: {
   repo: SupervisionRepository
 }) {
   return {
+    /** Today, the lists behind its figures, step counts, the periodic report, exports (board.service.ts). */
+    board: createBoardService({ db: deps.db, clock: deps.clock, calendar: deps.calendar, repo: createBoardRepository() }),
     /** The indicators for dossiers received between `from` and `to` (dates, Vietnam time). */
     async indicators(p: Principal, q: { from: string; to: string; agency?: string }) {
       authorize('supervision.view', p, { agency: q.agency ?? p.agency })
       const agency = hasRole(p, 'admin') ? (q.agency ?? null) : p.agency
       const period = receiptPeriod(q.from, q.to)
       if (!period) throw new AppError('VALIDATION_FAILED', 'Khoảng ngày không hợp lệ (from ≤ to)')
-      return indicatorsOf(await deps.repo.indicatorCounts(deps.db, { agency, ...period }), { from: q.from, to: q.to }, agency)
+      return indicatorsOf(await deps.repo.indicatorCounts(deps.db, { agency, from: q.from, to: q.to }), { from: q.from, to: q.to }, agency)
     },
     async deadlines(p: Principal, opts: { states: string[]; procedureCode?: string; cursor?: string; limit: number; agency?: string }) {
       authorize('supervision.view', p, { agency: opts.agency ?? p.agency })
@@ -69,8 +74,7 @@ export function createSupervisionService(deps: {
         return {
           dossier: d,
           // Working time left before the appointment (negative: how late it already is).
-          workingMinutesLeft:
-            appointment > now ? cal.workingMinutesBetween(now, appointment) : -cal.workingMinutesBetween(appointment, now),
+          workingMinutesLeft: workingMinutesLeft(cal, now, appointment),
           openTasks: open.map((t) => ({
             id: t.id,
             name: t.name,
