@@ -38,6 +38,7 @@ import { createFormService } from './forms/form.service.ts'
 import { createLifecycleService } from './lifecycle/lifecycle.service.ts'
 import { createMessageService } from './messages/message.service.ts'
 import { createMessageRepository } from './messages/message.repository.ts'
+import { createMessageStarts } from './messages/message-start.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
 import { createSupervisionRepository } from './supervision/supervision.repository.ts'
@@ -190,7 +191,13 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   })
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
-  const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
+  const messages = createMessageService({
+    db,
+    clock,
+    repo: createMessageRepository(),
+    steps,
+    starts: createMessageStarts({ db, dossiers, procedures }),
+  })
   return {
     db,
     clock,

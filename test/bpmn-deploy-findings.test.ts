@@ -225,15 +225,15 @@ const REFUSED: Array<[string, string, string, string]> = [
     'ESCALATION_REF_MISSING',
   ],
   [
-    'message start event',
+    'two message start events of the process for one message (Camunda 7 allows one)',
     defs(
       MESSAGE +
         proc(
-          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:startEvent id="S2"><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:sequenceFlow id="f2" sourceRef="S2" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
         ),
     ),
-    'S',
-    'MESSAGE_START_UNSUPPORTED',
+    'S2',
+    'MESSAGE_START_DUPLICATE',
   ],
   [
     'message catch without a message (nothing can be delivered to it)',

@@ -8,6 +8,7 @@ import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
+import { keepOneStart, startMessageWaiting } from './start-event.ts'
 import { bindInputOutput } from './input-output.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
@@ -28,7 +29,12 @@ export interface StepResult {
 }
 
 export type StepAction =
-  | { kind: 'start'; variables: Record<string, unknown> }
+  /**
+   * A new instance. At its none start event, or with `message` at the message start event of the
+   * process that waits for that message (POST /api/messages without a dossier): the message is
+   * delivered to it as soon as the instance starts.
+   */
+  | { kind: 'start'; variables: Record<string, unknown>; message?: { messageId: string; startEventId: string } }
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
   /**
@@ -149,10 +155,12 @@ function scopesOf(activity: Activity): Environment[] {
 function variableExtensions(
   definitionEnvironment: () => Environment | undefined,
   fail: (err: Error) => void,
+  startAt: () => string | null | undefined = () => undefined,
 ): Record<string, (element: ElementBase) => unknown> {
   return {
     taskVariables(element: ElementBase) {
       const activity = element as Activity
+      keepOneStart(activity, startAt)
       if (activity.type === 'bpmn:CallActivity') {
         // bpmn-elements starts a called process from the definition's environment: hand it the
         // caller's current variables, so the skeleton's gateways see what earlier steps decided.
@@ -261,7 +269,8 @@ interface LiveEngine {
   failure: Error | null
 }
 
-function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
+/** `startAt`: the start event a new instance starts at (null: its none start); undefined when recovering. */
+function newEngine(sourceContext: unknown, now: () => Date, startAt?: string | null): LiveEngine {
   // A timer the engine asks for by delay alone is dated by the injected clock.
   const timers = new CapturingTimers({ now })
   const holder: { engine?: Engine } = {}
@@ -270,6 +279,7 @@ function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
     (err) => {
       live.failure ??= err
     },
+    () => startAt,
   )
   const engine = new Engine({
     name: 'dossier',
@@ -365,8 +375,12 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           listener.on('activity.start', (api: Api<ElementBase>) => {
             reached.push(api.id)
           })
-          live = newEngine(sourceContext, now)
+          live = newEngine(sourceContext, now, action.message?.startEventId ?? null)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
+          // The message start event waits for its message: it is the message that started the instance.
+          await settle(live)
+          const startMessage = action.message?.messageId ?? startMessageWaiting(live.execution.getPostponed())
+          if (startMessage) live.execution.signal({ id: startMessage })
         } else {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null

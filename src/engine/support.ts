@@ -399,6 +399,9 @@ function checkEvents(el: El, r: Reporters): void {
   // A message start of an event sub-process directly in the process is delivered by POST /api/messages.
   if (el.$type === 'bpmn:StartEvent' && inEventSubProcess && el.$parent?.$parent?.$type === 'bpmn:Process') {
     if (!message.messageRef?.id) checkMessage(el, message.messageRef, r)
+  } else if (el.$type === 'bpmn:StartEvent' && el.$parent?.$type === 'bpmn:Process') {
+    // A message start of the process: POST /api/messages starts a new dossier there (message-starts.ts).
+    checkMessage(el, message.messageRef, r)
   } else if (el.$type === 'bpmn:StartEvent') {
     r.error(
       id,
