@@ -9,6 +9,7 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { keepOneStart, startMessageWaiting } from './start-event.ts'
+import { nearestErrorCatch, throwToEventSubProcess } from './error-catch.ts'
 import { bindInputOutput } from './input-output.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
@@ -444,12 +445,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           } else {
             // Camunda 7 sets the variables before the error propagates, so the catching path reads them.
             for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
-            // bpmn-elements' error boundary and error start events match the error's `code`.
-            target.sendApiMessage('error', {
-              message: action.errorMessage ?? action.errorCode,
-              code: action.errorCode,
-              name: action.errorCode,
-            })
+            const catcher = nearestErrorCatch(target.owner as Activity, action.errorCode)
+            // The nearest catcher is an error event sub-process: the error is thrown to it (bpmn-elements
+            // would only offer a task's error to boundary events).
+            if (catcher?.kind === 'eventSubProcess')
+              throwToEventSubProcess(target, catcher.errorId, { code: action.errorCode, message: action.errorMessage })
+            // bpmn-elements' error boundary events match the error's `code`.
+            else
+              target.sendApiMessage('error', {
+                message: action.errorMessage ?? action.errorCode,
+                code: action.errorCode,
+                name: action.errorCode,
+              })
           }
         } else if (action.kind === 'message') {
           // A boundary event waits beside its activity: every running element counts, not only wait states.
