@@ -56,11 +56,31 @@ const REFUSED: Array<[string, string, string, string]> = [
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [
-    'camunda:inputOutput on an intermediate timer event',
+    'camunda:inputOutput on a boundary event (Camunda 7 refuses it)',
     around(
-      '<bpmn:intermediateCatchEvent id="X"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+      task(),
+      '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:outgoing>b1</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="B" targetRef="E2"/><bpmn:endEvent id="E2"><bpmn:incoming>b1</bpmn:incoming></bpmn:endEvent>',
     ),
-    'X',
+    'B',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'camunda:inputOutput on a start event (Camunda 7 refuses it)',
+    defs(
+      proc(
+        '<bpmn:startEvent id="S"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+      ),
+    ),
+    'S',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'an output parameter on an end event (Camunda 7 refuses it: nothing follows to read it)',
+    around('<bpmn:task id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:task>').replace(
+      '<bpmn:endEvent id="E">',
+      '<bpmn:endEvent id="E"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>',
+    ),
+    'E',
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [

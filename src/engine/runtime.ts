@@ -11,6 +11,7 @@ import { interruptScopeOnStart } from './event-subprocess.ts'
 import { keepOneStart, startMessageWaiting } from './start-event.ts'
 import { nearestErrorCatch, throwToEventSubProcess } from './error-catch.ts'
 import { bindInputOutput } from './input-output.ts'
+import { bindActivityInputOutput } from './input-output-activities.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -186,7 +187,14 @@ function variableExtensions(
       bindExpressionService(activity, (vars) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
-      if (!WAIT_TYPES.has(activity.type)) return
+      if (!WAIT_TYPES.has(activity.type))
+        return bindActivityInputOutput(
+          activity,
+          (vars) => {
+            for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+          },
+          fail,
+        )
       const setAll = (vars: Record<string, unknown>) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       }
