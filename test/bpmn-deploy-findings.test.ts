@@ -278,10 +278,10 @@ const REFUSED: Array<[string, string, string, string]> = [
     'MESSAGE_START_UNSUPPORTED',
   ],
   [
-    'timer event sub-process',
-    around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>')),
+    'timer event sub-process whose timer has no value',
+    around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration></bpmn:timeDuration></bpmn:timerEventDefinition>')),
     'Ti',
-    'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
+    'TIMER_INVALID',
   ],
   [
     'complex gateway',

@@ -1,6 +1,15 @@
 import t from 'tap'
 import { fixture } from './helpers/context.ts'
-import { activityIds, bpmnWorld, completeActivity, openTask, openTasks, submitDossier, type BpmnWorld } from './helpers/bpmn-world.ts'
+import {
+  activityIds,
+  bpmnWorld,
+  completeActivity,
+  openTask,
+  openTasks,
+  submitAtCounter,
+  submitDossier,
+  type BpmnWorld,
+} from './helpers/bpmn-world.ts'
 
 /**
  * Event sub-processes (quy trình con sự kiện) as Camunda 7 starts them, over real diagrams: a BPMN
@@ -44,3 +53,83 @@ t.test('an API-raised bpmn-error nothing inside catches reaches the error event 
     'the normal path was never taken',
   )
 })
+
+const timers = fixture('bpmn/timer-event-subprocess.bpmn')
+const vn = (s: string) => new Date(`${s}+07:00`)
+const local = (d: Date | string) => new Date(new Date(d).getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')
+const pendingTimers = async (w: BpmnWorld, dossierId: string) =>
+  (await w.ctx.db('timers').where({ dossier_id: dossierId, status: 'pending' }).orderBy('due_at')).map(
+    (x) => `${x.activity_id}@${local(x.due_at)}`,
+  )
+const reminders = async (w: BpmnWorld, dossierId: string) => {
+  const inst = await w.ctx.db('process_instances').where({ dossier_id: dossierId }).first()
+  return inst.state.definitions[0].execution.processes[0].environment.variables.reminders
+}
+/** Moves the injected clock to `at` (Vietnam time, Monday 23 Nov 2026) and fires what is due: how many fired. */
+const at = async (w: BpmnWorld, hhmm: string) => {
+  w.clock.set(vn(`2026-11-23T${hhmm}`))
+  return w.ctx.system.timers.fireDue()
+}
+
+t.test(
+  'timer event sub-processes of the process: a non-interrupting R3/PT30M cycle fires 3 times, an interrupting PT2H one cancels the task',
+  async (t) => {
+    const w = await bpmnWorld(t, timers, { now: '2026-11-23T01:00:00Z', groups: GROUPS })
+    const d = await submitAtCounter(w.officer, 'TimerEventSubDemo', { reminders: 0 })
+    t.same(activityIds(d.tasks), ['Review'])
+    t.same(
+      await pendingTimers(w, d.dossier.id),
+      ['EveryHalfHour@2026-11-23 08:30', 'TwoHours@2026-11-23 10:00'],
+      'both start events wait on durable timers',
+    )
+    const fired: string[] = []
+    for (const hhmm of ['08:29', '08:30', '09:00', '09:30', '09:45']) {
+      w.ctx.system.engine.clear() // each firing recovers the instance from Postgres, as after a restart
+      if (await at(w, hhmm)) fired.push(hhmm)
+    }
+    t.same(fired, ['08:30', '09:00', '09:30'], 'the reminder fires at each repetition, three times, never early')
+    t.equal(await reminders(w, d.dossier.id), 3, 'the event sub-process ran three times')
+    t.same(await pendingTimers(w, d.dossier.id), ['TwoHours@2026-11-23 10:00'], 'no fourth repetition')
+    t.same(activityIds(await openTasks(w, d.dossier.id)), ['Review'], 'non-interrupting: the task is still open')
+    t.equal(await at(w, '09:59'), 0)
+    t.equal(await at(w, '10:00'), 1, 'the interrupting timer fires after its duration')
+    t.same(activityIds(await openTasks(w, d.dossier.id)), ['Escalate'], 'the event sub-process path is taken')
+    const review = await w.ctx.db('tasks').where({ dossier_id: d.dossier.id, activity_id: 'Review' }).first()
+    t.equal(review.status, 'cancelled', 'the interrupted task is cancelled')
+    t.equal((await completeActivity(w, d.dossier.id, 'Escalate')).processEnded, true, 'the process ends with its event sub-process')
+    t.same(await pendingTimers(w, d.dossier.id), [], 'no timer left')
+  },
+)
+
+t.test(
+  'a timer event sub-process inside an embedded sub-process: it fires inside it, or is cancelled when the sub-process ends',
+  async (t) => {
+    const w = await bpmnWorld(t, timers, { now: '2026-11-23T01:00:00Z', groups: GROUPS })
+    const early = await submitAtCounter(w.officer, 'TimerEventSubDemo', { reminders: 0 })
+    await completeActivity(w, early.dossier.id, 'Review')
+    t.ok((await pendingTimers(w, early.dossier.id)).includes('InspectionHour@2026-11-23 09:00'), 'armed when the sub-process starts')
+    const next = await completeActivity(w, early.dossier.id, 'Inspect')
+    t.same(activityIds(next.nextTasks), ['Sign'], 'the sub-process ended normally')
+    t.notOk(
+      (await pendingTimers(w, early.dossier.id)).some((x) => x.startsWith('InspectionHour')),
+      'its timer is cancelled with it',
+    )
+    const row = await w.ctx.db('timers').where({ dossier_id: early.dossier.id, activity_id: 'InspectionHour' }).first()
+    t.not(row.status, 'pending')
+    t.equal((await completeActivity(w, early.dossier.id, 'Sign')).processEnded, true, 'the process ends with its timers still waiting')
+    t.same(await pendingTimers(w, early.dossier.id), [], 'the timers of its event sub-processes are cancelled when it ends')
+
+    const late = await submitAtCounter(w.officer, 'TimerEventSubDemo', { reminders: 0 })
+    await completeActivity(w, late.dossier.id, 'Review')
+    await at(w, '08:30')
+    t.ok(await at(w, '09:00'), 'the reminder of the process and the timer of the sub-process come due together')
+    t.equal(await reminders(w, late.dossier.id), 2, 'the reminder fired')
+    t.same(
+      activityIds(await openTasks(w, late.dossier.id)),
+      ['DeskReview'],
+      'the interrupting event sub-process inside: the inspection is cancelled',
+    )
+    const after = await completeActivity(w, late.dossier.id, 'DeskReview')
+    t.same(activityIds(after.nextTasks), ['Sign'], 'the sub-process ends with its event sub-process, the process goes on')
+  },
+)

@@ -472,20 +472,6 @@ function checkElement(
   const id = el.id ?? null
   checkMultiInstance(el, attached, error)
   switch (el.$type) {
-    case 'bpmn:SubProcess':
-      // bpmn-engine starts event sub-processes only on messages and signals: a timer start would never fire.
-      if (el.triggeredByEvent === true) {
-        for (const start of ((el.flowElements ?? []) as ModdleElement[]).filter((f) => f.$type === 'bpmn:StartEvent')) {
-          if (((start.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:TimerEventDefinition')) {
-            error(
-              start.id ?? null,
-              'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
-              `The timer start event "${start.name ?? start.id}" of event sub-process "${el.name ?? id}" would never fire in this engine: use a timer boundary event on the activity instead`,
-            )
-          }
-        }
-      }
-      break
     case 'bpmn:ScriptTask':
       if (!allowedScripts.has(`${processId}:${id}`) && !allowedScripts.has(String(id))) {
         error(

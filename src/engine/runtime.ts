@@ -10,6 +10,7 @@ import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { keepOneStart, startMessageWaiting } from './start-event.ts'
 import { nearestErrorCatch, throwToEventSubProcess } from './error-catch.ts'
+import { tendTimerEventSubProcesses, TIMER_STARTS } from './timer-event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
 import { bindActivityInputOutput } from './input-output-activities.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
@@ -255,7 +256,7 @@ const noop = () => {}
 const silentLogger: LoggerFactory = () => ({ debug: noop, error: noop, warn: noop, info: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
-const ENGINE_KEYS = new Set(['fields', 'content', 'properties'])
+const ENGINE_KEYS = new Set(['fields', 'content', 'properties', TIMER_STARTS])
 
 function processVariables(execution: Execution): Record<string, unknown> {
   const proc = execution.definitions?.[0]?.getProcesses?.()[0]
@@ -504,6 +505,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           live.timers.fire(action.executionId)
         }
         await settle(live)
+        // Timer event sub-processes are armed as their scopes run, and cancelled when they end.
+        for (let i = 0; i < 20 && !live.failure && tendTimerEventSubProcesses(execution); i++) await settle(live)
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')
