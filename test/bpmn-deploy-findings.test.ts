@@ -267,15 +267,15 @@ const REFUSED: Array<[string, string, string, string]> = [
     'MESSAGE_UNDELIVERABLE',
   ],
   [
-    'message start of an event sub-process nested in a sub-process',
+    'message start of an event sub-process nested in a sub-process, without a message (nothing can reach it)',
     defs(
       MESSAGE +
         proc(
-          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
+          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
         ),
     ),
     'Ms',
-    'MESSAGE_START_UNSUPPORTED',
+    'MESSAGE_UNDELIVERABLE',
   ],
   [
     'timer event sub-process whose timer has no value',

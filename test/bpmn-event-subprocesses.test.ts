@@ -133,3 +133,40 @@ t.test(
     t.same(activityIds(after.nextTasks), ['Sign'], 'the sub-process ends with its event sub-process, the process goes on')
   },
 )
+
+const nested = fixture('bpmn/event-subprocess-nested.bpmn')
+
+t.test('a signal event sub-process inside a sub-process: reached only while the sub-process runs, non-interrupting', async (t) => {
+  const w = await bpmnWorld(t, nested, { groups: GROUPS })
+  const d = await submitDossier(w, 'EspNestedDemo')
+  const early = await w.officer.post('/api/signals', { name: 'RegulationChanged' })
+  t.same(early.body, { delivered: 0 }, 'the sub-process has not started: nothing listens yet')
+  await completeActivity(w, d.id, 'Receive')
+  const r = await w.officer.post('/api/signals', { name: 'RegulationChanged', variables: { regulation: 'NĐ 168/2025' } })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(r.body, { delivered: 1 })
+  t.same(activityIds(await openTasks(w, d.id)), ['Inspect', 'Recheck'], 'the event sub-process runs beside the inspection')
+  await completeActivity(w, d.id, 'Recheck')
+  const next = await completeActivity(w, d.id, 'Inspect')
+  t.same(activityIds(next.nextTasks), ['Sign'], 'the sub-process ends once both are done')
+  t.same((await w.officer.post('/api/signals', { name: 'RegulationChanged' })).body, { delivered: 0 }, 'the sub-process has ended')
+})
+
+t.test(
+  'a message event sub-process inside a sub-process: interrupting, it replaces the work inside and the process goes on after',
+  async (t) => {
+    const w = await bpmnWorld(t, nested, { groups: GROUPS })
+    const d = await submitDossier(w, 'EspNestedDemo')
+    const early = await w.officer.post('/api/messages', { messageName: 'SiteClosed', businessKey: d.code })
+    t.equal(early.status, 404, 'the sub-process has not started: nothing waits for the message')
+    await completeActivity(w, d.id, 'Receive')
+    const r = await w.officer.post('/api/messages', { messageName: 'SiteClosed', businessKey: d.code })
+    t.equal(r.status, 200, JSON.stringify(r.body))
+    t.same(activityIds(await openTasks(w, d.id)), ['DeskCheck'], 'only the event sub-process runs in the sub-process')
+    const inspect = await w.ctx.db('tasks').where({ dossier_id: d.id, activity_id: 'Inspect' }).first()
+    t.equal(inspect.status, 'cancelled', 'the inspection is cancelled')
+    const next = await completeActivity(w, d.id, 'DeskCheck')
+    t.same(activityIds(next.nextTasks), ['Sign'], 'the sub-process ends with its event sub-process, the process goes on')
+    t.equal((await completeActivity(w, d.id, 'Sign')).processEnded, true)
+  },
+)

@@ -224,11 +224,15 @@ export async function parseDiagram(
         entry.activityIds.push(el.id!)
       }
       const parent = el.$parent as ModdleElement | undefined
-      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && parent.$parent === proc && proc === process) {
+      // Event sub-processes started by a message or a signal, in the process or in a sub-process at any depth.
+      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && proc === process) {
         for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
           const msg = d.$type === 'bpmn:MessageEventDefinition' ? (d.messageRef as ModdleElement | undefined) : undefined
-          if (!msg?.id) continue
-          const entry = (messageCatches[msg.name ?? msg.id] ??= { messageId: msg.id, activityIds: [] })
+          const sig = d.$type === 'bpmn:SignalEventDefinition' ? (d.signalRef as ModdleElement | undefined) : undefined
+          const ref = msg ?? sig
+          if (!ref?.id) continue
+          const catches = msg ? messageCatches : signalCatches
+          const entry = (catches[ref.name ?? ref.id] ??= { messageId: ref.id, activityIds: [] })
           ;(entry.eventSubProcesses ??= []).push({ id: parent.id!, interrupting: el.isInterrupting !== false })
         }
       }

@@ -10,7 +10,7 @@ import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { keepOneStart, startMessageWaiting } from './start-event.ts'
 import { nearestErrorCatch, throwToEventSubProcess } from './error-catch.ts'
-import { tendTimerEventSubProcesses, TIMER_STARTS } from './timer-event-subprocess.ts'
+import { startableEventSubProcesses, tendTimerEventSubProcesses, TIMER_STARTS } from './timer-event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
 import { bindActivityInputOutput } from './input-output-activities.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
@@ -475,8 +475,13 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             e.uncorrelated = true
             return e
           }
-          // An event sub-process listens while its process runs, one run at a time.
-          const starts = (action.eventSubProcesses ?? []).filter((e) => !running.has(e.id))
+          // An event sub-process listens while its scope (the process or a sub-process) runs, one run at a time.
+          const interruptingIds = new Set((action.eventSubProcesses ?? []).filter((e) => e.interrupting).map((e) => e.id))
+          const starts = startableEventSubProcesses(execution, new Set((action.eventSubProcesses ?? []).map((e) => e.id))).map((s) => ({
+            ...s,
+            id: s.activity.id,
+            interrupting: interruptingIds.has(s.activity.id),
+          }))
           if (!action.activityIds.some((id) => running.has(id)) && !starts.length)
             throw uncorrelated(`nothing in this instance waits for message ${action.messageId}`)
           const vars = processVariables(execution)
@@ -487,15 +492,14 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             if (action.variables && proc) Object.assign(proc.environment.variables, action.variables)
             // bpmn-elements starts an event sub-process only on a message thrown inside the definition:
             // one from outside starts it here, then reaches its start event like any other catch.
-            const started = starts.flatMap((e) => {
-              const sub = proc?.getActivities().find((a) => a.id === e.id)
-              if (!sub) return []
-              sub.run({ id: action.messageId, messageType: 'message' })
-              return [e]
+            const started = starts.map((e) => {
+              e.activity.run({ id: action.messageId, messageType: 'message' })
+              return e
             })
             execution.signal({ id: action.messageId })
-            if (started.some((e) => e.interrupting)) {
-              // An interrupting start cancels everything else running in the process (Camunda 7).
+            if (started.some((e) => e.interrupting && e.processLevel)) {
+              // An interrupting start cancels everything else running in the process (Camunda 7); in a
+              // sub-process, what runs in that sub-process (event-subprocess.ts, timer-event-subprocess.ts).
               await settle(live)
               const keep = new Set(started.map((e) => e.id))
               for (const api of execution.getPostponed()) if (!keep.has(api.owner?.id ?? api.id)) api.discard()

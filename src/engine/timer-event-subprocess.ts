@@ -142,3 +142,21 @@ export function tendTimerEventSubProcesses(execution: Execution): boolean {
   }
   return changed
 }
+
+/**
+ * The event sub-processes among `ids` that can start now: each in a running scope (the process, or a
+ * running sub-process: an event sub-process listens only while its scope runs) and not running
+ * already. `processLevel`: its scope is the process.
+ */
+export function startableEventSubProcesses(
+  execution: Execution,
+  ids: ReadonlySet<string>,
+): Array<{ activity: Activity; processLevel: boolean }> {
+  const out: Array<{ activity: Activity; processLevel: boolean }> = []
+  scopes(execution).forEach((scope, i) => {
+    const running = new Set(scope.postponed.map((api) => (api.owner as Activity).id))
+    for (const a of scope.children)
+      if (a.triggeredByEvent && ids.has(a.id) && !running.has(a.id)) out.push({ activity: a, processLevel: i === 0 })
+  })
+  return out
+}

@@ -183,6 +183,7 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
             messageId: target.messageId,
             activityIds: target.activityIds,
             variables: s.variables,
+            ...(target.eventSubProcesses ? { eventSubProcesses: target.eventSubProcesses } : {}),
           }
           try {
             await deliver(p, c, m, { action: signalAction, history: 'signal.received' })
