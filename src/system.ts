@@ -40,6 +40,7 @@ import { createMessageService } from './messages/message.service.ts'
 import { createMessageRepository } from './messages/message.repository.ts'
 import { createInstanceVariablesService } from './instances/instance-variables.service.ts'
 import { createInstanceVariablesRepository } from './instances/instance-variables.repository.ts'
+import { createMessageStarts } from './messages/message-start.ts'
 import { createPaymentService } from './payments/payment.service.ts'
 import { createSupervisionService } from './supervision/supervision.service.ts'
 import { requestFactsObserver } from './metrics/metrics.ts'
@@ -222,7 +223,13 @@ export function createSystem(deps: {
   })
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
-  const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
+  const messages = createMessageService({
+    db,
+    clock,
+    repo: createMessageRepository(),
+    steps,
+    starts: createMessageStarts({ db, dossiers, procedures }),
+  })
   const instanceVariables = createInstanceVariablesService({ db, clock, repo: createInstanceVariablesRepository(), steps })
   const handoffs = createHandoffService({
     db,

@@ -13,6 +13,14 @@ import { caller } from './helpers/api.ts'
  * 404 when the caller may not even see the dossier or task, 403 otherwise.
  */
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
+/** A procedure of the agency that also starts by a message (its message start event). */
+const MESSAGE_START = fs
+  .readFileSync(new URL('./fixtures/bpmn/message-start.bpmn', import.meta.url), 'utf8')
+  .replace('xmlns:camunda=', 'xmlns:tthc="https://dvc-bpmn.vn/schema/tthc/1.0" xmlns:camunda=')
+  .replace(
+    '<bpmn:process id="MessageStartDemo" isExecutable="true">',
+    '<bpmn:process id="MessageStartDemo" isExecutable="true"><bpmn:extensionElements><tthc:procedure code="MSG-START" name="Hồ sơ nhận từ cổng" agency="UBND-XA-DEMO" channels="1,2" /></bpmn:extensionElements>',
+  )
 const AGENCY = 'UBND-XA-DEMO'
 const OTHER = 'SO-TU-PHAP-DEMO'
 const APPLICANT = 'cd-1'
@@ -225,6 +233,17 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post(`/api/process-instances/${d.instanceId}/variables`, { modifications: { note: { value: 'x' } } }),
   },
   {
+    name: 'new dossier by a message start event (POST /api/messages naming no dossier)',
+    permission: 'message.start',
+    group: 'one-stop',
+    stage: 'receipt',
+    call: (as) =>
+      as.post('/api/messages', {
+        messageName: 'PortalApplication',
+        processVariables: { applicant: { name: 'Lê Văn B', idNumber: '001099004321' } },
+      }),
+  },
+  {
     name: 'signal to the agency (POST /api/signals)',
     permission: 'signal.deliver',
     group: 'none',
@@ -360,6 +379,7 @@ async function dossierAt(ctx: TestContext, stage: Stage) {
 t.test('authorization matrix: every route × role × agency × group answers as the rule table says', async (t) => {
   const ctx = await testContext(t, { clock: manualClock('2026-11-23T02:00:00Z') })
   t.equal((await ctx.deploy(S3)).status, 201)
+  t.equal((await ctx.deploy(MESSAGE_START)).status, 201)
   const covered = new Set(ROUTES.map((r) => r.permission))
   t.same(
     [...Object.keys(POLICY)].filter((p) => !covered.has(p as Permission)),

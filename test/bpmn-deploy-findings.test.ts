@@ -56,11 +56,31 @@ const REFUSED: Array<[string, string, string, string]> = [
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [
-    'camunda:inputOutput on an intermediate timer event',
+    'camunda:inputOutput on a boundary event (Camunda 7 refuses it)',
     around(
-      '<bpmn:intermediateCatchEvent id="X"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+      task(),
+      '<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:outgoing>b1</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow id="b1" sourceRef="B" targetRef="E2"/><bpmn:endEvent id="E2"><bpmn:incoming>b1</bpmn:incoming></bpmn:endEvent>',
     ),
-    'X',
+    'B',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'camunda:inputOutput on a start event (Camunda 7 refuses it)',
+    defs(
+      proc(
+        '<bpmn:startEvent id="S"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+      ),
+    ),
+    'S',
+    'INPUT_OUTPUT_UNSUPPORTED',
+  ],
+  [
+    'an output parameter on an end event (Camunda 7 refuses it: nothing follows to read it)',
+    around('<bpmn:task id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:task>').replace(
+      '<bpmn:endEvent id="E">',
+      '<bpmn:endEvent id="E"><bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="a">1</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>',
+    ),
+    'E',
     'INPUT_OUTPUT_UNSUPPORTED',
   ],
   [
@@ -252,15 +272,15 @@ const REFUSED: Array<[string, string, string, string]> = [
     'ESCALATION_REF_MISSING',
   ],
   [
-    'message start event',
+    'two message start events of the process for one message (Camunda 7 allows one)',
     defs(
       MESSAGE +
         proc(
-          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>',
+          '<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:startEvent id="S2"><bpmn:outgoing>f2</bpmn:outgoing><bpmn:messageEventDefinition messageRef="M1"/></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="E"/><bpmn:sequenceFlow id="f2" sourceRef="S2" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
         ),
     ),
-    'S',
-    'MESSAGE_START_UNSUPPORTED',
+    'S2',
+    'MESSAGE_START_DUPLICATE',
   ],
   [
     'message catch without a message (nothing can be delivered to it)',
@@ -274,21 +294,21 @@ const REFUSED: Array<[string, string, string, string]> = [
     'MESSAGE_UNDELIVERABLE',
   ],
   [
-    'message start of an event sub-process nested in a sub-process',
+    'message start of an event sub-process nested in a sub-process, without a message (nothing can reach it)',
     defs(
       MESSAGE +
         proc(
-          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition messageRef="M1"/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
+          `<bpmn:startEvent id="S"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="X"/><bpmn:subProcess id="X"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:startEvent id="IS"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="IS" targetRef="IE"/><bpmn:endEvent id="IE"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>${eventSub('Ms', '<bpmn:messageEventDefinition/>')}</bpmn:subProcess><bpmn:sequenceFlow id="f2" sourceRef="X" targetRef="E"/><bpmn:endEvent id="E"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`,
         ),
     ),
     'Ms',
-    'MESSAGE_START_UNSUPPORTED',
+    'MESSAGE_UNDELIVERABLE',
   ],
   [
-    'timer event sub-process',
-    around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>')),
+    'timer event sub-process whose timer has no value',
+    around(task(), eventSub('Ti', '<bpmn:timerEventDefinition><bpmn:timeDuration></bpmn:timeDuration></bpmn:timerEventDefinition>')),
     'Ti',
-    'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
+    'TIMER_INVALID',
   ],
   [
     'complex gateway',

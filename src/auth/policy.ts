@@ -135,6 +135,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được gửi thông điệp tới quy trình của hồ sơ',
   },
+  'message.start': {
+    who: ['oneStop', 'admin'],
+    when: "the procedure's latest version has a message start event for the message (POST /api/messages naming no dossier): a new dossier",
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ một cửa của cơ quan giải quyết thủ tục được tiếp nhận hồ sơ bằng thông điệp',
+  },
   'signal.deliver': {
     who: ['agencyOfficer', 'admin'],
     when: 'running instances of the agency (tenantId) that wait for the signal (POST /api/signals); an admin without tenantId: every agency',

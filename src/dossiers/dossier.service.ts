@@ -32,6 +32,11 @@ export interface SubmitInput {
   postal?: { handoverSignedAt: string; waybill?: string }
 }
 
+/** A dossier started by a message (POST /api/messages): at the message start event waiting for `messageName`. */
+export interface MessageStart {
+  messageName: string
+}
+
 export { canReadDossier }
 
 /**
@@ -87,7 +92,15 @@ export function createDossierService(deps: {
       principal: Principal,
       input: SubmitInput,
       idempotencyKey?: string,
-    ): Promise<{ created: boolean; dossier: DossierRow; tasks: Awaited<ReturnType<typeof view>>['tasks'] }> {
+      byMessage?: MessageStart,
+    ): Promise<{
+      created: boolean
+      dossier: DossierRow
+      tasks: Awaited<ReturnType<typeof view>>['tasks']
+      /** The new process instance, and whether it ended in its first step (a new submission only). */
+      instanceId?: string
+      ended?: boolean
+    }> {
       if (!hasRole(principal, 'citizen', 'officer', 'admin'))
         throw new AppError('FORBIDDEN', 'Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ')
       if (hasRole(principal, 'citizen') && !hasRole(principal, 'officer', 'admin') && input.channel !== Channel.ONLINE) {
@@ -103,6 +116,11 @@ export function createDossierService(deps: {
       }
       const version = await deps.procedures.latestVersion(input.procedureCode)
       const meta = version.metadata
+      const startEvent = byMessage ? (version.message_starts?.[byMessage.messageName] ?? null) : null
+      if (byMessage && !startEvent)
+        throw new AppError('MESSAGE_NOT_CORRELATED', `Thủ tục ${meta.code} không còn bắt đầu bằng thông điệp "${byMessage.messageName}"`, {
+          messageName: byMessage.messageName,
+        })
       if (!meta.channels.includes(input.channel))
         throw new AppError('CHANNEL_NOT_ALLOWED', `Thủ tục ${meta.code} không nhận hồ sơ qua kênh ${input.channel}`, {
           allowed: meta.channels,
@@ -144,7 +162,11 @@ export function createDossierService(deps: {
         outcome: null,
         refused: false,
       }
-      const started = await deps.steps.runEngine(null, { id: ids.instance, step_id: null }, version, { kind: 'start', variables })
+      const started = await deps.steps.runEngine(null, { id: ids.instance, step_id: null }, version, {
+        kind: 'start',
+        variables,
+        ...(startEvent ? { message: { messageId: startEvent.messageId, startEventId: startEvent.activityId } } : {}),
+      })
       // With the skeleton's receipt check the officer decides later; a diagram without it accepts at the counter.
       const checksReceipt = Object.values(version.activity_statuses).includes(DossierStatus.RECEIVING)
       const initial =
@@ -209,6 +231,7 @@ export function createDossierService(deps: {
                   nationalStatus: NATIONAL_STATUS[initial],
                   procedureVersion: version.version,
                   ...(input.postal ? { postal: input.postal } : {}),
+                  ...(byMessage ? { messageName: byMessage.messageName } : {}),
                 },
                 at: now,
               },
@@ -216,7 +239,13 @@ export function createDossierService(deps: {
           })
           // The dossier as the step left it, read after its writes in the same message as the COMMIT.
           const stored = uow.read(deps.dossiers.find(tx, dossier.id))
-          return uow.commitWith(() => ({ created: true, dossier: stored.one()!, tasks: outcome.created }))
+          return uow.commitWith(() => ({
+            created: true,
+            dossier: stored.one()!,
+            tasks: outcome.created,
+            instanceId: ids.instance,
+            ended: started.ended,
+          }))
         })
       } catch (err) {
         // Two retries of one submission raced: the loser returns the winner's dossier.

@@ -60,6 +60,12 @@ export type MessageCatches = Record<
 >
 
 /** Reusable processes (quy trình dùng chung) that procedure diagrams call by id: process id → the library file's XML. */
+/**
+ * Message start events of the process by message name: POST /api/messages with that name (and no
+ * dossier) starts a new dossier there. The message's id and the start event's id.
+ */
+export type MessageStarts = Record<string, { messageId: string; activityId: string }>
+
 export type ProcessLibrary = ReadonlyMap<string, { file: string; xml: string }>
 
 export const DUE_RULES = ['transfer'] as const
@@ -74,6 +80,7 @@ export interface ParsedDiagram {
   messageCatches: MessageCatches
   /** Signal catch and boundary events by signal name (POST /api/signals); `messageId` is the signal's id. */
   signalCatches: MessageCatches
+  messageStarts: MessageStarts
   /** Library processes merged into this diagram (file names), for the record. */
   libraries: string[]
   /** moddle-context-serializer output, stored and reused so a definition is parsed once. */
@@ -178,6 +185,7 @@ export async function parseDiagram(
   const activityStatuses: Record<string, string> = {}
   const messageCatches: MessageCatches = {}
   const signalCatches: MessageCatches = {}
+  const messageStarts: MessageStarts = {}
   // The processes that run: the executable one and those call activities reach (other pools only describe).
   const called = new Set<string>()
   for (const proc of processes)
@@ -218,14 +226,19 @@ export async function parseDiagram(
         entry.activityIds.push(el.id!)
       }
       const parent = el.$parent as ModdleElement | undefined
-      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && parent.$parent === proc && proc === process) {
+      // Event sub-processes started by a message or a signal, in the process or in a sub-process at any depth.
+      if (el.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true && proc === process) {
         for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
           const msg = d.$type === 'bpmn:MessageEventDefinition' ? (d.messageRef as ModdleElement | undefined) : undefined
-          if (!msg?.id) continue
-          const entry = (messageCatches[msg.name ?? msg.id] ??= { messageId: msg.id, activityIds: [] })
+          const sig = d.$type === 'bpmn:SignalEventDefinition' ? (d.signalRef as ModdleElement | undefined) : undefined
+          const ref = msg ?? sig
+          if (!ref?.id) continue
+          const catches = msg ? messageCatches : signalCatches
+          const entry = (catches[ref.name ?? ref.id] ??= { messageId: ref.id, activityIds: [] })
           ;(entry.eventSubProcesses ??= []).push({ id: parent.id!, interrupting: el.isInterrupting !== false })
         }
       }
+      if (el.$type === 'bpmn:StartEvent' && parent === proc) collectMessageStart(el, proc === process, messageStarts, error)
       if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
         for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
           const sig = d.$type === 'bpmn:SignalEventDefinition' ? (d.signalRef as ModdleElement | undefined) : undefined
@@ -264,9 +277,32 @@ export async function parseDiagram(
     activityStatuses,
     messageCatches,
     signalCatches,
+    messageStarts,
     libraries: merged.files,
     sourceContext,
     findings: summarizeWarnings(findings),
+  }
+}
+
+/** A message start event of the procedure's process (one per message name, as Camunda 7 requires); a called process is started by its caller only. */
+function collectMessageStart(el: ModdleElement, main: boolean, starts: MessageStarts, error: Report): void {
+  for (const d of (el.eventDefinitions ?? []) as ModdleElement[]) {
+    const msg = d.$type === 'bpmn:MessageEventDefinition' ? (d.messageRef as ModdleElement | undefined) : undefined
+    if (!msg?.id) continue
+    const name = msg.name ?? msg.id
+    if (!main)
+      error(
+        el.id ?? null,
+        'MESSAGE_START_UNSUPPORTED',
+        `Sự kiện bắt đầu bằng thông điệp "${el.name ?? el.id}" nằm trong quy trình được gọi (call activity): quy trình được gọi chỉ bắt đầu từ hoạt động gọi nó`,
+      )
+    else if (starts[name])
+      error(
+        el.id ?? null,
+        'MESSAGE_START_DUPLICATE',
+        `Hai sự kiện bắt đầu ("${starts[name]!.activityId}" và "${el.id}") cùng chờ thông điệp "${name}": Camunda 7 chỉ cho phép một`,
+      )
+    else starts[name] = { messageId: msg.id, activityId: el.id! }
   }
 }
 
@@ -442,20 +478,6 @@ function checkElement(
   const id = el.id ?? null
   checkMultiInstance(el, attached, error)
   switch (el.$type) {
-    case 'bpmn:SubProcess':
-      // bpmn-engine starts event sub-processes only on messages and signals: a timer start would never fire.
-      if (el.triggeredByEvent === true) {
-        for (const start of ((el.flowElements ?? []) as ModdleElement[]).filter((f) => f.$type === 'bpmn:StartEvent')) {
-          if (((start.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:TimerEventDefinition')) {
-            error(
-              start.id ?? null,
-              'EVENT_SUBPROCESS_TIMER_UNSUPPORTED',
-              `The timer start event "${start.name ?? start.id}" of event sub-process "${el.name ?? id}" would never fire in this engine: use a timer boundary event on the activity instead`,
-            )
-          }
-        }
-      }
-      break
     case 'bpmn:ScriptTask':
       if (!allowedScripts.has(`${processId}:${id}`) && !allowedScripts.has(String(id))) {
         error(

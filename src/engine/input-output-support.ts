@@ -8,23 +8,46 @@ interface El {
   id?: string
   name?: string
   loopCharacteristics?: unknown
+  triggeredByEvent?: boolean
+}
+
+/** Why Camunda 7 (or this runtime) does not map variables on an element, or null when it does. */
+function refusal(el: El): string | null {
+  if (el.$type === 'bpmn:StartEvent') return 'Camunda 7 không cho phép tham số vào/ra trên sự kiện bắt đầu'
+  if (el.$type === 'bpmn:BoundaryEvent') return 'Camunda 7 không cho phép tham số vào/ra trên sự kiện biên (boundary event)'
+  if (el.triggeredByEvent) return 'Camunda 7 không cho phép tham số vào/ra trên sub-process sự kiện'
+  if (el.$type === 'bpmn:CallActivity')
+    return 'trên call activity hãy dùng camunda:in/camunda:out (hệ thống chuyển mọi biến sang quy trình được gọi và ngược lại)'
+  if (el.loopCharacteristics) return 'tham số vào/ra trên hoạt động đa thể hiện chưa được hỗ trợ'
+  if (!MAPPED_TYPES.has(el.$type)) return 'phần tử này không nhận tham số vào/ra'
+  return null
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 
 /**
- * `camunda:inputOutput` at deploy: accepted on user and manual tasks (not multi-instance) with
- * parameters that are text, `${...}`/FEEL expressions, lists or maps of them; anything else would
- * leave the activity's variables wrong, so it is refused.
+ * `camunda:inputOutput` at deploy: accepted where the runtime maps it (input-output.ts `MAPPED_TYPES`,
+ * not multi-instance) with parameters that are text, `${...}`/FEEL expressions, lists or maps of them;
+ * anything else would leave the activity's variables wrong, so it is refused — as are the places
+ * Camunda 7 itself refuses (start and boundary events, event sub-processes, outputs of end events).
  */
 export function checkInputOutput(el: El, mapping: IoMapping & { connectorId?: string }, r: { error: Report }): void {
   const id = el.id ?? null
   const label = `"${el.name ?? el.id}"`
-  if (!MAPPED_TYPES.has(el.$type) || el.loopCharacteristics) {
+  const why = refusal(el)
+  if (why) {
     r.error(
       id,
       'INPUT_OUTPUT_UNSUPPORTED',
-      `Tham số vào/ra (camunda:inputOutput) trên ${label} (${el.$type.replace('bpmn:', '')}${el.loopCharacteristics ? ', đa thể hiện' : ''}) chưa được hỗ trợ: chỉ dùng được trên user task và manual task không đa thể hiện`,
+      `Tham số vào/ra (camunda:inputOutput) trên ${label} (${el.$type.replace('bpmn:', '')}${el.loopCharacteristics ? ', đa thể hiện' : ''}) bị từ chối: ${why}`,
+    )
+    return
+  }
+  if (el.$type === 'bpmn:EndEvent' && mapping.outputParameters?.length) {
+    r.error(
+      id,
+      'INPUT_OUTPUT_UNSUPPORTED',
+      `Tham số ra trên sự kiện kết thúc ${label} bị từ chối: Camunda 7 không cho phép (không còn bước nào sau nó đọc được), chỉ dùng tham số vào`,
     )
     return
   }

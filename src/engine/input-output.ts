@@ -30,8 +30,27 @@ export interface IoMapping {
   outputParameters?: IoParameter[]
 }
 
-/** Activities whose local variables this runtime keeps (wait states made into task rows). */
-export const MAPPED_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask'])
+/**
+ * Activities whose input/output parameters this runtime maps, as Camunda 7 does: tasks of every kind
+ * this runtime runs, embedded sub-processes (their inputs are local variables of the sub-process,
+ * seen by everything inside it) and intermediate catch and throw events. An end event takes input
+ * parameters only (nothing follows it to read an output); start and boundary events, event
+ * sub-processes and call activities are refused at deploy (input-output-support.ts).
+ */
+export const MAPPED_TYPES = new Set([
+  'bpmn:UserTask',
+  'bpmn:ManualTask',
+  'bpmn:Task',
+  'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:BusinessRuleTask',
+  'bpmn:ScriptTask',
+  'bpmn:ReceiveTask',
+  'bpmn:SubProcess',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:IntermediateThrowEvent',
+  'bpmn:EndEvent',
+])
 
 export function ioMappingOf(extensionElements: unknown): IoMapping | undefined {
   const values = (extensionElements as { values?: Array<{ $type?: string }> } | undefined)?.values ?? []

@@ -8,9 +8,13 @@ import { safeEngineExpressions } from './expressions.ts'
 import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
+import { keepOneStart, startMessageWaiting } from './start-event.ts'
+import { nearestErrorCatch, throwToEventSubProcess } from './error-catch.ts'
+import { startableEventSubProcesses, tendTimerEventSubProcesses, TIMER_STARTS } from './timer-event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
 import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
+import { bindActivityInputOutput } from './input-output-activities.ts'
 import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
 import { bindHandoffService } from './handoff-task.ts'
 
@@ -31,7 +35,12 @@ export interface StepResult {
 }
 
 export type StepAction =
-  | { kind: 'start'; variables: Record<string, unknown> }
+  /**
+   * A new instance. At its none start event, or with `message` at the message start event of the
+   * process that waits for that message (POST /api/messages without a dossier): the message is
+   * delivered to it as soon as the instance starts.
+   */
+  | { kind: 'start'; variables: Record<string, unknown>; message?: { messageId: string; startEventId: string } }
   | { kind: 'signal'; activityId: string; executionId: string; variables: Record<string, unknown> }
   | { kind: 'fireTimer'; executionId: string }
   /**
@@ -158,10 +167,12 @@ function scopesOf(activity: Activity): Environment[] {
 function variableExtensions(
   definitionEnvironment: () => Environment | undefined,
   fail: (err: Error) => void,
+  startAt: () => string | null | undefined = () => undefined,
 ): Record<string, (element: ElementBase) => unknown> {
   return {
     taskVariables(element: ElementBase) {
       const activity = element as Activity
+      keepOneStart(activity, startAt)
       if (activity.type === 'bpmn:CallActivity') {
         // bpmn-elements starts a called process from the definition's environment: hand it the
         // caller's current variables, so the skeleton's gateways see what earlier steps decided.
@@ -188,7 +199,14 @@ function variableExtensions(
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       })
       bindHandoffService(activity)
-      if (!isWaitState(activity)) return
+      if (!isWaitState(activity))
+        return bindActivityInputOutput(
+          activity,
+          (vars) => {
+            for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
+          },
+          fail,
+        )
       const setAll = (vars: Record<string, unknown>) => {
         for (const scope of scopesOf(activity)) Object.assign(scope.variables, vars)
       }
@@ -249,7 +267,7 @@ const noop = () => {}
 const silentLogger: LoggerFactory = () => ({ debug: noop, error: noop, warn: noop, info: noop })
 
 /** Keys bpmn-elements merges into process variables from its run message: not the dossier's data. */
-const ENGINE_KEYS = new Set(['fields', 'content', 'properties', COMPENSABLE_KEY])
+const ENGINE_KEYS = new Set(['fields', 'content', 'properties', COMPENSABLE_KEY, TIMER_STARTS])
 
 function processVariables(execution: Execution): Record<string, unknown> {
   const proc = execution.definitions?.[0]?.getProcesses?.()[0]
@@ -272,7 +290,8 @@ interface LiveEngine {
   failure: Error | null
 }
 
-function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
+/** `startAt`: the start event a new instance starts at (null: its none start); undefined when recovering. */
+function newEngine(sourceContext: unknown, now: () => Date, startAt?: string | null): LiveEngine {
   // A timer the engine asks for by delay alone is dated by the injected clock.
   const timers = new CapturingTimers({ now })
   const holder: { engine?: Engine } = {}
@@ -281,6 +300,7 @@ function newEngine(sourceContext: unknown, now: () => Date): LiveEngine {
     (err) => {
       live.failure ??= err
     },
+    () => startAt,
   )
   const engine = new Engine({
     name: 'dossier',
@@ -376,8 +396,12 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           listener.on('activity.start', (api: Api<ElementBase>) => {
             reached.push(api.id)
           })
-          live = newEngine(sourceContext, now)
+          live = newEngine(sourceContext, now, action.message?.startEventId ?? null)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
+          // The message start event waits for its message: it is the message that started the instance.
+          await settle(live)
+          const startMessage = action.message?.messageId ?? startMessageWaiting(live.execution.getPostponed())
+          if (startMessage) live.execution.signal({ id: startMessage })
         } else {
           live = await open(instanceId, stepId, sourceContext, loadState, (l) => {
             l.failure = null
@@ -444,12 +468,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           } else {
             // Camunda 7 sets the variables before the error propagates, so the catching path reads them.
             for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
-            // bpmn-elements' error boundary and error start events match the error's `code`.
-            target.sendApiMessage('error', {
-              message: action.errorMessage ?? action.errorCode,
-              code: action.errorCode,
-              name: action.errorCode,
-            })
+            const catcher = nearestErrorCatch(target.owner as Activity, action.errorCode)
+            // The nearest catcher is an error event sub-process: the error is thrown to it (bpmn-elements
+            // would only offer a task's error to boundary events).
+            if (catcher?.kind === 'eventSubProcess')
+              throwToEventSubProcess(target, catcher.errorId, { code: action.errorCode, message: action.errorMessage })
+            // bpmn-elements' error boundary events match the error's `code`.
+            else
+              target.sendApiMessage('error', {
+                message: action.errorMessage ?? action.errorCode,
+                code: action.errorCode,
+                name: action.errorCode,
+              })
           }
         } else if (action.kind === 'message') {
           // A boundary event waits beside its activity: every running element counts, not only wait states.
@@ -459,8 +489,13 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             e.uncorrelated = true
             return e
           }
-          // An event sub-process listens while its process runs, one run at a time.
-          const starts = (action.eventSubProcesses ?? []).filter((e) => !running.has(e.id))
+          // An event sub-process listens while its scope (the process or a sub-process) runs, one run at a time.
+          const interruptingIds = new Set((action.eventSubProcesses ?? []).filter((e) => e.interrupting).map((e) => e.id))
+          const starts = startableEventSubProcesses(execution, new Set((action.eventSubProcesses ?? []).map((e) => e.id))).map((s) => ({
+            ...s,
+            id: s.activity.id,
+            interrupting: interruptingIds.has(s.activity.id),
+          }))
           if (!action.activityIds.some((id) => running.has(id)) && !starts.length)
             throw uncorrelated(`nothing in this instance waits for message ${action.messageId}`)
           const vars = processVariables(execution)
@@ -471,15 +506,14 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
             if (action.variables && proc) Object.assign(proc.environment.variables, action.variables)
             // bpmn-elements starts an event sub-process only on a message thrown inside the definition:
             // one from outside starts it here, then reaches its start event like any other catch.
-            const started = starts.flatMap((e) => {
-              const sub = proc?.getActivities().find((a) => a.id === e.id)
-              if (!sub) return []
-              sub.run({ id: action.messageId, messageType: 'message' })
-              return [e]
+            const started = starts.map((e) => {
+              e.activity.run({ id: action.messageId, messageType: 'message' })
+              return e
             })
             execution.signal({ id: action.messageId })
-            if (started.some((e) => e.interrupting)) {
-              // An interrupting start cancels everything else running in the process (Camunda 7).
+            if (started.some((e) => e.interrupting && e.processLevel)) {
+              // An interrupting start cancels everything else running in the process (Camunda 7); in a
+              // sub-process, what runs in that sub-process (event-subprocess.ts, timer-event-subprocess.ts).
               await settle(live)
               const keep = new Set(started.map((e) => e.id))
               for (const api of execution.getPostponed()) if (!keep.has(api.owner?.id ?? api.id)) api.discard()
@@ -491,6 +525,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           setVariables(execution, action.modifications, action.deletions)
         }
         await settle(live)
+        // Timer event sub-processes are armed as their scopes run, and cancelled when they end.
+        for (let i = 0; i < 20 && !live.failure && tendTimerEventSubProcesses(execution); i++) await settle(live)
         if (conditional && !(action.kind === 'message' && action.probe) && !live.failure)
           await reevaluateConditions(
             execution,

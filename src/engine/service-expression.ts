@@ -1,4 +1,5 @@
 import type { Activity, ElementBrokerMessage } from 'bpmn-elements'
+import { LOCALS } from './input-output.ts'
 
 /** Tasks Camunda 7 implements like a service task: `camunda:expression` makes each of them run an expression. */
 const EXPRESSION_TASKS = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask'])
@@ -22,7 +23,17 @@ export function bindExpressionService(activity: Activity, setVariables: (vars: R
       execute(message: ElementBrokerMessage, done: Done) {
         let value: unknown
         try {
-          value = activity.environment.resolveExpression(expression, message)
+          // The task's input parameters (camunda:inputOutput) are its local variables: the expression reads them.
+          const locals = (message.content as Record<string, unknown> | undefined)?.[LOCALS] as Record<string, unknown> | undefined
+          value = activity.environment.resolveExpression(
+            expression,
+            locals
+              ? ({
+                  ...message,
+                  environment: { variables: { ...activity.environment.variables, ...locals } },
+                } as unknown as ElementBrokerMessage)
+              : message,
+          )
         } catch (err) {
           return done(err as Error)
         }

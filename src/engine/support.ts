@@ -399,9 +399,12 @@ function checkEvents(el: El, r: Reporters): void {
   const message = defs.find((d) => d.$type === 'bpmn:MessageEventDefinition')
   if (!message) return
   const inEventSubProcess = el.$parent?.triggeredByEvent === true
-  // A message start of an event sub-process directly in the process is delivered by POST /api/messages.
-  if (el.$type === 'bpmn:StartEvent' && inEventSubProcess && el.$parent?.$parent?.$type === 'bpmn:Process') {
+  // A message start of an event sub-process (in the process or in a sub-process) is delivered by POST /api/messages.
+  if (el.$type === 'bpmn:StartEvent' && inEventSubProcess) {
     if (!message.messageRef?.id) checkMessage(el, message.messageRef, r)
+  } else if (el.$type === 'bpmn:StartEvent' && el.$parent?.$type === 'bpmn:Process') {
+    // A message start of the process: POST /api/messages starts a new dossier there (message-starts.ts).
+    checkMessage(el, message.messageRef, r)
   } else if (el.$type === 'bpmn:StartEvent') {
     r.error(
       id,
@@ -428,13 +431,14 @@ function checkEvents(el: El, r: Reporters): void {
 }
 
 /**
- * Signal catch events and boundary events wait for POST /api/signals. A signal start (of the process
- * or of an event sub-process) and a thrown signal (Camunda 7 broadcasts it to every instance) are
+ * Signal catch events, boundary events and event sub-process starts wait for POST /api/signals. A
+ * signal start of the process and a thrown signal (Camunda 7 broadcasts it to every instance) are
  * not run.
  */
 function checkSignal(el: El, signal: El, r: Reporters): void {
   const id = el.id ?? null
-  if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent') {
+  const eventSubProcessStart = el.$type === 'bpmn:StartEvent' && el.$parent?.triggeredByEvent === true
+  if (el.$type === 'bpmn:IntermediateCatchEvent' || el.$type === 'bpmn:BoundaryEvent' || eventSubProcessStart) {
     if (!signal.signalRef?.id)
       r.error(
         id,
@@ -447,7 +451,7 @@ function checkSignal(el: El, signal: El, r: Reporters): void {
     id,
     'SIGNAL_EVENT_UNSUPPORTED',
     el.$type === 'bpmn:StartEvent'
-      ? `Sự kiện ${label(el)}: bắt đầu bằng tín hiệu (signal) chưa được hỗ trợ; chỉ sự kiện chờ tín hiệu và sự kiện biên tín hiệu nhận được tín hiệu (POST /api/signals)`
+      ? `Sự kiện ${label(el)}: quy trình bắt đầu bằng tín hiệu (signal) chưa được hỗ trợ (hồ sơ bắt đầu khi được nộp hoặc bằng thông điệp); tín hiệu (POST /api/signals) đến được sự kiện chờ, sự kiện biên và sub-process sự kiện`
       : `Sự kiện ${label(el)}: phát tín hiệu (signal) chưa được hỗ trợ (Camunda 7 phát tới mọi hồ sơ đang chờ); tín hiệu được gửi từ bên ngoài qua POST /api/signals`,
   )
 }

@@ -27,12 +27,29 @@ const Result = Type.Object({
   dossierStatus: Type.String(),
 })
 
+/** A message start event started a new dossier (Camunda 7: `resultType: ProcessDefinition`). */
+const StartResult = Type.Object({
+  resultType: Type.Literal('ProcessDefinition'),
+  processInstance: Type.Object({
+    id: Type.String(),
+    businessKey: Type.String({ description: 'Mã hồ sơ mới' }),
+    definitionId: Type.String({ description: 'Mã thủ tục:phiên bản' }),
+    ended: Type.Boolean(),
+  }),
+  dossierId: Type.String(),
+  dossierStatus: Type.String(),
+})
+
 export const correlateSchema = {
   tags: ['messages'],
-  summary: 'Deliver a message to the running instances waiting for it (Camunda 7 POST /message)',
+  summary:
+    'Deliver a message to the running instances waiting for it, or start a new dossier at the message start event that waits for it (Camunda 7 POST /message)',
   body: MessageBody,
   response: {
-    200: Type.Object({ correlated: Type.Integer({ minimum: 1 }), results: Type.Optional(Type.Array(Result)) }),
+    200: Type.Object({
+      correlated: Type.Integer({ minimum: 1 }),
+      results: Type.Optional(Type.Array(Type.Union([Result, StartResult]))),
+    }),
     ...errorResponses(
       AUTH,
       INPUT,
@@ -42,6 +59,9 @@ export const correlateSchema = {
       'MESSAGE_NOT_CORRELATED',
       'MESSAGE_CORRELATION_AMBIGUOUS',
       'TASK_CANCELLED',
+      'PROCEDURE_NOT_FOUND',
+      'CHANNEL_NOT_ALLOWED',
+      'POSTAL_HANDOVER_REQUIRED',
     ),
   },
 }

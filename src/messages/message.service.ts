@@ -7,6 +7,7 @@ import { transaction } from '../db/unit-of-work.ts'
 import type { StepAction } from '../engine/runtime.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 import { MAX_CANDIDATES, type MessageCandidate, type MessageRepository } from './message.repository.ts'
+import type { MessageStarts, StartResult, SubmissionCheck } from './message-start.ts'
 
 /** POST /api/messages, as Camunda 7's `POST /message`. */
 export interface MessageCorrelation {
@@ -45,7 +46,7 @@ const notCorrelated = (name: string) =>
  * engine, writes, history line `message.received`) in its own transaction: of two deliveries racing
  * for one waiting catch, one wins and the other finds nothing waiting.
  */
-export function createMessageService(deps: { db: Db; clock: Clock; repo: MessageRepository; steps: StepRunner }) {
+export function createMessageService(deps: { db: Db; clock: Clock; repo: MessageRepository; steps: StepRunner; starts: MessageStarts }) {
   const { db, clock } = deps
 
   const action = (c: MessageCandidate, m: MessageCorrelation, probe: boolean): StepAction => {
@@ -114,7 +115,16 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
   }
 
   return {
-    async correlate(p: Principal, m: MessageCorrelation): Promise<{ correlated: number; results?: CorrelationResult[] }> {
+    /**
+     * `check` validates a new dossier's submission (a message start event, message-start.ts). A
+     * message that both starts a procedure and reaches a waiting instance is ambiguous without `all`.
+     */
+    async correlate(
+      p: Principal,
+      m: MessageCorrelation,
+      check: SubmissionCheck,
+    ): Promise<{ correlated: number; results?: Array<CorrelationResult | StartResult> }> {
+      const starting = await deps.starts.target(m)
       const found = await deps.repo.candidates(db, {
         messageName: m.messageName,
         ...(m.businessKey !== undefined ? { dossierCode: m.businessKey } : {}),
@@ -124,7 +134,7 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
       const visible = found.filter((c) => canReadDossier(p, c))
       const reachable = visible.filter((c) => allows('message.deliver', p, dossierResource(c)))
       if (visible.length && !reachable.length) authorize('message.deliver', p, dossierResource(visible[0]!))
-      const results: CorrelationResult[] = []
+      const results: Array<CorrelationResult | StartResult> = []
       if (m.all) {
         for (const c of reachable) {
           try {
@@ -133,16 +143,19 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
             if (!(err instanceof AppError && err.code === 'MESSAGE_NOT_CORRELATED')) throw err
           }
         }
+        if (starting) results.push(await deps.starts.start(p, starting.procedure_code, m, check))
       } else {
         const matching: MessageCandidate[] = []
         for (const c of reachable) if (await matches(c, m)) matching.push(c)
-        if (matching.length > 1)
+        const count = matching.length + (starting ? 1 : 0)
+        if (count > 1)
           throw new AppError(
             'MESSAGE_CORRELATION_AMBIGUOUS',
-            `Có ${matching.length} hồ sơ cùng chờ thông điệp "${m.messageName}": hãy gửi kèm mã hồ sơ (businessKey), processInstanceId hoặc correlationKeys, hoặc all=true để gửi cho tất cả`,
-            { messageName: m.messageName, matches: matching.length },
+            `Có ${count} nơi cùng chờ thông điệp "${m.messageName}"${starting ? ` (kể cả sự kiện bắt đầu của thủ tục ${starting.procedure_code})` : ''}: hãy gửi kèm mã hồ sơ (businessKey), processInstanceId hoặc correlationKeys, hoặc all=true để gửi cho tất cả`,
+            { messageName: m.messageName, matches: count },
           )
         if (matching.length === 1) results.push(await deliver(p, matching[0]!, m))
+        else if (starting) results.push(await deps.starts.start(p, starting.procedure_code, m, check))
       }
       if (!results.length) throw notCorrelated(m.messageName)
       return { correlated: results.length, ...(m.resultEnabled ? { results } : {}) }
@@ -170,6 +183,7 @@ export function createMessageService(deps: { db: Db; clock: Clock; repo: Message
             messageId: target.messageId,
             activityIds: target.activityIds,
             variables: s.variables,
+            ...(target.eventSubProcesses ? { eventSubProcesses: target.eventSubProcesses } : {}),
           }
           try {
             await deliver(p, c, m, { action: signalAction, history: 'signal.received' })

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/knex.ts'
-import type { MessageCatches, UserTaskSpec } from '../engine/definition.ts'
+import type { MessageCatches, MessageStarts, UserTaskSpec } from '../engine/definition.ts'
 import type { ProcedureMetadata } from './metadata.ts'
 
 export interface ProcedureRow {
@@ -24,6 +24,8 @@ export interface ProcedureVersionRow {
   message_catches: MessageCatches
   /** Signal catches by signal name (same shape: the signal's id and the catching elements). */
   signal_catches: MessageCatches
+  /** Message start events by message name (POST /api/messages starts a new dossier there). */
+  message_starts: MessageStarts
   source_context: object
   warnings: unknown[]
   deployed_by: string
@@ -75,6 +77,7 @@ export function createProcedureRepository() {
           activity_statuses: JSON.stringify(row.activity_statuses),
           message_catches: JSON.stringify(row.message_catches),
           signal_catches: JSON.stringify(row.signal_catches),
+          message_starts: JSON.stringify(row.message_starts),
           source_context: JSON.stringify(row.source_context),
           warnings: JSON.stringify(row.warnings),
         } as never)

@@ -12,6 +12,7 @@ import { LIFECYCLE_ACTIONS } from './lifecycle-actions.ts'
 import { readProcedureMetadata } from './metadata.ts'
 import type { ProcedureRepository, ProcedureVersionRow } from './procedure.repository.ts'
 import type { ProcedureVersionCache } from './version-cache.ts'
+import { refuseTakenMessageStarts } from './message-starts.ts'
 
 /**
  * Who deploys: a caller (an analyst for their own agency; an admin for any, and only an admin with
@@ -104,6 +105,7 @@ export function createProcedureService(deps: {
         // again becomes a new version (it is what the analyst wants new dossiers to run).
         const latest = proc?.latest_version ? await repo.findVersion(tx, metadata.code, proc.latest_version) : null
         if (latest && latest.content_hash === parsed.contentHash) return { created: false, version: latest }
+        await refuseTakenMessageStarts(tx, metadata.code, parsed.messageStarts, findings)
         const version = await repo.insertVersion(tx, {
           procedure_code: metadata.code,
           version: (proc?.latest_version ?? 0) + 1,
@@ -115,6 +117,7 @@ export function createProcedureService(deps: {
           activity_statuses: parsed.activityStatuses,
           message_catches: parsed.messageCatches,
           signal_catches: parsed.signalCatches,
+          message_starts: parsed.messageStarts,
           source_context: JSON.parse(parsed.sourceContext),
           warnings,
           deployed_by: deployedBy,
