@@ -9,6 +9,7 @@ import { CapturingTimers, type PendingTimer } from './captured-timers.ts'
 import { bindExpressionService } from './service-expression.ts'
 import { interruptScopeOnStart } from './event-subprocess.ts'
 import { bindInputOutput } from './input-output.ts'
+import { throwTracker, type UncaughtThrow } from './thrown.ts'
 import { collectWaiting, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -25,6 +26,8 @@ export interface StepResult {
   stepId: string
   /** Execution ids of the timers that came due and fired during this step (before its action: they were due first). */
   firedTimers: string[]
+  /** BPMN errors and escalations thrown by the diagram in this step that nothing in the instance caught. */
+  uncaught?: UncaughtThrow[]
 }
 
 export type StepAction =
@@ -68,6 +71,11 @@ export type StepAction =
       variables: Record<string, unknown>
     }
   | { kind: 'resume' }
+  /**
+   * Completes a waiting call activity (one instance of it, for a multi-instance one) whose called
+   * procedure ended: its `camunda:out` variables are set first, as Camunda 7 does.
+   */
+  | { kind: 'completeCall'; activityId: string; executionId: string; variables: Record<string, unknown> }
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
@@ -359,12 +367,16 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
       let live: LiveEngine | null = null
       const reached: string[] = []
       const firedTimers: string[] = []
+      const throws = throwTracker()
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
           listener.on('activity.start', (api: Api<ElementBase>) => {
             reached.push(api.id)
           })
+          listener.on('activity.throw', (api: Api<ElementBase>) => throws.thrown('error', api.content))
+          listener.on('activity.escalate', (api: Api<ElementBase>) => throws.thrown('escalation', api.content))
+          listener.on('activity.catch', (api: Api<ElementBase>) => throws.caught(api.content))
           live = newEngine(sourceContext, now)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
         } else {
@@ -386,6 +398,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
               },
               { noAck: true, consumerTag: '_step-timeouts' },
             )
+            for (const [key, track] of [
+              ['activity.throw', (c: ElementMessageContent) => throws.thrown('error', c)],
+              [
+                'activity.escalate',
+                (c: ElementMessageContent) => (action.kind === 'bpmnEscalation' ? undefined : throws.thrown('escalation', c)),
+              ],
+              ['activity.catch', (c: ElementMessageContent) => throws.caught(c)],
+            ] as const)
+              l.engine.broker.subscribeTmp('event', key, (_rk: string, msg: { content?: ElementMessageContent }) => track(msg.content!), {
+                noAck: true,
+                consumerTag: `_step-${key}`,
+              })
           })
           // Timers that came due before this step fire first, whether the engine was in memory or
           // recovered: the step's action then applies to what they left (a completion may find its
@@ -401,7 +425,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         }
         const execution = live.execution
         let caught = 0
-        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
+        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation' || action.kind === 'completeCall') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length)
@@ -413,6 +437,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           if (action.kind === 'signal') {
             target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          } else if (action.kind === 'completeCall') {
+            for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
+            target.signal({})
           } else if (action.kind === 'bpmnEscalation') {
             const owner = target.owner as Activity
             for (const scope of scopesOf(owner)) Object.assign(scope.variables, action.variables)
@@ -478,6 +505,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')
+        for (const key of ['activity.throw', 'activity.escalate', 'activity.catch']) live.engine.broker.cancel(`_step-${key}`)
         if (action.kind === 'bpmnEscalation' && !caught) {
           const err = new EngineStepError(
             `escalation ${action.escalationCode} thrown from ${action.activityId} has no catcher`,
@@ -507,6 +535,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           reached,
           stepId: randomUUID(),
           firedTimers,
+          uncaught: throws.uncaught(execution.definitions?.[0]?.getProcesses?.()[0] as unknown as Activity | undefined),
         }
         if (!ended) hold(instanceId, result.stepId, live, result.state)
         return result

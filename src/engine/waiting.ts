@@ -79,7 +79,8 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
       ...(inst.content[LOCALS] as Record<string, unknown> | undefined),
     }
     scopes.set(inst.executionId, locals)
-    if (WAIT_TYPES.has(activity.type))
+    // A call activity to another procedure waits for that procedure's instance (src/steps/calls.ts).
+    if (WAIT_TYPES.has(activity.type) || activity.type === 'bpmn:CallActivity')
       out.push({
         waiting: { activityId: activity.id, executionId: inst.executionId, type: activity.type, localVariables: locals },
         api: inst,

@@ -93,9 +93,11 @@ export function createLifecycleService(deps: {
     const locked = await deps.steps.lock(uow, { dossier: dossierId })
     const dossier = locked.dossiers[0]!
     // A process that ended before the return keeps its dossier open until the return step (docs/lifecycle.md).
+    // The dossier's own procedure: a called procedure's instance (parent_instance_id) ends with it.
+    const own = locked.instances.filter((i) => !i.parent_instance_id)
     const running =
-      locked.instances.find((i) => i.status === 'running') ??
-      (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : locked.instances.find((i) => i.status === 'completed'))
+      own.find((i) => i.status === 'running') ??
+      (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : own.find((i) => i.status === 'completed'))
     if (!running) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc xử lý', { status: dossier.status })
     return { data: locked.dataFor(running.id)!, version: await deps.steps.version(uow.tx, running) }
   }

@@ -61,6 +61,7 @@ export function createProcedureService(deps: {
       statuses: Object.values(DossierStatus),
       actions: LIFECYCLE_ACTIONS,
       library: await library(),
+      deployed: (name) => repo.deployedForCall(db, name),
     })
     const findings: Finding[] = [...parsed.findings]
     if (!('sourceContext' in parsed)) return { parsed: null, findings }
@@ -115,6 +116,7 @@ export function createProcedureService(deps: {
           activity_statuses: parsed.activityStatuses,
           message_catches: parsed.messageCatches,
           signal_catches: parsed.signalCatches,
+          calls: parsed.calls,
           source_context: JSON.parse(parsed.sourceContext),
           warnings,
           deployed_by: deployedBy,

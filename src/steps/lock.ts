@@ -61,7 +61,8 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
  * transaction's BEGIN when it is the first). Every writer of a dossier's processing takes its locks
  * here, in this one order, so that two of them never wait for each other in a cycle:
  *
- *   1. process instances (all those of the dossier when found through it), in id order;
+ *   1. process instances: every instance of the dossier(s) (a called procedure runs as an instance of
+ *      its own, and a step of one may step its caller or cancel its callee), in id order;
  *   2. the task (a completion, or a task's deadline alarm);
  *   3. the timers being fired, in id order;
  *   4. the dossiers, in id order;
@@ -96,7 +97,7 @@ export async function lockForStep(
         : ofTask('dossier_id')
   const taskId = 'task' in target ? (target.task ?? null) : null
 
-  const instances = uow.read(repos.instances.lock(tx, 'dossier' in target ? { dossierId: target.dossier } : { id: instanceKey() }))
+  const instances = uow.read(repos.instances.lock(tx, { dossierId: dossierKey() }))
   const task = taskId ? uow.read(repos.tasks.lock(tx, taskId)) : null
   const timers =
     'timers' in target

@@ -86,12 +86,14 @@ function taskRows(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Da
         )
       : null
     const assignee = spec?.assignee ? (list(spec.assignee, vars)[0] ?? null) : null
+    // A called procedure's task belongs to that procedure and its agency (another agency's officers work it).
+    const called = !!instance.parent_instance_id
     out.push({
       id: randomUUID(),
       instance_id: instance.id,
       dossier_id: dossier.id,
-      procedure_code: dossier.procedure_code,
-      agency: dossier.agency,
+      procedure_code: called ? ctx.version.procedure_code : dossier.procedure_code,
+      agency: called ? ctx.version.metadata.agency : dossier.agency,
       activity_id: w.activityId,
       execution_id: w.executionId,
       name: spec?.name ?? w.activityId,
@@ -118,8 +120,9 @@ function statusPath(ctx: StepContext, result: StepResult, fallback: DossierStatu
       last = s
     }
   }
-  // A process that ended leaves its dossier result-ready at least (the return step then follows).
-  const tail = result.ended ? pathToResultReady(last) : []
+  // A process that ended leaves its dossier result-ready at least (the return step then follows); a
+  // called procedure's end hands the dossier back to its caller.
+  const tail = result.ended && !ctx.data.instance.parent_instance_id ? pathToResultReady(last) : []
   if (path.length || tail.length) return [...path, ...tail]
   return fallback && fallback !== last ? [fallback] : []
 }
@@ -224,7 +227,8 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
   const created = taskRows(deps, ctx, { ...result, waiting: result.waiting.filter((w) => !known.has(w.executionId)) }, now)
   const path = statusPath(ctx, result, input.fallbackStatus)
   const to = path.at(-1) ?? (dossier.status as DossierStatus)
-  if (result.ended && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id))) created.push(returnTask(ctx.data, now))
+  if (result.ended && !instance.parent_instance_id && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id)))
+    created.push(returnTask(ctx.data, now))
   uow.write(
     deps.tasks.cancel(
       uow.tx,
