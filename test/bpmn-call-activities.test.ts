@@ -267,3 +267,64 @@ t.test('deploy refuses a call activity to a procedure that is nowhere, and a ver
   t.equal(version.status, 422)
   t.match(version.body.error.details.findings, [{ elementId: 'CallAppraisal', code: 'CALLED_ELEMENT_VERSION_UNKNOWN', message: /7/ }])
 })
+
+t.test('binding "deployment" calls the version that was the latest when the caller was deployed', async (t) => {
+  const w = await world(t, [
+    child({ task: 'AppraiseV1' }),
+    parent({ attrs: 'camunda:calledElementBinding="deployment"' }),
+    child({ task: 'AppraiseV2' }),
+  ])
+  const d = await receive(w)
+  t.same(
+    (await childTasks(w, d.id)).map((x) => x.activity_id),
+    ['AppraiseV1'],
+  )
+})
+
+t.test('an error the called procedure throws and nothing catches ends the call like a none end event', async (t) => {
+  const w = await world(t, [child({ errorEnd: true }), parent()])
+  const d = await receive(w)
+  const [task] = await childTasks(w, d.id)
+  const r = await w.appraiser.post(`/api/tasks/${task.id}/complete`, { variables: { ketLuan: 'khong' } })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(activityIds(await openTasks(w, d.id)), ['Refuse'], 'the caller goes on after the call activity with the out variables')
+})
+
+t.test('stopping the dossier cancels the called instance and its open task in the same transaction', async (t) => {
+  const w = await world(t, [child(), parent()])
+  const d = await receive(w)
+  const [task] = await childTasks(w, d.id)
+  const r = await w.officer.post(`/api/dossiers/${d.id}/stop`, { reason: 'Người nộp không bổ sung đúng hạn' })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.equal((await w.ctx.db('tasks').where({ id: task.id }).first()).status, 'cancelled')
+  t.same(
+    (await w.ctx.db('process_instances').where({ dossier_id: d.id }).orderBy('call_depth')).map((i) => i.status),
+    ['terminated', 'terminated'],
+  )
+})
+
+t.test(
+  'a procedure that calls itself through another stops at the depth limit: the submission is refused and nothing is stored',
+  async (t) => {
+    const loop = (id: string, calls: string | null) => `${HEAD} id="Defs_${id}" targetNamespace="http://x">
+  <bpmn:process id="${id}" isExecutable="true">
+    <bpmn:startEvent id="${id}_Start"/>
+    <bpmn:sequenceFlow id="${id}_f1" sourceRef="${id}_Start" targetRef="${id}_Step"/>
+    ${calls ? `<bpmn:callActivity id="${id}_Step" calledElement="${calls}"/>` : `<bpmn:userTask id="${id}_Step" camunda:candidateGroups="one-stop"/>`}
+    <bpmn:sequenceFlow id="${id}_f2" sourceRef="${id}_Step" targetRef="${id}_End"/>
+    <bpmn:endEvent id="${id}_End"/>
+  </bpmn:process>
+</bpmn:definitions>`
+    const w = await world(t, [loop('VongB', null), loop('VongA', 'VongB'), loop('VongB', 'VongA')])
+    const before = await w.ctx.db('dossiers').count('* as n').first()
+    const r = await w.officer.post('/api/dossiers', {
+      procedureCode: 'VongA',
+      applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+      channel: 1,
+      data: {},
+    })
+    t.equal(r.status, 422)
+    t.equal(r.body.error.code, 'CALL_DEPTH_EXCEEDED')
+    t.same(await w.ctx.db('dossiers').count('* as n').first(), before, 'no dossier stored')
+  },
+)
