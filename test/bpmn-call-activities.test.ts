@@ -120,6 +120,7 @@ t.test(
     t.equal(view.procedureCode, 'THAM_DINH', 'the task shows its own procedure')
     const done = await w.appraiser.post(`/api/tasks/${task.id}/complete`, { variables: { ketLuan: 'dat' } })
     t.equal(done.status, 200, JSON.stringify(done.body))
+    t.same(activityIds(done.body.nextTasks), ['Approve'], "the answer lists what is open next in the dossier: the caller's task")
     t.same(activityIds(await openTasks(w, d.id)), ['Approve'], 'the caller continues with the out variable and takes the matching path')
     const after = await w.ctx.db('process_instances').where({ dossier_id: d.id }).orderBy('call_depth')
     t.same(
@@ -328,3 +329,32 @@ t.test(
     t.same(await w.ctx.db('dossiers').count('* as n').first(), before, 'no dossier stored')
   },
 )
+
+t.test("a step of the called procedure keeps the deadline alarms of the caller's tasks still open beside it", async (t) => {
+  const twoSteps = child().replace(
+    '<bpmn:sequenceFlow id="c2" sourceRef="Appraise" targetRef="CGate"/>',
+    '<bpmn:sequenceFlow id="c2a" sourceRef="Appraise" targetRef="Sign"/><bpmn:userTask id="Sign" camunda:candidateGroups="tham-dinh"/><bpmn:sequenceFlow id="c2" sourceRef="Sign" targetRef="CGate"/>',
+  )
+  const beside = parent()
+    .replace(
+      'targetRef="CallAppraisal"/>',
+      'targetRef="Fork"/><bpmn:parallelGateway id="Fork"/><bpmn:sequenceFlow id="fa" sourceRef="Fork" targetRef="CallAppraisal"/><bpmn:sequenceFlow id="fb" sourceRef="Fork" targetRef="Watch"/>',
+    )
+    .replace(
+      '<bpmn:endEvent id="End"/>',
+      '<bpmn:endEvent id="End"/><bpmn:userTask id="Watch" camunda:candidateGroups="one-stop" camunda:dueDate="PT8H"/><bpmn:sequenceFlow id="fc" sourceRef="Watch" targetRef="WatchEnd"/><bpmn:endEvent id="WatchEnd"/>',
+    )
+  const w = await world(t, [twoSteps, beside])
+  const d = await receive(w)
+  const watch = await w.ctx.db('tasks').where({ dossier_id: d.id, activity_id: 'Watch' }).first()
+  const pending = async () => (await w.ctx.db('deadline_alarms').where({ task_id: watch.id, status: 'pending' })).length
+  const before = await pending()
+  t.ok(before > 0, "the caller's task has pending deadline alarms")
+  const [appraise] = await childTasks(w, d.id)
+  t.equal((await w.appraiser.post(`/api/tasks/${appraise.id}/complete`, { variables: {} })).status, 200)
+  t.same(
+    (await childTasks(w, d.id)).map((x) => x.activity_id),
+    ['Sign'],
+  )
+  t.equal(await pending(), before, 'still pending after a step of the called procedure')
+})

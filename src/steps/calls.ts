@@ -35,6 +35,12 @@ export interface CallDeps extends WriteDeps, StepRepositories {
   procedures: ProcedureRepository
 }
 
+/** What the steps of linked instances left: each one's outcome, in order, and the instances cancelled. */
+export interface Linked {
+  steps: Array<{ instanceId: string; outcome: StepOutcome }>
+  cancelled: string[]
+}
+
 /** The step runner's own step and write: a step of a linked instance is one like any other. */
 export interface Stepper {
   step(ctx: StepContext, action: StepAction, input: StepInput): Promise<StepOutcome>
@@ -45,16 +51,20 @@ const concurrent = () => new AppError('CONCURRENT_MODIFICATION', 'Hồ sơ vừa
 
 const isOutward = (ctx: StepContext, w: WaitingActivity) => w.type === 'bpmn:CallActivity' && !!ctx.version.calls?.[w.activityId]
 
-/** After a step of `ctx`'s instance was added to the unit of work: the called instances it starts, cancels or answers. */
+/**
+ * After a step of `ctx`'s instance was added to the unit of work: the called instances it starts,
+ * cancels or answers (null when the instance neither calls nor was called).
+ */
 export async function followCalls(
   deps: CallDeps,
   runner: Stepper,
   ctx: StepContext,
   outcome: StepOutcome,
   input: StepInput,
-): Promise<void> {
+): Promise<Linked | null> {
   const { instance } = ctx.data
-  if (!Object.keys(ctx.version.calls ?? {}).length && !instance.parent_instance_id) return
+  if (!Object.keys(ctx.version.calls ?? {}).length && !instance.parent_instance_id) return null
+  const linked: Linked = { steps: [], cancelled: [] }
   const { uow } = ctx
   const all = uow.read(deps.instances.forDossier(uow.tx, ctx.data.dossier.id))
   // A prepared (deferred) step cannot read: it is left to the live one.
@@ -63,19 +73,23 @@ export async function followCalls(
   const outward = outcome.result.waiting.filter((w) => isOutward(ctx, w))
   const waiting = new Set(outward.map((w) => w.executionId))
   const called = instances.filter((i) => i.parent_instance_id === instance.id && i.status === 'running')
-  for (const child of called) if (!waiting.has(child.parent_execution_id!)) await cancelCalled(deps, ctx, instances, child, input.now)
+  for (const child of called)
+    if (!waiting.has(child.parent_execution_id!)) linked.cancelled.push(...(await cancelCalled(deps, ctx, instances, child, input.now)))
   const running = new Set(called.map((c) => c.parent_execution_id))
-  for (const w of outward) if (!running.has(w.executionId)) await startCalled(deps, runner, ctx, outcome, w, input)
-  if (instance.parent_instance_id) await answerCaller(deps, runner, ctx, outcome, input)
+  for (const w of outward) if (!running.has(w.executionId)) linked.steps.push(await startCalled(deps, runner, ctx, outcome, w, input))
+  if (instance.parent_instance_id) linked.steps.push(...(await answerCaller(deps, runner, ctx, outcome, input)))
+  return linked
 }
 
 /** Cancels the running instances `instance` called (and theirs), e.g. when a dossier is withdrawn while a called procedure runs. */
-export async function cancelCalledOf(deps: CallDeps, ctx: StepContext, now: Date): Promise<void> {
+export async function cancelCalledOf(deps: CallDeps, ctx: StepContext, now: Date): Promise<string[]> {
   const { uow } = ctx
   const all = uow.read(deps.instances.forDossier(uow.tx, ctx.data.dossier.id))
   await uow.flush()
+  const cancelled: string[] = []
   for (const child of all.rows.filter((i) => i.parent_instance_id === ctx.data.instance.id && i.status === 'running'))
-    await cancelCalled(deps, ctx, all.rows, child, now)
+    cancelled.push(...(await cancelCalled(deps, ctx, all.rows, child, now)))
+  return cancelled
 }
 
 async function resolveVersion(deps: CallDeps, ctx: StepContext, spec: CallSpec, variables: Record<string, unknown>): Promise<number> {
@@ -109,7 +123,7 @@ async function startCalled(
   outcome: StepOutcome,
   w: WaitingActivity,
   input: StepInput,
-): Promise<void> {
+): Promise<{ instanceId: string; outcome: StepOutcome }> {
   const { uow } = ctx
   const { instance, dossier } = ctx.data
   const spec = ctx.version.calls[w.activityId]!
@@ -138,9 +152,10 @@ async function startCalled(
     updated_at: input.now,
   }
   uow.write(deps.instances.insert(uow.tx, row, input.now))
-  // The dossier as the steps before left it (its status, its deadline alarms).
+  // The dossier as the steps before left it (its status, its deadline alarms, its open tasks).
   const fresh = uow.read(deps.dossiers.find(uow.tx, dossier.id))
   const alarms = uow.read(deps.alarms.liveForDossiers(uow.tx, [dossier.id]))
+  const open = uow.read(deps.tasks.openForDossier(uow.tx, dossier.id))
   await uow.flush()
   const history: HistoryEntry[] = [
     {
@@ -152,29 +167,47 @@ async function startCalled(
       at: input.now,
     },
   ]
-  await runner.startWith(
-    { uow, version, data: { instance: row, dossier: fresh.one()!, openTasks: [], pendingTimers: [], liveAlarms: alarms.rows } },
-    mapVariables(spec.inputs, outcome.result.variables, w.localVariables),
-    { actor: input.actor, now: input.now, history, fallbackStatus: null },
-  )
+  const data = {
+    instance: row,
+    dossier: fresh.one()!,
+    openTasks: [],
+    pendingTimers: [],
+    liveAlarms: alarms.rows,
+    otherOpenTasks: open.rows,
+  }
+  const variables = mapVariables(spec.inputs, outcome.result.variables, w.localVariables)
+  const started = await runner.startWith({ uow, version, data }, variables, {
+    actor: input.actor,
+    now: input.now,
+    history,
+    fallbackStatus: null,
+  })
+  return { instanceId: row.id, outcome: started }
 }
 
 /** The called instance ended or threw: its call activity completes, or gets the error or escalation. */
-async function answerCaller(deps: CallDeps, runner: Stepper, ctx: StepContext, outcome: StepOutcome, input: StepInput): Promise<void> {
+async function answerCaller(
+  deps: CallDeps,
+  runner: Stepper,
+  ctx: StepContext,
+  outcome: StepOutcome,
+  input: StepInput,
+): Promise<Linked['steps']> {
+  const steps: Linked['steps'] = []
   const { instance } = ctx.data
   const at = { activityId: instance.parent_activity_id!, executionId: instance.parent_execution_id! }
-  const thrown = outcome.result.uncaught ?? []
-  for (const t of thrown) {
+  for (const t of outcome.result.uncaught ?? []) {
     const caller = await callerStep(deps, ctx)
-    if (!caller) return
+    if (!caller) return steps
     const action: StepAction =
       t.kind === 'escalation'
         ? { kind: 'bpmnEscalation', ...at, escalationCode: t.code, variables: {} }
         : { kind: 'bpmnError', ...at, errorCode: t.code, errorMessage: t.message, variables: {} }
     try {
       const out = await runner.step(caller, action, { actor: 'system', now: input.now, history: [], fallbackStatus: null })
+      steps.push({ instanceId: caller.data.instance.id, outcome: out })
       // Caught by an interrupting boundary: the call activity is over, nothing waits for this instance's end.
-      if (!out.result.waiting.some((w) => w.executionId === at.executionId)) return
+      if (!out.result.waiting.some((w) => w.executionId === at.executionId)) return steps
     } catch (err) {
       // Nothing on the call activity catches it: an escalation has no effect, and an error behaves as
       // an error end event nothing catches (a none end event), as in the caller's own diagram.
@@ -182,50 +215,48 @@ async function answerCaller(deps: CallDeps, runner: Stepper, ctx: StepContext, o
       if (code !== 'ESCALATION_NOT_CAUGHT' && code !== 'BPMN_ERROR_NOT_CAUGHT') throw err
     }
   }
-  if (!outcome.result.ended) return
+  if (!outcome.result.ended) return steps
   const caller = await callerStep(deps, ctx)
-  // Still waiting for this instance? (a caught error or an interrupting escalation has moved it on)
-  if (!caller) return
+  if (!caller) return steps
   const spec = caller.version.calls[at.activityId]
   const variables = mapVariables(spec?.outputs ?? [], outcome.result.variables)
-  await runner.step(
+  const history: HistoryEntry[] = [
+    {
+      dossier_id: ctx.data.dossier.id,
+      activity_id: at.activityId,
+      action: 'process.call_completed',
+      actor: 'system',
+      details: { instanceId: instance.id, procedureCode: ctx.version.procedure_code, version: ctx.version.version },
+      at: input.now,
+    },
+  ]
+  const done = await runner.step(
     caller,
     { kind: 'completeCall', ...at, variables },
-    {
-      actor: 'system',
-      now: input.now,
-      fallbackStatus: null,
-      history: [
-        {
-          dossier_id: ctx.data.dossier.id,
-          activity_id: at.activityId,
-          action: 'process.call_completed',
-          actor: 'system',
-          details: { instanceId: instance.id, procedureCode: ctx.version.procedure_code, version: ctx.version.version },
-          at: input.now,
-        },
-      ],
-    },
+    { actor: 'system', now: input.now, fallbackStatus: null, history },
   )
+  steps.push({ instanceId: caller.data.instance.id, outcome: done })
+  return steps
 }
 
-/** The caller's step data, read after everything this unit of work added; null when it no longer waits for this instance. */
+/** The caller's step data, read after everything this unit of work added; null when it no longer runs. */
 async function callerStep(deps: CallDeps, ctx: StepContext): Promise<StepContext | null> {
   const { uow } = ctx
   const { instance, dossier } = ctx.data
-  await uow.flush()
+  const open = uow.read(deps.tasks.openForDossier(uow.tx, dossier.id))
   const data = await readForStep(uow, deps, { instanceId: instance.parent_instance_id!, dossierId: dossier.id })
   if (!data || data.instance.status !== 'running') return null
   const version = await deps.versions.get(uow.tx, data.instance.procedure_version_id)
-  return { uow, version, data }
+  return { uow, version, data: { ...data, otherOpenTasks: open.rows.filter((t) => t.instance_id !== data.instance.id) } }
 }
 
-/** Cancels a called instance and everything it called in turn: open tasks, timers, the instance. */
-async function cancelCalled(deps: CallDeps, ctx: StepContext, all: InstanceRow[], child: InstanceRow, now: Date): Promise<void> {
+/** Cancels a called instance and everything it called in turn: open tasks, timers, the instance. Returns the instances cancelled. */
+async function cancelCalled(deps: CallDeps, ctx: StepContext, all: InstanceRow[], child: InstanceRow, now: Date): Promise<string[]> {
   const { uow } = ctx
   const tx = uow.tx
+  const cancelled: string[] = []
   for (const grandchild of all.filter((i) => i.parent_instance_id === child.id && i.status === 'running'))
-    await cancelCalled(deps, ctx, all, grandchild, now)
+    cancelled.push(...(await cancelCalled(deps, ctx, all, grandchild, now)))
   const open = uow.read(deps.tasks.openForInstances(tx, [child.id]))
   const timers = uow.read(deps.timers.pendingForInstances(tx, [child.id]))
   await uow.flush()
@@ -266,4 +297,5 @@ async function cancelCalled(deps: CallDeps, ctx: StepContext, all: InstanceRow[]
   uow.write(deps.history.append(tx, history))
   uow.write(deps.outbox.enqueue(tx, outbox))
   child.status = 'terminated'
+  return [...cancelled, child.id]
 }

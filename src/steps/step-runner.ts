@@ -26,8 +26,17 @@ export function createStepRunner(
   /** Writes a step, then what it implies for the instances of called procedures (src/steps/calls.ts). */
   const writeAndFollow = async (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => {
     const outcome = await writeStep(deps, ctx, result, input)
-    await followCalls(deps, stepper, ctx, outcome, input)
-    return outcome
+    const linked = await followCalls(deps, stepper, ctx, outcome, input)
+    if (!linked || (!linked.steps.length && !linked.cancelled.length)) return outcome
+    // Other instances moved too: the answer tells what is open in the whole dossier now, and where it stands.
+    const open = ctx.uow.read(deps.tasks.openForDossier(ctx.uow.tx, ctx.data.dossier.id))
+    await ctx.uow.flush()
+    return {
+      result: outcome.result,
+      created: [...outcome.created, ...linked.steps.flatMap((s) => s.outcome.created)],
+      open: open.rows,
+      status: linked.steps.at(-1)?.outcome.status ?? outcome.status,
+    }
   }
   const stepper: Stepper = {
     step: (ctx, action, input) => runner.step(ctx, action, input),

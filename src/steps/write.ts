@@ -36,8 +36,9 @@ export interface StepInput {
 
 export interface StepOutcome {
   result: StepResult
+  /** The task rows the step created (with those of the called procedures' instances it moved). */
   created: TaskRow[]
-  /** The instance's open tasks after the step. */
+  /** The instance's open tasks after the step (the whole dossier's when the step moved a called procedure's instance or its caller). */
   open: TaskRow[]
   status: DossierStatus
 }
@@ -276,7 +277,8 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
   }))
   const gone = new Set(vanished.map((t) => t.id))
   const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
-  outbox.push(...(await observe(deps, ctx, result, now, status, openAfter)))
+  // The deadline alarms watch every open task of the dossier, a called procedure's (or its caller's) too.
+  outbox.push(...(await observe(deps, ctx, result, now, status, [...openAfter, ...(ctx.data.otherOpenTasks ?? [])])))
   uow.write(deps.history.append(uow.tx, history))
   uow.write(deps.outbox.enqueue(uow.tx, outbox))
   return { result, created: createdRows, open: openAfter, status }
