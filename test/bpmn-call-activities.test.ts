@@ -358,3 +358,37 @@ t.test("a step of the called procedure keeps the deadline alarms of the caller's
   )
   t.equal(await pending(), before, 'still pending after a step of the called procedure')
 })
+
+t.test("a BPMN error or escalation an officer throws from the called procedure's task reaches the call activity", async (t) => {
+  const boundaries =
+    '<bpmn:boundaryEvent id="Rejected" attachedToRef="CallAppraisal"><bpmn:errorEventDefinition errorRef="Err_Rejected"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="Rejected" targetRef="Side"/>' +
+    '<bpmn:boundaryEvent id="InfoNeeded" attachedToRef="CallAppraisal" cancelActivity="false"><bpmn:escalationEventDefinition escalationRef="Esc_Info"/></bpmn:boundaryEvent><bpmn:sequenceFlow id="f10" sourceRef="InfoNeeded" targetRef="Ask"/>' +
+    '<bpmn:userTask id="Ask" name="Hỏi thêm người nộp" camunda:candidateGroups="one-stop"/><bpmn:sequenceFlow id="f11" sourceRef="Ask" targetRef="AskEnd"/><bpmn:endEvent id="AskEnd"/>'
+  const w = await world(t, [child(), parent({ boundary: boundaries })])
+  const d = await receive(w)
+  const [task] = await childTasks(w, d.id)
+  const esc = await w.appraiser.post(`/api/tasks/${task.id}/bpmn-escalation`, { escalationCode: 'NEED_INFO', variables: {} })
+  t.equal(esc.status, 200, JSON.stringify(esc.body))
+  t.same(
+    activityIds(await openTasks(w, d.id)),
+    ['Appraise', 'Ask'],
+    'non-interrupting: the called task stays open beside the boundary path',
+  )
+  const err = await w.appraiser.post(`/api/tasks/${task.id}/bpmn-error`, { errorCode: 'REJECTED', errorMessage: 'Không đạt' })
+  t.equal(err.status, 200, JSON.stringify(err.body))
+  t.same(activityIds(await openTasks(w, d.id)), ['Ask', 'Side'], 'the error boundary on the call activity took the process on')
+  const called = await w.ctx.db('process_instances').where({ dossier_id: d.id, call_depth: 1 }).first()
+  t.equal(called.status, 'terminated', 'the called instance ended with its call activity')
+  const none = await w.appraiser.post(`/api/tasks/${(await childTasks(w, d.id))[0]?.id ?? task.id}/bpmn-error`, { errorCode: 'OTHER' })
+  t.equal(none.status, 409, 'its task is no longer open')
+})
+
+t.test('an error code no boundary on the call activity catches is refused and changes nothing', async (t) => {
+  const w = await world(t, [child(), parent()])
+  const d = await receive(w)
+  const [task] = await childTasks(w, d.id)
+  const r = await w.appraiser.post(`/api/tasks/${task.id}/bpmn-error`, { errorCode: 'UNKNOWN' })
+  t.equal(r.status, 422)
+  t.equal(r.body.error.code, 'BPMN_ERROR_NOT_CAUGHT')
+  t.equal((await w.ctx.db('tasks').where({ id: task.id }).first()).status, 'open')
+})

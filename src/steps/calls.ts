@@ -239,6 +239,39 @@ async function answerCaller(
   return steps
 }
 
+/**
+ * A BPMN error or escalation an officer throws from a called procedure's task that nothing in that
+ * procedure catches goes to its call activity, as Camunda 7 propagates it to the calling instance
+ * (and on up, each caller in turn). Null when the caller does not catch it either (nothing is written
+ * then). Caught by an interrupting boundary, the called instance is cancelled with the call activity.
+ */
+export async function throwToCaller(
+  deps: CallDeps,
+  runner: Stepper,
+  ctx: StepContext,
+  thrown: { kind: 'error'; code: string; message: string | null } | { kind: 'escalation'; code: string },
+  input: StepInput,
+): Promise<StepOutcome | null> {
+  const { instance } = ctx.data
+  const caller = await callerStep(deps, ctx)
+  if (!caller) return null
+  const at = { activityId: instance.parent_activity_id!, executionId: instance.parent_execution_id! }
+  const action: StepAction =
+    thrown.kind === 'escalation'
+      ? { kind: 'bpmnEscalation', ...at, escalationCode: thrown.code, variables: {} }
+      : { kind: 'bpmnError', ...at, errorCode: thrown.code, errorMessage: thrown.message, variables: {} }
+  try {
+    const out = await runner.step(caller, action, { ...input, fallbackStatus: null })
+    const open = ctx.uow.read(deps.tasks.openForDossier(ctx.uow.tx, ctx.data.dossier.id))
+    await ctx.uow.flush()
+    return { ...out, open: open.rows }
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'ESCALATION_NOT_CAUGHT' || code === 'BPMN_ERROR_NOT_CAUGHT') return null
+    throw err
+  }
+}
+
 /** The caller's step data, read after everything this unit of work added; null when it no longer runs. */
 async function callerStep(deps: CallDeps, ctx: StepContext): Promise<StepContext | null> {
   const { uow } = ctx

@@ -11,7 +11,7 @@ import type { ObservedRead } from './observer.ts'
 import { isReturnStep } from './return-step.ts'
 import { runEngine } from './run.ts'
 import { terminateStep, writeStep, type StepContext, type StepInput, type StepOutcome, type WriteDeps } from './write.ts'
-import { cancelCalledOf, followCalls, type Stepper } from './calls.ts'
+import { cancelCalledOf, followCalls, throwToCaller, type Stepper } from './calls.ts'
 import type { ProcedureRepository } from '../procedures/procedure.repository.ts'
 
 /**
@@ -87,7 +87,22 @@ export function createStepRunner(
         }
         return writeStep(deps, ctx, done, { ...input, fallbackStatus: DossierStatus.RETURNED })
       }
-      const result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
+      let result: StepResult
+      try {
+        result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
+      } catch (err) {
+        // Thrown from a called procedure's task and not caught in it: its call activity gets it.
+        const code = (err as { code?: string }).code
+        const thrown =
+          action.kind === 'bpmnError' && code === 'BPMN_ERROR_NOT_CAUGHT'
+            ? { kind: 'error' as const, code: action.errorCode, message: action.errorMessage }
+            : action.kind === 'bpmnEscalation' && code === 'ESCALATION_NOT_CAUGHT'
+              ? { kind: 'escalation' as const, code: action.escalationCode }
+              : null
+        const caught = thrown && ctx.data.instance.parent_instance_id ? await throwToCaller(deps, stepper, ctx, thrown, input) : null
+        if (caught) return caught
+        throw err
+      }
       return writeAndFollow(ctx, result, input)
     },
 
