@@ -392,3 +392,48 @@ t.test('an error code no boundary on the call activity catches is refused and ch
   t.equal(r.body.error.code, 'BPMN_ERROR_NOT_CAUGHT')
   t.equal((await w.ctx.db('tasks').where({ id: task.id }).first()).status, 'open')
 })
+
+t.test('binding "version" with an expression reads the caller variables; a version that does not exist refuses the step', async (t) => {
+  const w = await world(t, [
+    child({ task: 'AppraiseV1' }),
+    child({ task: 'AppraiseV2' }),
+    parent({ attrs: 'camunda:calledElementBinding="version" camunda:calledElementVersion="${wanted}"' }),
+  ])
+  const d = await receive(w, { area: 1, wanted: 1 })
+  t.same(
+    (await childTasks(w, d.id)).map((x) => x.activity_id),
+    ['AppraiseV1'],
+  )
+  const r = await w.officer.post('/api/dossiers', {
+    procedureCode: 'GoiThamDinh',
+    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+    channel: 1,
+    data: { area: 1, wanted: 9 },
+  })
+  const receiveTask = r.body.tasks.find((x: { activityId: string }) => x.activityId === 'Receive')
+  const refused = await w.officer.post(`/api/tasks/${receiveTask.id}/complete`, { variables: {} })
+  t.equal(refused.status, 422)
+  t.equal(refused.body.error.code, 'CALLED_PROCEDURE_NOT_FOUND')
+  t.equal((await w.ctx.db('tasks').where({ id: receiveTask.id }).first()).status, 'open', 'nothing changed')
+})
+
+t.test('a sequential multi-instance call activity starts the next called instance when the previous one ended', async (t) => {
+  const w = await world(t, [
+    child(),
+    parent({
+      mappings: '<camunda:in source="agency" target="consulted"/><camunda:out source="ketLuan" target="verdict"/>',
+      loop: '<bpmn:multiInstanceLoopCharacteristics isSequential="true" camunda:collection="agencies" camunda:elementVariable="agency"/>',
+    }),
+  ])
+  const d = await receive(w, { agencies: ['SXD', 'STNMT', 'SCT'] })
+  const consulted: string[] = []
+  for (let i = 0; i < 3; i++) {
+    const tasks = await childTasks(w, d.id)
+    t.equal(tasks.length, 1, 'one called instance at a time')
+    const running = await w.ctx.db('process_instances').where({ dossier_id: d.id, call_depth: 1, status: 'running' })
+    consulted.push(/"consulted":"(\w+)"/.exec(JSON.stringify(running[0].state))?.[1] ?? '')
+    t.equal((await w.appraiser.post(`/api/tasks/${tasks[0].id}/complete`, { variables: { ketLuan: 'dat' } })).status, 200)
+  }
+  t.same(consulted, ['SXD', 'STNMT', 'SCT'], "in the list's order")
+  t.same(activityIds(await openTasks(w, d.id)), ['Approve'])
+})
