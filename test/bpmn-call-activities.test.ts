@@ -316,7 +316,20 @@ t.test(
     <bpmn:endEvent id="${id}_End"/>
   </bpmn:process>
 </bpmn:definitions>`
-    const w = await world(t, [loop('VongB', null), loop('VongA', 'VongB'), loop('VongB', 'VongA')])
+    const w = await world(t, [loop('VongB', null), loop('VongA', 'VongB')])
+    const first = await w.officer.post('/api/dossiers', {
+      procedureCode: 'VongA',
+      applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+      channel: 1,
+      data: {},
+    })
+    t.equal(first.status, 201, 'a submission that reaches a call activity at once starts the called procedure in its transaction')
+    t.same(
+      first.body.tasks.map((x: { activityId: string; procedureCode: string }) => [x.activityId, x.procedureCode]),
+      [['VongB_Step', 'VongB']],
+      "the answer lists the called procedure's task",
+    )
+    t.equal((await w.ctx.deploy(loop('VongB', 'VongA'))).status, 201)
     const before = await w.ctx.db('dossiers').count('* as n').first()
     const r = await w.officer.post('/api/dossiers', {
       procedureCode: 'VongA',
