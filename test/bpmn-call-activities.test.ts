@@ -450,3 +450,29 @@ t.test('a sequential multi-instance call activity starts the next called instanc
   t.same(consulted, ['SXD', 'STNMT', 'SCT'], "in the list's order")
   t.same(activityIds(await openTasks(w, d.id)), ['Approve'])
 })
+
+t.test('a supplement handed in reaches the called procedure that waits for it', async (t) => {
+  const waitsForSupplement = child().replace(
+    '<bpmn:sequenceFlow id="c1" sourceRef="CStart" targetRef="Appraise"/>',
+    '<bpmn:sequenceFlow id="c0" sourceRef="CStart" targetRef="AwaitSupplement"/><bpmn:intermediateCatchEvent id="AwaitSupplement" tthc:status="SUPPLEMENT_REQUESTED"><bpmn:messageEventDefinition messageRef="Msg_Supplement"/></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="c1" sourceRef="AwaitSupplement" targetRef="Appraise"/>',
+  )
+  const withMessage = waitsForSupplement
+    .replace('<bpmn:process id="ThamDinh"', '<bpmn:message id="Msg_Supplement" name="SupplementSubmitted"/><bpmn:process id="ThamDinh"')
+    .replace('<bpmn:userTask id="Appraise"', '<bpmn:userTask id="Appraise" tthc:status="IN_PROCESS"')
+  const w = await world(t, [withMessage, parent()])
+  const d = await receive(w)
+  t.equal(
+    (await w.officer.get(`/api/dossiers/${d.id}`)).body.dossier.status,
+    'SUPPLEMENT_REQUESTED',
+    "the called procedure's status moves the dossier",
+  )
+  t.same(await childTasks(w, d.id), [])
+  const r = await w.officer.post(`/api/dossiers/${d.id}/supplement`, { note: 'Đã bổ sung bản vẽ' })
+  t.equal(r.status, 200, JSON.stringify(r.body))
+  t.same(
+    (await childTasks(w, d.id)).map((x) => x.activity_id),
+    ['Appraise'],
+    'the called instance got the message and went on',
+  )
+  t.equal((await w.officer.get(`/api/dossiers/${d.id}`)).body.dossier.status, 'IN_PROCESS')
+})
