@@ -38,6 +38,10 @@ export const ERROR_STATUS = {
   BPMN_ERROR_NOT_CAUGHT: 422,
   /** An escalation raised from a task (POST /api/tasks/:id/bpmn-escalation) that nothing catches: nothing changed. */
   ESCALATION_NOT_CAUGHT: 422,
+  /** A call activity's binding names a version of the called procedure that does not exist (or none is left): nothing changed. */
+  CALLED_PROCEDURE_NOT_FOUND: 422,
+  /** Call activities nested deeper than the limit (a procedure calling itself through others): nothing changed. */
+  CALL_DEPTH_EXCEEDED: 422,
   EXTENSION_NOT_ALLOWED: 409,
   EXTENSION_ALREADY_USED: 409,
   EXTENSION_TOO_LATE: 422,

@@ -55,6 +55,19 @@ export async function dossierRoutes(app: Api, opts: { dossiers: DossierService; 
 
   app.get('/dossiers/:id', { schema: getDossierSchema }, async (req) => {
     const v = await opts.dossiers.get(req.principal, req.params.id)
-    return { dossier: dossierDto(v.dossier), tasks: v.tasks.map(taskDto), history: v.history }
+    return {
+      dossier: dossierDto(v.dossier),
+      tasks: v.tasks.map(taskDto),
+      history: v.history,
+      instances: v.instances.map((i) => ({
+        id: i.id,
+        parentInstanceId: i.parent_instance_id,
+        callActivityId: i.parent_activity_id,
+        procedureCode: i.procedure_code,
+        procedureVersion: Number(i.procedure_version),
+        status: i.status,
+        created: i.created_at,
+      })),
+    }
   })
 }

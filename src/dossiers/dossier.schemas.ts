@@ -87,6 +87,17 @@ const HistoryLine = Type.Object({
   at: Timestamp,
 })
 
+/** One process instance of the dossier: its procedure's, or a called procedure's (linked to its caller). */
+const InstanceLine = Type.Object({
+  id: Type.String(),
+  parentInstanceId: NullableString,
+  callActivityId: NullableString,
+  procedureCode: Type.String(),
+  procedureVersion: Type.Integer(),
+  status: Type.String({ description: 'running, completed, terminated' }),
+  created: Timestamp,
+})
+
 const Submitted = Type.Object({ dossier: Dossier, tasks: Type.Array(Task, { description: 'The open tasks' }) })
 
 export const submitDossierSchema = {
@@ -146,7 +157,14 @@ export const getDossierSchema = {
   summary: 'The dossier, its open tasks and its process record',
   params: IdParam,
   response: {
-    200: Type.Object({ dossier: Dossier, tasks: Type.Array(Task), history: Type.Array(HistoryLine) }),
+    200: Type.Object({
+      dossier: Dossier,
+      tasks: Type.Array(Task),
+      history: Type.Array(HistoryLine),
+      instances: Type.Array(InstanceLine, {
+        description: "The dossier's process instances, callers first: its procedure's and those of the procedures it called",
+      }),
+    }),
     ...errorResponses(AUTH, INPUT, 'DOSSIER_NOT_FOUND'),
   },
 }

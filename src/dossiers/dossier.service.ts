@@ -83,8 +83,12 @@ export function createDossierService(deps: {
   }
 
   async function view(d: DossierRow) {
-    const [tasks, history] = await Promise.all([deps.tasks.openForDossier(db, d.id).rows(), deps.history.forDossier(db, d.id).rows()])
-    return { dossier: d, tasks, history }
+    const [tasks, history, instances] = await Promise.all([
+      deps.tasks.openForDossier(db, d.id).rows(),
+      deps.history.forDossier(db, d.id).rows(),
+      deps.instances.summaryForDossier(db, d.id).rows(),
+    ])
+    return { dossier: d, tasks, history, instances }
   }
 
   return {

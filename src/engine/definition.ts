@@ -11,6 +11,7 @@ import { camundaLoopElements, VARIABLE_NAME } from './multi-instance.ts'
 import { InclusiveGateway } from './inclusive-join.ts'
 import { CompensateEventDefinition } from './compensation.ts'
 import { ConditionalEventDefinition } from './conditional-events.ts'
+import { readCallSpec, type CallSpecs, type DeployedProcedure } from './call-activity.ts'
 import {
   isFeelLanguage,
   prepareForEngine,
@@ -83,6 +84,8 @@ export interface ParsedDiagram {
   messageStarts: MessageStarts
   /** Library processes merged into this diagram (file names), for the record. */
   libraries: string[]
+  /** Call activities that start another deployed procedure, by activity id. */
+  calls: CallSpecs
   /** moddle-context-serializer output, stored and reused so a definition is parsed once. */
   sourceContext: string
   findings: Finding[]
@@ -125,7 +128,14 @@ export function hashXml(xml: string): string {
  */
 export async function parseDiagram(
   xml: string,
-  opts: { allowedScripts: ReadonlySet<string>; statuses: readonly string[]; actions: readonly string[]; library?: ProcessLibrary },
+  opts: {
+    allowedScripts: ReadonlySet<string>
+    statuses: readonly string[]
+    actions: readonly string[]
+    library?: ProcessLibrary
+    /** Finds a deployed procedure a call activity names (its process id or procedure code), for calls outside the file and the library. */
+    deployed?: (calledElement: string) => Promise<DeployedProcedure | null>
+  },
 ): Promise<ParsedDiagram | { findings: Finding[] }> {
   const findings: Finding[] = []
   const error = (elementId: string | null, code: string, message: string) => findings.push({ elementId, code, message, severity: 'error' })
@@ -193,10 +203,24 @@ export async function parseDiagram(
       if (el.$type === 'bpmn:CallActivity' && el.calledElement) called.add(String(el.calledElement))
     })
   const running = processes.filter((p) => p === process || called.has(p.id!))
+  // Calls to another deployed procedure (neither in this file nor in the library) run it as its own instance.
+  const deployed = new Map<string, DeployedProcedure>()
+  for (const name of called)
+    if (!processes.some((p) => p.id === name) && opts.deployed) {
+      const found = await opts.deployed(name)
+      if (found) deployed.set(name, found)
+    }
+  const calls: CallSpecs = {}
+  const outward = new Set<string>()
+  walk(process, (el) => {
+    if (el.$type === 'bpmn:CallActivity' && deployed.has(String(el.calledElement))) outward.add(el.id!)
+  })
+  const before = findings.length
   for (const proc of running) {
     supportFindings(proc, { error, warn })
     walk(proc, (el) => supportFindings(el, { error, warn }))
   }
+  liftForOutwardCalls(findings, before, outward, process)
   for (const proc of processes) {
     const attached = new Set<string>()
     walk(proc, (el) => {
@@ -204,12 +228,18 @@ export async function parseDiagram(
         attached.add((el.attachedToRef as ModdleElement).id!)
     })
     walk(proc, (el) => {
+      const mi = findings.length
       checkElement(el, proc.id!, opts, userTasks, error, warn, attached)
-      if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
+      if (outward.has(el.id!)) {
+        // A multi-instance call activity to another procedure starts one instance per element.
+        const i = findings.findIndex((f, n) => n >= mi && f.code === 'MULTI_INSTANCE_UNSUPPORTED')
+        if (i >= 0) findings.splice(i, 1)
+        calls[el.id!] = readCallSpec(el, deployed.get(String(el.calledElement))!, error)
+      } else if (el.$type === 'bpmn:CallActivity' && !processes.some((p) => p.id === el.calledElement)) {
         error(
           el.id ?? null,
           'CALLED_ELEMENT_UNKNOWN',
-          `Call activity "${el.name ?? el.id}" calls "${el.calledElement ?? ''}", which is neither in this file nor in the process library`,
+          `Hoạt động gọi "${el.name ?? el.id}" (${el.id}) gọi "${el.calledElement ?? ''}": không có trong tệp này, trong thư viện dùng chung, hay trong các thủ tục đã triển khai`,
         )
       }
       const catches =
@@ -279,6 +309,7 @@ export async function parseDiagram(
     signalCatches,
     messageStarts,
     libraries: merged.files,
+    calls,
     sourceContext,
     findings: summarizeWarnings(findings),
   }
@@ -303,6 +334,36 @@ function collectMessageStart(el: ModdleElement, main: boolean, starts: MessageSt
         `Hai sự kiện bắt đầu ("${starts[name]!.activityId}" và "${el.id}") cùng chờ thông điệp "${name}": Camunda 7 chỉ cho phép một`,
       )
     else starts[name] = { messageId: msg.id, activityId: el.id! }
+  }
+}
+
+/**
+ * What support.ts refuses of call activities because a call used to run inside the caller's engine
+ * (binding `version`, `camunda:in`/`camunda:out` mappings, escalation boundaries) runs for a call to
+ * another deployed procedure: those findings are dropped for such calls (from index `from` on).
+ */
+const LIFTED_FOR_OUTWARD_CALLS = new Set([
+  'ATTRIBUTE_UNSUPPORTED',
+  'CALL_ACTIVITY_MAPPING_UNSUPPORTED',
+  'ESCALATION_FROM_CALLED_PROCESS_UNSUPPORTED',
+])
+
+function liftForOutwardCalls(findings: Finding[], from: number, outward: ReadonlySet<string>, process: ModdleElement): void {
+  if (!outward.size) return
+  const boundaries = new Set<string>()
+  walk(process, (el) => {
+    const host = el.attachedToRef as ModdleElement | undefined
+    if (el.$type === 'bpmn:BoundaryEvent' && host?.id && outward.has(host.id)) boundaries.add(el.id!)
+  })
+  for (let i = findings.length - 1; i >= from; i--) {
+    const f = findings[i]!
+    if (!f.elementId || !LIFTED_FOR_OUTWARD_CALLS.has(f.code)) continue
+    const lifted =
+      f.code === 'ESCALATION_FROM_CALLED_PROCESS_UNSUPPORTED'
+        ? boundaries.has(f.elementId)
+        : outward.has(f.elementId) &&
+          (f.code !== 'ATTRIBUTE_UNSUPPORTED' || /calledElementBinding="version"|calledElementVersion(?!Tag)/.test(f.message))
+    if (lifted) findings.splice(i, 1)
   }
 }
 

@@ -15,7 +15,8 @@ import { bindInputOutput } from './input-output.ts'
 import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable } from './compensation.ts'
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
 import { bindActivityInputOutput } from './input-output-activities.ts'
-import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
+import { throwTracker, type UncaughtThrow } from './thrown.ts'
+import { collectWaiting, isWaitState, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
 import { bindHandoffService } from './handoff-task.ts'
 
 export type { WaitingActivity } from './waiting.ts'
@@ -32,6 +33,8 @@ export interface StepResult {
   stepId: string
   /** Execution ids of the timers that came due and fired during this step (before its action: they were due first). */
   firedTimers: string[]
+  /** BPMN errors and escalations thrown by the diagram in this step that nothing in the instance caught. */
+  uncaught?: UncaughtThrow[]
 }
 
 export type StepAction =
@@ -86,6 +89,11 @@ export type StepAction =
    * change are evaluated again.
    */
   | { kind: 'setVariables'; modifications: Record<string, unknown>; deletions: string[] }
+  /**
+   * Completes a waiting call activity (one instance of it, for a multi-instance one) whose called
+   * procedure ended: its `camunda:out` variables are set first, as Camunda 7 does.
+   */
+  | { kind: 'completeCall'; activityId: string; executionId: string; variables: Record<string, unknown> }
 
 export class EngineStepError extends Error {
   readonly code = 'PROCESS_STEP_FAILED'
@@ -390,12 +398,16 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
       let live: LiveEngine | null = null
       const reached: string[] = []
       const firedTimers: string[] = []
+      const throws = throwTracker()
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
           listener.on('activity.start', (api: Api<ElementBase>) => {
             reached.push(api.id)
           })
+          listener.on('activity.throw', (api: Api<ElementBase>) => throws.thrown('error', api.content))
+          listener.on('activity.escalate', (api: Api<ElementBase>) => throws.thrown('escalation', api.content))
+          listener.on('activity.catch', (api: Api<ElementBase>) => throws.caught(api.content))
           live = newEngine(sourceContext, now, action.message?.startEventId ?? null)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
           // The message start event waits for its message: it is the message that started the instance.
@@ -421,6 +433,18 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
               },
               { noAck: true, consumerTag: '_step-timeouts' },
             )
+            for (const [key, track] of [
+              ['activity.throw', (c: ElementMessageContent) => throws.thrown('error', c)],
+              [
+                'activity.escalate',
+                (c: ElementMessageContent) => (action.kind === 'bpmnEscalation' ? undefined : throws.thrown('escalation', c)),
+              ],
+              ['activity.catch', (c: ElementMessageContent) => throws.caught(c)],
+            ] as const)
+              l.engine.broker.subscribeTmp('event', key, (_rk: string, msg: { content?: ElementMessageContent }) => track(msg.content!), {
+                noAck: true,
+                consumerTag: `_step-${key}`,
+              })
           })
           // Timers that came due before this step fire first, whether the engine was in memory or
           // recovered: the step's action then applies to what they left (a completion may find its
@@ -439,7 +463,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         const conditional = hasConditionalEvents(sourceContext)
         const before = conditional && action.kind !== 'start' ? processVariables(execution) : {}
         let caught = 0
-        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation') {
+        if (action.kind === 'signal' || action.kind === 'bpmnError' || action.kind === 'bpmnEscalation' || action.kind === 'completeCall') {
           // The task may wait inside a sub-process or be one instance of a multi-instance task.
           const target = waitingApi(execution, action.activityId, action.executionId)
           if (!target && firedTimers.length)
@@ -451,6 +475,9 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           if (!target) throw new EngineStepError(`activity ${action.activityId} is not waiting in this instance`, action.activityId)
           if (action.kind === 'signal') {
             target.signal({ id: action.activityId, executionId: action.executionId, variables: action.variables })
+          } else if (action.kind === 'completeCall') {
+            for (const scope of scopesOf(target.owner as Activity)) Object.assign(scope.variables, action.variables)
+            target.signal({})
           } else if (action.kind === 'bpmnEscalation') {
             const owner = target.owner as Activity
             for (const scope of scopesOf(owner)) Object.assign(scope.variables, action.variables)
@@ -541,6 +568,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         live.engine.broker.cancel('_step-reached')
         live.engine.broker.cancel('_step-timeouts')
         live.engine.broker.cancel('_step-caught')
+        for (const key of ['activity.throw', 'activity.escalate', 'activity.catch']) live.engine.broker.cancel(`_step-${key}`)
         if (action.kind === 'bpmnEscalation' && !caught) {
           const err = new EngineStepError(
             `escalation ${action.escalationCode} thrown from ${action.activityId} has no catcher`,
@@ -570,6 +598,7 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
           reached,
           stepId: randomUUID(),
           firedTimers,
+          uncaught: throws.uncaught(execution.definitions?.[0]?.getProcesses?.()[0] as unknown as Activity | undefined),
         }
         if (!ended) hold(instanceId, result.stepId, live, result.state)
         return result

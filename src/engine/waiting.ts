@@ -87,7 +87,8 @@ function visit(api: Api<ElementBase>, inherited: Record<string, unknown>, out: F
     }
     scopes.set(inst.executionId, locals)
     const handoff = handoffSpecOf(activity.type, activity.behaviour)
-    if (WAIT_TYPES.has(activity.type) || handoff)
+    // A call activity to another procedure waits for that procedure's instance (src/steps/calls.ts).
+    if (WAIT_TYPES.has(activity.type) || handoff || activity.type === 'bpmn:CallActivity')
       out.push({
         waiting: {
           activityId: activity.id,

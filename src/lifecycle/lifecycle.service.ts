@@ -89,15 +89,28 @@ export function createLifecycleService(deps: {
   }
 
   /** Locks the dossier's step and finds its running instance: the one a message or an ending applies to. */
-  async function lockRunning(uow: UnitOfWork, dossierId: string): Promise<{ data: StepData; version: ProcedureVersionRow }> {
+  async function lockRunning(
+    uow: UnitOfWork,
+    dossierId: string,
+  ): Promise<{ data: StepData; version: ProcedureVersionRow; called: Array<{ data: StepData; version: ProcedureVersionRow }> }> {
     const locked = await deps.steps.lock(uow, { dossier: dossierId })
     const dossier = locked.dossiers[0]!
     // A process that ended before the return keeps its dossier open until the return step (docs/lifecycle.md).
+    // The dossier's own procedure: a called procedure's instance (parent_instance_id) ends with it.
+    const own = locked.instances.filter((i) => !i.parent_instance_id)
     const running =
-      locked.instances.find((i) => i.status === 'running') ??
-      (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : locked.instances.find((i) => i.status === 'completed'))
+      own.find((i) => i.status === 'running') ??
+      (FINAL_STATUSES.has(dossier.status as DossierStatus) ? undefined : own.find((i) => i.status === 'completed'))
     if (!running) throw new AppError('DOSSIER_CLOSED', 'Hồ sơ đã kết thúc xử lý', { status: dossier.status })
-    return { data: locked.dataFor(running.id)!, version: await deps.steps.version(uow.tx, running) }
+    // The running instances of called procedures, deepest first: where the work goes on while their callers wait.
+    const called = locked.instances
+      .filter((i) => i.parent_instance_id && i.status === 'running')
+      .sort((a, b) => (b.call_depth ?? 0) - (a.call_depth ?? 0))
+    return {
+      data: locked.dataFor(running.id)!,
+      version: await deps.steps.version(uow.tx, running),
+      called: await Promise.all(called.map(async (i) => ({ data: locked.dataFor(i.id)!, version: await deps.steps.version(uow.tx, i) }))),
+    }
   }
 
   return {
@@ -186,27 +199,35 @@ export function createLifecycleService(deps: {
       opts: { actor: string; now: Date; history: Omit<HistoryEntry, 'dossier_id' | 'at'>[] },
     ) {
       const uow = new UnitOfWork(tx)
-      const { data, version } = await lockRunning(uow, dossierId)
-      const target = version.message_catches?.[message]
-      if (!target) throw new AppError('NOT_WAITING_FOR_MESSAGE', `Quy trình của hồ sơ không có bước chờ "${message}"`)
-      try {
-        const outcome = await deps.steps.step(
-          { uow, version, data },
-          { kind: 'message', messageId: target.messageId, activityIds: target.activityIds },
-          {
-            actor: opts.actor,
-            now: opts.now,
-            fallbackStatus: null,
-            history: opts.history.map((h) => ({ ...h, dossier_id: dossierId, at: opts.now })),
-          },
-        )
-        await uow.flush()
-        return outcome
-      } catch (err) {
-        if (err instanceof AppError && (err.code === 'PROCESS_STEP_FAILED' || err.code === 'MESSAGE_NOT_CORRELATED'))
-          throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
-        throw err
+      const own = await lockRunning(uow, dossierId)
+      const { data } = own
+      // A called procedure (a call activity's own instance) may be the one that waits: tried first.
+      const candidates = [...own.called, own].filter((c) => c.version.message_catches?.[message])
+      if (!candidates.length) throw new AppError('NOT_WAITING_FOR_MESSAGE', `Quy trình của hồ sơ không có bước chờ "${message}"`)
+      for (const [i, c] of candidates.entries()) {
+        const target = c.version.message_catches[message]!
+        try {
+          const outcome = await deps.steps.step(
+            { uow, version: c.version, data: c.data },
+            { kind: 'message', messageId: target.messageId, activityIds: target.activityIds },
+            {
+              actor: opts.actor,
+              now: opts.now,
+              fallbackStatus: null,
+              history: opts.history.map((h) => ({ ...h, dossier_id: dossierId, at: opts.now })),
+            },
+          )
+          await uow.flush()
+          return outcome
+        } catch (err) {
+          // Nothing of this instance waits for it (the engine said so before anything was written): the next one.
+          if (i < candidates.length - 1 && err instanceof AppError && err.code === 'MESSAGE_NOT_CORRELATED') continue
+          if (err instanceof AppError && (err.code === 'PROCESS_STEP_FAILED' || err.code === 'MESSAGE_NOT_CORRELATED'))
+            throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
+          throw err
+        }
       }
+      throw new AppError('NOT_WAITING_FOR_MESSAGE', `Hồ sơ hiện không chờ "${message}"`, { status: data.dossier.status })
     },
 
     /** The applicant hands in the requested items (nộp bổ sung): online by the citizen, or at the counter by an officer. */

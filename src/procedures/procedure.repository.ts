@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/knex.ts'
 import type { MessageCatches, MessageStarts, UserTaskSpec } from '../engine/definition.ts'
+import type { CallSpecs, DeployedProcedure } from '../engine/call-activity.ts'
 import type { ProcedureMetadata } from './metadata.ts'
 
 export interface ProcedureRow {
@@ -26,6 +27,8 @@ export interface ProcedureVersionRow {
   signal_catches: MessageCatches
   /** Message start events by message name (POST /api/messages starts a new dossier there). */
   message_starts: MessageStarts
+  /** Call activities that start another deployed procedure (its own instance), by activity id. */
+  calls: CallSpecs
   source_context: object
   warnings: unknown[]
   deployed_by: string
@@ -62,6 +65,20 @@ export function createProcedureRepository() {
       const row = await q<ProcedureVersionRow>('procedure_versions').where({ procedure_code: code }).orderBy('version', 'desc').first('id')
       return row ? Number(row.id) : null
     },
+    /** The deployed procedure a call activity names: by process id (its latest version with it), else by procedure code. */
+    async deployedForCall(q: Queryable, name: string): Promise<DeployedProcedure | null> {
+      const byProcess = await q<ProcedureVersionRow>('procedure_versions')
+        .where({ process_id: name })
+        .orderBy('id', 'desc')
+        .first('procedure_code')
+      const code = byProcess?.procedure_code ?? name
+      const rows = await q<ProcedureVersionRow>('procedure_versions')
+        .where({ procedure_code: code })
+        .orderBy('version')
+        .select('id', 'version')
+      if (!rows.length) return null
+      return { procedureCode: code, versions: rows.map((r) => Number(r.version)), latestVersionId: Number(rows.at(-1)!.id) }
+    },
     async insertProcedure(q: Queryable, row: Pick<ProcedureRow, 'code' | 'name' | 'agency'>): Promise<void> {
       await q('procedures')
         .insert({ ...row, latest_version: 0 })
@@ -78,6 +95,7 @@ export function createProcedureRepository() {
           message_catches: JSON.stringify(row.message_catches),
           signal_catches: JSON.stringify(row.signal_catches),
           message_starts: JSON.stringify(row.message_starts),
+          calls: JSON.stringify(row.calls),
           source_context: JSON.stringify(row.source_context),
           warnings: JSON.stringify(row.warnings),
         } as never)

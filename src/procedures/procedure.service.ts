@@ -62,6 +62,7 @@ export function createProcedureService(deps: {
       statuses: Object.values(DossierStatus),
       actions: LIFECYCLE_ACTIONS,
       library: await library(),
+      deployed: (name) => repo.deployedForCall(db, name),
     })
     const findings: Finding[] = [...parsed.findings]
     if (!('sourceContext' in parsed)) return { parsed: null, findings }
@@ -118,6 +119,7 @@ export function createProcedureService(deps: {
           message_catches: parsed.messageCatches,
           signal_catches: parsed.signalCatches,
           message_starts: parsed.messageStarts,
+          calls: parsed.calls,
           source_context: JSON.parse(parsed.sourceContext),
           warnings,
           deployed_by: deployedBy,

@@ -18,6 +18,8 @@ export interface StepData {
   liveAlarms: AlarmRow[]
   /** The saved engine state, when it was read with the locks (else the step reads it if the engine needs it). */
   state?: { saved: unknown }
+  /** The open tasks of the dossier's other instances (a called procedure's, or its caller's): the deadline alarms watch them too. */
+  otherOpenTasks?: TaskRow[]
 }
 
 /** Where a step's locks are found: through a task, through timers (their instances and dossiers), or through a dossier. */
@@ -28,13 +30,14 @@ export type StepTarget =
 
 /** The rows locked and read for one or more steps. */
 export interface LockedStep {
-  /** Locked, in id order: the task's, the timers', or every instance of the dossier. */
+  /** Locked, in id order: every instance of the dossier(s) of the task, the timers or the dossier. */
   instances: InstanceRow[]
   task: TaskRow | null
   timers: TimerRow[]
   /** Locked, in id order. */
   dossiers: DossierRow[]
   alarm: AlarmRow | null
+  /** The open tasks of every instance of the dossier(s). */
   openTasks: TaskRow[]
   pendingTimers: TimerRow[]
   liveAlarms: AlarmRow[]
@@ -61,14 +64,16 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
  * transaction's BEGIN when it is the first). Every writer of a dossier's processing takes its locks
  * here, in this one order, so that two of them never wait for each other in a cycle:
  *
- *   1. process instances (all those of the dossier when found through it), in id order;
+ *   1. process instances: every instance of the dossier(s) (a called procedure runs as an instance of
+ *      its own, and a step of one may step its caller or cancel its callee), in id order;
  *   2. the task (a completion, or a task's deadline alarm);
  *   3. the timers being fired, in id order;
  *   4. the dossiers, in id order;
  *   5. the deadline alarm being fired.
  *
- * Then, unlocked (the locks above cover them): the open tasks and pending timers of the instances,
- * the live deadline alarms of the dossiers and, with `state`, the saved engine state of one instance.
+ * Then, unlocked (the locks above cover them): the open tasks of the dossiers' instances, the pending
+ * timers of the task's or timers' instances (or the dossier's), the live deadline alarms of the
+ * dossiers and, with `state`, the saved engine state of one instance.
  */
 export async function lockForStep(
   uow: UnitOfWork,
@@ -95,8 +100,14 @@ export async function lockForStep(
         ? [target.dossier]
         : ofTask('dossier_id')
   const taskId = 'task' in target ? (target.task ?? null) : null
+  // Every instance of the dossier(s): their open tasks are read together (a dossier may run called procedures).
+  const dossierInstances = (): Knex.QueryBuilder => {
+    const key = dossierKey()
+    const q = tx('process_instances').select('id')
+    return Array.isArray(key) ? q.whereIn('dossier_id', key) : q.where('dossier_id', key)
+  }
 
-  const instances = uow.read(repos.instances.lock(tx, 'dossier' in target ? { dossierId: target.dossier } : { id: instanceKey() }))
+  const instances = uow.read(repos.instances.lock(tx, { dossierId: dossierKey() }))
   const task = taskId ? uow.read(repos.tasks.lock(tx, taskId)) : null
   const timers =
     'timers' in target
@@ -109,7 +120,7 @@ export async function lockForStep(
       : null
   const dossiers = uow.read(repos.dossiers.lock(tx, dossierKey()))
   const alarm = 'alarm' in target && target.alarm ? uow.read(repos.alarms.lock(tx, target.alarm)) : null
-  const open = uow.read(repos.tasks.openForInstances(tx, instanceKey()))
+  const open = uow.read(repos.tasks.openForInstances(tx, dossierInstances()))
   const pending = uow.read(repos.timers.pendingForInstances(tx, instanceKey()))
   const alarms = uow.read(repos.alarms.liveForDossiers(tx, dossierKey()))
   const keys = instanceKey()
@@ -146,6 +157,7 @@ export async function lockForStep(
         pendingTimers: byInstance.pending.get(instanceId) ?? [],
         liveAlarms: alarmsByDossier.get(dossier.id) ?? [],
         ...(saved.has(instanceId) ? { state: { saved: saved.get(instanceId) } } : {}),
+        otherOpenTasks: open.rows.filter((t) => t.dossier_id === dossier.id && t.instance_id !== instanceId),
       }
     },
   }

@@ -11,6 +11,8 @@ import type { ObservedRead } from './observer.ts'
 import { isReturnStep } from './return-step.ts'
 import { runEngine } from './run.ts'
 import { terminateStep, writeStep, type StepContext, type StepInput, type StepOutcome, type WriteDeps } from './write.ts'
+import { cancelCalledOf, followCalls, throwToCaller, type Stepper } from './calls.ts'
+import type { ProcedureRepository } from '../procedures/procedure.repository.ts'
 
 /**
  * One engine step of one process instance (bước xử lý), and everything it implies, in the caller's
@@ -18,7 +20,31 @@ import { terminateStep, writeStep, type StepContext, type StepInput, type StepOu
  * (with an optimistic version check), status moves, history, outbox and the observers' rows (`write`),
  * all in the caller's unit of work, which the caller sends. Either all of it is written or none.
  */
-export function createStepRunner(deps: WriteDeps & StepRepositories & { engine: EngineRunner; versions: ProcedureVersionCache }) {
+export function createStepRunner(
+  deps: WriteDeps & StepRepositories & { engine: EngineRunner; versions: ProcedureVersionCache; procedures: ProcedureRepository },
+) {
+  /** Writes a step, then what it implies for the instances of called procedures (src/steps/calls.ts). */
+  const writeAndFollow = async (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => {
+    const outcome = await writeStep(deps, ctx, result, input)
+    const linked = await followCalls(deps, stepper, ctx, outcome, input)
+    if (!linked || (!linked.steps.length && !linked.cancelled.length)) return outcome
+    // Other instances moved too: the answer tells what is open in the whole dossier now, and where it stands.
+    const open = ctx.uow.read(deps.tasks.openForDossier(ctx.uow.tx, ctx.data.dossier.id))
+    await ctx.uow.flush()
+    return {
+      result: outcome.result,
+      created: [...outcome.created, ...linked.steps.flatMap((s) => s.outcome.created)],
+      open: open.rows,
+      status: linked.steps.at(-1)?.outcome.status ?? outcome.status,
+    }
+  }
+  const stepper: Stepper = {
+    step: (ctx, action, input) => runner.step(ctx, action, input),
+    async startWith(ctx, variables, input) {
+      const result = await runEngine(deps, null, ctx.data.instance, ctx.version, { kind: 'start', variables })
+      return writeAndFollow(ctx, result, input)
+    },
+  }
   const runner = {
     /** What every step reads beyond the instance, the dossier and its open tasks: the observers' declared reads. */
     observedReads: [...new Set(deps.observers.flatMap((o) => o.reads))].sort() as ObservedRead[],
@@ -61,16 +87,34 @@ export function createStepRunner(deps: WriteDeps & StepRepositories & { engine: 
         }
         return writeStep(deps, ctx, done, { ...input, fallbackStatus: DossierStatus.RETURNED })
       }
-      const result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
-      return writeStep(deps, ctx, result, input)
+      let result: StepResult
+      try {
+        result = await runEngine(deps, ctx.uow.tx, ctx.data.instance, ctx.version, action, ctx.data.state)
+      } catch (err) {
+        // Thrown from a called procedure's task and not caught in it: its call activity gets it.
+        const code = (err as { code?: string }).code
+        const thrown =
+          action.kind === 'bpmnError' && code === 'BPMN_ERROR_NOT_CAUGHT'
+            ? { kind: 'error' as const, code: action.errorCode, message: action.errorMessage }
+            : action.kind === 'bpmnEscalation' && code === 'ESCALATION_NOT_CAUGHT'
+              ? { kind: 'escalation' as const, code: action.escalationCode }
+              : null
+        const caught = thrown && ctx.data.instance.parent_instance_id ? await throwToCaller(deps, stepper, ctx, thrown, input) : null
+        if (caught) return caught
+        throw err
+      }
+      return writeAndFollow(ctx, result, input)
     },
 
     /** Adds what an engine step already run implies (a submission runs the engine before its transaction). */
-    write: (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => writeStep(deps, ctx, result, input),
+    write: (ctx: StepContext, result: StepResult, input: StepInput): Promise<StepOutcome> => writeAndFollow(ctx, result, input),
 
     /** Ends a running instance from outside the diagram (withdrawal, stop), in the caller's unit of work. */
-    terminate: (ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> =>
-      terminateStep(deps, ctx, to, input),
+    async terminate(ctx: StepContext, to: DossierStatus, input: Omit<StepInput, 'fallbackStatus'>): Promise<void> {
+      // The procedures it called end with it (their open tasks cancelled), in the same transaction.
+      if (Object.keys(ctx.version.calls ?? {}).length) await cancelCalledOf(deps, ctx, input.now)
+      await terminateStep(deps, ctx, to, input)
+    },
   }
   return runner
 }

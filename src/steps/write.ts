@@ -36,8 +36,9 @@ export interface StepInput {
 
 export interface StepOutcome {
   result: StepResult
+  /** The task rows the step created (with those of the called procedures' instances it moved). */
   created: TaskRow[]
-  /** The instance's open tasks after the step. */
+  /** The instance's open tasks after the step (the whole dossier's when the step moved a called procedure's instance or its caller). */
   open: TaskRow[]
   status: DossierStatus
 }
@@ -86,12 +87,14 @@ function taskRows(deps: WriteDeps, ctx: StepContext, result: StepResult, now: Da
         )
       : null
     const assignee = spec?.assignee ? (list(spec.assignee, vars)[0] ?? null) : null
+    // A called procedure's task belongs to that procedure and its agency (another agency's officers work it).
+    const called = !!instance.parent_instance_id
     out.push({
       id: randomUUID(),
       instance_id: instance.id,
       dossier_id: dossier.id,
-      procedure_code: dossier.procedure_code,
-      agency: dossier.agency,
+      procedure_code: called ? ctx.version.procedure_code : dossier.procedure_code,
+      agency: called ? ctx.version.metadata.agency : dossier.agency,
       activity_id: w.activityId,
       execution_id: w.executionId,
       name: spec?.name ?? w.activityId,
@@ -118,8 +121,9 @@ function statusPath(ctx: StepContext, result: StepResult, fallback: DossierStatu
       last = s
     }
   }
-  // A process that ended leaves its dossier result-ready at least (the return step then follows).
-  const tail = result.ended ? pathToResultReady(last) : []
+  // A process that ended leaves its dossier result-ready at least (the return step then follows); a
+  // called procedure's end hands the dossier back to its caller.
+  const tail = result.ended && !ctx.data.instance.parent_instance_id ? pathToResultReady(last) : []
   if (path.length || tail.length) return [...path, ...tail]
   return fallback && fallback !== last ? [fallback] : []
 }
@@ -224,7 +228,8 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
   const created = taskRows(deps, ctx, { ...result, waiting: result.waiting.filter((w) => !known.has(w.executionId)) }, now)
   const path = statusPath(ctx, result, input.fallbackStatus)
   const to = path.at(-1) ?? (dossier.status as DossierStatus)
-  if (result.ended && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id))) created.push(returnTask(ctx.data, now))
+  if (result.ended && !instance.parent_instance_id && !FINAL_STATUSES.has(to) && !open.some((t) => isReturnStep(t.activity_id)))
+    created.push(returnTask(ctx.data, now))
   uow.write(
     deps.tasks.cancel(
       uow.tx,
@@ -272,7 +277,8 @@ export async function writeStep(deps: WriteDeps, ctx: StepContext, result: StepR
   }))
   const gone = new Set(vanished.map((t) => t.id))
   const openAfter = [...open.filter((t) => !gone.has(t.id) && t.status === 'open'), ...createdRows]
-  outbox.push(...(await observe(deps, ctx, result, now, status, openAfter)))
+  // The deadline alarms watch every open task of the dossier, a called procedure's (or its caller's) too.
+  outbox.push(...(await observe(deps, ctx, result, now, status, [...openAfter, ...(ctx.data.otherOpenTasks ?? [])])))
   uow.write(deps.history.append(uow.tx, history))
   uow.write(deps.outbox.enqueue(uow.tx, outbox))
   return { result, created: createdRows, open: openAfter, status }
