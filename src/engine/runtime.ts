@@ -16,7 +16,7 @@ import { COMPENSABLE_KEY, driveCompensation, hasCompensation, recordCompensable 
 import { hasConditionalEvents, reevaluateConditions, setVariables, touchedBy } from './conditional-step.ts'
 import { bindActivityInputOutput } from './input-output-activities.ts'
 import { throwTracker, type UncaughtThrow } from './thrown.ts'
-import { collectWaiting, isWaitState, runningActivityIds, waitingApi, WAIT_TYPES, type WaitingActivity } from './waiting.ts'
+import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
 import { bindHandoffService } from './handoff-task.ts'
 
 export type { WaitingActivity } from './waiting.ts'
