@@ -68,6 +68,10 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   POSTAL_HANDOVER_REQUIRED: 422,
   WITHDRAWAL_REQUEST_REQUIRED: 422,
+  /** POST /api/citizen-notifications/:id/retry: no such notification the caller may see. */
+  NOTIFICATION_NOT_FOUND: 404,
+  /** POST /api/citizen-notifications/:id/retry: only a `failed` notification is retried. */
+  NOTIFICATION_NOT_RETRYABLE: 409,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const

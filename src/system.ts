@@ -45,6 +45,10 @@ import { createEvaluationService } from './evaluations/evaluation.service.ts'
 import { createEvaluationRepository } from './evaluations/evaluation.repository.ts'
 import { createLookupService } from './public/lookup.service.ts'
 import { createLookupRepository } from './public/lookup.repository.ts'
+import { createCitizenNotificationRepository } from './notifications/citizen-notification.repository.ts'
+import { createCitizenNotices } from './notifications/citizen-notices.ts'
+import { createCitizenNotificationObserver } from './notifications/citizen-notification.observer.ts'
+import { createCitizenNotificationService } from './notifications/citizen-notification.service.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
@@ -62,7 +66,10 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     alarms: createAlarmRepository(),
     notifications: createNotificationRepository(),
     documents: createDocumentRepository(),
+    citizenNotifications: createCitizenNotificationRepository(),
   }
+  // Messages to the applicant, decided in the transaction of the event that causes them.
+  const notices = createCitizenNotices({ repo: repos.citizenNotifications, webhookUrl: config.notifyWebhookUrl })
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
@@ -84,6 +91,8 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const observers: StepObserver[] = [
     createDeadlineObserver({ calendar: calendar.current, dossiers: repos.dossiers, tasks: repos.tasks, history: repos.history, watch }),
     createTimerObserver({ timers: repos.timers, history: repos.history }),
+    // After the deadline observer: the receipt reads the appointment date it has just set.
+    createCitizenNotificationObserver({ notices }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -146,6 +155,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     history: repos.history,
     documents: repos.documents,
     steps,
+    notices,
   })
   const payments = createPaymentService({
     db,
@@ -156,6 +166,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     versions,
     history: repos.history,
     lifecycle,
+    notices,
   })
   const documents = createDocumentService({
     db,
@@ -178,6 +189,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     outbox: repos.outbox,
     watch,
     versions,
+    notices,
   })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({
@@ -191,6 +203,14 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
   const evaluations = createEvaluationService({ db, clock, dossiers, repo: createEvaluationRepository(), history: repos.history })
   const lookup = createLookupService({ db, repo: createLookupRepository() })
   const messages = createMessageService({ db, clock, repo: createMessageRepository(), steps })
+  const citizenNotifications = createCitizenNotificationService({
+    db,
+    clock,
+    repo: repos.citizenNotifications,
+    dossiers: repos.dossiers,
+    history: repos.history,
+    outbox: repos.outbox,
+  })
   return {
     db,
     clock,
@@ -201,6 +221,7 @@ export function createSystem(deps: { db: Db; clock: Clock; log: Logger; config: 
     timerLookahead,
     watch,
     notifications,
+    citizenNotifications,
     supervision,
     evaluations,
     lookup,

@@ -6,6 +6,8 @@ export const QUEUE = {
   dossierEvents: 'dossier-events',
   /** BPMN timers and working-day deadlines, as delayed jobs. */
   timers: 'timers',
+  /** Email, SMS and webhook messages to applicants (thông báo cho người nộp hồ sơ), one job per attempt. */
+  citizenNotifications: 'citizen-notifications',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -16,6 +18,7 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },
   'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
+  'citizen-notification.send': { queue: QUEUE.citizenNotifications, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {
