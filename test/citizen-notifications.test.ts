@@ -1,0 +1,189 @@
+import t from 'tap'
+import fs from 'node:fs'
+import { testContext, type Teardown } from './helpers/context.ts'
+import { caller } from './helpers/api.ts'
+import { clockOf } from './helpers/clock.ts'
+import { startSmtp } from './helpers/smtp.ts'
+import { startNotifier } from './helpers/notifier.ts'
+
+const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
+const AGENCY = 'UBND-XA-DEMO'
+const EMAIL = 'nguyen.van.a@example.vn'
+
+async function world(t: Teardown & { equal: (a: unknown, b: unknown) => void }, opts: { refuse?: (n: number) => boolean } = {}) {
+  const smtp = await startSmtp(t, opts)
+  const ctx = await testContext(t, {
+    now: '2026-11-23T02:00:00Z', // Mon 23/11/2026 09:00 in Vietnam
+    env: { SMTP_URL: smtp.url, MAIL_FROM: 'Một cửa UBND xã <motcua@ubnd-xa.example.vn>', PUBLIC_BASE_URL: 'https://dvc.example.vn' },
+  })
+  t.equal((await ctx.deploy(S3)).status, 201)
+  const notifier = await startNotifier(t, ctx)
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'], agency: AGENCY })
+  const citizen = await caller(ctx, { userId: 'cd-1', roles: ['citizen'] })
+  return { smtp, ctx, notifier, officer, citizen }
+}
+
+const submission = (applicant: Record<string, string>, channel = 2) => ({
+  procedureCode: '2.000575',
+  applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234', ...applicant },
+  channel,
+  data: {},
+})
+
+t.test('an accepted dossier mails its applicant exactly one receipt: code, appointment in Vietnam time, lookup link', async (t) => {
+  const { smtp, ctx, notifier, officer, citizen } = await world(t)
+  const sub = await citizen.post('/api/dossiers', submission({ email: EMAIL }))
+  const { id, code } = sub.body.dossier
+  t.equal(smtp.mails.length, 0, 'nothing is sent for a dossier that is not accepted yet')
+  t.equal((await officer.act(id, 'accept', {})).status, 200)
+  await notifier.settled('the receipt mail', async () => (await notifier.rows(id))[0]?.state === 'sent')
+  const mail = smtp.mails[0]!
+  t.equal(mail.subject, `Tiếp nhận hồ sơ ${code}`)
+  t.equal(mail.to, EMAIL)
+  t.match(mail.text, 'Kính gửi ông/bà Nguyễn Văn A,')
+  t.match(mail.text, `"Đăng ký thành lập hộ kinh doanh" của ông/bà đã được tiếp nhận với mã hồ sơ ${code}`)
+  t.match(mail.text, 'Ngày hẹn trả kết quả: 09:00 ngày 26/11/2026 (giờ Việt Nam).', 'three working days later, in Vietnam time')
+  t.match(mail.text, `https://dvc.example.vn/public/lookup?code=${encodeURIComponent(code)}`)
+  t.match(mail.html, `<a href="https://dvc.example.vn/public/lookup?code=${encodeURIComponent(code)}">`)
+  const [row] = await notifier.rows(id)
+  t.equal(mail.messageId, `<cn-${row.id}@ubnd-xa.example.vn>`, 'the Message-ID names the row')
+  t.match(row, { event: 'receipt', channel: 'email', state: 'sent', attempts: 1, message_id: mail.messageId })
+
+  // The applicant sees what was sent, address masked; so does the agency's officer.
+  const seen = await citizen.get(`/api/dossiers/${id}/notifications`)
+  t.equal(seen.status, 200)
+  t.match(seen.body.items, [
+    { event: 'receipt', channel: 'email', address: 'ng***@example.vn', state: 'sent', attempts: 1, lastError: null },
+  ])
+  t.ok(seen.body.items[0].sentAt)
+  t.equal((await officer.get(`/api/dossiers/${id}/notifications`)).body.items.length, 1)
+  const stranger = await caller(ctx, { userId: 'cd-2', roles: ['citizen'] })
+  t.equal((await stranger.get(`/api/dossiers/${id}/notifications`)).status, 404, 'another citizen does not see them')
+
+  // Later steps never send the receipt again; the result and the payment request each mail once.
+  await officer.act(id, 'propose', {})
+  t.equal((await officer.act(id, 'approve', {})).body.dossierStatus, 'RESULT_READY')
+  await notifier.settled('the result mail', async () => smtp.mails.length === 2)
+  const result = smtp.mails[1]!
+  t.equal(result.subject, `Hồ sơ ${code} đã có kết quả`)
+  t.match(result.text, 'nhận kết quả điện tử trên Cổng Dịch vụ công', 'an online dossier: the electronic result')
+
+  const pay = await citizen.post(`/api/dossiers/${id}/payments`)
+  t.equal(pay.status, 201)
+  await citizen.post(`/api/dossiers/${id}/payments`) // asked again: the same pending request, no new message
+  await notifier.settled('the payment mail', async () => smtp.mails.length === 3)
+  const payment = smtp.mails[2]!
+  t.equal(payment.subject, `Yêu cầu thanh toán cho hồ sơ ${code}`)
+  t.match(payment.text, 'phí, lệ phí cần thanh toán: 100.000 đồng')
+  t.match(payment.text, `Mã thanh toán: ${pay.body.payment.reference}`)
+  await notifier.settled('every row committed as sent', async () => (await notifier.rows(id)).every((r: any) => r.state === 'sent'))
+  t.same(
+    (await notifier.rows(id)).map((r: any) => [r.event, r.state]),
+    [
+      ['receipt', 'sent'],
+      ['result_ready', 'sent'],
+      ['payment_request', 'sent'],
+    ],
+  )
+  t.equal(smtp.mails.length, 3, 'one mail per event')
+})
+
+t.test('a supplement request mails the items and the reason; the apology (Mẫu 04) mails the new date and its reason', async (t) => {
+  const { smtp, notifier, officer } = await world(t)
+  const sub = await officer.post('/api/dossiers', submission({ email: EMAIL }, 1))
+  const { id, code } = sub.body.dossier
+  const supp = await officer.act(id, 'request-supplement', { items: ['HDTN', 'GDN'], reason: 'Hợp đồng thuê nhà đã hết hạn <cũ>' })
+  t.equal(supp.status, 200)
+  await notifier.settled('the supplement mail', async () => smtp.mails.length === 1)
+  const mail = smtp.mails[0]!
+  t.equal(mail.subject, `Yêu cầu bổ sung hồ sơ ${code}`)
+  t.match(mail.text, 'Lý do: Hợp đồng thuê nhà đã hết hạn <cũ>')
+  t.match(mail.text, '- Bản sao hợp đồng thuê nhà hoặc giấy tờ về quyền sử dụng địa điểm\n- Giấy đề nghị đăng ký hộ kinh doanh')
+  t.match(mail.html, 'Hợp đồng thuê nhà đã hết hạn &lt;cũ&gt;', 'values are HTML-escaped')
+  t.notMatch(mail.html, '<cũ>')
+
+  await officer.post(`/api/dossiers/${id}/supplement`, { note: 'Đã nộp bổ sung' })
+  await officer.act(id, 'accept', {})
+  await notifier.settled('the receipt mail', async () => smtp.mails.length === 2)
+  const ext = await officer.post(`/api/dossiers/${id}/extension`, {
+    newAppointmentAt: '2026-11-27T09:30:00Z',
+    reason: 'Cần xác minh thêm địa điểm kinh doanh',
+  })
+  t.equal(ext.status, 200, JSON.stringify(ext.body))
+  await notifier.settled('the apology mail', async () => smtp.mails.length === 3)
+  const apology = smtp.mails[2]!
+  t.equal(apology.subject, `Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ ${code}`)
+  t.match(apology.text, 'Lý do: Cần xác minh thêm địa điểm kinh doanh')
+  t.match(apology.text, 'Ngày hẹn trả kết quả mới: 16:30 ngày 27/11/2026 (giờ Việt Nam).')
+  t.match(apology.text, '(ngày hẹn cũ 09:00 ngày 26/11/2026)')
+})
+
+t.test('an applicant without email or phone: nothing is queued, and the dossier shows it (state no_address)', async (t) => {
+  const { smtp, notifier, officer } = await world(t)
+  const { id } = (await officer.post('/api/dossiers', submission({}, 1))).body.dossier
+  await officer.act(id, 'accept', {})
+  t.match((await officer.get(`/api/dossiers/${id}/notifications`)).body.items, [
+    { event: 'receipt', channel: 'none', address: null, state: 'no_address', attempts: 0 },
+  ])
+  t.equal(Number((await notifier.rows(id)).length), 1)
+  t.equal(smtp.transactions(), 0)
+})
+
+t.test('an SMTP server that answers 451 once: retried after the back-off on the injected clock, delivered once', async (t) => {
+  const { smtp, ctx, notifier, officer } = await world(t, { refuse: (n) => n === 1 })
+  const { id } = (await officer.post('/api/dossiers', submission({ email: EMAIL }, 1))).body.dossier
+  await officer.act(id, 'accept', {})
+  await notifier.settled('the first attempt', async () => (await notifier.rows(id))[0]?.attempts === 1)
+  const [row] = await notifier.rows(id)
+  t.match(row, { state: 'pending', attempts: 1, retries_left: 2 })
+  t.match(row.last_error, /451/)
+  t.equal(new Date(row.next_attempt_at).toISOString(), '2026-11-23T02:01:00.000Z', 'next attempt one minute later')
+  t.equal(await notifier.sweep(), 0, 'not due before its time')
+  clockOf(ctx).advance(60_000)
+  t.equal(await notifier.sweep(), 1)
+  await notifier.settled('the retry', async () => (await notifier.rows(id))[0]?.state === 'sent')
+  t.equal(smtp.mails.length, 1, 'delivered once')
+  t.match((await notifier.rows(id))[0], { state: 'sent', attempts: 2 })
+})
+
+t.test('an SMTP server that always refuses: failed after the retries, shown to officers, sent when an officer retries', async (t) => {
+  let refusing = true
+  const { smtp, ctx, notifier, officer, citizen } = await world(t, { refuse: () => refusing })
+  const { id } = (await citizen.post('/api/dossiers', submission({ email: EMAIL }))).body.dossier
+  await officer.act(id, 'accept', {})
+  for (const [attempts, wait] of [
+    [1, 60_000],
+    [2, 5 * 60_000],
+    [3, 30 * 60_000],
+  ] as const) {
+    await notifier.settled(`attempt ${attempts}`, async () => (await notifier.rows(id))[0]?.attempts === attempts)
+    clockOf(ctx).advance(wait)
+    t.equal(await notifier.sweep(), 1, `retry ${attempts} due after ${wait / 60_000} min`)
+  }
+  await notifier.settled('the last attempt', async () => (await notifier.rows(id))[0]?.state === 'failed')
+  const view = (await officer.get(`/api/dossiers/${id}/notifications`)).body.items[0]
+  t.match(view, { state: 'failed', attempts: 4, retriesLeft: 0, nextAttemptAt: null, sentAt: null })
+  t.match(view.lastError, /451/)
+  const history = (await officer.get(`/api/dossiers/${id}`)).body.history
+  t.ok(
+    history.some((h: any) => h.action === 'citizen_notification.failed' && h.details.channel === 'email'),
+    'the failure is in the dossier record',
+  )
+  t.equal(smtp.mails.length, 0)
+
+  // Only officers of the agency (and admins) retry, only a failed row.
+  t.equal((await citizen.post(`/api/citizen-notifications/${view.id}/retry`)).status, 403)
+  const foreign = await caller(ctx, { userId: 'mc-9', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-KHAC' })
+  t.equal((await foreign.post(`/api/citizen-notifications/${view.id}/retry`)).body.error.code, 'NOTIFICATION_NOT_FOUND')
+  refusing = false
+  const retried = await officer.post(`/api/citizen-notifications/${view.id}/retry`)
+  t.equal(retried.status, 200)
+  t.match(retried.body, { state: 'pending', retriesLeft: 3 })
+  await notifier.settled('the retried mail', async () => (await notifier.rows(id))[0]?.state === 'sent')
+  t.equal(smtp.mails.length, 1)
+  t.match((await officer.get(`/api/dossiers/${id}/notifications`)).body.items[0], { state: 'sent', attempts: 5 })
+  const again = await officer.post(`/api/citizen-notifications/${view.id}/retry`)
+  t.equal(again.status, 409)
+  t.equal(again.body.error.code, 'NOTIFICATION_NOT_RETRYABLE', 'a sent notification is not sent again')
+  t.equal((await officer.post('/api/citizen-notifications/not-a-uuid/retry')).status, 400)
+})
