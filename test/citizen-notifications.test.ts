@@ -1,5 +1,11 @@
 import t from 'tap'
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { transaction } from '../src/db/unit-of-work.ts'
+import { createCitizenNotices } from '../src/notifications/citizen-notices.ts'
+import { renderCitizenMessage } from '../src/notifications/citizen-templates.ts'
 import { testContext, type Teardown } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 import { clockOf } from './helpers/clock.ts'
@@ -186,4 +192,102 @@ t.test('an SMTP server that always refuses: failed after the retries, shown to o
   t.equal(again.status, 409)
   t.equal(again.body.error.code, 'NOTIFICATION_NOT_RETRYABLE', 'a sent notification is not sent again')
   t.equal((await officer.post('/api/citizen-notifications/not-a-uuid/retry')).status, 400)
+})
+
+/** A real HTTP receiver: keeps each request's headers and raw body; answers `status(n)` to the n-th request. */
+async function httpReceiver(t: Teardown, status: (n: number) => number = () => 200) {
+  const got: Array<{ path: string; headers: http.IncomingHttpHeaders; body: string }> = []
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      res.writeHead(status(got.length), { 'content-type': 'application/json' }).end('{}')
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise((r) => server.close(r)))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got }
+}
+
+t.test('SMS through the gateway with an idempotency key; the webhook is signed and its signature verifies', async (t) => {
+  const secret = 'webhook-secret-for-the-test-0123456789'
+  const receiver = await httpReceiver(t, (n) => (n === 1 ? 503 : 200))
+  const ctx = await testContext(t, {
+    now: '2026-11-23T02:00:00Z',
+    env: { SMS_GATEWAY_URL: `${receiver.url}/sms`, NOTIFY_WEBHOOK_URL: `${receiver.url}/hook`, WEBHOOK_SECRET: secret },
+  })
+  await ctx.deploy(S3)
+  const notifier = await startNotifier(t, ctx)
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
+  const { id, code } = (await officer.post('/api/dossiers', submission({ phone: '0912345678' }, 1))).body.dossier
+  await officer.act(id, 'accept', {})
+  await notifier.settled('both first attempts', async () => (await notifier.rows(id)).every((r: any) => r.attempts === 1))
+  t.equal(receiver.got.length, 2)
+  const failed = (await notifier.rows(id)).find((r: any) => r.state === 'pending')
+  t.match(failed?.last_error, /503/, 'the gateway that answered 503 is retried')
+  clockOf(ctx).advance(60_000)
+  t.equal(await notifier.sweep(), 1)
+  await notifier.settled('every row sent', async () => (await notifier.rows(id)).every((r: any) => r.state === 'sent'))
+
+  const sms = receiver.got.filter((r) => r.path === '/sms').at(-1)
+  const smsRow = (await notifier.rows(id)).find((r: any) => r.channel === 'sms')
+  t.ok(sms, 'the SMS gateway got the message')
+  t.equal(sms!.headers['idempotency-key'], smsRow.id)
+  t.match(JSON.parse(sms!.body), {
+    to: '0912345678',
+    reference: smsRow.id,
+    text: `Ho so ${code} da duoc tiep nhan. Hen tra ket qua 09:00 26/11/2026.`,
+  })
+
+  const hooks = receiver.got.filter((r) => r.path === '/hook')
+  const hook = hooks.at(-1)!
+  const expected = `sha256=${createHmac('sha256', secret).update(hook.body).digest('hex')}`
+  const given = String(hook.headers['x-signature'])
+  t.ok(given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected)), 'the signature verifies')
+  t.notOk(
+    timingSafeEqual(Buffer.from(given), Buffer.from(`sha256=${createHmac('sha256', 'another-secret').update(hook.body).digest('hex')}`)),
+    'and not with another key',
+  )
+  const body = JSON.parse(hook.body)
+  t.match(body, { dossierId: id, event: 'receipt', subject: `Tiếp nhận hồ sơ ${code}`, data: { code } })
+  t.equal(hook.headers['idempotency-key'], body.id)
+  t.match((await officer.get(`/api/dossiers/${id}/notifications`)).body.items, [
+    { channel: 'sms', address: '*******678', state: 'sent' },
+    { channel: 'webhook', address: receiver.url, state: 'sent' },
+  ])
+})
+
+t.test('an event decided twice (a replayed step) makes one row and one job per channel', async (t) => {
+  const { ctx, officer } = await world(t)
+  const { id } = (await officer.post('/api/dossiers', submission({ email: EMAIL }, 1))).body.dossier
+  const d = (await ctx.db('dossiers').where({ id }).first()) as any
+  const notices = createCitizenNotices({ repo: ctx.system.repos.citizenNotifications, webhookUrl: undefined })
+  for (let i = 0; i < 2; i++)
+    await transaction(ctx.db, async (uow) => {
+      notices.queue(uow, d, 'result_ready', { sequence: 1, data: { procedureName: 'X', channel: 1 }, now: ctx.clock.now() })
+      return uow.commit(undefined)
+    })
+  t.equal((await ctx.db('citizen_notifications').where({ dossier_id: id, event: 'result_ready' })).length, 1)
+  const jobs = await ctx.db('outbox').where({ topic: 'citizen-notification.send' })
+  t.equal(jobs.filter((j: any) => j.payload.attempt === 0).length, 1, 'one delivery job')
+})
+
+t.test('a template never renders with a missing field', async (t) => {
+  t.throws(
+    () =>
+      renderCitizenMessage(
+        'supplement_request',
+        { code: 'X', procedureName: 'P', applicantName: 'A', reason: 'r', items: [] },
+        { publicBaseUrl: 'https://x' },
+      ),
+    { message: 'mẫu thông báo "supplement_request" thiếu dữ liệu: items' },
+  )
+  const m = renderCitizenMessage(
+    'payment_request',
+    { code: 'X', procedureName: 'P', applicantName: 'A', amount: 1234567, reference: 'R1' },
+    { publicBaseUrl: 'https://x' },
+  )
+  t.match(m.text, '1.234.567 đồng')
+  t.notMatch(m.text, /undefined|null|\$\{/)
 })

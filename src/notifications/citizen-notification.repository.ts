@@ -99,11 +99,7 @@ export function createCitizenNotificationRepository() {
       )
     },
     forDossier: (q: Queryable, dossierId: string) =>
-      read<CitizenNotificationRow>(
-        q('citizen_notifications')
-          .where({ dossier_id: dossierId })
-          .orderBy([{ column: 'created_at' }, { column: 'id' }]),
-      ),
+      read<CitizenNotificationRow>(q('citizen_notifications').where({ dossier_id: dossierId }).orderBy(['created_at', 'event', 'channel'])),
     find: (q: Queryable, id: string) => read<CitizenNotificationRow>(q('citizen_notifications').where({ id })),
     /** The row, locked for a delivery; null when another worker holds it (it is delivering it) or it is gone. */
     lockForDelivery: (tx: Tx, id: string) =>
