@@ -33,7 +33,7 @@ export function startCitizenNotificationWorker(deps: {
       deps.log.debug({ notification: id, attempt, outcome }, 'citizen notification attempt')
       return { outcome }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 5, lockDuration: deps.lockMs },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 5, lockDuration: deps.lockMs, stalledInterval: deps.lockMs },
   )
 }
 
