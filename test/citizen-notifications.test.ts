@@ -11,6 +11,7 @@ import { caller } from './helpers/api.ts'
 import { clockOf } from './helpers/clock.ts'
 import { startSmtp } from './helpers/smtp.ts'
 import { startNotifier } from './helpers/notifier.ts'
+import { loadConfig } from '../src/config.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')
 const AGENCY = 'UBND-XA-DEMO'
@@ -290,4 +291,13 @@ t.test('a template never renders with a missing field', async (t) => {
   )
   t.match(m.text, '1.234.567 đồng')
   t.notMatch(m.text, /undefined|null|\$\{/)
+})
+
+t.test('notification endpoints are checked at start: URL schemes, and a webhook needs its signing key', async (t) => {
+  t.throws(() => loadConfig({ SMTP_URL: 'http://mail.example.vn' }), { code: 'CONFIG_INVALID', message: /SMTP_URL/ })
+  t.throws(() => loadConfig({ SMS_GATEWAY_URL: 'not a url' }), { code: 'CONFIG_INVALID', message: /SMS_GATEWAY_URL/ })
+  t.throws(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'https://hook.example.vn' }), { code: 'CONFIG_INVALID', message: /WEBHOOK_SECRET/ })
+  const c = loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.vn:465', PUBLIC_BASE_URL: 'https://dvc.example.vn/' })
+  t.equal(c.smtpUrl, 'smtps://u:p@mail.example.vn:465')
+  t.equal(c.publicBaseUrl, 'https://dvc.example.vn', 'no trailing slash in the lookup link')
 })
