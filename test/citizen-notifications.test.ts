@@ -301,3 +301,15 @@ t.test('notification endpoints are checked at start: URL schemes, and a webhook 
   t.equal(c.smtpUrl, 'smtps://u:p@mail.example.vn:465')
   t.equal(c.publicBaseUrl, 'https://dvc.example.vn', 'no trailing slash in the lookup link')
 })
+
+t.test('without SMTP_URL an email notification stays pending: attempted by no one, never marked sent', async (t) => {
+  const ctx = await testContext(t, { now: '2026-11-23T02:00:00Z' })
+  await ctx.deploy(S3)
+  const notifier = await startNotifier(t, ctx)
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop'], agency: AGENCY })
+  const { id } = (await officer.post('/api/dossiers', submission({ email: EMAIL }, 1))).body.dossier
+  await officer.act(id, 'accept', {})
+  await notifier.settled('the job taken by the worker', async () => (await notifier.jobCounts()).completed === 1)
+  t.match(await notifier.rows(id), [{ channel: 'email', state: 'pending', attempts: 0, sent_at: null, last_error: null }])
+  t.equal(await notifier.sweep(), 0, 'the due pass leaves a channel without adapter alone')
+})

@@ -45,6 +45,7 @@ export async function startNotifier(t: Teardown, ctx: TestContext) {
       .orderBy('created_at')
   return {
     rows,
+    jobCounts: () => queues.get(QUEUE.citizenNotifications).getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed'),
     /** Queues the attempts due on the context's clock (what the per-minute pass does). */
     sweep: () =>
       queueDueNotifications({
