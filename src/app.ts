@@ -12,6 +12,7 @@ import { documentRoutes } from './documents/document.routes.ts'
 import { formRoutes } from './forms/form.routes.ts'
 import { evaluationRoutes } from './evaluations/evaluation.routes.ts'
 import { lookupRoutes } from './public/lookup.routes.ts'
+import { citizenNotificationRoutes } from './notifications/citizen-notification.routes.ts'
 import { lifecycleRoutes } from './lifecycle/lifecycle.routes.ts'
 import { paymentCallbackRoutes, paymentRoutes } from './payments/payment.routes.ts'
 import { notificationRoutes } from './notifications/notification.routes.ts'
@@ -113,6 +114,7 @@ export async function buildApp(deps: {
       await api.register(paymentRoutes, { payments: deps.system.payments, simulator: deps.config.paymentSimulator })
       await api.register(calendarRoutes, { calendar: deps.system.calendar })
       await api.register(notificationRoutes, { notifications: deps.system.notifications })
+      await api.register(citizenNotificationRoutes, { citizenNotifications: deps.system.citizenNotifications })
       await api.register(supervisionRoutes, { supervision: deps.system.supervision })
       await api.register(messageRoutes, { messages: deps.system.messages })
       await api.register(instanceVariablesRoutes, { variables: deps.system.instanceVariables })

@@ -91,6 +91,23 @@ export interface Config {
   readonly handoffTimeoutMs: number
   /** A signed callback older (or newer) than this many seconds is refused as a replay (HANDOFF_CALLBACK_MAX_AGE_SECONDS). Default 300. */
   readonly handoffCallbackMaxAgeSeconds: number
+  /**
+   * SMTP server for mail to applicants (`SMTP_URL`, smtp://user:pass@host:port, smtps:// for TLS from the start).
+   * Absent: email notifications stay `pending` (logged) until it is set (docs/notifications.md).
+   */
+  readonly smtpUrl: string | undefined
+  /** Sender of the mail to applicants (`MAIL_FROM`); its domain also names the Message-IDs. */
+  readonly mailFrom: string
+  /** SMS gateway: JSON POST with an `Idempotency-Key` header (`SMS_GATEWAY_URL`). Absent: SMS rows stay `pending`. */
+  readonly smsGatewayUrl: string | undefined
+  /** A generic receiver of every applicant notification, signed HMAC-SHA256 (`NOTIFY_WEBHOOK_URL`). Absent: no webhook rows. */
+  readonly notifyWebhookUrl: string | undefined
+  /** Key of the webhook's `X-Signature` (`WEBHOOK_SECRET`); required with NOTIFY_WEBHOOK_URL. */
+  readonly webhookSecret: string | undefined
+  /** Public address of this system, for the lookup link in the applicant's messages (`PUBLIC_BASE_URL`). */
+  readonly publicBaseUrl: string
+  /** Longest wait for the SMTP server, the SMS gateway or the webhook, ms (`NOTIFY_TIMEOUT_MS`). Default 15 s. */
+  readonly notifyTimeoutMs: number
 }
 
 function handoffPeers(raw: string | undefined): Record<string, { url: string; key: string }> {
@@ -149,6 +166,27 @@ function assertProductionReady(env: NodeJS.ProcessEnv, paymentSimulator: boolean
   if (paymentSimulator) throw new ConfigError('PAYMENT_SIMULATOR cannot be enabled in production')
 }
 
+/** Notification endpoints must be URLs of the right scheme; a webhook needs its signing key. */
+function checkNotifyConfig(env: NodeJS.ProcessEnv): void {
+  const url = (name: string, schemes: string[]) => {
+    const raw = env[name]
+    if (!raw) return
+    let u: URL
+    try {
+      u = new URL(raw)
+    } catch {
+      throw new ConfigError(`${name} must be a URL, got "${raw}"`)
+    }
+    if (!schemes.includes(u.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}`)
+  }
+  url('SMTP_URL', ['smtp:', 'smtps:'])
+  url('SMS_GATEWAY_URL', ['http:', 'https:'])
+  url('NOTIFY_WEBHOOK_URL', ['http:', 'https:'])
+  url('PUBLIC_BASE_URL', ['http:', 'https:'])
+  if (env.NOTIFY_WEBHOOK_URL && (env.WEBHOOK_SECRET ?? '').length < 32)
+    throw new ConfigError('NOTIFY_WEBHOOK_URL needs WEBHOOK_SECRET of at least 32 characters')
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const nodeEnv = (env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development') as Config['env']
   const jwtSecret = env.JWT_SECRET || DEV_SECRET
@@ -157,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const paymentSimulator = bool(env.PAYMENT_SIMULATOR, nodeEnv !== 'production')
   if (nodeEnv === 'production') assertProductionReady(env, paymentSimulator)
   if (!/^\d{2}:\d{2}$/.test(env.TRANSFER_CUTOFF ?? '15:00')) throw new ConfigError('TRANSFER_CUTOFF must be HH:MM')
+  checkNotifyConfig(env)
   const cfg: Config = {
     env: nodeEnv,
     host: env.HOST ?? '127.0.0.1',
@@ -206,6 +245,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     handoffTimeoutMs: int('HANDOFF_TIMEOUT_MS', env.HANDOFF_TIMEOUT_MS, 10_000, 100),
     handoffCallbackMaxAgeSeconds: int('HANDOFF_CALLBACK_MAX_AGE_SECONDS', env.HANDOFF_CALLBACK_MAX_AGE_SECONDS, 300, 1),
     metricsToken: metricsToken(env.METRICS_TOKEN),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Dịch vụ công <no-reply@dichvucong.example.gov.vn>',
+    smsGatewayUrl: env.SMS_GATEWAY_URL || undefined,
+    notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined,
+    webhookSecret: env.WEBHOOK_SECRET || undefined,
+    publicBaseUrl: (env.PUBLIC_BASE_URL || 'https://dichvucong.example.gov.vn').replace(/\/+$/, ''),
+    notifyTimeoutMs: int('NOTIFY_TIMEOUT_MS', env.NOTIFY_TIMEOUT_MS, 15_000, 100),
     ...overrides,
   }
   return Object.freeze(cfg)

@@ -91,6 +91,10 @@ export const ERROR_STATUS = {
   EXTERNAL_TASK_LOCK_NOT_HELD: 409,
   /** A worker token may take only the topics it names. */
   EXTERNAL_TASK_TOPIC_FORBIDDEN: 403,
+  /** POST /api/citizen-notifications/:id/retry: no such notification the caller may see. */
+  NOTIFICATION_NOT_FOUND: 404,
+  /** POST /api/citizen-notifications/:id/retry: only a `failed` notification is retried. */
+  NOTIFICATION_NOT_RETRYABLE: 409,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const

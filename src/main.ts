@@ -19,6 +19,10 @@ import { startHandoffWorker } from './workers/handoff.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
 import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
 import { createQueues, QUEUE, redisConnection } from './outbox/queues.ts'
+import { createChannelAdapters } from './notifications/channels.ts'
+import { createCitizenDelivery } from './notifications/citizen-delivery.ts'
+import type { NotifyChannel } from './notifications/citizen-notification.repository.ts'
+import { queueDueNotifications, startCitizenNotificationWorker } from './workers/citizen-notification.worker.ts'
 
 export interface Running {
   url: string | null
@@ -110,7 +114,27 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       log,
       lockMs: config.workerLockMs,
     })
-    for (const w of [portal, timerWorker, handoffWorker]) w.on('error', redisDown)
+    // Messages to applicants: a channel without configuration keeps its rows pending (logged), never "sent".
+    const channels = createChannelAdapters(config)
+    const notifyChannels = Object.keys(channels.adapters) as NotifyChannel[]
+    if (!channels.adapters.email) log.warn('SMTP_URL not set: email notifications to applicants stay pending until it is')
+    const citizenWorker = startCitizenNotificationWorker({
+      connection,
+      prefix: config.queuePrefix,
+      delivery: createCitizenDelivery({
+        db,
+        repo: system.repos.citizenNotifications,
+        history: system.repos.history,
+        outbox: system.repos.outbox,
+        adapters: channels.adapters,
+        clock,
+        log,
+        publicBaseUrl: config.publicBaseUrl,
+      }),
+      log,
+      lockMs: config.workerLockMs,
+    })
+    for (const w of [portal, timerWorker, handoffWorker, citizenWorker]) w.on('error', redisDown)
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
@@ -145,6 +169,16 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
           (n) => log.debug({ n }, 'handoff deadline alarms raised'),
           (err) => log.error({ err }, 'handoff deadline watch failed'),
         )
+      await queueDueNotifications({
+        db,
+        repo: system.repos.citizenNotifications,
+        queue: queues.get(QUEUE.citizenNotifications),
+        channels: notifyChannels,
+        now: clock.now(),
+      }).then(
+        (n) => log.debug({ n }, 'due citizen notifications queued'),
+        (err) => log.error({ err }, 'citizen notification re-queue failed'),
+      )
     }
     readiness.onRedisBack(() => {
       void requeue()
@@ -156,11 +190,13 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       () => portal.close(),
       () => timerWorker.close(),
       () => handoffWorker.close(),
+      () => citizenWorker.close(),
+      async () => channels.close(),
       stopLookahead,
       async () => clearInterval(sweep),
       () => relay.stop(),
     )
-    log.info('workers started: outbox relay, national portal sync, timers and deadlines, handoffs')
+    log.info('workers started: outbox relay, national portal sync, timers and deadlines, handoffs, citizen notifications')
   }
 
   let url: string | null = null

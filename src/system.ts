@@ -61,6 +61,10 @@ import { createExternalTaskService } from './handoffs/external-task.service.ts'
 import { createFetchWake } from './handoffs/fetch-wake.ts'
 import { createHandoffViewService } from './handoffs/handoff-view.service.ts'
 import { createHandoffDeadlineWatch } from './handoffs/handoff-deadlines.ts'
+import { createCitizenNotificationRepository } from './notifications/citizen-notification.repository.ts'
+import { createCitizenNotices } from './notifications/citizen-notices.ts'
+import { createCitizenNotificationObserver } from './notifications/citizen-notification.observer.ts'
+import { createCitizenNotificationService } from './notifications/citizen-notification.service.ts'
 
 const cutoffMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
@@ -88,7 +92,10 @@ export function createSystem(deps: {
     documents: createDocumentRepository(),
     handoffs: createHandoffRepository(),
     incidents: createIncidentRepository(),
+    citizenNotifications: createCitizenNotificationRepository(),
   }
+  // Messages to the applicant, decided in the transaction of the event that causes them.
+  const notices = createCitizenNotices({ repo: repos.citizenNotifications, webhookUrl: config.notifyWebhookUrl })
   const calendar = createCalendarService({ db, repo: createCalendarRepository(), clock, hours: parseWorkingHours(config.workingHours) })
   const versions = createProcedureVersionCache(repos.procedures, (v) => ({
     TimerEventDefinition: clockedTimerDefinition(() => engineNow(clock), resolveTimerValue(calendar.current, v.metadata.timeLimitUnit)),
@@ -117,6 +124,8 @@ export function createSystem(deps: {
         spec.workingDays ? calendar.current().addWorkingDays(calendar.current().nextOpening(now), spec.workingDays) : null,
     }),
     requestFactsObserver,
+    // After the deadline observer: the receipt reads the appointment date it has just set.
+    createCitizenNotificationObserver({ notices }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -179,6 +188,7 @@ export function createSystem(deps: {
     history: repos.history,
     documents: repos.documents,
     steps,
+    notices,
   })
   const payments = createPaymentService({
     db,
@@ -189,6 +199,7 @@ export function createSystem(deps: {
     versions,
     history: repos.history,
     lifecycle,
+    notices,
   })
   const documents = createDocumentService({
     db,
@@ -211,6 +222,7 @@ export function createSystem(deps: {
     outbox: repos.outbox,
     watch,
     versions,
+    notices,
   })
   const notifications = createNotificationService({ db, clock, repo: repos.notifications })
   const supervision = createSupervisionService({
@@ -269,6 +281,14 @@ export function createSystem(deps: {
     maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
     clock,
   })
+  const citizenNotifications = createCitizenNotificationService({
+    db,
+    clock,
+    repo: repos.citizenNotifications,
+    dossiers: repos.dossiers,
+    history: repos.history,
+    outbox: repos.outbox,
+  })
   return {
     db,
     clock,
@@ -279,6 +299,7 @@ export function createSystem(deps: {
     timerLookahead,
     watch,
     notifications,
+    citizenNotifications,
     supervision,
     evaluations,
     lookup,

@@ -91,7 +91,7 @@ interface Route {
   passed?: string
   call: (
     as: Awaited<ReturnType<typeof caller>>,
-    d: { id: string; code: string; taskId: string; documentId: string; instanceId: string },
+    d: { id: string; code: string; taskId: string; documentId: string; instanceId: string; notificationId: string | null },
   ) => Promise<{ status: number; body: any }>
 }
 
@@ -269,6 +269,23 @@ const ROUTES: Route[] = [
     call: (as, d) => as.post(`/api/tasks/${d.taskId}/bpmn-escalation`, { escalationCode: 'LATE' }),
   },
   {
+    name: "the applicant's notifications",
+    permission: 'citizenNotification.read',
+    group: 'none',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    call: (as, d) => as.get(`/api/dossiers/${d.id}/notifications`),
+  },
+  {
+    name: 'notification retry (the receipt had no address: an authorized caller gets NOTIFICATION_NOT_RETRYABLE)',
+    permission: 'citizenNotification.retry',
+    group: 'none',
+    stage: 'appraisal',
+    hidden: 'dossier',
+    passed: 'NOTIFICATION_NOT_RETRYABLE',
+    call: (as, d) => as.post(`/api/citizen-notifications/${d.notificationId}/retry`),
+  },
+  {
     name: 'supervision deadlines',
     permission: 'supervision.view',
     group: 'none',
@@ -373,7 +390,15 @@ async function dossierAt(ctx: TestContext, stage: Stage) {
       await caller(ctx, { userId: CLAIMANT, roles: ['officer'], groups: ['specialists'], agency: AGENCY })
     ).post(`/api/tasks/${tasks[0].id}/claim`)
   const instanceId = (await ctx.db('process_instances').where({ dossier_id: id }).first()).id as string
-  return { id, code: sub.body.dossier.code as string, taskId: tasks[0]?.id as string, documentId: up.json().id as string, instanceId }
+  const notice = await ctx.db('citizen_notifications').where({ dossier_id: id }).first('id')
+  return {
+    id,
+    code: sub.body.dossier.code as string,
+    taskId: tasks[0]?.id as string,
+    documentId: up.json().id as string,
+    instanceId,
+    notificationId: (notice?.id as string | undefined) ?? null,
+  }
 }
 
 t.test('authorization matrix: every route × role × agency × group answers as the rule table says', async (t) => {

@@ -153,6 +153,18 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được thay đổi biến của quy trình',
   },
+  'citizenNotification.read': {
+    who: ['applicant', 'agencyOfficer', 'agencySupervisor', 'admin'],
+    when: 'any (GET /api/dossiers/:id/notifications: what was sent to the applicant)',
+    refusal: 'DOSSIER_NOT_FOUND',
+    message: 'Không tìm thấy hồ sơ',
+  },
+  'citizenNotification.retry': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'the notification failed after its retries (POST /api/citizen-notifications/:id/retry)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ cán bộ của cơ quan xử lý hồ sơ được gửi lại thông báo cho người nộp',
+  },
   'supervision.view': {
     who: ['agencySupervisor', 'admin'],
     when: 'any',

@@ -13,6 +13,7 @@ import type { OutboxRepository } from '../outbox/outbox.repository.ts'
 import { transaction } from '../db/unit-of-work.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 import type { DeadlineWatch } from './deadline-watch.ts'
+import type { CitizenNotices } from '../notifications/citizen-notices.ts'
 
 /** Bound of a new appointment for a procedure without a time limit: this many calendar days after the current one. */
 const EXTENSION_WITHOUT_TIME_LIMIT_DAYS = 30
@@ -33,6 +34,8 @@ export function createExtensionService(deps: {
   outbox: OutboxRepository
   watch: DeadlineWatch
   versions: ProcedureVersionCache
+  /** The applicant is told (thư xin lỗi) in the extension's transaction. */
+  notices?: CitizenNotices
 }) {
   /** The latest new appointment allowed after `old`. */
   async function latestAllowed(d: { procedure_version_id: number }, old: Date): Promise<Date> {
@@ -102,6 +105,16 @@ export function createExtensionService(deps: {
             },
           ]),
         )
+        deps.notices?.queue(uow, d, 'apology', {
+          sequence: 1,
+          data: {
+            procedureName: (await deps.versions.get(deps.db, d.procedure_version_id)).metadata.name,
+            newAppointmentAt: input.newAppointmentAt.toISOString(),
+            previousAppointmentAt: old.toISOString(),
+            reason: input.reason,
+          },
+          now,
+        })
         // The deadline moved: its due-soon and overdue alarms move with it.
         uow.write(
           deps.outbox.enqueue(

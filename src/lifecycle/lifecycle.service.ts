@@ -17,6 +17,7 @@ import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 import type { TaskRepository } from '../records/task.repository.ts'
 import type { TaskService } from '../tasks/task.service.ts'
 import { ACTION_HISTORY, parseActionBody, type LifecycleAction } from './actions.ts'
+import type { CitizenNotices } from '../notifications/citizen-notices.ts'
 
 /** Receipt until the dossier is accepted (it has a receipt instant), appraisal after. */
 const stageOf = (d: DossierRow) => (d.received_at ? 'appraisal' : 'receipt')
@@ -41,6 +42,8 @@ export function createLifecycleService(deps: {
   history: HistoryRepository
   documents: DocumentRepository
   steps: StepRunner
+  /** The applicant's messages (the supplement request carries its items and reason). */
+  notices?: CitizenNotices
 }) {
   const { db, clock } = deps
 
@@ -183,7 +186,19 @@ export function createLifecycleService(deps: {
             ? (uow, { dossier, now }) => {
                 uow.write(deps.dossiers.updateLifecycle(uow.tx, dossier.id, { return_method: body.method as string, returned_at: now }))
               }
-            : undefined,
+            : action === 'request-supplement' && deps.notices
+              ? (uow, { dossier, now }) =>
+                  deps.notices!.queue(uow, dossier, 'supplement_request', {
+                    sequence: (dossier.supplement_count ?? 0) + 1,
+                    data: {
+                      procedureName: version.metadata.name,
+                      items: details.items as [],
+                      reason: body.reason as string,
+                      deadlineAt: null,
+                    },
+                    now,
+                  })
+              : undefined,
       })
       return r
     },

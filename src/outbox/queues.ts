@@ -8,6 +8,8 @@ export const QUEUE = {
   timers: 'timers',
   /** Handoffs to other agencies' systems (liên thông), one job per attempt, run by their adapters. */
   handoffs: 'handoffs',
+  /** Email, SMS and webhook messages to applicants (thông báo cho người nộp hồ sơ), one job per attempt. */
+  citizenNotifications: 'citizen-notifications',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -19,6 +21,7 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },
   'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'handoff.dispatch': { queue: QUEUE.handoffs, action: 'add' },
+  'citizen-notification.send': { queue: QUEUE.citizenNotifications, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {

@@ -9,6 +9,8 @@ import { Channel, DossierStatus } from '../records/statuses.ts'
 import type { HistoryRepository } from '../records/history.repository.ts'
 import type { LifecycleService } from '../lifecycle/lifecycle.service.ts'
 import type { ProcedureVersionCache } from '../procedures/version-cache.ts'
+import { UnitOfWork } from '../db/unit-of-work.ts'
+import type { CitizenNotices } from '../notifications/citizen-notices.ts'
 import { callbackFields, gatewayTime, signFields, verifyFields, type PaymentCallback } from './signature.ts'
 
 export interface PaymentRow {
@@ -43,6 +45,8 @@ export function createPaymentService(deps: {
   versions: ProcedureVersionCache
   history: HistoryRepository
   lifecycle: LifecycleService
+  /** The applicant is told of a new payment request in the transaction that creates it. */
+  notices?: CitizenNotices
 }) {
   const { db, clock } = deps
 
@@ -118,18 +122,31 @@ export function createPaymentService(deps: {
         })
       const now = clock.now()
       const reference = `${d.code}.${owed.purpose === 'fee' ? 'P' : 'N'}.${gatewayTime(now)}`
-      await db('payments')
-        .insert({
-          reference,
-          dossier_id: d.id,
-          purpose: owed.purpose,
-          amount: owed.amount,
-          status: 'pending',
-          created_by: p.userId,
-          created_at: now,
+      await db.transaction(async (tx) => {
+        const created = await tx('payments')
+          .insert({
+            reference,
+            dossier_id: d.id,
+            purpose: owed.purpose,
+            amount: owed.amount,
+            status: 'pending',
+            created_by: p.userId,
+            created_at: now,
+          })
+          .onConflict(db.raw("(dossier_id, purpose) WHERE status = 'pending'"))
+          .ignore()
+          .returning('reference')
+        // Only a new request is announced: asking again for the pending one tells the applicant nothing new.
+        if (!created.length || !deps.notices) return
+        const uow = new UnitOfWork(tx)
+        const procedureName = (await deps.versions.get(db, d.procedure_version_id)).metadata.name
+        deps.notices.queue(uow, d, 'payment_request', {
+          sequence: reference,
+          data: { procedureName, amount: owed.amount, reference, purpose: owed.purpose },
+          now,
         })
-        .onConflict(db.raw("(dossier_id, purpose) WHERE status = 'pending'"))
-        .ignore()
+        await uow.flush()
+      })
       const row = norm(
         (await db<PaymentRow>('payments').where({ dossier_id: d.id, purpose: owed.purpose, status: 'pending' }).first()) as PaymentRow,
       )
