@@ -288,3 +288,69 @@ t.test('the console pages: Today and its lists, the diagram with live counts, st
   for (const [name, ms] of Object.entries(loads)) t.ok(ms < 1000, `${name} loads in under 1 s (${ms} ms)`)
   t.same(errors(), [], 'no browser error on any page')
 })
+
+t.test('the handoffs page: an officer sees an open incident with its error and closes it with a note', async (t) => {
+  const ctx = await testContext(t, { clock: manualClock(vn('2026-11-23T09:00')) })
+  t.equal((await ctx.deploy(fixture('bpmn/external-police.bpmn'))).status, 201)
+  const officerToken = await ctx.token({ userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'] })
+  const officer = { authorization: `Bearer ${officerToken}` }
+  const submitted = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/dossiers',
+    headers: officer,
+    payload: { procedureCode: 'PoliceCheckDemo', applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' }, channel: 1, data: {} },
+  })
+  t.equal(submitted.statusCode, 201)
+  // The receiving agency's worker fails the handoff with no retry left: an incident opens.
+  const worker = {
+    authorization: `Bearer ${await ctx.token({ userId: 'ca-xa', roles: ['worker'], agency: 'CA-XA', topics: ['police-residence'] })}`,
+  }
+  const fetched = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/external-tasks/fetch-and-lock',
+    headers: worker,
+    payload: { workerId: 'ca-xa-1', maxTasks: 1, topics: [{ topicName: 'police-residence', lockDuration: 60_000 }] },
+  })
+  t.equal(fetched.json().length, 1)
+  const failed = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/external-tasks/${fetched.json()[0].id}/failure`,
+    headers: worker,
+    payload: { workerId: 'ca-xa-1', errorMessage: 'Không kết nối được CSDL dân cư', retries: 0 },
+  })
+  t.equal(failed.statusCode, 200)
+  const open = (await ctx.app.inject({ url: '/api/incidents?state=open', headers: officer })).json().items
+  t.equal(open.length, 1, 'one open incident')
+
+  const base = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  const browser = await launchBrowser(t)
+  const { page, errors } = await newPage(browser)
+  await page.goto(`${base}/console/#/sign-in`)
+  await page.fill('#token', officerToken)
+  await page.click('#token-form button[type=submit]')
+  await page.waitForSelector('#today, .error')
+  await page.goto(`${base}/console/#/handoffs`)
+  await page.waitForSelector('#incidents')
+  t.ok(await page.$('#handoffs-hidden'), 'an officer does not see the supervisors’ handoff table')
+  t.match(
+    await page.innerText(`#incidents tr[data-incident="${open[0].id}"]`),
+    'Không kết nối được CSDL dân cư',
+    'the incident with its error',
+  )
+  await page.click(`[data-resolve="${open[0].id}"]`)
+  t.equal(await page.innerText('#incident-error'), 'Hãy ghi chú lý do đóng sự cố', 'closing needs a note')
+  await page.fill(`[data-note="${open[0].id}"]`, 'Đã xác minh trực tiếp với công an xã')
+  await page.click(`[data-resolve="${open[0].id}"]`)
+  await page.waitForSelector('#incidents-empty')
+  const after = (await ctx.app.inject({ url: `/api/incidents?state=resolved`, headers: officer })).json().items
+  t.match(
+    after,
+    [{ id: open[0].id, state: 'resolved', note: 'Đã xác minh trực tiếp với công an xã', resolvedBy: 'can-bo' }],
+    'resolved with the note',
+  )
+  t.same(
+    errors().filter((e) => !/status of 403/.test(e)),
+    [],
+    'no browser error (the officer’s Today is refused by the API, shown as a message)',
+  )
+})
