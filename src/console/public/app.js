@@ -4,11 +4,16 @@ import { html } from './format.js'
 
 const PAGES = {
   'sign-in': () => import('./pages/sign-in.js'),
+  today: () => import('./pages/today.js'),
+  'dossiers-list': () => import('./pages/dossiers-list.js'),
   deadlines: () => import('./pages/deadlines.js'),
+  tasks: () => import('./pages/tasks.js'),
+  indicators: () => import('./pages/indicators.js'),
+  handoffs: () => import('./pages/handoffs.js'),
   dossiers: () => import('./pages/dossier.js'),
   procedures: () => import('./pages/procedures.js'),
 }
-const HOME = '#/deadlines?state=overdue'
+const HOME = '#/today'
 
 function parse(hash) {
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?')
