@@ -122,6 +122,33 @@ t.test('bad input gets a clear 4xx with a machine-readable code and changes noth
       code: 'VALIDATION_FAILED',
     },
     {
+      name: 'a data key that is not a variable name',
+      req: {
+        method: 'POST',
+        url: '/api/dossiers',
+        headers: citizen,
+        payload: {
+          procedureCode: 'PermitRequest',
+          applicant: { name: 'A', idNumber: '001099001234' },
+          channel: 2,
+          data: { 'bad-name': 1 },
+        },
+      },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'a message variable that is not a variable name',
+      req: {
+        method: 'POST',
+        url: '/api/messages',
+        headers: citizen,
+        payload: { messageName: 'Anything', businessKey: 'X', processVariables: { 'x y': 1 } },
+      },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
       name: 'invalid JSON',
       req: {
         method: 'POST',

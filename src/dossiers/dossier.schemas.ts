@@ -31,7 +31,11 @@ export const SubmitBody = Type.Object(
     channel: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], {
       description: '1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích',
     }),
-    data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+    data: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+      default: {},
+      additionalProperties: false,
+      ...variablesLimits,
+    }),
     postal: Type.Optional(
       Type.Object(
         {

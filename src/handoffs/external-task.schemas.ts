@@ -28,7 +28,7 @@ const TypedVariables = Type.Record(
     },
     { additionalProperties: false },
   ),
-  variablesLimits,
+  { additionalProperties: false, ...variablesLimits },
 )
 const TypedOut = Type.Record(
   Type.String(),

@@ -2,7 +2,10 @@ import { Type } from '@fastify/type-provider-typebox'
 import { AUTH, errorResponses, IdParam, INPUT, JSON_BODY, NullableString, NullableTimestamp, STEP, Timestamp } from '../http/schemas.ts'
 import { variablesLimits } from '../validation/input-rules.ts'
 
-const Variables = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), variablesLimits)
+const Variables = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+  additionalProperties: false,
+  ...variablesLimits,
+})
 
 /** An incident as Camunda 7 names its fields, with the dossier and agencies beside them. */
 export const Incident = Type.Object({

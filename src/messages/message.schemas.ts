@@ -3,7 +3,11 @@ import { AUTH, errorResponses, INPUT, JSON_BODY, STEP } from '../http/schemas.ts
 
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 const Variables = (description: string) =>
-  Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { maxProperties: 50, description })
+  Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+    maxProperties: 50,
+    additionalProperties: false,
+    description,
+  })
 
 /** Camunda 7's `POST /message` body (the fields this system runs). */
 export const MessageBody = Type.Object(

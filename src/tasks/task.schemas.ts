@@ -80,7 +80,11 @@ const ListQuery = Type.Object(
 
 const CompleteBody = Type.Object(
   {
-    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+      default: {},
+      additionalProperties: false,
+      ...variablesLimits,
+    }),
   },
   { additionalProperties: false },
 )
@@ -89,7 +93,11 @@ const BpmnErrorBody = Type.Object(
   {
     errorCode: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' }),
     errorMessage: Type.Optional(Type.String({ maxLength: 1000 })),
-    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+      default: {},
+      additionalProperties: false,
+      ...variablesLimits,
+    }),
   },
   { additionalProperties: false },
 )
@@ -97,7 +105,11 @@ const BpmnErrorBody = Type.Object(
 const BpmnEscalationBody = Type.Object(
   {
     escalationCode: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' }),
-    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), { default: {}, ...variablesLimits }),
+    variables: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Unknown(), {
+      default: {},
+      additionalProperties: false,
+      ...variablesLimits,
+    }),
   },
   { additionalProperties: false },
 )
