@@ -53,6 +53,12 @@ t.test('the console: sign in, the overdue list equals the API, a dossier page, a
   t.equal(await page.textContent('#dossier-status'), fromApi[1]!.statusLabel)
   t.ok((await page.$$('#history li')).length >= 1, 'its process record is shown')
   t.ok((await page.$$('#open-tasks tbody tr')).length >= 1, 'with its open task')
+  await page.waitForSelector('#dossier-diagram .djs-element')
+  t.same(
+    await page.$$eval('#dossier-diagram .djs-element.current', (els) => els.map((e) => e.getAttribute('data-element-id'))),
+    ['Receive'],
+    "its diagram marks the step it waits at (the dossier's own procedure version)",
+  )
   await screenshot(page, 'console-dossier')
 
   await page.click('a[href="#/procedures/TEST.3STEP"]')

@@ -10,6 +10,61 @@ const FORMS = {
   'mau-04': 'Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả',
   'mau-05': 'Mẫu 05 — Phiếu kiểm soát quá trình giải quyết hồ sơ',
 }
+/** The process record's actions in Vietnamese (an action not listed shows its code). */
+const ACTIONS = {
+  'dossier.submitted': 'Nộp hồ sơ',
+  'dossier.status_changed': 'Đổi trạng thái',
+  'deadline.appointment_set': 'Hẹn ngày trả kết quả',
+  'deadline.extended': 'Gia hạn, hẹn lại ngày trả (Mẫu 04)',
+  'deadline.paused': 'Tạm dừng tính thời hạn',
+  'deadline.resumed': 'Tính tiếp thời hạn',
+  'deadline.due_soon': 'Sắp đến hạn',
+  'deadline.overdue': 'Quá hạn',
+  'task.created': 'Giao việc',
+  'task.claimed': 'Nhận việc',
+  'task.unclaimed': 'Trả lại việc',
+  'task.completed': 'Hoàn thành bước',
+  'task.cancelled': 'Huỷ bước',
+  'timer.scheduled': 'Đặt hẹn giờ',
+  'timer.fired': 'Đến giờ hẹn',
+  'timer.cancelled': 'Huỷ hẹn giờ',
+  'lifecycle.accepted': 'Tiếp nhận',
+  'lifecycle.refused': 'Từ chối',
+  'lifecycle.supplement_requested': 'Yêu cầu bổ sung',
+  'lifecycle.supplement_submitted': 'Nộp bổ sung',
+  'lifecycle.transferred': 'Chuyển xử lý',
+  'lifecycle.proposed': 'Đề xuất',
+  'lifecycle.consultation_requested': 'Xin ý kiến',
+  'lifecycle.consultation_answered': 'Trả lời xin ý kiến',
+  'lifecycle.financial_obligation_requested': 'Thông báo nghĩa vụ tài chính',
+  'lifecycle.approved': 'Phê duyệt',
+  'lifecycle.returned': 'Trả kết quả',
+  'lifecycle.withdrawn': 'Rút hồ sơ',
+  'lifecycle.stopped': 'Dừng xử lý',
+  'document.uploaded': 'Tải lên giấy tờ',
+  'payment.received': 'Đã thanh toán',
+  'payment.failed': 'Thanh toán không thành công',
+  'evaluation.submitted': 'Đánh giá mức độ hài lòng',
+  'message.received': 'Nhận thông điệp',
+  'signal.received': 'Nhận tín hiệu',
+  'handoff.sent': 'Gửi liên thông',
+  'handoff.completed': 'Nhận kết quả liên thông',
+  'handoff.failed': 'Liên thông lỗi',
+  'handoff.cancelled': 'Huỷ liên thông',
+  'handoff.due_soon': 'Liên thông sắp đến hạn',
+  'handoff.overdue': 'Liên thông quá hạn',
+  'incident.opened': 'Phát sinh sự cố',
+  'incident.retried': 'Thử lại sự cố',
+  'incident.resolved': 'Đóng sự cố',
+  'process.call_started': 'Gọi thủ tục khác',
+  'process.call_completed': 'Thủ tục được gọi đã xong',
+  'process.call_cancelled': 'Huỷ thủ tục được gọi',
+  'process.completed': 'Kết thúc quy trình',
+  'process.terminated': 'Chấm dứt quy trình',
+  'process.variables_modified': 'Sửa biến quy trình',
+  'citizen_notification.failed': 'Gửi thông báo cho người nộp không thành công',
+  'citizen_notification.retried': 'Gửi lại thông báo cho người nộp',
+}
 const DOCUMENT_KINDS = { submission: 'Thành phần hồ sơ', supplement: 'Bổ sung', result: 'Kết quả' }
 
 export async function render(main, { args, current }) {
@@ -131,17 +186,21 @@ export async function render(main, { args, current }) {
       ${Object.entries(FORMS).map(([k, v]) => html`<li><a href="#" data-form="${k}">${v}</a></li>`)}
     </ul>
     <p id="form-error" class="error" hidden></p>
+    <h2>Đường đi trên sơ đồ</h2>
+    <p class="muted">Viền xanh: các bước hồ sơ đã đi qua; viền cam: bước đang xử lý.</p>
+    <div class="diagram" id="dossier-diagram"></div>
     <h2>Nhật ký xử lý</h2>
     <ol class="timeline" id="history">
       ${view.history.map(
         (h) =>
           html`<li>
             <time datetime="${h.at}">${fmtDateTime(h.at)}</time
-            ><strong>${h.action}</strong> ${h.activity_id ? html` · ${h.activity_id}` : ''} ·
+            ><strong title="${h.action}">${ACTIONS[h.action] ?? h.action}</strong> ${h.activity_id ? html` · ${h.activity_id}` : ''} ·
             ${h.actor}${h.status ? html` → ${h.status}` : ''}
           </li>`,
       )}
     </ol>`.text
+  await drawPath(main.querySelector('#dossier-diagram'), view, open, current)
   const error = main.querySelector('#form-error')
   const fail = (err) => {
     error.textContent = err.message
@@ -158,4 +217,23 @@ export async function render(main, { args, current }) {
       e.preventDefault()
       download(`/dossiers/${id}/documents/${a.dataset.document}`, a.dataset.name).catch(fail)
     })
+}
+
+/** The dossier's own procedure version, drawn with the steps it passed (its history) and the ones open now. */
+async function drawPath(container, view, open, current) {
+  const root = (view.instances ?? []).find((i) => !i.parentInstanceId)
+  if (!root) return
+  const res = await api(`/procedures/${encodeURIComponent(root.procedureCode)}/versions/${root.procedureVersion}/xml`, { raw: true })
+  const xml = await res.text()
+  if (!current()) return
+  const viewer = new window.BpmnJS({ container })
+  await viewer.importXML(xml)
+  const canvas = viewer.get('canvas')
+  const registry = viewer.get('elementRegistry')
+  canvas.zoom('fit-viewport')
+  const mark = (activityId, marker) => {
+    if (activityId && registry.get(activityId)) canvas.addMarker(activityId, marker)
+  }
+  for (const h of view.history) mark(h.activity_id, 'taken')
+  for (const t of open) mark(t.activityId, 'current')
 }
