@@ -163,6 +163,11 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
           (n) => log.debug({ n }, 'due handoffs dispatched by the sweep'),
           (err) => log.error({ err }, 'handoff sweep failed'),
         )
+      // Callbacks owed to peer deployments whose dossiers ended here (and retries of refused ones).
+      await system.peerCallbacks.deliverDue().then(
+        (n) => log.debug({ n }, 'peer callbacks delivered'),
+        (err) => log.error({ err }, 'peer callback delivery failed'),
+      )
       // Handoffs whose answer is due soon or overdue: one alarm each, naming the late agency.
       if (sweep)
         await system.handoffDeadlines.run().then(
