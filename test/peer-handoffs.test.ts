@@ -1,9 +1,14 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import net from 'node:net'
-import { fixture, testContext, type Teardown, type TestContext } from './helpers/context.ts'
+import { fixture, testContext, testUrls, type Teardown, type TestContext } from './helpers/context.ts'
 import { testClock } from './helpers/clock.ts'
+import { pino } from 'pino'
 import { signBody } from '../src/handoffs/signature.ts'
+import { createQueues, redisConnection } from '../src/outbox/queues.ts'
+import { createOutboxRelay } from '../src/outbox/relay.ts'
+import { startPeerCallbackWorker } from '../src/workers/peer-callback.worker.ts'
+import { pollUntil } from './helpers/poll.ts'
 
 /**
  * Liên thông between two deployments: two real instances of the system (each its own database,
@@ -159,8 +164,29 @@ t.test('two deployments: the commune hands the residence step to the police syst
   t.equal((await w.policeOfficer.post(`/api/tasks/${policeTasks[0]!.id}/claim`)).status, 200)
   const done = await w.policeOfficer.post(`/api/tasks/${policeTasks[0]!.id}/complete`, { variables: { outcome: 'approved' } })
   t.equal(done.status, 200, JSON.stringify(done.body))
-  t.equal(await w.police.ctx.system.peerCallbacks.deliverDue(), 1, 'the police system calls the commune back')
-  t.equal(await w.police.ctx.system.peerCallbacks.deliverDue(), 0, 'once')
+  // The police system's own relay and callback worker (BullMQ on its queue prefix) call the commune back.
+  const log = pino({ level: 'silent' })
+  const queues = createQueues(redisConnection(testUrls().redisUrl), w.police.ctx.config.queuePrefix)
+  const relay = createOutboxRelay({ db: w.police.ctx.db, repo: w.police.ctx.system.repos.outbox, queues, clock: w.clock, log, pollMs: 50 })
+  const worker = startPeerCallbackWorker({
+    connection: redisConnection(testUrls().redisUrl),
+    prefix: w.police.ctx.config.queuePrefix,
+    callbacks: w.police.ctx.system.peerCallbacks,
+    log,
+    lockMs: 30_000,
+  })
+  t.teardown(async () => {
+    await worker.close()
+    await relay.stop()
+    await queues.close()
+  })
+  await relay.start()
+  const answered = async () => (await w.commune.ctx.db('handoffs').where({ dossier_id: dossier.id }).first()).state === 'completed'
+  const delivered = async () => (await w.police.ctx.db('peer_handoffs').first()).state === 'called_back'
+  await pollUntil('the police system to call the commune back', async () => (await delivered()) && (await answered()))
+  const row = await w.police.ctx.db('peer_handoffs').first()
+  t.match(row, { state: 'called_back', attempts: 1 }, 'called back once')
+  t.equal(await w.police.ctx.system.peerCallbacks.deliverDue(), 0, 'nothing left to send')
 
   // The commune's dossier goes on the approved path with the result variables.
   const after = await w.communeOfficer.get(`/api/dossiers/${dossier.id}`)

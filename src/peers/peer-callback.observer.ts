@@ -11,8 +11,9 @@ export function createPeerCallbackObserver(deps: { repo: PeerHandoffRepository }
     name: 'peer-callbacks',
     reads: [],
     async apply({ result, instance, dossier, uow, now }) {
-      if (!result.ended || instance.parent_instance_id) return []
       const v = result.variables
+      // Only a dossier opened for a peer carries `peerAgency` (set on intake): others pay nothing.
+      if (!result.ended || instance.parent_instance_id || typeof v.peerAgency !== 'string') return []
       uow.write(
         deps.repo.endDossier(
           uow.tx,
@@ -21,7 +22,8 @@ export function createPeerCallbackObserver(deps: { repo: PeerHandoffRepository }
           now,
         ),
       )
-      return []
+      // Its first attempt at once, as a job; retries are due rows the per-minute sweep sends.
+      return [{ topic: 'peer.callback', payload: { dossierId: dossier.id }, availableAt: now }]
     },
   })
 }

@@ -89,6 +89,12 @@ export function createPeerCallbackService(deps: {
       return wait === undefined ? 'failed' : 'retry'
     },
 
+    /** The callback of a dossier that ended (the `peer.callback` job). */
+    async deliverForDossier(dossierId: string): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
+      const row = await deps.repo.findByDossier(db, dossierId).one()
+      return row ? service.deliver(row.id) : 'skipped'
+    },
+
     /** Every callback due by now (the per-minute sweep; tests call it). */
     async deliverDue(limit = 100): Promise<number> {
       let n = 0

@@ -21,6 +21,8 @@ export function createPeerHandoffRepository() {
   return {
     find: (q: Queryable, senderAgency: string, handoffId: string) =>
       read<PeerHandoffRow>(q('peer_handoffs').where({ sender_agency: senderAgency, handoff_id: handoffId }).select('*')),
+    findByDossier: (q: Queryable, dossierId: string) =>
+      read<PeerHandoffRow>(q('peer_handoffs').where({ dossier_id: dossierId }).select('*')),
     findById: (q: Queryable, id: string) => read<PeerHandoffRow>(q('peer_handoffs').where({ id }).select('*')),
     /** Records the dossier made for a handoff; a concurrent twin inserting first wins (nothing written). */
     insert: (q: Queryable, row: Pick<PeerHandoffRow, 'id' | 'sender_agency' | 'handoff_id' | 'dossier_id' | 'created_at' | 'updated_at'>) =>
