@@ -58,7 +58,7 @@ async function instance(
   t: Teardown,
   port: number,
   agency: string,
-  peerAgency: string,
+  peerAgencies: string[],
   peerPort: number,
   clock: ReturnType<typeof testClock>,
 ) {
@@ -66,41 +66,50 @@ async function instance(
     clock,
     env: {
       DEFAULT_AGENCY: agency,
-      HANDOFF_PEERS: JSON.stringify({ [peerAgency]: { url: `http://127.0.0.1:${peerPort}`, key: KEY } }),
+      HANDOFF_PEERS: JSON.stringify(Object.fromEntries(peerAgencies.map((a) => [a, { url: `http://127.0.0.1:${peerPort}`, key: KEY }]))),
     },
   })
   await ctx.app.listen({ port, host: '127.0.0.1' })
   return { ctx, base: `http://127.0.0.1:${port}` }
 }
 
-async function twoSystems(t: Teardown) {
+async function twoSystems(t: Teardown, opts: { communeDiagram?: string; otherAgencies?: string[]; otherDiagrams?: string[] } = {}) {
   const clock = testClock(MON_0900)
   const [communePort, policePort] = [await freePort(), await freePort()]
-  const commune = await instance(t, communePort, 'UBND-XA', 'CA-TINH', policePort, clock)
-  const police = await instance(t, policePort, 'CA-TINH', 'UBND-XA', communePort, clock)
+  const commune = await instance(t, communePort, 'UBND-XA', opts.otherAgencies ?? ['CA-TINH'], policePort, clock)
+  const police = await instance(t, policePort, 'CA-TINH', ['UBND-XA'], communePort, clock)
   const deploy = async (s: { ctx: TestContext; base: string }, xml: string, agency: string) => {
     const r = await http(s.base, await s.ctx.token({ roles: ['analyst'], agency })).post('/api/procedures', xml, {
       'content-type': 'application/xml',
     })
     if (r.status !== 201) throw new Error(JSON.stringify(r.body))
   }
-  await deploy(commune, fixture('bpmn/peer-birth-3in1.bpmn'), 'UBND-XA')
-  await deploy(police, fixture('bpmn/peer-police-residence.bpmn'), 'CA-TINH')
+  await deploy(commune, fixture(opts.communeDiagram ?? 'bpmn/peer-birth-3in1.bpmn'), 'UBND-XA')
+  for (const d of opts.otherDiagrams ?? ['bpmn/peer-police-residence.bpmn']) await deploy(police, fixture(d), 'CA-TINH')
   const communeOfficer = http(
     commune.base,
     await commune.ctx.token({ userId: 'can-bo-xa', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA' }),
   )
   const policeOfficer = http(
     police.base,
-    await police.ctx.token({ userId: 'can-bo-ca', roles: ['officer'], groups: ['police-residence'], agency: 'CA-TINH' }),
+    await police.ctx.token({
+      userId: 'can-bo-ca',
+      roles: ['officer'],
+      groups: ['police-residence', 'social-insurance'],
+      agency: 'CA-TINH',
+    }),
   )
   return { clock, commune, police, communeOfficer, policeOfficer }
 }
 
 /** Submits the birth registration with two documents and completes its first step: the dossier reaches the peer handoff. */
-async function toHandoff(t: Pick<typeof import('tap').default, 'equal'>, w: Awaited<ReturnType<typeof twoSystems>>) {
+async function toHandoff(
+  t: Pick<typeof import('tap').default, 'equal'>,
+  w: Awaited<ReturnType<typeof twoSystems>>,
+  procedureCode = 'KhaiSinh3in1',
+) {
   const s = await w.communeOfficer.post('/api/dossiers', {
-    procedureCode: 'KhaiSinh3in1',
+    procedureCode,
     applicant: { name: 'Nguyễn Văn An', idNumber: '001090012345', address: 'Xã Tân Lập' },
     channel: 1,
     data: { childName: 'Nguyễn Minh Khôi', birthDate: '2026-11-20' },
@@ -241,3 +250,37 @@ t.test('a forged, unknown or replayed peer request is refused with 401 and creat
   t.same(retried.body, first.body, 'a retried request answers the same dossier')
   t.equal(Number((await w.police.ctx.db('dossiers').count('* as n'))[0]!.n), 1)
 })
+
+t.test(
+  'S1 3-in-1: police and social insurance steps both handed to the provincial system; the result waits for both callbacks',
+  async (t) => {
+    const w = await twoSystems(t, {
+      communeDiagram: 'bpmn/peer-birth-3in1-two-peers.bpmn',
+      otherAgencies: ['CA-TINH', 'BHXH-TINH'],
+      otherDiagrams: ['bpmn/peer-police-residence.bpmn', 'bpmn/peer-health-card.bpmn'],
+    })
+    const dossier = await toHandoff(t, w, 'KhaiSinh3in1Day')
+    t.equal(await w.commune.ctx.system.handoffs.dispatchDue(), 2, 'both handoffs sent')
+
+    const work = async (procedureCode: string, activityId: string) => {
+      const q = await w.policeOfficer.get(`/api/tasks?procedureCode=${procedureCode}`)
+      const tasks = (q.body.items as Array<{ id: string; activityId: string }>).filter((x) => x.activityId === activityId)
+      t.equal(tasks.length, 1, `one ${procedureCode} dossier with its task`)
+      t.equal((await w.policeOfficer.post(`/api/tasks/${tasks[0]!.id}/claim`)).status, 200)
+      t.equal((await w.policeOfficer.post(`/api/tasks/${tasks[0]!.id}/complete`, { variables: { outcome: 'approved' } })).status, 200)
+    }
+    const open = async () =>
+      ((await w.communeOfficer.get(`/api/dossiers/${dossier.id}`)).body.tasks as Array<{ status: string; activityId: string }>)
+        .filter((x) => x.status === 'open')
+        .map((x) => x.activityId)
+
+    await work('ThuongTru', 'RegisterResidence')
+    t.equal(await w.police.ctx.system.peerCallbacks.deliverDue(), 1)
+    t.same(await open(), [], 'the police answered; the commune still waits for social insurance')
+    await work('TheBHYT', 'IssueCard')
+    t.equal(await w.police.ctx.system.peerCallbacks.deliverDue(), 1)
+    t.same(await open(), ['IssueResult'], 'both answered: the result is issued')
+    const states = await w.commune.ctx.db('handoffs').where({ dossier_id: dossier.id }).pluck('state')
+    t.same(states, ['completed', 'completed'])
+  },
+)
