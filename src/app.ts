@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Logger } from 'pino'
 import type { TokenService } from './auth/principal.ts'
 import type { Config } from './config.ts'
+import { peerRoutes } from './peers/peer.routes.ts'
 import { calendarRoutes } from './calendar/calendar.routes.ts'
 import { dossierRoutes } from './dossiers/dossier.routes.ts'
 import { procedureRoutes } from './procedures/procedure.routes.ts'
@@ -97,6 +98,7 @@ export async function buildApp(deps: {
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
+  await app.register(peerRoutes, { intake: deps.system.peerIntake, bodyLimit: deps.config.bodyLimit })
   await app.register(engineRestRoutes, { prefix: '/engine-rest', externalTasks: deps.system.externalTasks, tokens: deps.tokens })
   app.addHook('onClose', () => deps.system.fetchWake.close())
   await app.register(lookupRoutes, { lookup: deps.system.lookup, clock: deps.system.clock, perMinute: deps.config.lookupRatePerMinute })

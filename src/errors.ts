@@ -84,6 +84,8 @@ export const ERROR_STATUS = {
   HANDOFF_SIGNATURE_INVALID: 401,
   /** A peer's callback whose timestamp is too far from now (a replayed or delayed request). */
   HANDOFF_TIMESTAMP_EXPIRED: 401,
+  /** A document handed over by a peer system whose content does not match the SHA-256 the sender declared. */
+  PEER_DOCUMENT_CHECKSUM_MISMATCH: 422,
   INCIDENT_NOT_FOUND: 404,
   INCIDENT_ALREADY_RESOLVED: 409,
   EXTERNAL_TASK_NOT_FOUND: 404,

@@ -16,6 +16,7 @@ import { createSystem } from './system.ts'
 import { startPortalSyncWorker } from './workers/portal-sync.worker.ts'
 import { startTimerWorker } from './workers/timer.worker.ts'
 import { startHandoffWorker } from './workers/handoff.worker.ts'
+import { startPeerCallbackWorker } from './workers/peer-callback.worker.ts'
 import { requeueTimers } from './workers/timer-requeue.ts'
 import { requeueUnacknowledgedEvents } from './workers/portal-requeue.ts'
 import { createQueues, QUEUE, redisConnection } from './outbox/queues.ts'
@@ -114,6 +115,13 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       log,
       lockMs: config.workerLockMs,
     })
+    const peerCallbackWorker = startPeerCallbackWorker({
+      connection,
+      prefix: config.queuePrefix,
+      callbacks: system.peerCallbacks,
+      log,
+      lockMs: config.workerLockMs,
+    })
     // Messages to applicants: a channel without configuration keeps its rows pending (logged), never "sent".
     const channels = createChannelAdapters(config)
     const notifyChannels = Object.keys(channels.adapters) as NotifyChannel[]
@@ -134,7 +142,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       log,
       lockMs: config.workerLockMs,
     })
-    for (const w of [portal, timerWorker, handoffWorker, citizenWorker]) w.on('error', redisDown)
+    for (const w of [portal, timerWorker, handoffWorker, citizenWorker, peerCallbackWorker]) w.on('error', redisDown)
     // Redis may have lost jobs (FLUSHALL, no persistence): Postgres holds every pending timer, deadline
     // alarm and unacknowledged portal event. The pass waits for Redis; nothing else waits for the pass.
     const timerQueue = queues.get(QUEUE.timers)
@@ -163,6 +171,11 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
           (n) => log.debug({ n }, 'due handoffs dispatched by the sweep'),
           (err) => log.error({ err }, 'handoff sweep failed'),
         )
+      // Callbacks owed to peer deployments whose dossiers ended here (and retries of refused ones).
+      await system.peerCallbacks.deliverDue().then(
+        (n) => log.debug({ n }, 'peer callbacks delivered'),
+        (err) => log.error({ err }, 'peer callback delivery failed'),
+      )
       // Handoffs whose answer is due soon or overdue: one alarm each, naming the late agency.
       if (sweep)
         await system.handoffDeadlines.run().then(
@@ -190,13 +203,14 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       () => portal.close(),
       () => timerWorker.close(),
       () => handoffWorker.close(),
+      () => peerCallbackWorker.close(),
       () => citizenWorker.close(),
       async () => channels.close(),
       stopLookahead,
       async () => clearInterval(sweep),
       () => relay.stop(),
     )
-    log.info('workers started: outbox relay, national portal sync, timers and deadlines, handoffs, citizen notifications')
+    log.info('workers started: outbox relay, national portal sync, timers and deadlines, handoffs, citizen notifications, peer callbacks')
   }
 
   let url: string | null = null

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { engineNow, type Clock } from './clock.ts'
@@ -55,6 +56,11 @@ import { createIncidentRepository } from './handoffs/incident.repository.ts'
 import { createHandoffService, type HandoffDeps } from './handoffs/handoff.service.ts'
 import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
 import { createHttpAdapter } from './handoffs/adapters/http.ts'
+import { createPeerAdapter } from './handoffs/adapters/peer.ts'
+import { createPeerHandoffRepository } from './peers/peer-handoff.repository.ts'
+import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
+import { createPeerCallbackService } from './peers/peer-callback.service.ts'
+import { createPeerIntakeService } from './peers/peer-intake.service.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
@@ -93,6 +99,7 @@ export function createSystem(deps: {
     handoffs: createHandoffRepository(),
     incidents: createIncidentRepository(),
     citizenNotifications: createCitizenNotificationRepository(),
+    peerHandoffs: createPeerHandoffRepository(),
   }
   // Messages to the applicant, decided in the transaction of the event that causes them.
   const notices = createCitizenNotices({ repo: repos.citizenNotifications, webhookUrl: config.notifyWebhookUrl })
@@ -126,6 +133,8 @@ export function createSystem(deps: {
     requestFactsObserver,
     // After the deadline observer: the receipt reads the appointment date it has just set.
     createCitizenNotificationObserver({ notices }),
+    // A dossier a peer deployment handed us: its end owes the sender a callback.
+    createPeerCallbackObserver({ repo: repos.peerHandoffs }),
     ...(deps.observers ?? []),
   ]
   const procedures = createProcedureService({
@@ -254,6 +263,27 @@ export function createSystem(deps: {
     steps,
     adapters: createAdapterRegistry([
       createHttpAdapter({ peers: config.handoffPeers, now: () => clock.now(), timeoutMs: config.handoffTimeoutMs }),
+      createPeerAdapter({
+        peers: config.handoffPeers,
+        now: () => clock.now(),
+        timeoutMs: config.handoffTimeoutMs,
+        // The sending dossier's applicant and its submitted documents (supplements included), with their checksums.
+        load: async (handoffId) => {
+          const h = await repos.handoffs.find(db, handoffId).one()
+          const d = h ? await repos.dossiers.find(db, h.dossier_id).one() : undefined
+          if (!h || !d) throw new Error(`Không tìm thấy hồ sơ của yêu cầu liên thông ${handoffId}`)
+          const docs = (await repos.documents.list(db, d.id)).filter((r) => r.kind !== 'result')
+          return {
+            applicant: d.applicant,
+            documents: docs.map((r) => ({
+              fileName: r.file_name,
+              contentType: r.content_type,
+              sha256: r.sha256,
+              content: fs.readFileSync(path.join(config.documentsDir, r.storage_key)),
+            })),
+          }
+        },
+      }),
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
   })
@@ -280,6 +310,26 @@ export function createSystem(deps: {
     peers: config.handoffPeers,
     maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
     clock,
+  })
+  const peerIntake = createPeerIntakeService({
+    db,
+    clock,
+    peers: config.handoffPeers,
+    maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
+    maxDocumentBytes: config.maxDocumentBytes,
+    repo: repos.peerHandoffs,
+    dossiers,
+    documents,
+    documentRows: repos.documents,
+  })
+  const peerCallbacks = createPeerCallbackService({
+    db,
+    clock,
+    log,
+    peers: config.handoffPeers,
+    timeoutMs: config.handoffTimeoutMs,
+    repo: repos.peerHandoffs,
+    documents: repos.documents,
   })
   const citizenNotifications = createCitizenNotificationService({
     db,
@@ -315,6 +365,8 @@ export function createSystem(deps: {
     handoffs,
     incidents,
     handoffCallbacks,
+    peerIntake,
+    peerCallbacks,
     externalTasks,
     fetchWake,
     handoffViews,

@@ -13,7 +13,9 @@ interface El {
   topic?: string
   class?: string
   delegateExpression?: string
-  extensionElements?: { values?: Array<{ $type: string; topic?: string; adapter?: string; body?: string; workingDays?: string }> }
+  extensionElements?: {
+    values?: Array<{ $type: string; topic?: string; procedure?: string; adapter?: string; body?: string; workingDays?: string }>
+  }
 }
 
 type Report = (elementId: string | null, code: string, message: string) => void
@@ -31,7 +33,7 @@ export function checkHandoff(el: El, r: { error: Report; warn: Report }): void {
   const id = el.id ?? null
   const what = `"${el.name ?? el.id}"`
   const ext = handoffExtension(el)
-  if (ext && !ext.topic)
+  if (ext && !ext.topic && !ext.procedure)
     r.error(id, 'HANDOFF_INVALID', `tthc:handoff trên ${what} thiếu topic (tên hàng đợi công việc, ví dụ topic="tax-obligation")`)
   if (ext && !ext.adapter && el.type !== 'external')
     r.error(id, 'HANDOFF_INVALID', `tthc:handoff trên ${what} thiếu adapter (${HANDOFF_ADAPTERS.join(', ')}) hoặc camunda:type="external"`)

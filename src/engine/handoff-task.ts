@@ -33,6 +33,8 @@ interface Ext {
   topic?: string
   workingDays?: string
   priority?: string
+  /** `adapter="peer"`: the receiving system's procedure code (stands for `topic`). */
+  procedure?: string
 }
 
 interface ServiceBehaviour {
@@ -53,8 +55,9 @@ export function handoffSpecOf(type: string, behaviour: ServiceBehaviour | undefi
   const cycle = values.find((v) => v.$type === 'camunda:FailedJobRetryTimeCycle')?.body?.trim() || DEFAULT_RETRY_CYCLE
   const days = handoff?.workingDays !== undefined ? Number(handoff.workingDays) : NaN
   const common = { retryCycle: cycle, workingDays: Number.isFinite(days) && days > 0 ? days : null }
-  if (handoff?.topic && handoff.adapter) {
-    return { ...common, topic: handoff.topic, agency: handoff.agency ?? null, adapter: handoff.adapter, priority: int(handoff.priority) }
+  const topic = handoff?.topic ?? handoff?.procedure
+  if (topic && handoff?.adapter) {
+    return { ...common, topic, agency: handoff.agency ?? null, adapter: handoff.adapter, priority: int(handoff.priority) }
   }
   if (behaviour.type === 'external' && behaviour.topic) {
     return { ...common, topic: behaviour.topic, agency: handoff?.agency ?? null, adapter: null, priority: int(behaviour.taskPriority) }
@@ -111,7 +114,7 @@ export function bindHandoffService(activity: Activity): void {
 }
 
 /** Adapters the system has (src/handoffs/adapters): a `tthc:handoff` naming another is refused at deploy. */
-export const HANDOFF_ADAPTERS: readonly string[] = ['http']
+export const HANDOFF_ADAPTERS: readonly string[] = ['http', 'peer']
 
 const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
 

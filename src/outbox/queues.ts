@@ -10,6 +10,8 @@ export const QUEUE = {
   handoffs: 'handoffs',
   /** Email, SMS and webhook messages to applicants (thông báo cho người nộp hồ sơ), one job per attempt. */
   citizenNotifications: 'citizen-notifications',
+  /** Callbacks owed to peer deployments whose dossiers ended here (liên thông trả kết quả). */
+  peerCallbacks: 'peer-callbacks',
 } as const
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 
@@ -22,6 +24,7 @@ export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 're
   'deadline.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'handoff.dispatch': { queue: QUEUE.handoffs, action: 'add' },
   'citizen-notification.send': { queue: QUEUE.citizenNotifications, action: 'add' },
+  'peer.callback': { queue: QUEUE.peerCallbacks, action: 'add' },
 }
 
 export function redisConnection(url: string): ConnectionOptions {
