@@ -7,6 +7,43 @@ export interface Peer {
   key: string
 }
 
+/** The peer this handoff goes to, or the failure that says none is configured. */
+export function peerOf(peers: Readonly<Record<string, Peer>>, req: HandoffRequest): Peer | AdapterAnswer {
+  const peer = req.receivingAgency ? peers[req.receivingAgency] : undefined
+  return peer ?? { kind: 'failure', message: `Chưa cấu hình hệ thống của cơ quan ${req.receivingAgency ?? '(không có)'} (HANDOFF_PEERS)` }
+}
+
+/**
+ * POSTs a handoff body to a peer, signed with the peer's key (timestamp + body) and carrying the
+ * handoff id as idempotency key: the answer and its text, or the failure when the peer cannot be reached.
+ */
+export async function postSigned(
+  url: string,
+  peer: Peer,
+  req: HandoffRequest,
+  body: string,
+  deps: { now: () => Date; timeoutMs: number },
+): Promise<{ res: Response; text: string } | AdapterAnswer> {
+  const timestamp = String(Math.floor(deps.now().getTime() / 1000))
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [IDEMPOTENCY_HEADER]: req.handoffId,
+        [TIMESTAMP_HEADER]: timestamp,
+        [SIGNATURE_HEADER]: signBody(peer.key, timestamp, body),
+      },
+      body,
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    })
+  } catch (err) {
+    return { kind: 'failure', message: `Không gọi được hệ thống của ${req.receivingAgency}: ${(err as Error).message}` }
+  }
+  return { res, text: await res.text().catch(() => '') }
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
 
 /**
@@ -18,9 +55,8 @@ export function createHttpAdapter(deps: { peers: Readonly<Record<string, Peer>>;
   return {
     name: 'http',
     async send(req: HandoffRequest): Promise<AdapterAnswer> {
-      const peer = req.receivingAgency ? deps.peers[req.receivingAgency] : undefined
-      if (!peer)
-        return { kind: 'failure', message: `Chưa cấu hình hệ thống của cơ quan ${req.receivingAgency ?? '(không có)'} (HANDOFF_PEERS)` }
+      const peer = peerOf(deps.peers, req)
+      if ('kind' in peer) return peer
       const body = JSON.stringify({
         handoffId: req.handoffId,
         attempt: req.attempt,
@@ -32,24 +68,9 @@ export function createHttpAdapter(deps: { peers: Readonly<Record<string, Peer>>;
         callbackPath: `/api/handoffs/${req.handoffId}/callback`,
         variables: req.variables,
       })
-      const timestamp = String(Math.floor(deps.now().getTime() / 1000))
-      let res: Response
-      try {
-        res = await fetch(peer.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [IDEMPOTENCY_HEADER]: req.handoffId,
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: signBody(peer.key, timestamp, body),
-          },
-          body,
-          signal: AbortSignal.timeout(deps.timeoutMs),
-        })
-      } catch (err) {
-        return { kind: 'failure', message: `Không gọi được hệ thống của ${req.receivingAgency}: ${(err as Error).message}` }
-      }
-      const text = await res.text().catch(() => '')
+      const sent = await postSigned(peer.url, peer, req, body, deps)
+      if ('kind' in sent) return sent
+      const { res, text } = sent
       let json: unknown
       try {
         json = text ? JSON.parse(text) : null

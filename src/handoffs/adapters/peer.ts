@@ -1,6 +1,5 @@
-import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../signature.ts'
 import type { AdapterAnswer, HandoffAdapter, HandoffRequest } from './adapter.ts'
-import type { Peer } from './http.ts'
+import { peerOf, postSigned, type Peer } from './http.ts'
 
 /** What the peer adapter sends of the sending dossier besides the handoff's variables. */
 export interface PeerDossierContent {
@@ -25,9 +24,8 @@ export function createPeerAdapter(deps: {
   return {
     name: 'peer',
     async send(req: HandoffRequest): Promise<AdapterAnswer> {
-      const peer = req.receivingAgency ? deps.peers[req.receivingAgency] : undefined
-      if (!peer)
-        return { kind: 'failure', message: `Chưa cấu hình hệ thống của cơ quan ${req.receivingAgency ?? '(không có)'} (HANDOFF_PEERS)` }
+      const peer = peerOf(deps.peers, req)
+      if ('kind' in peer) return peer
       const content = await deps.load(req.handoffId)
       const body = JSON.stringify({
         handoffId: req.handoffId,
@@ -44,24 +42,15 @@ export function createPeerAdapter(deps: {
           content: d.content.toString('base64'),
         })),
       })
-      const timestamp = String(Math.floor(deps.now().getTime() / 1000))
-      let res: Response
-      try {
-        res = await fetch(new URL('api/peer/dossiers', peer.url.endsWith('/') ? peer.url : `${peer.url}/`), {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [IDEMPOTENCY_HEADER]: req.handoffId,
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: signBody(peer.key, timestamp, body),
-          },
-          body,
-          signal: AbortSignal.timeout(deps.timeoutMs),
-        })
-      } catch (err) {
-        return { kind: 'failure', message: `Không gọi được hệ thống của ${req.receivingAgency}: ${(err as Error).message}` }
-      }
-      const text = await res.text().catch(() => '')
+      const sent = await postSigned(
+        new URL('api/peer/dossiers', peer.url.endsWith('/') ? peer.url : `${peer.url}/`).href,
+        peer,
+        req,
+        body,
+        deps,
+      )
+      if ('kind' in sent) return sent
+      const { res, text } = sent
       if (res.status === 200 || res.status === 202) return { kind: 'accepted' }
       return { kind: 'failure', message: `Hệ thống của ${req.receivingAgency} trả lời HTTP ${res.status}`, details: text.slice(0, 2000) }
     },
