@@ -1,6 +1,7 @@
-import type { Activity, Api, ElementBase } from 'bpmn-elements'
+import type { Activity, ElementBase } from 'bpmn-elements'
 import * as elements from 'bpmn-elements'
 import type { Execution } from 'bpmn-engine'
+import { runningApis } from './waiting.ts'
 
 /**
  * Compensation (bù trừ) as Camunda 7 runs it. An activity with a compensation boundary event has a
@@ -145,24 +146,6 @@ export function CompensateEventDefinition(this: unknown, activity: Activity, def
       })
     },
   }
-}
-
-interface Running {
-  execution?: { getPostponed?: () => Api<ElementBase>[] }
-}
-
-function runningApis(execution: Execution): Api<ElementBase>[] {
-  const out: Api<ElementBase>[] = []
-  const seen = new Set<Api<ElementBase>>()
-  const visit = (api: Api<ElementBase>) => {
-    if (seen.has(api)) return
-    seen.add(api)
-    out.push(api)
-    for (const child of (api.owner as unknown as Running | undefined)?.execution?.getPostponed?.() ?? [])
-      if (child.owner !== api.owner) visit(child)
-  }
-  for (const api of execution.getPostponed()) visit(api)
-  return out
 }
 
 const THROWS = new Set(['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent'])

@@ -1,7 +1,8 @@
-import type { Activity, Api, ElementBase } from 'bpmn-elements'
+import type { Activity } from 'bpmn-elements'
 import * as elements from 'bpmn-elements'
 import type { Execution } from 'bpmn-engine'
 import { checkExpression, evaluateExpression, isExpression } from './expressions.ts'
+import { runningApis } from './waiting.ts'
 
 /**
  * Conditional events (sự kiện điều kiện) as Camunda 7 runs them: an intermediate conditional catch
@@ -79,25 +80,6 @@ function conditionalOf(activity: Activity | undefined): ConditionalBehaviour | n
     ?.eventDefinitions
   const def = defs?.find((d) => d.type === 'bpmn:ConditionalEventDefinition')
   return def ? (def.behaviour ?? {}) : null
-}
-
-interface Running {
-  execution?: { getPostponed?: () => Api<ElementBase>[] }
-}
-
-/** Every running element handle, however deep (boundary events beside their activities included). */
-function runningApis(execution: Execution): Api<ElementBase>[] {
-  const out: Api<ElementBase>[] = []
-  const seen = new Set<Api<ElementBase>>()
-  const visit = (api: Api<ElementBase>) => {
-    if (seen.has(api)) return
-    seen.add(api)
-    out.push(api)
-    for (const child of (api.owner as unknown as Running | undefined)?.execution?.getPostponed?.() ?? [])
-      if (child.owner !== api.owner) visit(child)
-  }
-  for (const api of execution.getPostponed()) visit(api)
-  return out
 }
 
 /** The variable scopes of everything running (the process's and each embedded sub-process's copy). */

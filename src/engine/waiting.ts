@@ -123,3 +123,22 @@ export function runningActivityIds(execution: Execution): Set<string> {
   for (const api of execution.getPostponed()) visitAll(api)
   return out
 }
+
+interface Running {
+  execution?: { getPostponed?: () => Api<ElementBase>[] }
+}
+
+/** Every running element handle, however deep (boundary events beside their activities included). */
+export function runningApis(execution: Execution): Api<ElementBase>[] {
+  const out: Api<ElementBase>[] = []
+  const seen = new Set<Api<ElementBase>>()
+  const visit = (api: Api<ElementBase>) => {
+    if (seen.has(api)) return
+    seen.add(api)
+    out.push(api)
+    for (const child of (api.owner as unknown as Running | undefined)?.execution?.getPostponed?.() ?? [])
+      if (child.owner !== api.owner) visit(child)
+  }
+  for (const api of execution.getPostponed()) visit(api)
+  return out
+}
