@@ -1,0 +1,419 @@
+/**
+ * Handoff benchmark (part of `npm run bench`; BENCH_HANDOFFS=0 skips it): the API server started as
+ * `npm start` runs it (outbox relay and handoff worker in), a procedure whose service task is a
+ * `tthc:handoff` with the `http` adapter, and a peer system: a real local HTTP server started here that
+ * answers each call after a random 0–200 ms, half with 200 {variables}, half with 202 and then, another
+ * random 0–200 ms later, a signed callback (POST /api/handoffs/:id/callback). BENCH_HANDOFFS_COUNT
+ * dossiers (1,000 by default) are submitted together and reach the handoff. Reports, p50/p95/p99/max:
+ *  - dispatch lag: the commit of the step that created the handoff → the peer called;
+ *  - answer → resumed: the peer's 200 sent, or the callback sent → the commit of the resume step;
+ *  - the raw BullMQ round trip (job added → in the worker's hands) on the same Redis, 1,000 jobs added
+ *    together, measured before and after in the same run: the baseline the lags are also given as ratios of;
+ *  - Redis memory per pending handoff: used_memory before/after 1,000 handoff jobs waiting in the paused queue.
+ * Commit instants are Postgres' own (track_commit_timestamp), read back with pg_xact_commit_timestamp.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import { createTokenService } from '../src/auth/principal.ts'
+import { createDb } from '../src/db/knex.ts'
+import { freePort } from '../src/infra/free-port.ts'
+import { startLocalPostgres } from '../src/infra/local-postgres.ts'
+import { startLocalRedis } from '../src/infra/local-redis.ts'
+import { QUEUE, redisConnection } from '../src/outbox/queues.ts'
+import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../src/handoffs/signature.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const COUNT = Number(process.env.BENCH_HANDOFFS_COUNT ?? 1000)
+/** Dossiers submitted at once (each submission is one request in flight). */
+const SUBMITTERS = Number(process.env.BENCH_HANDOFFS_SUBMITTERS ?? 50)
+const SECRET = 'bench-secret-0123456789abcdefghijklmnop'
+const PEER_KEY = 'bench-peer-key-0123456789abcdefghijklmnop'
+const AGENCY = 'BENCH-PEER'
+const PREFIX = 'dvc'
+
+export const HANDOFF_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:tthc="https://dvc-bpmn.vn/schema/tthc/1.0" id="Defs_BenchHandoff" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="BenchHandoff" isExecutable="true">
+    <bpmn:extensionElements>
+      <tthc:procedure code="BENCH.HANDOFF" name="Thủ tục đo liên thông" agency="UBND-XA-DEMO" timeLimit="3" timeLimitUnit="workingDays" channels="1,2,3"/>
+    </bpmn:extensionElements>
+    <bpmn:startEvent id="Start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="PeerCheck" name="Xác minh liên thông">
+      <bpmn:extensionElements><tthc:handoff agency="${AGENCY}" adapter="http" topic="bench-check"/></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="After" name="Sau liên thông" camunda:candidateGroups="one-stop"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="End"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="PeerCheck"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="PeerCheck" targetRef="After"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="After" targetRef="End"/>
+  </bpmn:process>
+</bpmn:definitions>`
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0
+}
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const stats = (xs: number[]) => ({
+  n: xs.length,
+  p50: round(pct(xs, 50)),
+  p95: round(pct(xs, 95)),
+  p99: round(pct(xs, 99)),
+  max: round(xs.length ? Math.max(...xs) : 0),
+})
+type Stats = ReturnType<typeof stats>
+
+async function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  let exited = false
+  child.once('exit', () => (exited = true))
+  for (let i = 0; i < 1200 && !exited; i++) {
+    const ok = await fetch(`http://127.0.0.1:${env.PORT}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ok) return child
+    await sleep(100)
+  }
+  child.kill('SIGKILL')
+  throw new Error('server did not start')
+}
+
+/** A JSON POST over a keep-alive agent; resolves with the status and parsed body. */
+function poster(port: number, agent: http.Agent) {
+  return (p: string, body: unknown, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const payload = typeof body === 'string' ? body : JSON.stringify(body)
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: p,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            resolve({ status: res.statusCode ?? 500, body: text.startsWith('{') ? JSON.parse(text) : text })
+          })
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
+    })
+}
+
+/**
+ * The raw BullMQ round trip: `n` jobs added together (or one at a time, each after the previous one
+ * arrived), each timed from its add to its processor starting; concurrency as the handoff worker's.
+ */
+async function bullRoundTrip(redisUrl: string, n: number, together = true): Promise<number[]> {
+  const connection = redisConnection(redisUrl)
+  const name = `bench-roundtrip-${Date.now()}`
+  const queue = new Queue(name, { connection, prefix: 'bench', defaultJobOptions: { removeOnComplete: true } })
+  const lags: number[] = []
+  let done: () => void = () => {}
+  const all = new Promise<void>((r) => (done = r))
+  const worker = new Worker(
+    name,
+    async (job) => {
+      lags.push(Date.now() - (job.data as { t: number }).t)
+      if (lags.length === n) done()
+    },
+    { connection, prefix: 'bench', concurrency: 50 },
+  )
+  await worker.waitUntilReady()
+  if (together) await Promise.all(Array.from({ length: n }, (_, i) => queue.add('rt', { t: Date.now(), i })))
+  else
+    for (let i = 0; i < n; i++) {
+      const seen = lags.length
+      await queue.add('rt', { t: Date.now(), i })
+      while (lags.length === seen) await sleep(1)
+    }
+  await all
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  return lags
+}
+
+export async function handoffBench(log: (m: string) => void = (m) => console.log(m)) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-handoffs-'))
+  fs.chmodSync(dir, 0o777)
+  const [pgPort, redisPort, apiPort, peerPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  // Postgres records each commit's instant (track_commit_timestamp, set once, then a restart).
+  const pgOpts = { dataDir: path.join(dir, 'pg'), port: pgPort, persistent: true }
+  let pg = await startLocalPostgres(pgOpts)
+  {
+    const d = createDb(pg.url, 1)
+    await d.raw('ALTER SYSTEM SET track_commit_timestamp = on')
+    await d.destroy()
+    await pg.stop()
+    pg = await startLocalPostgres(pgOpts)
+  }
+  const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
+  const db = createDb(pg.url, 4)
+  const admin = new Redis(redis.url)
+  const handoffQueue = new Queue(QUEUE.handoffs, { connection: redisConnection(redis.url), prefix: PREFIX })
+
+  // The peer system: what it was called with and when, and when it answered.
+  const calls = new Map<string, { calledAt: number; answeredAt: number; mode: 'sync' | 'callback' }>()
+  const apiAgent = new http.Agent({ keepAlive: true, maxSockets: SUBMITTERS + 50 })
+  const post = poster(apiPort, apiAgent)
+  let callbacksFailed = 0
+  const callback = async (id: string) => {
+    const body = JSON.stringify({ outcome: 'complete', variables: { checked: true, via: 'callback' } })
+    const ts = String(Math.floor(Date.now() / 1000))
+    calls.get(id)!.answeredAt = Date.now()
+    const r = await post(`/api/handoffs/${id}/callback`, body, {
+      [TIMESTAMP_HEADER]: ts,
+      [SIGNATURE_HEADER]: signBody(PEER_KEY, ts, body),
+    }).catch(() => ({ status: 0, body: null }))
+    if (r.status !== 200) callbacksFailed++
+  }
+  let callNo = 0
+  const peer = http.createServer((req, res) => {
+    const calledAt = Date.now()
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const { handoffId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { handoffId: string }
+      const mode = callNo++ % 2 === 0 ? 'sync' : 'callback'
+      if (!calls.has(handoffId)) calls.set(handoffId, { calledAt, answeredAt: 0, mode })
+      setTimeout(() => {
+        if (mode === 'sync') {
+          calls.get(handoffId)!.answeredAt = Date.now()
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ variables: { checked: true, via: 'sync' } }))
+        } else {
+          res.writeHead(202).end()
+          setTimeout(() => void callback(handoffId), Math.random() * 200)
+        }
+      }, Math.random() * 200)
+    })
+  })
+  await new Promise<void>((r) => peer.listen(peerPort, '127.0.0.1', r))
+
+  let server: ChildProcess | null = null
+  try {
+    server = await startServer({
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      PORT: String(apiPort),
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      PAYMENT_SECRET: 'bench-payment-secret',
+      DB_POOL_MAX: '30',
+      QUEUE_PREFIX: PREFIX,
+      HANDOFF_PEERS: JSON.stringify({ [AGENCY]: { url: `http://127.0.0.1:${peerPort}/lien-thong`, key: PEER_KEY } }),
+    })
+    const tokens = createTokenService(SECRET)
+    const analyst = await tokens.sign({ userId: 'bench-analyst', roles: ['analyst'], groups: [], agency: 'UBND-XA-DEMO' })
+    const officer = await tokens.sign({ userId: 'bench', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
+    const deployed = await fetch(`http://127.0.0.1:${apiPort}/api/procedures`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/xml' },
+      body: HANDOFF_XML,
+    })
+    if (deployed.status >= 300) throw new Error(`deploy → ${deployed.status} ${await deployed.text()}`)
+
+    let submitted = 0
+    /** Submits `n` dossiers, SUBMITTERS requests in flight; returns their ids. */
+    const submit = async (n: number) => {
+      const ids: string[] = []
+      let next = 0
+      await Promise.all(
+        Array.from({ length: Math.min(SUBMITTERS, n) }, async () => {
+          while (next < n) {
+            next++
+            const r = await post(
+              '/api/dossiers',
+              { procedureCode: 'BENCH.HANDOFF', applicant: { name: `Hộ ${++submitted}`, idNumber: '001099001234' }, channel: 1, data: {} },
+              { authorization: `Bearer ${officer}` },
+            )
+            if (r.status >= 300) throw new Error(`submit → ${r.status} ${JSON.stringify(r.body)}`)
+            ids.push(r.body.dossier.id)
+          }
+        }),
+      )
+      return ids
+    }
+    const completed = async () => Number((await db('handoffs').where({ state: 'completed' }).count('* as n'))[0]!.n)
+    const waitCompleted = async (total: number, what: string) => {
+      const limit = Date.now() + 300_000
+      for (;;) {
+        const n = await completed()
+        if (n >= total) return
+        if (Date.now() > limit) throw new Error(`${what}: only ${n} of ${total} handoffs completed`)
+        await sleep(100)
+      }
+    }
+
+    // Warm-up.
+    await submit(20)
+    await waitCompleted(20, 'warm-up')
+
+    const roundTripBefore = await bullRoundTrip(redis.url, 1000)
+    const roundTripOneByOne = await bullRoundTrip(redis.url, 200, false)
+
+    // Redis memory per pending handoff: the handoff queue paused (no worker takes a job), COUNT dossiers
+    // submitted, their jobs published by the relay and left waiting.
+    await handoffQueue.pause()
+    await sleep(200)
+    await admin.call('MEMORY', 'PURGE').catch(() => {})
+    const memBefore = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1])
+    const keysBefore = await handoffQueueBytes(admin)
+    await submit(COUNT)
+    for (let i = 0; ; i++) {
+      const waiting = await handoffQueue.getWaitingCount()
+      if (waiting >= COUNT) break
+      if (i > 3000) throw new Error(`only ${waiting} handoff jobs published`)
+      await sleep(100)
+    }
+    const memAfter = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1])
+    const keysAfter = await handoffQueueBytes(admin)
+    const otherJobs = await otherQueuesWaiting(redis.url)
+    await handoffQueue.resume()
+    await waitCompleted(20 + COUNT, 'memory phase')
+
+    log(`handoffs    : ${COUNT} pending handoff jobs measured in Redis; the measured run …`)
+    // The measured run: COUNT dossiers submitted together, each reaching the handoff.
+    calls.clear()
+    callNo = 0
+    const t0 = performance.now()
+    const ids = await submit(COUNT)
+    const submitSec = (performance.now() - t0) / 1000
+    await waitCompleted(20 + 2 * COUNT, 'measured run')
+    const runSec = (performance.now() - t0) / 1000
+    const roundTripAfter = await bullRoundTrip(redis.url, 1000)
+
+    const rows = (
+      await db.raw(
+        `SELECT h.id, h.attempts,
+                extract(epoch FROM pg_xact_commit_timestamp(h.xmin)) * 1000 AS resumed_ms,
+                extract(epoch FROM h.created_at) * 1000 AS created_at_ms,
+                (SELECT min(extract(epoch FROM pg_xact_commit_timestamp(x.xmin))) * 1000 FROM history x WHERE x.dossier_id = h.dossier_id) AS step_ms
+           FROM handoffs h WHERE h.dossier_id = ANY(?::uuid[])`,
+        [ids],
+      )
+    ).rows as Array<{ id: string; attempts: number; resumed_ms: string; created_at_ms: string; step_ms: string }>
+    const dispatch: number[] = []
+    const resumeSync: number[] = []
+    const resumeCallback: number[] = []
+    let retried = 0
+    for (const r of rows) {
+      const c = calls.get(r.id)
+      if (!c) throw new Error(`handoff ${r.id} never reached the peer`)
+      if (r.attempts > 1) retried++
+      // The step's commit (its history lines are never updated); created_at is taken inside that transaction.
+      const stepMs = Number(r.step_ms)
+      if (stepMs < Number(r.created_at_ms)) throw new Error('the first history commit precedes the handoff: wrong marker')
+      dispatch.push(c.calledAt - stepMs)
+      ;(c.mode === 'sync' ? resumeSync : resumeCallback).push(Number(r.resumed_ms) - c.answeredAt)
+    }
+    const rt = [...roundTripBefore, ...roundTripAfter]
+    const rtStats = stats(rt)
+    const dispatchStats = stats(dispatch)
+    const resumeStats = stats([...resumeSync, ...resumeCallback])
+    const ratio = (s: Stats) => ({ p50: round(s.p50 / rtStats.p50, 2), p99: round(s.p99 / rtStats.p99, 2) })
+    return {
+      handoffs: rows.length,
+      submitters: SUBMITTERS,
+      submitSec: round(submitSec),
+      runSec: round(runSec),
+      handoffsPerSec: round(rows.length / runSec),
+      retried,
+      callbacksFailed,
+      dispatchLag: dispatchStats,
+      answerToResumed: resumeStats,
+      answerToResumedSync: stats(resumeSync),
+      answerToResumedCallback: stats(resumeCallback),
+      bullRoundTrip: rtStats,
+      bullRoundTripBefore: stats(roundTripBefore),
+      bullRoundTripAfter: stats(roundTripAfter),
+      bullRoundTripOneByOne: stats(roundTripOneByOne),
+      ratios: { dispatchLag: ratio(dispatchStats), answerToResumed: ratio(resumeStats) },
+      redisBytesPerPendingHandoff: round((memAfter - memBefore) / COUNT, 0),
+      handoffQueueKeyBytesPerJob: round((keysAfter - keysBefore) / COUNT, 0),
+      otherJobsPublishedMeanwhile: otherJobs,
+      loadAverage: os.loadavg().map((x) => round(x, 2)),
+    }
+  } finally {
+    if (server) {
+      server.kill('SIGTERM')
+      await new Promise((r) => server!.once('exit', r))
+    }
+    apiAgent.destroy()
+    await new Promise((r) => peer.close(r))
+    await handoffQueue.close()
+    admin.disconnect()
+    await db.destroy()
+    await redis.stop()
+    await pg.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Bytes Redis holds under the handoff queue's keys (MEMORY USAGE of each). */
+async function handoffQueueBytes(redis: Redis): Promise<number> {
+  let cursor = '0'
+  let total = 0
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:${QUEUE.handoffs}:*`, 'COUNT', 1000)
+    cursor = next
+    for (const k of keys) total += Number((await redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) ?? 0)
+  } while (cursor !== '0')
+  return total
+}
+
+/** Jobs the same submissions put in the other queues (the portal sync's status events…): they share the used_memory delta. */
+async function otherQueuesWaiting(redisUrl: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const name of Object.values(QUEUE)) {
+    if (name === QUEUE.handoffs) continue
+    const q = new Queue(name, { connection: redisConnection(redisUrl), prefix: PREFIX })
+    const counts = await q.getJobCounts('waiting', 'delayed', 'completed', 'active', 'failed')
+    out[name] = Object.values(counts).reduce((a, b) => a + b, 0)
+    await q.close()
+  }
+  return out
+}
+
+export function printHandoffs(r: Awaited<ReturnType<typeof handoffBench>>) {
+  const s = (x: Stats) => `p50 ${x.p50} ms, p95 ${x.p95} ms, p99 ${x.p99} ms, max ${x.max} ms`
+  console.log(
+    `handoffs    : ${r.handoffs} dossiers reaching an http handoff (${r.submitters} submissions in flight, submitted in ${r.submitSec} s, all resumed in ${r.runSec} s; ${r.retried} retried, ${r.callbacksFailed} callbacks refused); load average ${r.loadAverage.join(' ')}`,
+  )
+  console.log(`dispatch lag: ${s(r.dispatchLag)} (step committed → peer called; target p99 < 500 ms)`)
+  console.log(
+    `answer→resumed: ${s(r.answerToResumed)} (target p99 < 500 ms); 200 answers ${s(r.answerToResumedSync)}; callbacks ${s(r.answerToResumedCallback)}`,
+  )
+  console.log(
+    `bullmq rtt  : ${s(r.bullRoundTrip)} (1,000 jobs added together, before and after; one job at a time: ${s(r.bullRoundTripOneByOne)}); ratios dispatch lag ${r.ratios.dispatchLag.p50}× p50 / ${r.ratios.dispatchLag.p99}× p99, answer→resumed ${r.ratios.answerToResumed.p50}× / ${r.ratios.answerToResumed.p99}×`,
+  )
+  console.log(
+    `handoff mem : ${r.redisBytesPerPendingHandoff} B of Redis used_memory per pending handoff (with its submission's other jobs: ${JSON.stringify(r.otherJobsPublishedMeanwhile)}); the handoff queue's keys alone ${r.handoffQueueKeyBytesPerJob} B per job`,
+  )
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  const r = await handoffBench()
+  printHandoffs(r)
+  console.log(JSON.stringify(r))
+}
