@@ -4,8 +4,10 @@
  * `tthc:handoff` with the `http` adapter, and a peer system: a real local HTTP server started here that
  * answers each call after a random 0–200 ms, half with 200 {variables}, half with 202 and then, another
  * random 0–200 ms later, a signed callback (POST /api/handoffs/:id/callback). BENCH_HANDOFFS_COUNT
- * dossiers (1,000 by default) are submitted together and reach the handoff. Reports, p50/p95/p99/max:
- *  - dispatch lag: the commit of the step that created the handoff → the peer called;
+ * dossiers (1,000 by default) are submitted back to back and reach the handoff, once with 10 submissions
+ * in flight and once with 50 (BENCH_HANDOFFS_IN_FLIGHT). Reports for each run, p50/p95/p99/max:
+ *  - dispatch lag: the commit of the step that created the handoff → the peer called, and its stages
+ *    (relay: → job in Redis; queue: → the worker's attempt starts; call: → the peer has the request);
  *  - answer → resumed: the peer's 200 sent, or the callback sent → the commit of the resume step;
  *  - the raw BullMQ round trip (job added → in the worker's hands) on the same Redis, 1,000 jobs added
  *    together, measured before and after in the same run: the baseline the lags are also given as ratios of;
@@ -29,8 +31,11 @@ import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../src/handoffs/si
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const COUNT = Number(process.env.BENCH_HANDOFFS_COUNT ?? 1000)
-/** Dossiers submitted at once (each submission is one request in flight). */
-const SUBMITTERS = Number(process.env.BENCH_HANDOFFS_SUBMITTERS ?? 50)
+/**
+ * Submissions in flight, one measured run each: 10 keeps the server just below saturation on 2 cores,
+ * 50 saturates it (submissions queue in the server, and the handoffs' work with them).
+ */
+const IN_FLIGHT = (process.env.BENCH_HANDOFFS_IN_FLIGHT ?? '10,50').split(',').map(Number)
 const SECRET = 'bench-secret-0123456789abcdefghijklmnop'
 const PEER_KEY = 'bench-peer-key-0123456789abcdefghijklmnop'
 const AGENCY = 'BENCH-PEER'
@@ -174,7 +179,7 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
 
   // The peer system: what it was called with and when, and when it answered.
   const calls = new Map<string, { calledAt: number; answeredAt: number; mode: 'sync' | 'callback' }>()
-  const apiAgent = new http.Agent({ keepAlive: true, maxSockets: SUBMITTERS + 50 })
+  const apiAgent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...IN_FLIGHT) + 50 })
   const post = poster(apiPort, apiAgent)
   let callbacksFailed = 0
   const callback = async (id: string) => {
@@ -234,12 +239,12 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
     if (deployed.status >= 300) throw new Error(`deploy → ${deployed.status} ${await deployed.text()}`)
 
     let submitted = 0
-    /** Submits `n` dossiers, SUBMITTERS requests in flight; returns their ids. */
-    const submit = async (n: number) => {
+    /** Submits `n` dossiers, `inFlight` requests at a time; returns their ids. */
+    const submit = async (n: number, inFlight = 10) => {
       const ids: string[] = []
       let next = 0
       await Promise.all(
-        Array.from({ length: Math.min(SUBMITTERS, n) }, async () => {
+        Array.from({ length: Math.min(inFlight, n) }, async () => {
           while (next < n) {
             next++
             const r = await post(
@@ -279,7 +284,7 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
     await admin.call('MEMORY', 'PURGE').catch(() => {})
     const memBefore = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1])
     const keysBefore = await handoffQueueBytes(admin)
-    await submit(COUNT)
+    await submit(COUNT, 50)
     for (let i = 0; ; i++) {
       const waiting = await handoffQueue.getWaitingCount()
       if (waiting >= COUNT) break
@@ -292,67 +297,91 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
     await handoffQueue.resume()
     await waitCompleted(20 + COUNT, 'memory phase')
 
-    log(`handoffs    : ${COUNT} pending handoff jobs measured in Redis; the measured run …`)
-    // The measured run: COUNT dossiers submitted together, each reaching the handoff.
-    calls.clear()
-    callNo = 0
-    const t0 = performance.now()
-    const ids = await submit(COUNT)
-    const submitSec = (performance.now() - t0) / 1000
-    await waitCompleted(20 + 2 * COUNT, 'measured run')
-    const runSec = (performance.now() - t0) / 1000
-    const roundTripAfter = await bullRoundTrip(redis.url, 1000)
-
-    const rows = (
-      await db.raw(
-        `SELECT h.id, h.attempts,
-                extract(epoch FROM pg_xact_commit_timestamp(h.xmin)) * 1000 AS resumed_ms,
-                extract(epoch FROM h.created_at) * 1000 AS created_at_ms,
-                (SELECT min(extract(epoch FROM pg_xact_commit_timestamp(x.xmin))) * 1000 FROM history x WHERE x.dossier_id = h.dossier_id) AS step_ms
-           FROM handoffs h WHERE h.dossier_id = ANY(?::uuid[])`,
-        [ids],
-      )
-    ).rows as Array<{ id: string; attempts: number; resumed_ms: string; created_at_ms: string; step_ms: string }>
-    const dispatch: number[] = []
-    const resumeSync: number[] = []
-    const resumeCallback: number[] = []
-    let retried = 0
-    for (const r of rows) {
-      const c = calls.get(r.id)
-      if (!c) throw new Error(`handoff ${r.id} never reached the peer`)
-      if (r.attempts > 1) retried++
-      // The step's commit (its history lines are never updated); created_at is taken inside that transaction.
-      const stepMs = Number(r.step_ms)
-      if (stepMs < Number(r.created_at_ms)) throw new Error('the first history commit precedes the handoff: wrong marker')
-      dispatch.push(c.calledAt - stepMs)
-      ;(c.mode === 'sync' ? resumeSync : resumeCallback).push(Number(r.resumed_ms) - c.answeredAt)
+    log(`handoffs    : ${COUNT} pending handoff jobs measured in Redis; the measured runs …`)
+    let expected = 20 + COUNT
+    /** One measured run: COUNT dossiers submitted `inFlight` at a time, each reaching the handoff. */
+    const measure = async (inFlight: number) => {
+      calls.clear()
+      callNo = 0
+      callbacksFailed = 0
+      const t0 = performance.now()
+      const ids = await submit(COUNT, inFlight)
+      const submitSec = (performance.now() - t0) / 1000
+      expected += COUNT
+      await waitCompleted(expected, `measured run (${inFlight} in flight)`)
+      const runSec = (performance.now() - t0) / 1000
+      const rows = (
+        await db.raw(
+          `SELECT h.id, h.attempts,
+                  extract(epoch FROM pg_xact_commit_timestamp(h.xmin)) * 1000 AS resumed_ms,
+                  extract(epoch FROM h.created_at) * 1000 AS created_at_ms,
+                  extract(epoch FROM h.sent_at) * 1000 AS sent_ms,
+                  (SELECT min(extract(epoch FROM o.published_at)) * 1000 FROM outbox o
+                    WHERE o.topic = 'handoff.dispatch' AND o.payload->>'handoffId' = h.id::text) AS published_ms,
+                  (SELECT min(extract(epoch FROM pg_xact_commit_timestamp(x.xmin))) * 1000 FROM history x WHERE x.dossier_id = h.dossier_id) AS step_ms
+             FROM handoffs h WHERE h.dossier_id = ANY(?::uuid[])`,
+          [ids],
+        )
+      ).rows as Array<{
+        id: string
+        attempts: number
+        resumed_ms: string
+        created_at_ms: string
+        step_ms: string
+        sent_ms: string
+        published_ms: string
+      }>
+      const dispatch: number[] = []
+      // Where the dispatch lag goes: the relay (commit → job in Redis), the queue (→ the worker's attempt
+      // starts) and the call (→ the peer has the request).
+      const stages = { relay: [] as number[], queue: [] as number[], call: [] as number[] }
+      const resumeSync: number[] = []
+      const resumeCallback: number[] = []
+      let retried = 0
+      for (const r of rows) {
+        const c = calls.get(r.id)
+        if (!c) throw new Error(`handoff ${r.id} never reached the peer`)
+        if (r.attempts > 1) retried++
+        // The step's commit (its history lines are never updated); created_at is taken inside that transaction.
+        const stepMs = Number(r.step_ms)
+        if (stepMs < Number(r.created_at_ms)) throw new Error('the first history commit precedes the handoff: wrong marker')
+        dispatch.push(c.calledAt - stepMs)
+        stages.relay.push(Number(r.published_ms) - stepMs)
+        stages.queue.push(Number(r.sent_ms) - Number(r.published_ms))
+        stages.call.push(c.calledAt - Number(r.sent_ms))
+        ;(c.mode === 'sync' ? resumeSync : resumeCallback).push(Number(r.resumed_ms) - c.answeredAt)
+      }
+      return {
+        inFlight,
+        handoffs: rows.length,
+        submitSec: round(submitSec),
+        runSec: round(runSec),
+        submissionsPerSec: round(rows.length / submitSec),
+        retried,
+        callbacksFailed,
+        dispatchLag: stats(dispatch),
+        dispatchStages: { relay: stats(stages.relay), queue: stats(stages.queue), call: stats(stages.call) },
+        answerToResumed: stats([...resumeSync, ...resumeCallback]),
+        answerToResumedSync: stats(resumeSync),
+        answerToResumedCallback: stats(resumeCallback),
+        loadAverage: os.loadavg().map((x) => round(x, 2)),
+      }
     }
-    const rt = [...roundTripBefore, ...roundTripAfter]
-    const rtStats = stats(rt)
-    const dispatchStats = stats(dispatch)
-    const resumeStats = stats([...resumeSync, ...resumeCallback])
+    const runs = []
+    for (const n of IN_FLIGHT) runs.push(await measure(n))
+    const roundTripAfter = await bullRoundTrip(redis.url, 1000)
+    const rtStats = stats([...roundTripBefore, ...roundTripAfter])
     const ratio = (s: Stats) => ({ p50: round(s.p50 / rtStats.p50, 2), p99: round(s.p99 / rtStats.p99, 2) })
     return {
-      handoffs: rows.length,
-      submitters: SUBMITTERS,
-      submitSec: round(submitSec),
-      runSec: round(runSec),
-      handoffsPerSec: round(rows.length / runSec),
-      retried,
-      callbacksFailed,
-      dispatchLag: dispatchStats,
-      answerToResumed: resumeStats,
-      answerToResumedSync: stats(resumeSync),
-      answerToResumedCallback: stats(resumeCallback),
+      count: COUNT,
+      runs: runs.map((r) => ({ ...r, ratios: { dispatchLag: ratio(r.dispatchLag), answerToResumed: ratio(r.answerToResumed) } })),
       bullRoundTrip: rtStats,
       bullRoundTripBefore: stats(roundTripBefore),
       bullRoundTripAfter: stats(roundTripAfter),
       bullRoundTripOneByOne: stats(roundTripOneByOne),
-      ratios: { dispatchLag: ratio(dispatchStats), answerToResumed: ratio(resumeStats) },
       redisBytesPerPendingHandoff: round((memAfter - memBefore) / COUNT, 0),
       handoffQueueKeyBytesPerJob: round((keysAfter - keysBefore) / COUNT, 0),
       otherJobsPublishedMeanwhile: otherJobs,
-      loadAverage: os.loadavg().map((x) => round(x, 2)),
     }
   } finally {
     if (server) {
@@ -397,18 +426,27 @@ async function otherQueuesWaiting(redisUrl: string): Promise<Record<string, numb
 
 export function printHandoffs(r: Awaited<ReturnType<typeof handoffBench>>) {
   const s = (x: Stats) => `p50 ${x.p50} ms, p95 ${x.p95} ms, p99 ${x.p99} ms, max ${x.max} ms`
+  for (const run of r.runs) {
+    console.log(
+      `handoffs    : ${run.handoffs} dossiers reaching an http handoff, ${run.inFlight} submissions in flight (${run.submissionsPerSec} submissions/s, all resumed in ${run.runSec} s; ${run.retried} retried, ${run.callbacksFailed} callbacks refused); load average ${run.loadAverage.join(' ')}`,
+    )
+    console.log(`dispatch lag: ${s(run.dispatchLag)} (step committed → peer called; target p99 < 500 ms)`)
+    const st = run.dispatchStages
+    console.log(
+      `  stages    : relay (commit → job in Redis) p50 ${st.relay.p50} / p99 ${st.relay.p99} ms, queue (→ attempt starts) ${st.queue.p50} / ${st.queue.p99} ms, call (→ peer has it) ${st.call.p50} / ${st.call.p99} ms`,
+    )
+    console.log(
+      `answer→resumed: ${s(run.answerToResumed)} (target p99 < 500 ms); 200 answers ${s(run.answerToResumedSync)}; callbacks ${s(run.answerToResumedCallback)}`,
+    )
+    console.log(
+      `  ratios    : to the BullMQ round trip: dispatch lag ${run.ratios.dispatchLag.p50}× p50 / ${run.ratios.dispatchLag.p99}× p99, answer→resumed ${run.ratios.answerToResumed.p50}× / ${run.ratios.answerToResumed.p99}×`,
+    )
+  }
   console.log(
-    `handoffs    : ${r.handoffs} dossiers reaching an http handoff (${r.submitters} submissions in flight, submitted in ${r.submitSec} s, all resumed in ${r.runSec} s; ${r.retried} retried, ${r.callbacksFailed} callbacks refused); load average ${r.loadAverage.join(' ')}`,
+    `bullmq rtt  : ${s(r.bullRoundTrip)} (1,000 jobs added together, before and after); one job at a time: ${s(r.bullRoundTripOneByOne)}`,
   )
-  console.log(`dispatch lag: ${s(r.dispatchLag)} (step committed → peer called; target p99 < 500 ms)`)
   console.log(
-    `answer→resumed: ${s(r.answerToResumed)} (target p99 < 500 ms); 200 answers ${s(r.answerToResumedSync)}; callbacks ${s(r.answerToResumedCallback)}`,
-  )
-  console.log(
-    `bullmq rtt  : ${s(r.bullRoundTrip)} (1,000 jobs added together, before and after; one job at a time: ${s(r.bullRoundTripOneByOne)}); ratios dispatch lag ${r.ratios.dispatchLag.p50}× p50 / ${r.ratios.dispatchLag.p99}× p99, answer→resumed ${r.ratios.answerToResumed.p50}× / ${r.ratios.answerToResumed.p99}×`,
-  )
-  console.log(
-    `handoff mem : ${r.redisBytesPerPendingHandoff} B of Redis used_memory per pending handoff (with its submission's other jobs: ${JSON.stringify(r.otherJobsPublishedMeanwhile)}); the handoff queue's keys alone ${r.handoffQueueKeyBytesPerJob} B per job`,
+    `handoff mem : ${r.redisBytesPerPendingHandoff} B of Redis used_memory per pending handoff (other queues' jobs meanwhile: ${JSON.stringify(r.otherJobsPublishedMeanwhile)}); the handoff queue's keys alone ${r.handoffQueueKeyBytesPerJob} B per job`,
   )
 }
 
