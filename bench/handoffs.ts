@@ -12,6 +12,7 @@
  *  - the raw BullMQ round trip (job added → in the worker's hands) on the same Redis, 1,000 jobs added
  *    together, measured before and after in the same run: the baseline the lags are also given as ratios of;
  *  - Redis memory per pending handoff: used_memory before/after 1,000 handoff jobs waiting in the paused queue.
+ * BENCH_HANDOFFS_SPLIT=1 runs the workers in a process of their own (RUN_API=false) beside the API (RUN_WORKERS=false).
  * Commit instants are Postgres' own (track_commit_timestamp), read back with pg_xact_commit_timestamp.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -36,6 +37,8 @@ const COUNT = Number(process.env.BENCH_HANDOFFS_COUNT ?? 1000)
  * 50 saturates it (submissions queue in the server, and the handoffs' work with them).
  */
 const IN_FLIGHT = (process.env.BENCH_HANDOFFS_IN_FLIGHT ?? '10,50').split(',').map(Number)
+/** BENCH_HANDOFFS_SPLIT=1: the workers (relay, handoff worker) in a process of their own, the API without them. */
+const SPLIT = process.env.BENCH_HANDOFFS_SPLIT === '1'
 const SECRET = 'bench-secret-0123456789abcdefghijklmnop'
 const PEER_KEY = 'bench-peer-key-0123456789abcdefghijklmnop'
 const AGENCY = 'BENCH-PEER'
@@ -75,6 +78,7 @@ const stats = (xs: number[]) => ({
 })
 type Stats = ReturnType<typeof stats>
 
+/** `npm start` with this environment; waits for /health unless RUN_API=false (a workers-only process). */
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
@@ -83,6 +87,7 @@ async function startServer(env: Record<string, string>): Promise<ChildProcess> {
   })
   let exited = false
   child.once('exit', () => (exited = true))
+  if (env.RUN_API === 'false') return child
   for (let i = 0; i < 1200 && !exited; i++) {
     const ok = await fetch(`http://127.0.0.1:${env.PORT}/health`).then(
       (r) => r.ok,
@@ -182,15 +187,21 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
   const apiAgent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...IN_FLIGHT) + 50 })
   const post = poster(apiPort, apiAgent)
   let callbacksFailed = 0
+  /** The peer's callback; refused with a 5xx (or unreachable), it is sent again, as a peer would, up to 5 times. */
   const callback = async (id: string) => {
     const body = JSON.stringify({ outcome: 'complete', variables: { checked: true, via: 'callback' } })
-    const ts = String(Math.floor(Date.now() / 1000))
-    calls.get(id)!.answeredAt = Date.now()
-    const r = await post(`/api/handoffs/${id}/callback`, body, {
-      [TIMESTAMP_HEADER]: ts,
-      [SIGNATURE_HEADER]: signBody(PEER_KEY, ts, body),
-    }).catch(() => ({ status: 0, body: null }))
-    if (r.status !== 200) callbacksFailed++
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ts = String(Math.floor(Date.now() / 1000))
+      calls.get(id)!.answeredAt = Date.now()
+      const r = await post(`/api/handoffs/${id}/callback`, body, {
+        [TIMESTAMP_HEADER]: ts,
+        [SIGNATURE_HEADER]: signBody(PEER_KEY, ts, body),
+      }).catch(() => ({ status: 0, body: null }))
+      if (r.status === 200) return
+      callbacksFailed++
+      if (r.status > 0 && r.status < 500) return
+      await sleep(500)
+    }
   }
   let callNo = 0
   const peer = http.createServer((req, res) => {
@@ -215,8 +226,9 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
   await new Promise<void>((r) => peer.listen(peerPort, '127.0.0.1', r))
 
   let server: ChildProcess | null = null
+  let workers: ChildProcess | null = null
   try {
-    server = await startServer({
+    const env = {
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
       PORT: String(apiPort),
@@ -227,7 +239,10 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
       DB_POOL_MAX: '30',
       QUEUE_PREFIX: PREFIX,
       HANDOFF_PEERS: JSON.stringify({ [AGENCY]: { url: `http://127.0.0.1:${peerPort}/lien-thong`, key: PEER_KEY } }),
-    })
+    }
+    server = await startServer(SPLIT ? { ...env, RUN_WORKERS: 'false' } : env)
+    // Started after the API, which ran the migrations.
+    if (SPLIT) workers = await startServer({ ...env, RUN_API: 'false' })
     const tokens = createTokenService(SECRET)
     const analyst = await tokens.sign({ userId: 'bench-analyst', roles: ['analyst'], groups: [], agency: 'UBND-XA-DEMO' })
     const officer = await tokens.sign({ userId: 'bench', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
@@ -374,6 +389,7 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
     const ratio = (s: Stats) => ({ p50: round(s.p50 / rtStats.p50, 2), p99: round(s.p99 / rtStats.p99, 2) })
     return {
       count: COUNT,
+      split: SPLIT,
       runs: runs.map((r) => ({ ...r, ratios: { dispatchLag: ratio(r.dispatchLag), answerToResumed: ratio(r.answerToResumed) } })),
       bullRoundTrip: rtStats,
       bullRoundTripBefore: stats(roundTripBefore),
@@ -384,9 +400,10 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
       otherJobsPublishedMeanwhile: otherJobs,
     }
   } finally {
-    if (server) {
-      server.kill('SIGTERM')
-      await new Promise((r) => server!.once('exit', r))
+    for (const child of [server, workers]) {
+      if (!child || child.exitCode !== null) continue
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
     }
     apiAgent.destroy()
     await new Promise((r) => peer.close(r))
@@ -428,7 +445,7 @@ export function printHandoffs(r: Awaited<ReturnType<typeof handoffBench>>) {
   const s = (x: Stats) => `p50 ${x.p50} ms, p95 ${x.p95} ms, p99 ${x.p99} ms, max ${x.max} ms`
   for (const run of r.runs) {
     console.log(
-      `handoffs    : ${run.handoffs} dossiers reaching an http handoff, ${run.inFlight} submissions in flight (${run.submissionsPerSec} submissions/s, all resumed in ${run.runSec} s; ${run.retried} retried, ${run.callbacksFailed} callbacks refused); load average ${run.loadAverage.join(' ')}`,
+      `handoffs    : ${run.handoffs} dossiers reaching an http handoff, ${run.inFlight} submissions in flight${r.split ? ', workers in their own process' : ''} (${run.submissionsPerSec} submissions/s, all resumed in ${run.runSec} s; ${run.retried} retried, ${run.callbacksFailed} callbacks refused or failed); load average ${run.loadAverage.join(' ')}`,
     )
     console.log(`dispatch lag: ${s(run.dispatchLag)} (step committed → peer called; target p99 < 500 ms)`)
     const st = run.dispatchStages
