@@ -14,9 +14,12 @@
  *  (d) supervision at province scale (bench/supervision.ts): a seeded province-year (1,000,000 dossiers,
  *      BENCH_SUPERVISION_DOSSIERS), the overdue list's first page, Today, step counts, the indicator set and
  *      a 100,000-row CSV export, each against a `SELECT count(*) FROM dossiers` baseline of the same run.
+ *  (e) handoffs (bench/handoffs.ts): BENCH_HANDOFFS_COUNT dossiers (1,000) reaching an `http` handoff to a
+ *      local peer together: dispatch lag and answer → resumed, against the raw BullMQ round trip of the same
+ *      run, and Redis memory per pending handoff.
  * Prints instances/s and task completions/s for both, their ratio, p50/p99 of `complete`, the timer
  * and supervision figures; the last line is one JSON object with these figures. BENCH_TIMERS=0 skips (c),
- * BENCH_SUPERVISION=0 skips (d).
+ * BENCH_SUPERVISION=0 skips (d), BENCH_HANDOFFS=0 skips (e).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../src/infra/free-port.ts'
@@ -33,6 +36,7 @@ import { DossierStatus } from '../src/records/statuses.ts'
 import { LIFECYCLE_ACTIONS } from '../src/procedures/lifecycle-actions.ts'
 import { timerBench } from './timers.ts'
 import { printSupervision, supervisionBench } from './supervision.ts'
+import { handoffBench, printHandoffs } from './handoffs.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const OFFICERS = Number(process.env.BENCH_OFFICERS ?? 20)
@@ -283,6 +287,7 @@ const raw = {
 }
 const timers = Number(process.env.BENCH_TIMERS ?? 100_000) > 0 ? await timerBench() : null
 const supervision = process.env.BENCH_SUPERVISION !== '0' ? await supervisionBench() : null
+const handoffs = process.env.BENCH_HANDOFFS !== '0' ? await handoffBench() : null
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 const result = {
   officers: OFFICERS,
@@ -329,6 +334,7 @@ const result = {
     lookahead: timers.lookahead,
   },
   supervision,
+  handoffs,
 }
 console.log(
   `raw engine  : ${result.raw.instancesPerSec} instances/s, ${result.raw.completionsPerSec} completions/s (save/recover/signal per step, no DB; mean of ${result.raw.completionsPerSecBefore} before and ${result.raw.completionsPerSecAfter} after the end-to-end run)`,
@@ -357,4 +363,5 @@ if (result.timers) {
   )
 }
 if (supervision) printSupervision(supervision)
+if (handoffs) printHandoffs(handoffs)
 console.log(JSON.stringify(result))

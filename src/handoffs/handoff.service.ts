@@ -269,7 +269,12 @@ export function createHandoffService(deps: HandoffDeps) {
 
     /** The other system received the handoff and answers later by callback. */
     async markSent(id: string, actor: string): Promise<'accepted' | 'duplicate'> {
+      const seen = await deps.handoffs.find(db, id).one()
+      if (!seen) throw notFound(id)
       return transaction(db, async (uow) => {
+        // The one lock order, as a callback's answer takes it: the step's locks, then the handoff's
+        // (the history line's reference to the dossier would otherwise wait behind the answer, and it behind us).
+        await deps.steps.lock(uow, { dossier: seen.dossier_id })
         const h = await lockRow(uow, id)
         if (h.state !== HandoffState.PENDING) return uow.finish('duplicate' as const)
         const now = clock.now()
