@@ -56,3 +56,43 @@ t.test('recording a 202 waits for the step locks a concurrent callback holds, th
   t.equal((await ctx.db('handoffs').where({ id: h.id }).first()).state, 'waiting', 'the handoff waits for the callback')
   t.equal((await ctx.db('history').where({ dossier_id: dossierId, action: 'handoff.sent' })).length, 1)
 })
+
+t.test('recording a failed attempt waits for the step locks an answer holds, then takes the handoff: no deadlock', async (t) => {
+  const peer = await peerSystem(t)
+  const ctx = await testContext(t, {
+    clock: testClock('2026-11-23T02:00:00Z'),
+    env: { HANDOFF_PEERS: JSON.stringify({ 'CUC-THUE': { url: peer.url, key: KEY } }) },
+  })
+  t.equal((await ctx.deploy(diagram)).status, 201)
+  const officer = await caller(ctx, { userId: 'can-bo', roles: ['officer'], groups: ['one-stop', 'specialists', 'leaders'] })
+  const s = await officer.post('/api/dossiers', {
+    procedureCode: 'HandoffDemo',
+    applicant: { name: 'Lê Thị Hoa', idNumber: '001190054321' },
+    channel: 1,
+    data: {},
+  })
+  t.equal(s.status, 201)
+  const dossierId = s.body.dossier.id as string
+  const h = await ctx.db('handoffs').where({ dossier_id: dossierId, activity_id: 'TaxCheck' }).first()
+  peer.answer(() => ({ status: 503 }))
+
+  const answer = await ctx.db.transaction()
+  try {
+    await answer.raw('SELECT id FROM dossiers WHERE id = ? FOR UPDATE', [dossierId])
+    const sent = ctx.system.handoffs.dispatch(h.id)
+    sent.catch(() => {})
+    await pollUntil('the worker waiting for a lock', async () => {
+      const r = await ctx.db.raw(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+      )
+      return r.rows[0].n > 0
+    })
+    await answer.raw('SELECT id FROM handoffs WHERE id = ? FOR UPDATE', [h.id])
+    await answer.commit()
+    t.equal(await sent, 'failed', 'the worker records the failed attempt once the answer has committed')
+  } finally {
+    if (!answer.isCompleted()) await answer.rollback().catch(() => {})
+  }
+  t.equal((await ctx.db('handoffs').where({ id: h.id }).first()).state, 'pending', 'the handoff waits for its next attempt')
+  t.equal((await ctx.db('history').where({ dossier_id: dossierId, action: 'handoff.failed' })).length, 1)
+})

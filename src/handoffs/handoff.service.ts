@@ -154,7 +154,11 @@ export function createHandoffService(deps: HandoffDeps) {
      * again then for external workers), or, with no retry left, an incident opened.
      */
     async fail(id: string, failure: HandoffFailure, by: Answerer): Promise<{ retries: number; retryAt: Date | null; incident: boolean }> {
+      const seen = await deps.handoffs.find(db, id).one()
+      if (!seen) throw notFound(id)
       return transaction(db, async (uow) => {
+        // The one lock order, as markSent and an answer take it: the step's locks, then the handoff's.
+        await deps.steps.lock(uow, { dossier: seen.dossier_id })
         const h = await lockRow(uow, id)
         const now = clock.now()
         if (!ANSWERABLE.includes(h.state)) throw answered(h)
