@@ -1,3 +1,4 @@
+import type { UnitOfWork } from '../db/unit-of-work.ts'
 import type { Principal } from '../auth/principal.ts'
 import { authorize } from '../auth/policy.ts'
 import { hasRole } from '../auth/principal.ts'
@@ -42,6 +43,17 @@ export function createIncidentService(deps: {
   const { db, clock } = deps
   const notFound = (id: string) => new AppError('INCIDENT_NOT_FOUND', `Không tìm thấy sự cố ${id}`)
 
+  /** The incident, locked, when it is open and the caller may manage it. */
+  async function lockOpen(uow: UnitOfWork, p: Principal, id: string): Promise<IncidentRow> {
+    const inc = uow.read(deps.incidents.lock(uow.tx, id))
+    await uow.flush()
+    const row = inc.one()
+    if (!row) throw notFound(id)
+    authorize('incident.manage', p, { agency: row.agency })
+    if (row.state !== 'open') throw new AppError('INCIDENT_ALREADY_RESOLVED', 'Sự cố đã được giải quyết', { resolvedAt: row.resolved_at })
+    return row
+  }
+
   return {
     async list(p: Principal, q: Omit<IncidentFilter, 'after'> & { cursor?: string }) {
       const agency = q.agency ?? (hasRole(p, 'admin') ? undefined : p.agency)
@@ -56,13 +68,7 @@ export function createIncidentService(deps: {
 
     async retry(p: Principal, id: string, retries: number | undefined): Promise<IncidentRow> {
       return transaction(db, async (uow) => {
-        const inc = uow.read(deps.incidents.lock(uow.tx, id))
-        await uow.flush()
-        const row = inc.one()
-        if (!row) throw notFound(id)
-        authorize('incident.manage', p, { agency: row.agency })
-        if (row.state !== 'open')
-          throw new AppError('INCIDENT_ALREADY_RESOLVED', 'Sự cố đã được giải quyết', { resolvedAt: row.resolved_at })
+        const row = await lockOpen(uow, p, id)
         const h = uow.read(deps.handoffs.lock(uow.tx, row.handoff_id))
         await uow.flush()
         const handoff = h.one()!
@@ -92,13 +98,7 @@ export function createIncidentService(deps: {
 
     async resolve(p: Principal, id: string, note: string): Promise<IncidentRow> {
       return transaction(db, async (uow) => {
-        const inc = uow.read(deps.incidents.lock(uow.tx, id))
-        await uow.flush()
-        const row = inc.one()
-        if (!row) throw notFound(id)
-        authorize('incident.manage', p, { agency: row.agency })
-        if (row.state !== 'open')
-          throw new AppError('INCIDENT_ALREADY_RESOLVED', 'Sự cố đã được giải quyết', { resolvedAt: row.resolved_at })
+        const row = await lockOpen(uow, p, id)
         const now = clock.now()
         uow.write(deps.incidents.resolve(uow.tx, id, p.userId, note, now))
         uow.write(
