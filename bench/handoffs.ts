@@ -14,6 +14,7 @@
  *    together, measured before and after in the same run: the baseline the lags are also given as ratios of;
  *  - the most handoffs open at once (step committed → resumed) and the most calls the peer held open at once;
  *  - Redis memory per pending handoff: used_memory before/after 1,000 handoff jobs waiting in the paused queue.
+ * BENCH_DB_POOL_MAX sets the API's pool (30; the handoff work has its own, DB_JOBS_POOL_MAX).
  * BENCH_HANDOFFS_SPLIT=1 runs the workers in a process of their own (RUN_API=false) beside the API (RUN_WORKERS=false).
  * Commit instants are Postgres' own (track_commit_timestamp), read back with pg_xact_commit_timestamp.
  */
@@ -246,7 +247,7 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
       PAYMENT_SECRET: 'bench-payment-secret',
-      DB_POOL_MAX: '30',
+      DB_POOL_MAX: process.env.BENCH_DB_POOL_MAX ?? '30',
       HANDOFF_CONCURRENCY: String(CONCURRENCY),
       QUEUE_PREFIX: PREFIX,
       HANDOFF_PEERS: JSON.stringify({ [AGENCY]: { url: `http://127.0.0.1:${peerPort}/lien-thong`, key: PEER_KEY } }),
