@@ -13,7 +13,8 @@
  *  - the raw BullMQ round trip (job added → in the worker's hands) on the same Redis, 1,000 jobs added
  *    together, measured before and after in the same run: the baseline the lags are also given as ratios of;
  *  - the most handoffs open at once (step committed → resumed) and the most calls the peer held open at once;
- *  - Redis memory per pending handoff: used_memory before/after 1,000 handoff jobs waiting in the paused queue.
+ *  - Redis memory per pending handoff: used_memory before/after 1,000 handoff jobs waiting in the paused queue;
+ *    then those 1,000 released at once (the burst): when the last peer call went out, how many were open at once.
  * BENCH_DB_POOL_MAX sets the API's pool (30; the handoff work has its own, DB_JOBS_POOL_MAX).
  * BENCH_HANDOFFS_SPLIT=1 runs the workers in a process of their own (RUN_API=false) beside the API (RUN_WORKERS=false).
  * Commit instants are Postgres' own (track_commit_timestamp), read back with pg_xact_commit_timestamp.
@@ -321,8 +322,19 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
     const memAfter = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1])
     const keysAfter = await handoffQueueBytes(admin)
     const otherJobs = await otherQueuesWaiting(redis.url)
+    // The same COUNT jobs then all released at once: how soon every peer call went out, how many at once.
+    calls.clear()
+    peerOpenMax = 0
+    const releasedAt = Date.now()
     await handoffQueue.resume()
     await waitCompleted(20 + COUNT, 'memory phase')
+    const burst = {
+      handoffs: COUNT,
+      lastCalledMs: Math.max(...[...calls.values()].map((c) => c.calledAt)) - releasedAt,
+      allResumedMs: Date.now() - releasedAt,
+      peerCallsOpenMax: peerOpenMax,
+      loadAverage: os.loadavg().map((x) => round(x, 2)),
+    }
 
     log(`handoffs    : ${COUNT} pending handoff jobs measured in Redis; the measured runs …`)
     let expected = 20 + COUNT
@@ -416,6 +428,7 @@ export async function handoffBench(log: (m: string) => void = (m) => console.log
       bullRoundTripBefore: stats(roundTripBefore),
       bullRoundTripAfter: stats(roundTripAfter),
       bullRoundTripOneByOne: stats(roundTripOneByOne),
+      burst,
       redisBytesPerPendingHandoff: round((memAfter - memBefore) / COUNT, 0),
       handoffQueueKeyBytesPerJob: round((keysAfter - keysBefore) / COUNT, 0),
       otherJobsPublishedMeanwhile: otherJobs,
@@ -485,6 +498,9 @@ export function printHandoffs(r: Awaited<ReturnType<typeof handoffBench>>) {
   }
   console.log(
     `bullmq rtt  : ${s(r.bullRoundTrip)} (1,000 jobs added together, before and after); one job at a time: ${s(r.bullRoundTripOneByOne)}`,
+  )
+  console.log(
+    `burst       : ${r.burst.handoffs} handoff jobs waiting, released at once: the last peer call ${r.burst.lastCalledMs} ms after, ${r.burst.peerCallsOpenMax} calls open at the peer at most, all resumed in ${r.burst.allResumedMs} ms (within 100 ms); load average ${r.burst.loadAverage.join(' ')}`,
   )
   console.log(
     `handoff mem : ${r.redisBytesPerPendingHandoff} B of Redis used_memory per pending handoff (other queues' jobs meanwhile: ${JSON.stringify(r.otherJobsPublishedMeanwhile)}); the handoff queue's keys alone ${r.handoffQueueKeyBytesPerJob} B per job`,
