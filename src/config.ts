@@ -47,6 +47,14 @@ export interface Config {
   /** Directory of BPMN files deployed at start. */
   readonly processesDir: string
   readonly dbPoolMax: number
+  /**
+   * Connections of the second pool, the one handoff work takes (DB_JOBS_POOL_MAX): the outbox relay, the
+   * handoff worker's attempts and every handoff answer (callbacks included), so that they never wait
+   * behind a queue of requests for one of the API's connections. Default 10.
+   */
+  readonly dbJobsPoolMax: number
+  /** Handoff attempts one process runs at once (HANDOFF_CONCURRENCY): most of an attempt waits on the other system. Default 200. */
+  readonly handoffConcurrency: number
   /** Process instances kept live in memory between steps (0 disables). Default 500. */
   readonly engineCacheSize: number
   /** Total size of the saved states (JSON bytes) of the instances kept live. Default 32 MiB. */
@@ -226,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queuePrefix: env.QUEUE_PREFIX ?? 'dvc',
     processesDir: path.resolve(env.PROCESSES_DIR ?? 'processes'),
     dbPoolMax: int('DB_POOL_MAX', env.DB_POOL_MAX, 20, 1),
+    dbJobsPoolMax: int('DB_JOBS_POOL_MAX', env.DB_JOBS_POOL_MAX, 10, 1),
+    handoffConcurrency: int('HANDOFF_CONCURRENCY', env.HANDOFF_CONCURRENCY, 200, 1),
     engineCacheSize: int('ENGINE_CACHE_SIZE', env.ENGINE_CACHE_SIZE, 500),
     engineCacheBytes: int('ENGINE_CACHE_BYTES', env.ENGINE_CACHE_BYTES, 32 * 1024 * 1024),
     workingHours: env.WORKING_HOURS ?? '07:00-11:30,13:30-17:00',

@@ -62,7 +62,10 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
   stops.unshift(() => db.destroy())
   await migrateLatest(db)
 
-  const system = createSystem({ db, clock, log, config })
+  // Handoff work has a pool of its own: its attempts and answers never queue behind the API's requests.
+  const jobsDb = createDb(databaseUrl, config.dbJobsPoolMax)
+  stops.unshift(() => jobsDb.destroy())
+  const system = createSystem({ db, clock, log, config, jobsDb })
   await system.calendar.init()
   await deployDirectory(config.processesDir, system.procedures, log)
 
@@ -77,7 +80,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
 
   if (config.runWorkers) {
     const relay = createOutboxRelay({
-      db,
+      db: jobsDb,
       repo: system.repos.outbox,
       queues,
       clock,
@@ -114,6 +117,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
       clock,
       log,
       lockMs: config.workerLockMs,
+      concurrency: config.handoffConcurrency,
     })
     const peerCallbackWorker = startPeerCallbackWorker({
       connection,

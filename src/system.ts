@@ -83,6 +83,8 @@ export function createSystem(deps: {
   observers?: StepObserver[]
   /** Test fault points of the handoff worker. */
   handoffFaults?: HandoffDeps['faults']
+  /** The pool handoff work takes (attempts, answers), apart from the API's; `db` when not given. */
+  jobsDb?: Db
 }) {
   const { db, clock, log, config } = deps
   const repos = {
@@ -253,7 +255,7 @@ export function createSystem(deps: {
   })
   const instanceVariables = createInstanceVariablesService({ db, clock, repo: createInstanceVariablesRepository(), steps })
   const handoffs = createHandoffService({
-    db,
+    db: deps.jobsDb ?? db,
     clock,
     log,
     handoffs: repos.handoffs,

@@ -175,6 +175,20 @@ export function createHandoffRepository() {
       )
     },
 
+    /**
+     * Starts an adapter attempt in one statement: counts it and notes when the handoff was first sent,
+     * if it is still pending and due; the row as it is now, or none (then nothing was changed).
+     */
+    startAttempt: (q: Queryable, id: string, now: Date) =>
+      read<HandoffRow>(
+        q('handoffs')
+          .where({ id, state: HandoffState.PENDING })
+          .whereNotNull('adapter')
+          .where((w) => void w.whereNull('next_attempt_at').orWhere('next_attempt_at', '<=', now))
+          .update({ attempts: q.raw('attempts + 1'), sent_at: q.raw('COALESCE(sent_at, ?)', [now]), updated_at: now })
+          .returning('*'),
+      ),
+
     update: (q: Queryable, id: string, fields: Partial<Omit<HandoffRow, 'id'>> & { updated_at: Date }) =>
       write(
         q('handoffs')

@@ -230,15 +230,17 @@ export function createHandoffService(deps: HandoffDeps) {
      * instance still resumes once.
      */
     async dispatch(id: string): Promise<'completed' | 'accepted' | 'failed' | 'duplicate' | 'not-due' | 'skipped'> {
-      const h = await deps.handoffs.find(db, id).one()
-      if (!h || !h.adapter || h.state !== HandoffState.PENDING) return 'skipped'
       const now = clock.now()
-      if (h.next_attempt_at && new Date(h.next_attempt_at) > now) return 'not-due'
-      await deps.handoffs.update(db, id, { attempts: h.attempts + 1, sent_at: h.sent_at ?? now, updated_at: now })
+      // One round trip before the call: the attempt counted if the handoff is pending and due (the row as it is now).
+      const h = await deps.handoffs.startAttempt(db, id, now).one()
+      if (!h || !h.adapter) {
+        const seen = await deps.handoffs.find(db, id).one()
+        return seen && seen.adapter && seen.state === HandoffState.PENDING ? 'not-due' : 'skipped'
+      }
       const adapter = deps.adapters.get(h.adapter)
       const request = {
         handoffId: h.id,
-        attempt: h.attempts + 1,
+        attempt: h.attempts,
         topic: h.topic,
         activityId: h.activity_id,
         businessKey: h.business_key,

@@ -18,6 +18,7 @@ export function startHandoffWorker(deps: {
   handoffs: HandoffService
   clock: Clock
   log: Logger
+  /** Attempts run at once. An attempt mostly waits on the other system (no connection held meanwhile): far more than the cores. */
   concurrency?: number
   lockMs?: number
 }) {
@@ -38,7 +39,7 @@ export function startHandoffWorker(deps: {
     {
       connection: deps.connection,
       prefix: deps.prefix,
-      concurrency: deps.concurrency ?? 50,
+      concurrency: deps.concurrency ?? 200,
       lockDuration: deps.lockMs ?? 30_000,
       stalledInterval: deps.lockMs ?? 30_000,
       maxStalledCount: 1000,

@@ -64,6 +64,8 @@ export async function testContext(
     now?: string
     env?: Record<string, string>
     handoffFaults?: Parameters<typeof createSystem>[0]['handoffFaults']
+    /** Handoff work on a pool of its own (of this many connections), as `npm start` wires it. */
+    jobsPool?: number
   } = {},
 ): Promise<TestContext> {
   const { db, url: databaseUrl } = await freshDatabase(t)
@@ -76,7 +78,16 @@ export async function testContext(
   )
   const clock = opts.clock ?? (opts.now ? manualClock(opts.now) : systemClock)
   const log = pino({ level: 'silent' })
-  const system = createSystem({ db, clock, log, config, ...(opts.handoffFaults ? { handoffFaults: opts.handoffFaults } : {}) })
+  const jobsDb = opts.jobsPool ? createDb(databaseUrl, opts.jobsPool) : undefined
+  if (jobsDb) t.teardown(() => jobsDb.destroy())
+  const system = createSystem({
+    db,
+    clock,
+    log,
+    config,
+    ...(opts.handoffFaults ? { handoffFaults: opts.handoffFaults } : {}),
+    ...(jobsDb ? { jobsDb } : {}),
+  })
   await system.calendar.init()
   const tokens = createTokenService(config.jwtSecret, { maxLifetimeHours: config.tokenMaxLifetimeHours })
   const app = await buildApp({ config, log, tokens, system, health: async () => ({ postgres: 'ok', redis: 'ok' }) })
