@@ -6,7 +6,7 @@ import { caller } from './helpers/api.ts'
 import { seedProvince } from '../scripts/seed-province.ts'
 import { createBoardRepository } from '../src/supervision/board.repository.ts'
 import { createSupervisionRepository } from '../src/supervision/supervision.repository.ts'
-import { workingMinutesBetweenFast, workingMinutesLeft } from '../src/supervision/working-time.ts'
+import { workingMinutesBetweenFast, workingMinutesLeft } from '../src/calendar/working-time.ts'
 import { createWorkingCalendar } from '../src/calendar/working-calendar.ts'
 
 const S3 = fs.readFileSync(new URL('../processes/s3-ho-kinh-doanh.bpmn', import.meta.url), 'utf8')

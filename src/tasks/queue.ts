@@ -5,7 +5,7 @@ import { read } from '../db/query.ts'
 import { authorize } from '../auth/policy.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import type { TaskRow } from '../records/task.repository.ts'
-import { workingMinutesLeft } from '../supervision/working-time.ts'
+import { workingMinutesLeft } from '../calendar/working-time.ts'
 import { decodeCursor } from './task.service.ts'
 
 /** Open tasks without a due date sort after every dated one. */
@@ -29,16 +29,9 @@ export function queueRows(q: Queryable, scope: QueueScope, page: { limit: number
   if (scope.agency !== null) void query.where('t.agency', scope.agency)
   const m = scope.member
   if (m)
-    void query.where((w) =>
-      w
-        .where('t.assignee', m.userId)
-        .orWhere((u) =>
-          u
-            .whereNull('t.assignee')
-            .andWhere((c) =>
-              c.whereRaw('t.candidate_users @> ARRAY[?]::text[]', [m.userId]).orWhereRaw('t.candidate_groups && ?::text[]', [m.groups]),
-            ),
-        ),
+    void query.whereRaw(
+      '(t.assignee = ? OR (t.assignee IS NULL AND (t.candidate_users @> ARRAY[?]::text[] OR t.candidate_groups && ?::text[])))',
+      [m.userId, m.userId, m.groups],
     )
   if (page.after) void query.whereRaw(`(${due}, t.id) > (?::timestamptz, ?::uuid)`, [page.after.v ?? FAR_FUTURE, page.after.id])
   return read<QueuedTask>(query.orderByRaw(`${due}, t.id`).limit(page.limit).select('t.*', 'd.code as dossier_code'))

@@ -1,4 +1,4 @@
-import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { WorkingCalendar } from './working-calendar.ts'
 
 const VN_OFFSET_MS = 7 * 3_600_000
 const DAY_MS = 86_400_000
