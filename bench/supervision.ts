@@ -9,6 +9,8 @@
  *  - a step-count overlay of one procedure version (all agencies), p95;
  *  - the province-year indicator set and the periodic report (all agencies), the slowest of 5;
  *  - a CSV export of ~100,000 rows: time and the server's RSS growth (sampled every 20 ms);
+ *  - the console's pages in Chromium (bench/console-pages.ts; BENCH_SUPERVISION_BROWSER=0 skips them):
+ *    time to content shown, p50 and max of BENCH_CONSOLE_RUNS (5), and the API responses each fetched;
  * each also as a ratio to a baseline `SELECT count(*) FROM dossiers` measured in the same run.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -16,13 +18,14 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { createTokenService } from '../src/auth/principal.ts'
+import { createTokenService, type Principal } from '../src/auth/principal.ts'
 import { createDb } from '../src/db/knex.ts'
 import { freePort } from '../src/infra/free-port.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { migrateLatest } from '../src/db/knex.ts'
 import { SEED_AGENCIES, seedProvince } from '../scripts/seed-province.ts'
+import { consolePagesBench, printConsolePages, type ConsolePage } from './console-pages.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const DOSSIERS = Number(process.env.BENCH_SUPERVISION_DOSSIERS ?? 1_000_000)
@@ -60,17 +63,29 @@ async function startServer(env: Record<string, string>): Promise<ChildProcess> {
 }
 
 export async function supervisionBench(log: (m: string) => void = (m) => console.log(m)) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-supervision-'))
+  // BENCH_SUPERVISION_DATA_DIR keeps the seeded Postgres there and reuses it on the next run (seeding
+  // a province-year takes minutes); without it, a temporary directory removed at the end.
+  const kept = process.env.BENCH_SUPERVISION_DATA_DIR ? path.resolve(process.env.BENCH_SUPERVISION_DATA_DIR) : null
+  const dir = kept ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-supervision-'))
+  fs.mkdirSync(dir, { recursive: true })
   fs.chmodSync(dir, 0o777)
   const [pgPort, redisPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: false })
+  const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: kept !== null })
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
   const db = createDb(pg.url, 4)
   let server: ChildProcess | null = null
   try {
     await migrateLatest(db)
-    log(`supervision : seeding ${DOSSIERS.toLocaleString('en')} dossiers …`)
-    const seeded = await seedProvince(db, { dossiers: DOSSIERS, now: NOW })
+    const marker = path.join(dir, 'seeded.json')
+    let seeded: Awaited<ReturnType<typeof seedProvince>>
+    if (kept && fs.existsSync(marker) && JSON.parse(fs.readFileSync(marker, 'utf8')).dossiers === DOSSIERS) {
+      seeded = JSON.parse(fs.readFileSync(marker, 'utf8'))
+      log(`supervision : reusing the seed in ${dir}`)
+    } else {
+      log(`supervision : seeding ${DOSSIERS.toLocaleString('en')} dossiers …`)
+      seeded = await seedProvince(db, { dossiers: DOSSIERS, now: NOW })
+      if (kept) fs.writeFileSync(marker, JSON.stringify(seeded))
+    }
     log(
       `supervision : seeded ${seeded.dossiers.toLocaleString('en')} dossiers, ${seeded.history.toLocaleString('en')} history rows, ${seeded.openTasks.toLocaleString('en')} open tasks in ${round(seeded.seconds)} s`,
     )
@@ -165,6 +180,16 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     const reportMs = await yearly('/api/supervision/report?from=2025-12-01&to=2026-12-01&groupBy=agency')
     const indicators = (await get(admin, '/api/supervision/indicators?from=2025-12-01&to=2026-12-01')).body
 
+    // The console's pages in a browser, on the same seed and server.
+    const consolePages =
+      process.env.BENCH_SUPERVISION_BROWSER === '0'
+        ? []
+        : await consolePagesBench(
+            `http://127.0.0.1:${apiPort}`,
+            await benchPages(db, (p) => tokens.sign(p), admin),
+            Number(process.env.BENCH_CONSOLE_RUNS ?? 5),
+          )
+
     // CSV export of ~100,000 rows: dossiers received province-wide over the last days holding that many.
     const days = await db('supervision_daily').groupBy('day').orderBy('day', 'desc').select('day', db.raw('sum(received)::int as n'))
     let from = days[0].day as Date | string,
@@ -196,6 +221,7 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
       reportYearMs: reportMs,
       indicatorsReceived: indicators.received,
       csvExport: { rows, ms: round(exportMs), bytes: csv.bytes, rssGrowthMb: round((rssMax - rssBefore) / 1024 / 1024) },
+      consolePages: consolePages.map(({ calls: _calls, ...p }) => p),
       ratios: {
         overdueP95_1: round(overdue.list1.p95 / baseline, 3),
         overdueP95_8: round(overdue.list8.p95 / baseline, 3),
@@ -212,8 +238,48 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     await db.destroy()
     await redis.stop()
     await pg.stop()
-    fs.rmSync(dir, { recursive: true, force: true })
+    if (!kept) fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The console pages the benchmark opens: a supervisor of the first seeded agency, an admin, an officer. */
+export async function benchPages(
+  db: ReturnType<typeof createDb>,
+  sign: (p: Pick<Principal, 'userId' | 'roles' | 'groups' | 'agency'>) => Promise<string>,
+  admin: string,
+): Promise<ConsolePage[]> {
+  const agency = SEED_AGENCIES[0]!
+  const supervisor = await sign({ userId: 'bench-console-gs', roles: ['supervisor'], groups: [], agency })
+  const officer = await sign({
+    userId: `cv-${agency}-1`,
+    roles: ['officer'],
+    groups: ['one-stop', 'one-stop-head', 'specialists', 'leaders', 'ubnd-xa'],
+    agency,
+  })
+  const busiest = (await db('tasks')
+    .where({ status: 'open', agency })
+    .groupBy('procedure_code')
+    .orderByRaw('count(*) desc')
+    .first('procedure_code')) as { procedure_code: string }
+  const late = (await db('dossiers')
+    .where({ agency, deadline_state: 'overdue' })
+    .whereNull('finished_at')
+    .orderBy('appointment_at')
+    .first('id')) as { id: string }
+  const month = 'from=2026-11-01&to=2026-11-30'
+  return [
+    { name: 'Today (a month)', hash: `today?${month}`, token: supervisor },
+    { name: 'Today, all agencies', hash: `today?${month}`, token: admin },
+    { name: 'overdue list', hash: 'deadlines?state=overdue', token: supervisor },
+    { name: 'due-soon list', hash: 'deadlines?state=due_soon', token: supervisor },
+    { name: 'a figure (received)', hash: `dossiers-list?figure=received&${month}`, token: supervisor },
+    { name: 'steps by officer', hash: 'tasks?state=all', token: supervisor },
+    { name: 'procedure diagram', hash: `procedures/${busiest.procedure_code}`, token: supervisor },
+    { name: 'a dossier', hash: `dossiers/${late.id}`, token: supervisor },
+    { name: 'indicators (a year)', hash: 'indicators?from=2025-12-01&to=2026-11-30', token: supervisor },
+    { name: 'handoffs, incidents', hash: 'handoffs', token: admin },
+    { name: "an officer's queue", hash: 'my-tasks', token: officer },
+  ]
 }
 
 export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>) {
@@ -234,6 +300,7 @@ export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>
   console.log(
     `csv export  : ${r.csvExport.rows.toLocaleString('en')} rows, ${round(r.csvExport.bytes / 1024 / 1024)} MB in ${r.csvExport.ms} ms, server RSS growth ${r.csvExport.rssGrowthMb} MB (target < 100 MB; ratio ${r.ratios.csvExport})`,
   )
+  printConsolePages(r.consolePages)
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {

@@ -2,7 +2,11 @@ import t from 'tap'
 import fs from 'node:fs'
 import { manualClock } from '../src/clock.ts'
 import { auth, fixture, testContext } from './helpers/context.ts'
-import { launchBrowser, newPage, screenshot } from './helpers/browser.ts'
+import { launchBrowser, newPage, PAGE_ROWS, screenshot } from './helpers/browser.ts'
+import { slow } from './helpers/slow.ts'
+import { seedProvince } from '../scripts/seed-province.ts'
+import { benchPages } from '../bench/supervision.ts'
+import { consolePagesBench } from '../bench/console-pages.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
 const S3 = (name: string) => ({ procedureCode: 'TEST.3STEP', applicant: { name, idNumber: '001099001234' }, channel: 1, data: {} })
@@ -488,4 +492,37 @@ t.test('GET /api/tasks/queue: officers and admins only, validated, one page at a
   }
   const admin = await auth(ctx, { roles: ['admin'], agency: 'SO-NOI-VU' })
   t.equal((await ctx.app.inject({ url: '/api/tasks/queue', headers: admin })).json().items.length, 3, 'an admin: every agency')
+})
+
+t.test('on a seeded province, every console page shows and fetches at most one page of rows per call', slow, async (t) => {
+  // The benchmark's pages (bench/supervision.ts) on a smaller seed: 10,000 dossiers, so that the lists
+  // of all agencies hold more rows than a page.
+  const now = new Date('2026-12-01T03:00:00Z')
+  const ctx = await testContext(t, { clock: manualClock(now) })
+  await seedProvince(ctx.db, { dossiers: 10_000, now })
+  const admin = await ctx.token({ userId: 'qtv', roles: ['admin'], agency: 'SO-NOI-VU' })
+  const pages = await benchPages(ctx.db, (p) => ctx.token(p), admin)
+  // The supervisors' pages once more as an admin: every agency, the longest lists.
+  const all = [
+    ...pages,
+    ...pages
+      .filter((p) => p.token !== admin && p.name !== "an officer's queue")
+      .map((p) => ({ ...p, name: `${p.name} (admin)`, token: admin })),
+  ]
+  const base = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  const shown = await consolePagesBench(base, all, 1)
+  t.equal(shown.length, all.length, 'every page showed its content')
+  for (const p of shown) {
+    t.ok(p.responses >= 1, `${p.name}: fetched from the API`)
+    t.ok(p.maxRows <= PAGE_ROWS, `${p.name}: at most one page of rows in a response (${p.maxRows})`)
+    for (const c of p.calls)
+      if (/[?&]limit=/.test(c.url)) t.ok(c.rows <= Number(/[?&]limit=(\d+)/.exec(c.url)![1]), `${c.url}: no more rows than it asked for`)
+  }
+  const overdue = shown.find((p) => p.name === 'overdue list (admin)')!
+  t.equal(overdue.maxRows, 50, 'the overdue list of every agency has more than a page: it shows the first 50')
+  const next = await ctx.app.inject({
+    url: '/api/supervision/dossiers?figure=overdue&limit=50',
+    headers: { authorization: `Bearer ${admin}` },
+  })
+  t.ok(next.json().nextCursor, 'and the rest is one "Trang sau" away')
 })
