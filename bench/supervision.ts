@@ -9,6 +9,7 @@
  *  - a step-count overlay of one procedure version (all agencies), p95;
  *  - the province-year indicator set and the periodic report (all agencies), the slowest of 5;
  *  - a CSV export of ~100,000 rows: time and the server's RSS growth (sampled every 20 ms);
+ *  - whether concurrent submissions to one agency serialize on the daily counts (bench/daily-contention.ts);
  *  - the console's pages in Chromium (bench/console-pages.ts; BENCH_SUPERVISION_BROWSER=0 skips them):
  *    time to content shown, p50 and max of BENCH_CONSOLE_RUNS (5), and the API responses each fetched;
  * each also as a ratio to a baseline `SELECT count(*) FROM dossiers` measured in the same run.
@@ -26,6 +27,7 @@ import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { migrateLatest } from '../src/db/knex.ts'
 import { SEED_AGENCIES, seedProvince } from '../scripts/seed-province.ts'
 import { consolePagesBench, printConsolePages, type ConsolePage } from './console-pages.ts'
+import { dailyContentionBench } from './daily-contention.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const DOSSIERS = Number(process.env.BENCH_SUPERVISION_DOSSIERS ?? 1_000_000)
@@ -42,6 +44,12 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) * 1024 : 0
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
 }
 
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
@@ -142,6 +150,7 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     /** p95 of `REQUESTS` calls with `concurrency` callers, caller i using tokens[i % tokens.length]. */
     const timed = async (paths: (i: number) => string, concurrency: number, toks: string[]) => {
       for (let i = 0; i < 10; i++) await get(toks[i % toks.length]!, paths(i)) // warm-up
+      const cpu0 = cpuMs(server!.pid!)
       const times: number[] = []
       let next = 0
       await Promise.all(
@@ -155,7 +164,12 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
           }
         }),
       )
-      return { p50: round(pct(times, 50)), p95: round(pct(times, 95)) }
+      return {
+        p50: round(pct(times, 50)),
+        p95: round(pct(times, 95)),
+        serverCpuMsPerRequest: round((cpuMs(server!.pid!) - cpu0) / REQUESTS, 2),
+        load: round(os.loadavg()[0]!),
+      }
     }
     const overdue = {
       list1: await timed(() => '/api/supervision/dossiers?figure=overdue&limit=50', 1, [supervisors[0]!]),
@@ -179,6 +193,8 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     const indicatorsMs = await yearly('/api/supervision/indicators?from=2025-12-01&to=2026-12-01')
     const reportMs = await yearly('/api/supervision/report?from=2025-12-01&to=2026-12-01&groupBy=agency')
     const indicators = (await get(admin, '/api/supervision/indicators?from=2025-12-01&to=2026-12-01')).body
+
+    const contention = await dailyContentionBench(pg.url)
 
     // The console's pages in a browser, on the same seed and server.
     const consolePages =
@@ -221,6 +237,7 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
       reportYearMs: reportMs,
       indicatorsReceived: indicators.received,
       csvExport: { rows, ms: round(exportMs), bytes: csv.bytes, rssGrowthMb: round((rssMax - rssBefore) / 1024 / 1024) },
+      dailyContention: contention,
       consolePages: consolePages.map(({ calls: _calls, ...p }) => p),
       ratios: {
         overdueP95_1: round(overdue.list1.p95 / baseline, 3),
@@ -290,6 +307,9 @@ export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>
   console.log(
     `overdue list: first page p95 ${o.list1.p95} ms (1 supervisor), ${o.list8.p95} ms (8 concurrent), all agencies ${o.all1.p95} ms; /deadlines ${o.deadlines1.p95} / ${o.deadlines8.p95} ms (target < 50 ms; ratio to baseline ${r.ratios.overdueP95_1} / ${r.ratios.overdueP95_8})`,
   )
+  console.log(
+    `              server CPU per request ${o.list1.serverCpuMsPerRequest} ms (1) / ${o.list8.serverCpuMsPerRequest} ms (8 concurrent); load average ${o.list1.load} / ${o.list8.load}`,
+  )
   console.log(`today       : a month by agency and procedure p95 ${r.todayMonth.p95} ms`)
   console.log(
     `step counts : one procedure version, all agencies p95 ${r.stepCounts.p95} ms (target < 100 ms; ratio ${r.ratios.stepCountsP95})`,
@@ -299,6 +319,9 @@ export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>
   )
   console.log(
     `csv export  : ${r.csvExport.rows.toLocaleString('en')} rows, ${round(r.csvExport.bytes / 1024 / 1024)} MB in ${r.csvExport.ms} ms, server RSS growth ${r.csvExport.rssGrowthMb} MB (target < 100 MB; ratio ${r.ratios.csvExport})`,
+  )
+  console.log(
+    `daily counts: 8 connections submitting, ${r.dailyContention.runs.map((c) => `${c.label} ${c.perSecond} tx/s (p95 ${c.p95} ms)`).join('; ')}; load average ${r.dailyContention.load}`,
   )
   printConsolePages(r.consolePages)
 }

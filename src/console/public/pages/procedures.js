@@ -4,7 +4,7 @@ import { api, qs } from '../api.js'
 import { fmtDateTime, fmtNumber, html } from '../format.js'
 import { isAdmin } from '../lists.js'
 import { taskTable } from './tasks.js'
-import { drawDiagram } from '../diagram.js'
+import { drawDiagram, loadViewer } from '../diagram.js'
 
 export async function render(main, ctx) {
   if (ctx.args[0]) return renderProcedure(main, ctx)
@@ -45,6 +45,7 @@ export async function render(main, ctx) {
 
 async function renderProcedure(main, { args, query, current }) {
   const code = args[0]
+  loadViewer().catch(() => {}) // while the procedure and its counts are fetched
   const [procedure, versions] = await Promise.all([
     api(`/procedures/${encodeURIComponent(code)}`),
     api(`/procedures/${encodeURIComponent(code)}/versions`),
