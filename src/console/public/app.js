@@ -64,7 +64,7 @@ async function route() {
     await mod.render(main, { args, query, current: () => mine === rendering })
     if (mine === rendering) {
       main.dataset.ready = page
-      performance.mark('console-ready', { detail: page })
+      window.performance.mark('console-ready', { detail: page })
     }
   } catch (err) {
     if (mine === rendering && err?.status !== 401)
