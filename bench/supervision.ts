@@ -9,6 +9,9 @@
  *  - a step-count overlay of one procedure version (all agencies), p95;
  *  - the province-year indicator set and the periodic report (all agencies), the slowest of 5;
  *  - a CSV export of ~100,000 rows: time and the server's RSS growth (sampled every 20 ms);
+ *  - whether concurrent submissions to one agency serialize on the daily counts (bench/daily-contention.ts);
+ *  - the console's pages in Chromium (bench/console-pages.ts; BENCH_SUPERVISION_BROWSER=0 skips them):
+ *    time to content shown, p50 and max of BENCH_CONSOLE_RUNS (5), and the API responses each fetched;
  * each also as a ratio to a baseline `SELECT count(*) FROM dossiers` measured in the same run.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -16,13 +19,15 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { createTokenService } from '../src/auth/principal.ts'
+import { createTokenService, type Principal } from '../src/auth/principal.ts'
 import { createDb } from '../src/db/knex.ts'
 import { freePort } from '../src/infra/free-port.ts'
 import { startLocalPostgres } from '../src/infra/local-postgres.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { migrateLatest } from '../src/db/knex.ts'
 import { SEED_AGENCIES, seedProvince } from '../scripts/seed-province.ts'
+import { consolePagesBench, printConsolePages, type ConsolePage } from './console-pages.ts'
+import { dailyContentionBench } from './daily-contention.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const DOSSIERS = Number(process.env.BENCH_SUPERVISION_DOSSIERS ?? 1_000_000)
@@ -39,6 +44,12 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) * 1024 : 0
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
 }
 
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
@@ -60,17 +71,29 @@ async function startServer(env: Record<string, string>): Promise<ChildProcess> {
 }
 
 export async function supervisionBench(log: (m: string) => void = (m) => console.log(m)) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-supervision-'))
+  // BENCH_SUPERVISION_DATA_DIR keeps the seeded Postgres there and reuses it on the next run (seeding
+  // a province-year takes minutes); without it, a temporary directory removed at the end.
+  const kept = process.env.BENCH_SUPERVISION_DATA_DIR ? path.resolve(process.env.BENCH_SUPERVISION_DATA_DIR) : null
+  const dir = kept ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dvc-bench-supervision-'))
+  fs.mkdirSync(dir, { recursive: true })
   fs.chmodSync(dir, 0o777)
   const [pgPort, redisPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: false })
+  const pg = await startLocalPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, persistent: kept !== null })
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, persistent: false })
   const db = createDb(pg.url, 4)
   let server: ChildProcess | null = null
   try {
     await migrateLatest(db)
-    log(`supervision : seeding ${DOSSIERS.toLocaleString('en')} dossiers …`)
-    const seeded = await seedProvince(db, { dossiers: DOSSIERS, now: NOW })
+    const marker = path.join(dir, 'seeded.json')
+    let seeded: Awaited<ReturnType<typeof seedProvince>>
+    if (kept && fs.existsSync(marker) && JSON.parse(fs.readFileSync(marker, 'utf8')).dossiers === DOSSIERS) {
+      seeded = JSON.parse(fs.readFileSync(marker, 'utf8'))
+      log(`supervision : reusing the seed in ${dir}`)
+    } else {
+      log(`supervision : seeding ${DOSSIERS.toLocaleString('en')} dossiers …`)
+      seeded = await seedProvince(db, { dossiers: DOSSIERS, now: NOW })
+      if (kept) fs.writeFileSync(marker, JSON.stringify(seeded))
+    }
     log(
       `supervision : seeded ${seeded.dossiers.toLocaleString('en')} dossiers, ${seeded.history.toLocaleString('en')} history rows, ${seeded.openTasks.toLocaleString('en')} open tasks in ${round(seeded.seconds)} s`,
     )
@@ -127,6 +150,7 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     /** p95 of `REQUESTS` calls with `concurrency` callers, caller i using tokens[i % tokens.length]. */
     const timed = async (paths: (i: number) => string, concurrency: number, toks: string[]) => {
       for (let i = 0; i < 10; i++) await get(toks[i % toks.length]!, paths(i)) // warm-up
+      const cpu0 = cpuMs(server!.pid!)
       const times: number[] = []
       let next = 0
       await Promise.all(
@@ -140,7 +164,12 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
           }
         }),
       )
-      return { p50: round(pct(times, 50)), p95: round(pct(times, 95)) }
+      return {
+        p50: round(pct(times, 50)),
+        p95: round(pct(times, 95)),
+        serverCpuMsPerRequest: round((cpuMs(server!.pid!) - cpu0) / REQUESTS, 2),
+        load: round(os.loadavg()[0]!),
+      }
     }
     const overdue = {
       list1: await timed(() => '/api/supervision/dossiers?figure=overdue&limit=50', 1, [supervisors[0]!]),
@@ -164,6 +193,18 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     const indicatorsMs = await yearly('/api/supervision/indicators?from=2025-12-01&to=2026-12-01')
     const reportMs = await yearly('/api/supervision/report?from=2025-12-01&to=2026-12-01&groupBy=agency')
     const indicators = (await get(admin, '/api/supervision/indicators?from=2025-12-01&to=2026-12-01')).body
+
+    const contention = await dailyContentionBench(pg.url)
+
+    // The console's pages in a browser, on the same seed and server.
+    const consolePages =
+      process.env.BENCH_SUPERVISION_BROWSER === '0'
+        ? []
+        : await consolePagesBench(
+            `http://127.0.0.1:${apiPort}`,
+            await benchPages(db, (p) => tokens.sign(p), admin),
+            Number(process.env.BENCH_CONSOLE_RUNS ?? 5),
+          )
 
     // CSV export of ~100,000 rows: dossiers received province-wide over the last days holding that many.
     const days = await db('supervision_daily').groupBy('day').orderBy('day', 'desc').select('day', db.raw('sum(received)::int as n'))
@@ -196,6 +237,8 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
       reportYearMs: reportMs,
       indicatorsReceived: indicators.received,
       csvExport: { rows, ms: round(exportMs), bytes: csv.bytes, rssGrowthMb: round((rssMax - rssBefore) / 1024 / 1024) },
+      dailyContention: contention,
+      consolePages: consolePages.map(({ calls: _calls, ...p }) => p),
       ratios: {
         overdueP95_1: round(overdue.list1.p95 / baseline, 3),
         overdueP95_8: round(overdue.list8.p95 / baseline, 3),
@@ -212,8 +255,48 @@ export async function supervisionBench(log: (m: string) => void = (m) => console
     await db.destroy()
     await redis.stop()
     await pg.stop()
-    fs.rmSync(dir, { recursive: true, force: true })
+    if (!kept) fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The console pages the benchmark opens: a supervisor of the first seeded agency, an admin, an officer. */
+export async function benchPages(
+  db: ReturnType<typeof createDb>,
+  sign: (p: Pick<Principal, 'userId' | 'roles' | 'groups' | 'agency'>) => Promise<string>,
+  admin: string,
+): Promise<ConsolePage[]> {
+  const agency = SEED_AGENCIES[0]!
+  const supervisor = await sign({ userId: 'bench-console-gs', roles: ['supervisor'], groups: [], agency })
+  const officer = await sign({
+    userId: `cv-${agency}-1`,
+    roles: ['officer'],
+    groups: ['one-stop', 'one-stop-head', 'specialists', 'leaders', 'ubnd-xa'],
+    agency,
+  })
+  const busiest = (await db('tasks')
+    .where({ status: 'open', agency })
+    .groupBy('procedure_code')
+    .orderByRaw('count(*) desc')
+    .first('procedure_code')) as { procedure_code: string }
+  const late = (await db('dossiers')
+    .where({ agency, deadline_state: 'overdue' })
+    .whereNull('finished_at')
+    .orderBy('appointment_at')
+    .first('id')) as { id: string }
+  const month = 'from=2026-11-01&to=2026-11-30'
+  return [
+    { name: 'Today (a month)', hash: `today?${month}`, token: supervisor },
+    { name: 'Today, all agencies', hash: `today?${month}`, token: admin },
+    { name: 'overdue list', hash: 'deadlines?state=overdue', token: supervisor },
+    { name: 'due-soon list', hash: 'deadlines?state=due_soon', token: supervisor },
+    { name: 'a figure (received)', hash: `dossiers-list?figure=received&${month}`, token: supervisor },
+    { name: 'steps by officer', hash: 'tasks?state=all', token: supervisor },
+    { name: 'procedure diagram', hash: `procedures/${busiest.procedure_code}`, token: supervisor },
+    { name: 'a dossier', hash: `dossiers/${late.id}`, token: supervisor },
+    { name: 'indicators (a year)', hash: 'indicators?from=2025-12-01&to=2026-11-30', token: supervisor },
+    { name: 'handoffs, incidents', hash: 'handoffs', token: admin },
+    { name: "an officer's queue", hash: 'my-tasks', token: officer },
+  ]
 }
 
 export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>) {
@@ -223,6 +306,9 @@ export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>
   )
   console.log(
     `overdue list: first page p95 ${o.list1.p95} ms (1 supervisor), ${o.list8.p95} ms (8 concurrent), all agencies ${o.all1.p95} ms; /deadlines ${o.deadlines1.p95} / ${o.deadlines8.p95} ms (target < 50 ms; ratio to baseline ${r.ratios.overdueP95_1} / ${r.ratios.overdueP95_8})`,
+  )
+  console.log(
+    `              server CPU per request ${o.list1.serverCpuMsPerRequest} ms (1) / ${o.list8.serverCpuMsPerRequest} ms (8 concurrent); load average ${o.list1.load} / ${o.list8.load}`,
   )
   console.log(`today       : a month by agency and procedure p95 ${r.todayMonth.p95} ms`)
   console.log(
@@ -234,6 +320,10 @@ export function printSupervision(r: Awaited<ReturnType<typeof supervisionBench>>
   console.log(
     `csv export  : ${r.csvExport.rows.toLocaleString('en')} rows, ${round(r.csvExport.bytes / 1024 / 1024)} MB in ${r.csvExport.ms} ms, server RSS growth ${r.csvExport.rssGrowthMb} MB (target < 100 MB; ratio ${r.ratios.csvExport})`,
   )
+  console.log(
+    `daily counts: 8 connections submitting, ${r.dailyContention.runs.map((c) => `${c.label} ${c.perSecond} tx/s (p95 ${c.p95} ms)`).join('; ')}; load average ${r.dailyContention.load}`,
+  )
+  printConsolePages(r.consolePages)
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {

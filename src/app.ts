@@ -108,7 +108,7 @@ export async function buildApp(deps: {
       api.addHook('onRequest', authenticate(deps.tokens))
       await api.register(procedureRoutes, { procedures: deps.system.procedures })
       await api.register(dossierRoutes, { dossiers: deps.system.dossiers, extensions: deps.system.extensions })
-      await api.register(taskRoutes, { tasks: deps.system.tasks })
+      await api.register(taskRoutes, { tasks: deps.system.tasks, queue: deps.system.taskQueue })
       await api.register(lifecycleRoutes, { lifecycle: deps.system.lifecycle })
       await api.register(documentRoutes, { documents: deps.system.documents, maxBytes: deps.config.maxDocumentBytes })
       await api.register(formRoutes, { forms: deps.system.forms })

@@ -27,6 +27,7 @@ import { createProcedureService } from './procedures/procedure.service.ts'
 import { createProcedureVersionCache } from './procedures/version-cache.ts'
 import { createTaskRepository } from './records/task.repository.ts'
 import { createTaskService } from './tasks/task.service.ts'
+import { createTaskQueue } from './tasks/queue.ts'
 import { createTimerObserver } from './timers/timer.observer.ts'
 import { createTimerRepository } from './records/timer.repository.ts'
 import { createTimerService } from './timers/timer.service.ts'
@@ -359,6 +360,7 @@ export function createSystem(deps: {
     versions,
     procedures,
     steps,
+    taskQueue: createTaskQueue({ db, clock, calendar: calendar.current }),
     dossiers,
     tasks,
     lifecycle,

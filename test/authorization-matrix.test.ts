@@ -307,6 +307,13 @@ const ROUTES: Route[] = [
     call: (as) => as.get(`/api/incidents?agency=${AGENCY}`),
   },
   {
+    name: 'task queue of the agency',
+    permission: 'task.queue',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/tasks/queue?agency=${AGENCY}`),
+  },
+  {
     name: 'external tasks list',
     permission: 'externalTask.read',
     group: 'none',

@@ -2,7 +2,11 @@ import t from 'tap'
 import fs from 'node:fs'
 import { manualClock } from '../src/clock.ts'
 import { auth, fixture, testContext } from './helpers/context.ts'
-import { launchBrowser, newPage, screenshot } from './helpers/browser.ts'
+import { launchBrowser, newPage, PAGE_ROWS, screenshot } from './helpers/browser.ts'
+import { slow } from './helpers/slow.ts'
+import { seedProvince } from '../scripts/seed-province.ts'
+import { benchPages } from '../bench/supervision.ts'
+import { consolePagesBench } from '../bench/console-pages.ts'
 
 const vn = (s: string) => new Date(`${s}+07:00`)
 const S3 = (name: string) => ({ procedureCode: 'TEST.3STEP', applicant: { name, idNumber: '001099001234' }, channel: 1, data: {} })
@@ -334,7 +338,7 @@ t.test('the handoffs page: an officer sees an open incident with its error and c
   await page.goto(`${base}/console/#/sign-in`)
   await page.fill('#token', officerToken)
   await page.click('#token-form button[type=submit]')
-  await page.waitForSelector('#today, .error')
+  await page.waitForSelector('#my-tasks, #my-tasks-empty')
   await page.goto(`${base}/console/#/handoffs`)
   await page.waitForSelector('#incidents')
   t.ok(await page.$('#handoffs-hidden'), 'an officer does not see the supervisors’ handoff table')
@@ -357,6 +361,168 @@ t.test('the handoffs page: an officer sees an open incident with its error and c
   t.same(
     errors().filter((e) => !/status of 403/.test(e)),
     [],
-    'no browser error (the officer’s Today is refused by the API, shown as a message)',
+    'no browser error',
   )
+})
+
+t.test('an officer signs in and lands on their own queue: the steps they hold or may claim, with the working time left', async (t) => {
+  const clock = manualClock(vn('2026-11-23T08:00'))
+  const ctx = await testContext(t, { clock })
+  t.equal((await ctx.deploy(fixture('three-step-procedure.bpmn'))).status, 201)
+  const counterToken = await ctx.token({ userId: 'can-bo-mot-cua', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
+  const counter = { authorization: `Bearer ${counterToken}` }
+  const specialist = await auth(ctx, { userId: 'chuyen-vien', roles: ['officer'], groups: ['specialists'], agency: 'UBND-XA-DEMO' })
+  const colleague = await auth(ctx, { userId: 'dong-nghiep', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
+  const ids: string[] = []
+  for (const name of ['Hộ Nguyễn Văn A', 'Hộ Trần Thị B', 'Hộ Lê Văn C', 'Hộ Phạm Thị D']) {
+    const r = await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: counter, payload: S3(name) })
+    t.equal(r.statusCode, 201)
+    ids.push(r.json().dossier.id)
+  }
+  const receiveOf = async (id: string) =>
+    (await ctx.app.inject({ url: `/api/dossiers/${id}`, headers: counter }))
+      .json()
+      .tasks.find((x: { status: string }) => x.status === 'open')
+  // The counter officer holds one, a colleague holds another; one goes on to the specialists.
+  const mine = await receiveOf(ids[0]!)
+  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${mine.id}/claim`, headers: counter })).statusCode, 200)
+  const theirs = await receiveOf(ids[1]!)
+  t.equal((await ctx.app.inject({ method: 'POST', url: `/api/tasks/${theirs.id}/claim`, headers: colleague })).statusCode, 200)
+  const third = await receiveOf(ids[2]!)
+  const r = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/tasks/${third.id}/complete`,
+    headers: counter,
+    payload: { variables: { valid: true } },
+  })
+  t.equal(r.statusCode, 200)
+  // Past the counter step's 4 working hours (08:00 + 4 h = 14:00: 11:30–13:30 is no working time): late by an hour.
+  clock.set(vn('2026-11-23T15:00'))
+
+  const queue = (await ctx.app.inject({ url: '/api/tasks/queue', headers: counter })).json()
+  const expected = [mine.id, (await receiveOf(ids[3]!)).id]
+  t.same(
+    queue.items.map((x: { id: string }) => x.id).sort(),
+    [...expected].sort(),
+    'the queue: the task they hold and the unclaimed one of their group; not the colleague’s, not the specialists’',
+  )
+  t.ok(
+    queue.items.every((x: { workingMinutesLeft: number }) => x.workingMinutesLeft === -60),
+    'overdue by one working hour',
+  )
+  const specialistQueue = (await ctx.app.inject({ url: '/api/tasks/queue', headers: specialist })).json()
+  t.same(
+    specialistQueue.items.map((x: { dossierId: string }) => x.dossierId),
+    [ids[2]],
+    'the specialist sees the appraisal',
+  )
+
+  const base = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  const browser = await launchBrowser(t)
+  const { page, errors } = await newPage(browser)
+  await page.goto(`${base}/console/`)
+  await page.waitForURL(/#\/sign-in/)
+  await page.fill('#token', counterToken)
+  await page.click('#token-form button[type=submit]')
+  await page.waitForSelector('#my-tasks')
+  t.match(page.url(), /#\/my-tasks$/, 'an officer lands on their queue')
+  t.same(
+    await page.$$eval('#my-tasks tbody tr', (rows) => rows.map((row) => row.getAttribute('data-task'))),
+    queue.items.map((x: { id: string }) => x.id),
+    'the page shows the API’s queue, in its order',
+  )
+  const first = await page.$$eval('#my-tasks tbody tr', (rows) =>
+    rows.map((row) => [...row.querySelectorAll('td')].map((c) => c.textContent!.trim())),
+  )
+  t.ok(
+    first.every((cells) => cells[5] === 'quá 1 giờ'),
+    'with how late each step is, in working time',
+  )
+  t.ok(
+    first.some((cells) => cells[3] === 'Bạn'),
+    'the task they hold says so',
+  )
+  t.same(
+    await page.$$eval('#nav a:not([hidden])', (as) => as.map((a) => a.getAttribute('data-nav'))),
+    ['my-tasks', 'procedures', 'handoffs'],
+    'the menu offers what an officer may open',
+  )
+  await screenshot(page, 'console-my-tasks')
+  await page.click(`#my-tasks a[href="#/dossiers/${ids[0]}"]`)
+  await page.waitForSelector('#history')
+  t.equal(
+    await page.textContent('#dossier-code'),
+    queue.items.find((x: { id: string }) => x.id === mine.id).dossierCode,
+    'a row opens its dossier',
+  )
+
+  // A supervisor's page is not theirs: a Vietnamese note and the way back to their queue.
+  await page.goto(`${base}/console/#/today`)
+  await page.waitForSelector('#forbidden-home')
+  t.equal(await page.getAttribute('#forbidden-home a', 'href'), '#/my-tasks')
+  t.same(
+    errors().filter((e) => !/status of 403/.test(e)),
+    [],
+    'no browser error (Today refused by the API is shown as a message)',
+  )
+})
+
+t.test('GET /api/tasks/queue: officers and admins only, validated, one page at a time', async (t) => {
+  const ctx = await testContext(t, { clock: manualClock(vn('2026-11-23T08:00')) })
+  t.equal((await ctx.deploy(fixture('three-step-procedure.bpmn'))).status, 201)
+  const officer = await auth(ctx, { userId: 'mot-cua', roles: ['officer'], groups: ['one-stop'], agency: 'UBND-XA-DEMO' })
+  for (let i = 0; i < 3; i++)
+    t.equal((await ctx.app.inject({ method: 'POST', url: '/api/dossiers', headers: officer, payload: S3(`Hộ ${i}`) })).statusCode, 201)
+  const p1 = (await ctx.app.inject({ url: '/api/tasks/queue?limit=2', headers: officer })).json()
+  t.equal(p1.items.length, 2)
+  const p2 = (await ctx.app.inject({ url: `/api/tasks/queue?limit=2&cursor=${p1.nextCursor}`, headers: officer })).json()
+  t.equal(p2.items.length, 1)
+  t.equal(p2.nextCursor, null)
+  t.equal(new Set([...p1.items, ...p2.items].map((x: { id: string }) => x.id)).size, 3, 'three tasks over two pages')
+  const supervisor = await auth(ctx, { roles: ['supervisor'], agency: 'UBND-XA-DEMO' })
+  const refused = await ctx.app.inject({ url: '/api/tasks/queue', headers: supervisor })
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().error.code, 'FORBIDDEN')
+  const other = await ctx.app.inject({ url: '/api/tasks/queue?agency=SO-TU-PHAP-DEMO', headers: officer })
+  t.equal(other.statusCode, 403, 'not another agency’s queue')
+  for (const q of ['limit=51', 'limit=0', 'cursor=nope', 'foo=1']) {
+    const bad = await ctx.app.inject({ url: `/api/tasks/queue?${q}`, headers: officer })
+    t.equal(bad.statusCode, 400, q)
+    t.match(bad.json().error.code, /VALIDATION_FAILED|CURSOR_INVALID/, q)
+  }
+  const admin = await auth(ctx, { roles: ['admin'], agency: 'SO-NOI-VU' })
+  t.equal((await ctx.app.inject({ url: '/api/tasks/queue', headers: admin })).json().items.length, 3, 'an admin: every agency')
+})
+
+t.test('on a seeded province, every console page shows and fetches at most one page of rows per call', slow, async (t) => {
+  // The benchmark's pages (bench/supervision.ts) on a smaller seed: 10,000 dossiers, so that the lists
+  // of all agencies hold more rows than a page.
+  const now = new Date('2026-12-01T03:00:00Z')
+  const ctx = await testContext(t, { clock: manualClock(now) })
+  await seedProvince(ctx.db, { dossiers: 10_000, now })
+  const admin = await ctx.token({ userId: 'qtv', roles: ['admin'], agency: 'SO-NOI-VU' })
+  const pages = await benchPages(ctx.db, (p) => ctx.token(p), admin)
+  // The supervisors' pages once more as an admin: every agency, the longest lists.
+  const all = [
+    ...pages,
+    ...pages
+      .filter((p) => p.token !== admin && p.name !== "an officer's queue")
+      .map((p) => ({ ...p, name: `${p.name} (admin)`, token: admin })),
+  ]
+  const base = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  const shown = await consolePagesBench(base, all, 1)
+  t.equal(shown.length, all.length, 'every page showed its content')
+  for (const p of shown) {
+    t.ok(p.responses >= 1, `${p.name}: fetched from the API`)
+    t.ok(p.maxRows <= PAGE_ROWS, `${p.name}: at most one page of rows in a response (${p.maxRows})`)
+    for (const c of p.calls)
+      if (/[?&]limit=/.test(c.url)) t.ok(c.rows <= Number(/[?&]limit=(\d+)/.exec(c.url)![1]), `${c.url}: no more rows than it asked for`)
+  }
+  const overdue = shown.find((p) => p.name === 'overdue list (admin)')!
+  t.equal(overdue.maxRows, 50, 'the overdue list of every agency has more than a page: it shows the first 50')
+  const next = await ctx.app.inject({
+    url: '/api/supervision/dossiers?figure=overdue&limit=50',
+    headers: { authorization: `Bearer ${admin}` },
+  })
+  t.ok(next.json().nextCursor, 'and the rest is one "Trang sau" away')
 })

@@ -123,6 +123,12 @@ export const POLICY = {
     refusal: 'FORBIDDEN',
     message: 'Chỉ người nhận việc hoặc người giám sát được trả lại công việc',
   },
+  'task.queue': {
+    who: ['agencyOfficer', 'admin'],
+    when: 'any (GET /api/tasks/queue: the open tasks the officer holds or may claim, in their own agency; an admin any agency)',
+    refusal: 'FORBIDDEN',
+    message: 'Hàng đợi công việc chỉ dành cho cán bộ của cơ quan',
+  },
   'procedure.deploy': {
     who: ['agencyAnalyst', 'admin'],
     when: 'the owner agency stays unless an admin transfers it',

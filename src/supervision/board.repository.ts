@@ -70,7 +70,22 @@ export interface StepCountRow {
   overdue: number
 }
 
-export type ListedDossier = DossierRow & { outcome: string | null }
+/** The columns a list row shows (a page reads these only: no form data, no bookkeeping timestamps). */
+const LISTED_COLUMNS = [
+  'id',
+  'code',
+  'procedure_code',
+  'agency',
+  'status',
+  'channel',
+  'applicant',
+  'submitted_at',
+  'appointment_at',
+  'finished_at',
+  'deadline_state',
+  'outcome',
+] as const
+export type ListedDossier = Pick<DossierRow, Exclude<(typeof LISTED_COLUMNS)[number], 'outcome'>> & { outcome: string | null }
 
 /** A keyset position: the sort column's value (ISO instant) and the row id. */
 export interface Position {
@@ -233,7 +248,7 @@ export function createBoardRepository() {
               { column: 'id', order },
             ])
             .limit(page.limit)
-            .select('*'),
+            .select(LISTED_COLUMNS),
         ),
       }
     },

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 import { receiptPeriod } from './indicators.ts'
-import { workingMinutesLeft } from './working-time.ts'
+import { workingMinutesLeft } from '../calendar/working-time.ts'
 import {
   FIGURES,
   type BoardRepository,

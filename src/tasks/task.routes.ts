@@ -8,13 +8,23 @@ import {
   completeTaskSchema,
   getTaskSchema,
   listTasksSchema,
+  taskQueueSchema,
   unclaimTaskSchema,
 } from './task.schemas.ts'
 import { decodeCursor, type TaskService } from './task.service.ts'
+import type { TaskQueue } from './queue.ts'
 
 /** Officers' task queues, in Camunda's REST style: list, claim, unclaim, complete. */
-export async function taskRoutes(app: Api, opts: { tasks: TaskService }) {
+export async function taskRoutes(app: Api, opts: { tasks: TaskService; queue: TaskQueue }) {
   const { tasks } = opts
+
+  app.get('/tasks/queue', { schema: taskQueueSchema }, async (req) => {
+    const page = await opts.queue.page(req.principal, req.query)
+    return {
+      items: page.items.map((i) => ({ ...taskDto(i.task), dossierCode: i.dossierCode, workingMinutesLeft: i.workingMinutesLeft })),
+      nextCursor: page.nextCursor,
+    }
+  })
 
   app.get('/tasks', { schema: listTasksSchema }, async (req) => {
     const { dueBefore, dueAfter, followUpBefore, followUpAfter, cursor, ...q } = req.query

@@ -181,3 +181,35 @@ export const bpmnEscalationTaskSchema = {
     ...errorResponses(AUTH, INPUT, JSON_BODY, 'FORBIDDEN', 'TASK_NOT_FOUND', 'TASK_CLAIMED_BY_OTHER', 'ESCALATION_NOT_CAUGHT', STEP),
   },
 }
+
+const { form: _form, ...taskFields } = Task.properties
+/** GET /api/tasks/queue: the caller's own queue, earliest due first. */
+export const taskQueueSchema = {
+  tags: ['tasks'],
+  summary: "An officer's own queue: open tasks they hold or may claim, earliest due first, with the working time left",
+  querystring: Type.Object(
+    {
+      agency: Type.Optional(
+        Type.String({ maxLength: 100, description: 'Admins: one agency (default every agency); others: their own only' }),
+      ),
+      limit: Type.Integer({ minimum: 1, maximum: 50, default: 50 }),
+      cursor: Type.Optional(Type.String({ maxLength: 300 })),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({
+      items: Type.Array(
+        Type.Object({
+          ...taskFields,
+          dossierCode: Type.String(),
+          workingMinutesLeft: Type.Union([Type.Integer(), Type.Null()], {
+            description: 'Working minutes before the step is due, negative when late; null without a due date',
+          }),
+        }),
+      ),
+      nextCursor: NullableString,
+    }),
+    ...errorResponses(AUTH, INPUT, 'FORBIDDEN', 'CURSOR_INVALID'),
+  },
+}

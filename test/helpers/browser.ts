@@ -33,3 +33,49 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })
 }
+
+/** The largest page any console call asks for (the handoffs board; lists ask for 50). */
+export const PAGE_ROWS = 100
+
+/** One /api response a page fetched: its size and the longest array in its JSON body (its rows). */
+export interface ApiResponse {
+  url: string
+  status: number
+  bytes: number
+  rows: number
+}
+
+function longestArray(v: unknown): number {
+  if (Array.isArray(v)) return Math.max(v.length, ...v.map(longestArray))
+  if (v && typeof v === 'object') return Math.max(0, ...Object.values(v).map(longestArray))
+  return 0
+}
+
+/**
+ * Records every /api response of a browser page: `take()` answers (and forgets) those since the last
+ * call, once their bodies are read. What "no page fetches more than one page of rows" is checked on.
+ */
+export function watchApi(page: Page): { take: () => Promise<ApiResponse[]> } {
+  let pending: Array<Promise<ApiResponse>> = []
+  page.on('response', (res) => {
+    const url = new URL(res.url())
+    if (!url.pathname.startsWith('/api/')) return
+    pending.push(
+      res.body().then(
+        (body) => {
+          let rows = 0
+          if (/json/.test(res.headers()['content-type'] ?? '')) rows = longestArray(JSON.parse(body.toString('utf8')))
+          return { url: url.pathname + url.search, status: res.status(), bytes: body.length, rows }
+        },
+        () => ({ url: url.pathname + url.search, status: res.status(), bytes: 0, rows: 0 }),
+      ),
+    )
+  })
+  return {
+    take: async () => {
+      const taken = pending
+      pending = []
+      return Promise.all(taken)
+    },
+  }
+}

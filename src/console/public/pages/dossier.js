@@ -2,6 +2,7 @@
 // and the process record (nhật ký xử lý) as a timeline.
 import { api, download } from '../api.js'
 import { CHANNELS, DEADLINE_STATES, fmtDateTime, html } from '../format.js'
+import { drawDiagram, loadViewer } from '../diagram.js'
 
 const FORMS = {
   'mau-01': 'Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả',
@@ -70,6 +71,8 @@ const DOCUMENT_KINDS = { submission: 'Thành phần hồ sơ', supplement: 'Bổ
 export async function render(main, { args, current }) {
   const id = args[0]
   if (!/^[0-9a-f-]{36}$/i.test(id ?? '')) throw Object.assign(new Error('Mã định danh hồ sơ không hợp lệ'), { code: 'VALIDATION_FAILED' })
+  // The diagram viewer loads while the dossier is fetched (its path is drawn last).
+  loadViewer().catch(() => {})
   const [view, documents] = await Promise.all([api(`/dossiers/${id}`), api(`/dossiers/${id}/documents`)])
   if (!current()) return
   const d = view.dossier
@@ -226,11 +229,10 @@ async function drawPath(container, view, open, current) {
   const res = await api(`/procedures/${encodeURIComponent(root.procedureCode)}/versions/${root.procedureVersion}/xml`, { raw: true })
   const xml = await res.text()
   if (!current()) return
-  const viewer = new window.BpmnJS({ container })
-  await viewer.importXML(xml)
+  const viewer = await drawDiagram(container, xml)
+  if (!viewer) return
   const canvas = viewer.get('canvas')
   const registry = viewer.get('elementRegistry')
-  canvas.zoom('fit-viewport')
   const mark = (activityId, marker) => {
     if (activityId && registry.get(activityId)) canvas.addMarker(activityId, marker)
   }

@@ -4,6 +4,7 @@ import { api, qs } from '../api.js'
 import { fmtDateTime, fmtNumber, html } from '../format.js'
 import { isAdmin } from '../lists.js'
 import { taskTable } from './tasks.js'
+import { drawDiagram, loadViewer } from '../diagram.js'
 
 export async function render(main, ctx) {
   if (ctx.args[0]) return renderProcedure(main, ctx)
@@ -44,6 +45,7 @@ export async function render(main, ctx) {
 
 async function renderProcedure(main, { args, query, current }) {
   const code = args[0]
+  loadViewer().catch(() => {}) // while the procedure and its counts are fetched
   const [procedure, versions] = await Promise.all([
     api(`/procedures/${encodeURIComponent(code)}`),
     api(`/procedures/${encodeURIComponent(code)}/versions`),
@@ -80,12 +82,10 @@ async function renderProcedure(main, { args, query, current }) {
   main.querySelector('#version').addEventListener('change', (e) => {
     location.hash = `#/procedures/${encodeURIComponent(code)}${qs({ version: e.target.value, agency })}`
   })
-  const viewer = new window.BpmnJS({ container: main.querySelector('#diagram') })
-  await viewer.importXML(xml)
-  const canvas = viewer.get('canvas')
-  canvas.zoom('fit-viewport')
-  const registry = viewer.get('elementRegistry')
-  const overlays = viewer.get('overlays')
+  const viewer = await drawDiagram(main.querySelector('#diagram'), xml)
+  const canvas = viewer?.get('canvas')
+  const registry = viewer?.get('elementRegistry')
+  const overlays = viewer?.get('overlays')
   const steps = new Map(counts.steps.map((s) => [s.activityId, s]))
   const showStep = (step) => listStepTasks(main.querySelector('#step-section'), code, step, agency, current)
   const offDiagram = main.querySelector('#off-diagram')
@@ -98,10 +98,11 @@ async function renderProcedure(main, { args, query, current }) {
     badge.innerHTML = html`<span class="open">${fmtNumber(step.open)}</span><span class="due_soon">${fmtNumber(step.dueSoon)}</span
       ><span class="overdue">${fmtNumber(step.overdue)}</span>`.text
     badge.addEventListener('click', () => showStep(step))
-    if (!registry.get(step.activityId)) {
-      // A step the engine adds that the diagram does not draw (e.g. returning the result): listed beside it.
+    if (!registry?.get(step.activityId)) {
+      // A step the engine adds that the diagram does not draw (e.g. returning the result), or every step
+      // of a diagram without a layout: listed beside it.
       const item = document.createElement('li')
-      item.textContent = `Ngoài sơ đồ: ${step.name} `
+      item.textContent = `${registry ? 'Ngoài sơ đồ: ' : ''}${step.name} `
       item.append(badge)
       offDiagram.append(item)
       offDiagram.hidden = false
@@ -111,7 +112,7 @@ async function renderProcedure(main, { args, query, current }) {
     const heat = heatLevel(step)
     if (heat) canvas.addMarker(step.activityId, `heat-${heat}`)
   }
-  viewer.get('eventBus').on('element.click', (e) => {
+  viewer?.get('eventBus').on('element.click', (e) => {
     const step = steps.get(e.element.id)
     if (step) showStep(step)
   })

@@ -1,4 +1,4 @@
-import type { WorkingCalendar } from '../calendar/working-calendar.ts'
+import type { WorkingCalendar } from './working-calendar.ts'
 
 const VN_OFFSET_MS = 7 * 3_600_000
 const DAY_MS = 86_400_000
@@ -26,6 +26,22 @@ function workingDaysBefore(cal: WorkingCalendar, day: number): number {
 }
 
 /**
+ * The last head (working minutes from an instant to the end of its day) and tail (from its day's start
+ * to it) computed, per calendar. A page of a list measures every row against the same "now": one side
+ * of each interval repeats from row to row, and is computed once.
+ */
+const lastParts = new WeakMap<WorkingCalendar, { head: [number, number]; tail: [number, number] }>()
+function partOfDay(cal: WorkingCalendar, side: 'head' | 'tail', at: Date, compute: () => number): number {
+  let last = lastParts.get(cal)
+  if (!last) lastParts.set(cal, (last = { head: [NaN, 0], tail: [NaN, 0] }))
+  const t = at.getTime()
+  if (last[side][0] === t) return last[side][1]
+  const v = compute()
+  last[side] = [t, v]
+  return v
+}
+
+/**
  * Working minutes between two instants, equal to `cal.workingMinutesBetween` (test/supervision-board.test.ts
  * compares them) but without walking every day in between: the first and last day are measured by the
  * calendar, the full days between are counted from a cached running count of working days. A list of
@@ -36,8 +52,8 @@ export function workingMinutesBetweenFast(cal: WorkingCalendar, from: Date, to: 
   const a = dayNumber(from.getTime()),
     b = dayNumber(to.getTime())
   if (b - a < 2) return cal.workingMinutesBetween(from, to)
-  const head = cal.workingMinutesBetween(from, new Date(dayStart(a + 1)))
-  const tail = cal.workingMinutesBetween(new Date(dayStart(b)), to)
+  const head = partOfDay(cal, 'head', from, () => cal.workingMinutesBetween(from, new Date(dayStart(a + 1))))
+  const tail = partOfDay(cal, 'tail', to, () => cal.workingMinutesBetween(new Date(dayStart(b)), to))
   const full = workingDaysBefore(cal, b) - workingDaysBefore(cal, a + 1)
   return Math.round((head + full * cal.minutesPerDay + tail) * 1000) / 1000
 }
