@@ -134,6 +134,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         repo: system.repos.citizenNotifications,
         history: system.repos.history,
         outbox: system.repos.outbox,
+        incidents: system.repos.incidents,
         adapters: channels.adapters,
         clock,
         log,

@@ -287,14 +287,6 @@ export function createSystem(deps: {
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
   })
-  const incidents = createIncidentService({
-    db,
-    clock,
-    incidents: repos.incidents,
-    handoffs: repos.handoffs,
-    history: repos.history,
-    outbox: repos.outbox,
-  })
   const fetchWake = createFetchWake({ db, log })
   const handoffViews = createHandoffViewService({ db, clock, handoffs: repos.handoffs, dossiers: repos.dossiers })
   const handoffDeadlines = createHandoffDeadlineWatch({
@@ -330,6 +322,8 @@ export function createSystem(deps: {
     timeoutMs: config.handoffTimeoutMs,
     repo: repos.peerHandoffs,
     documents: repos.documents,
+    incidents: repos.incidents,
+    outbox: repos.outbox,
   })
   const citizenNotifications = createCitizenNotificationService({
     db,
@@ -338,6 +332,19 @@ export function createSystem(deps: {
     dossiers: repos.dossiers,
     history: repos.history,
     outbox: repos.outbox,
+  })
+  // Incidents of every kind: handoffs, and the other things sent out (each kind's module retries its own).
+  const incidents = createIncidentService({
+    db,
+    clock,
+    incidents: repos.incidents,
+    handoffs: repos.handoffs,
+    history: repos.history,
+    outbox: repos.outbox,
+    sources: {
+      citizenNotification: citizenNotifications.incidentSource,
+      peerCallback: peerCallbacks.incidentSource,
+    },
   })
   return {
     db,
