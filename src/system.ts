@@ -62,6 +62,8 @@ import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
 import { createPeerCallbackService } from './peers/peer-callback.service.ts'
 import { createPeerIntakeService } from './peers/peer-intake.service.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
+import { createPortalIncidentSource } from './handoffs/portal-delivery.ts'
+import { createPortalEventRepository } from './handoffs/portal-event.repository.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
 import { createFetchWake } from './handoffs/fetch-wake.ts'
@@ -100,6 +102,7 @@ export function createSystem(deps: {
     incidents: createIncidentRepository(),
     citizenNotifications: createCitizenNotificationRepository(),
     peerHandoffs: createPeerHandoffRepository(),
+    portalEvents: createPortalEventRepository(),
   }
   // Messages to the applicant, decided in the transaction of the event that causes them.
   const notices = createCitizenNotices({ repo: repos.citizenNotifications, webhookUrl: config.notifyWebhookUrl })
@@ -344,6 +347,7 @@ export function createSystem(deps: {
     sources: {
       citizenNotification: citizenNotifications.incidentSource,
       peerCallback: peerCallbacks.incidentSource,
+      portalEvent: createPortalIncidentSource({ events: repos.portalEvents, outbox: repos.outbox, retryCycle: config.portalRetryCycle }),
     },
   })
   return {

@@ -1,8 +1,18 @@
 import t from 'tap'
 import fs from 'node:fs'
 import { createHash } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { pino } from 'pino'
+import { createHttpPortal } from '../src/handoffs/national-portal.ts'
+import { createPortalDelivery } from '../src/handoffs/portal-delivery.ts'
+import { createOutboxRelay } from '../src/outbox/relay.ts'
+import { createQueues, QUEUE, redisConnection } from '../src/outbox/queues.ts'
+import { startPortalSyncWorker } from '../src/workers/portal-sync.worker.ts'
+import { requeueUnacknowledgedEvents } from '../src/workers/portal-requeue.ts'
+import { pollUntil } from './helpers/poll.ts'
 import { signBody } from '../src/handoffs/signature.ts'
-import { fixture, testContext, type Teardown, type TestContext } from './helpers/context.ts'
+import { fixture, testContext, testUrls, type Teardown, type TestContext } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 import { clockOf } from './helpers/clock.ts'
 import { peerSystem } from './helpers/peer.ts'
@@ -234,4 +244,209 @@ t.test('an incident resolved with a note stays closed; the note is in the dossie
   })
   t.equal((await officer.post(`/api/incidents/${incident.id}/retry`)).status, 409)
   t.match(await ctx.db('peer_handoffs').first(), { state: 'failed' }, 'the callback is not sent again')
+})
+
+/** The national portal over real HTTP: records each delivery's event id in order; answers 503 while `down`. */
+async function portalReceiver(t: Teardown) {
+  const state = { down: true, got: [] as Array<{ eventId: string; nationalStatus: number }> }
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      const e = JSON.parse(body) as { eventId: string; nationalStatus: number }
+      state.got.push({ eventId: e.eventId, nationalStatus: e.nationalStatus })
+      if (state.down) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"bảo trì"}')
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ receipt: `R-${e.eventId}` }))
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise((r) => server.close(r)))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/status`, state }
+}
+
+/** A context whose portal is `receiver`, retried twice five minutes apart, with the relay and the portal worker running. */
+async function portalWorld(t: Teardown & { equal: (a: unknown, b: unknown) => void }) {
+  const portal = await portalReceiver(t)
+  // The clock starts at the real time: a step's portal event is due when the database says it was written.
+  const ctx = await testContext(t, { now: new Date().toISOString(), env: { PORTAL_URL: portal.url, PORTAL_RETRY_CYCLE: 'R2/PT5M' } })
+  t.equal((await ctx.deploy(S3)).status, 201)
+  const log = pino({ level: 'silent' })
+  const connection = redisConnection(testUrls().redisUrl)
+  const queues = createQueues(connection, ctx.config.queuePrefix)
+  const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock: ctx.clock, log, pollMs: 50 })
+  const delivery = createPortalDelivery({
+    db: ctx.db,
+    clock: ctx.clock,
+    log,
+    portal: createHttpPortal({ url: portal.url, timeoutMs: 5000 }),
+    events: ctx.system.repos.portalEvents,
+    outbox: ctx.system.repos.outbox,
+    incidents: ctx.system.repos.incidents,
+    retryCycle: ctx.config.portalRetryCycle,
+  })
+  const worker = startPortalSyncWorker({ connection, prefix: ctx.config.queuePrefix, delivery, log })
+  await relay.start()
+  t.teardown(async () => {
+    await worker.close()
+    await relay.stop()
+    await queues.get(QUEUE.dossierEvents).obliterate({ force: true })
+    await queues.close()
+  })
+  const officer = await caller(ctx, { userId: 'mc-1', roles: ['officer'], groups: ['one-stop', 'specialists'], agency: AGENCY })
+  const admin = await caller(ctx, { userId: 'qtv-1', roles: ['admin'] })
+  const events = (dossierId: string) =>
+    ctx.db('outbox').where({ topic: 'dossier.status-changed' }).whereRaw(`payload->>'dossierId' = ?`, [dossierId]).orderBy('id')
+  /** Waits for the relay to hand every committed outbox row (a retry's job among them) to BullMQ. */
+  const published = () =>
+    pollUntil('the relay to publish', async () => Number((await ctx.db('outbox').whereNull('published_at').count('* as n'))[0]!.n) === 0)
+  return {
+    ctx,
+    portal,
+    published,
+    officer,
+    admin,
+    delivery,
+    events,
+    /** The per-minute pass, on the injected clock. */
+    sweep: () =>
+      requeueUnacknowledgedEvents({
+        db: ctx.db,
+        queue: queues.get(QUEUE.dossierEvents),
+        events: ctx.system.repos.portalEvents,
+        now: ctx.clock.now(),
+      }),
+    /** A dossier submitted at the counter and accepted: its status events for the portal. */
+    async dossier() {
+      const s = await officer.post('/api/dossiers', {
+        procedureCode: '2.000575',
+        applicant: { name: 'Nguyễn Văn A', idNumber: '001099001234' },
+        channel: 1,
+        data: {},
+      })
+      const id = s.body.dossier.id as string
+      t.equal((await officer.act(id, 'accept', {})).status, 200)
+      return { id, code: s.body.dossier.code as string }
+    },
+    /** The appraisal asks for a supplement: a later status of the same dossier. */
+    async later(id: string) {
+      t.equal((await officer.act(id, 'request-supplement', { items: ['GDN'], reason: 'Thiếu giấy đề nghị' })).status, 200)
+    },
+  }
+}
+
+t.test(
+  'a status event the portal refuses: retried on the configured cycle, then one incident; an admin retries it and the events go in order',
+  async (t) => {
+    const w = await portalWorld(t)
+    const { ctx, portal, officer, admin } = w
+    const d = await w.dossier()
+    const [first] = await w.events(d.id)
+    t.ok(first, 'the accepted dossier has a status event for the portal')
+    const eventId = `outbox-${first.id}`
+    const attempts = () => portal.state.got.filter((g) => g.eventId === eventId).length
+    await pollUntil('the first attempt', async () => (await w.events(d.id))[0].retries_left === 2)
+    t.equal(
+      new Date((await w.events(d.id))[0].next_attempt_at).getTime(),
+      ctx.clock.now().getTime() + 5 * 60_000,
+      'next attempt after PT5M',
+    )
+    // A later status of the same dossier waits behind the unacknowledged one.
+    const before = (await w.events(d.id)).length
+    await w.later(d.id)
+    t.ok((await w.events(d.id)).length > before, 'a later status event')
+    for (const n of [2, 3]) {
+      await w.published()
+      clockOf(ctx).advance(5 * 60_000)
+      t.same(await w.sweep(), { queued: 0, revived: 1 }, `retry ${n - 1} due: its delayed job promoted`)
+      await pollUntil(`attempt ${n} recorded`, async () => (await w.events(d.id))[0].retries_left === 3 - n)
+      t.equal(attempts(), n)
+    }
+    await pollUntil('the incident', async () => (await w.events(d.id))[0].delivery_state === 'incident')
+    t.same(
+      portal.state.got.map((g) => g.eventId),
+      [eventId, eventId, eventId],
+      'three attempts (the first and two retries), the later event never sent before it',
+    )
+    const list = await admin.get(`/api/incidents?type=failedPortalSync&state=open`)
+    t.equal(list.status, 200)
+    t.equal(list.body.items.length, 1, 'one incident')
+    const incident = list.body.items[0]
+    t.match(incident, {
+      incidentType: 'failedPortalSync',
+      source: 'portalEvent',
+      configuration: String(first.id),
+      dossierId: d.id,
+      agency: AGENCY,
+      details: { eventId, code: d.code, nationalStatus: first.payload.nationalStatus, attempts: 3 },
+    })
+    t.match(incident.incidentMessage, /503/)
+    t.match(
+      (await historyOf(ctx, d.id, 'incident.opened'))[0]?.details,
+      { incidentId: incident.id, type: 'failedPortalSync' },
+      'in the history',
+    )
+
+    // A duplicate final failure (another copy of the last job, the sweep again) opens nothing more.
+    t.equal(await w.delivery.deliver(first.id), 'skipped')
+    clockOf(ctx).advance(60 * 60_000)
+    t.same(await w.sweep(), { queued: 0, revived: 0 }, 'an event in an incident, and the one behind it, wait for a person')
+    t.equal((await ctx.db('incidents').where({ source: 'portalEvent' })).length, 1)
+    t.equal((await historyOf(ctx, d.id, 'incident.opened')).length, 1)
+
+    // Only admins handle portal incidents; officers do not even see them.
+    const refused = await officer.post(`/api/incidents/${incident.id}/retry`)
+    t.equal(refused.status, 403)
+    t.equal(refused.body.error.code, 'FORBIDDEN')
+    t.equal((await officer.get('/api/incidents?type=failedPortalSync')).status, 403)
+    t.same((await officer.get('/api/incidents')).body.items, [], 'not in the officer’s list')
+
+    portal.state.down = false
+    const retried = await admin.post(`/api/incidents/${incident.id}/retry`, {})
+    t.equal(retried.status, 200, JSON.stringify(retried.body))
+    await pollUntil('every event acknowledged', async () => (await w.events(d.id)).every((e) => e.acknowledged_at !== null))
+    t.same(
+      portal.state.got.slice(3).map((g) => g.eventId),
+      (await w.events(d.id)).map((e) => `outbox-${e.id}`),
+      'the retried event, then those behind it, in their order, each once',
+    )
+    t.match((await admin.get(`/api/incidents?dossierId=${d.id}`)).body.items, [
+      { id: incident.id, state: 'resolved', resolvedBy: 'system' },
+    ])
+    t.equal(
+      Number((await ctx.db('portal_sync_log').where({ dossier_id: d.id }).count('* as n'))[0]!.n),
+      (await w.events(d.id)).length,
+      'every receipt recorded',
+    )
+    t.equal((await admin.post(`/api/incidents/${incident.id}/retry`, {})).status, 409)
+  },
+)
+
+t.test('a portal incident resolved by hand: the event is never sent, the dossier’s later events go on', async (t) => {
+  const w = await portalWorld(t)
+  const { ctx, portal, admin } = w
+  const d = await w.dossier()
+  await w.later(d.id)
+  const [first, ...rest] = await w.events(d.id)
+  await pollUntil('the first attempt', async () => (await w.events(d.id))[0].retries_left === 2)
+  for (let n = 0; n < 2; n++) {
+    const before = portal.state.got.length
+    await w.published()
+    clockOf(ctx).advance(5 * 60_000)
+    await w.sweep()
+    await pollUntil('the retry recorded', async () => (await w.events(d.id))[0].retries_left === 1 - n)
+    t.equal(portal.state.got.length, before + 1)
+  }
+  await pollUntil('the incident', async () => (await w.events(d.id))[0].delivery_state === 'incident')
+  const [incident] = (await admin.get('/api/incidents?type=failedPortalSync')).body.items
+  portal.state.down = false
+  const resolved = await admin.post(`/api/incidents/${incident.id}/resolve`, { note: 'Đã cập nhật trực tiếp trên Cổng DVCQG' })
+  t.equal(resolved.status, 200)
+  await pollUntil('the later events acknowledged', async () => (await w.events(d.id)).slice(1).every((e) => e.acknowledged_at !== null))
+  t.same(
+    portal.state.got.map((g) => g.eventId),
+    [first, first, first, ...rest].map((e) => `outbox-${e.id}`),
+    'the closed event is not sent again',
+  )
+  t.match(await ctx.db('outbox').where({ id: first.id }).first(), { acknowledged_at: null, delivery_state: 'closed' })
+  t.match((await historyOf(ctx, d.id, 'incident.resolved'))[0]?.details, { note: 'Đã cập nhật trực tiếp trên Cổng DVCQG' })
 })
