@@ -291,7 +291,13 @@ export function createSystem(deps: {
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
   })
   const fetchWake = createFetchWake({ db, log })
-  const handoffViews = createHandoffViewService({ db, clock, handoffs: repos.handoffs, dossiers: repos.dossiers })
+  const handoffViews = createHandoffViewService({
+    db,
+    clock,
+    handoffs: repos.handoffs,
+    dossiers: repos.dossiers,
+    incidents: repos.incidents,
+  })
   const handoffDeadlines = createHandoffDeadlineWatch({
     db,
     clock,

@@ -393,6 +393,12 @@ t.test(
     t.equal((await ctx.db('incidents').where({ source: 'portalEvent' })).length, 1)
     t.equal((await historyOf(ctx, d.id, 'incident.opened')).length, 1)
 
+    // Supervisors count it beside the handoffs.
+    const supervisor = await caller(ctx, { userId: 'gs-1', roles: ['supervisor'], agency: AGENCY })
+    const board = await supervisor.get('/api/supervision/handoffs')
+    t.equal(board.status, 200)
+    t.same(board.body.openIncidents, [{ type: 'failedPortalSync', open: 1 }], 'the supervisors’ view counts the open incident')
+
     // Only admins handle portal incidents; officers do not even see them.
     const refused = await officer.post(`/api/incidents/${incident.id}/retry`)
     t.equal(refused.status, 403)

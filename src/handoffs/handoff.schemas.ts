@@ -177,6 +177,13 @@ export const supervisionHandoffsSchema = {
         }),
       ),
       items: Type.Array(Handoff),
+      openIncidents: Type.Array(
+        Type.Object({
+          type: Type.String({ description: 'failedExternalTask | failedJob | failedPortalSync | failedNotification | failedPeerCallback' }),
+          open: Type.Integer(),
+        }),
+        { description: 'Open incidents of every kind of the agency (or all, for admins), by type' },
+      ),
     }),
     ...errorResponses(AUTH, INPUT, 'FORBIDDEN'),
   },
