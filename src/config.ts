@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { DEFAULT_RETRY_CYCLE, parseRetryCycle } from './engine/handoff-task.ts'
 
 /** Runtime configuration. The only module that reads `process.env`; everything else receives a `Config`. */
 export interface Config {
@@ -23,6 +24,12 @@ export interface Config {
   readonly portalUrl: string | undefined
   /** Longest wait for the portal's answer to one event, ms. Default 10 s. */
   readonly portalTimeoutMs: number
+  /**
+   * Retries of a status event the portal did not acknowledge (`PORTAL_RETRY_CYCLE`), in the syntax of
+   * `camunda:failedJobRetryTimeCycle`: `R3/PT5M` (the default) or `PT1M,PT5M,PT30M`. When they run out,
+   * an incident (`failedPortalSync`) waits for an admin.
+   */
+  readonly portalRetryCycle: string
   /** How often the outbox relay looks for rows when no NOTIFY woke it, ms. Default 1 s. */
   readonly outboxPollMs: number
   readonly jwtSecret: string
@@ -159,6 +166,14 @@ function int(name: string, raw: string | undefined, fallback: number, min = 0): 
   return n
 }
 
+/** A retry cycle (`R3/PT5M`, `PT1M,PT5M`) with at least one retry; the handoffs' default when unset. */
+function retryCycle(name: string, raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_RETRY_CYCLE
+  const cycle = parseRetryCycle(raw)
+  if (!cycle || cycle.retries < 1) throw new ConfigError(`${name} must be a retry cycle such as R3/PT5M or PT1M,PT5M,PT30M, got "${raw}"`)
+  return raw.trim()
+}
+
 function bool(raw: string | undefined, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback
   return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
@@ -215,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     localRedisPort: int('LOCAL_REDIS_PORT', env.LOCAL_REDIS_PORT, 63799, 1),
     portalUrl: env.PORTAL_URL || undefined,
     portalTimeoutMs: int('PORTAL_TIMEOUT_MS', env.PORTAL_TIMEOUT_MS, 10_000, 100),
+    portalRetryCycle: retryCycle('PORTAL_RETRY_CYCLE', env.PORTAL_RETRY_CYCLE),
     outboxPollMs: int('OUTBOX_POLL_MS', env.OUTBOX_POLL_MS, 1000, 10),
     jwtSecret,
     tokenMaxLifetimeHours: int('TOKEN_MAX_LIFETIME_HOURS', env.TOKEN_MAX_LIFETIME_HOURS, 24, 1),

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.ts'
 import { loadConfig, type Config } from './config.ts'
 import { createDb, migrateLatest } from './db/knex.ts'
 import { createHttpPortal, createPortalSimulator } from './handoffs/national-portal.ts'
+import { createPortalDelivery } from './handoffs/portal-delivery.ts'
 import { buildApp } from './app.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { startLocalPostgres } from './infra/local-postgres.ts'
@@ -95,10 +96,16 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
     const portal = startPortalSyncWorker({
       connection,
       prefix: config.queuePrefix,
-      portal: nationalPortal,
-      db,
-      outbox: system.repos.outbox,
-      clock,
+      delivery: createPortalDelivery({
+        db,
+        clock,
+        log,
+        portal: nationalPortal,
+        events: system.repos.portalEvents,
+        outbox: system.repos.outbox,
+        incidents: system.repos.incidents,
+        retryCycle: config.portalRetryCycle,
+      }),
       log,
     })
     const timerWorker = startTimerWorker({
@@ -138,6 +145,7 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         repo: system.repos.citizenNotifications,
         history: system.repos.history,
         outbox: system.repos.outbox,
+        incidents: system.repos.incidents,
         adapters: channels.adapters,
         clock,
         log,
@@ -165,7 +173,13 @@ export async function start(config: Config, opts: { clock?: Clock; log?: Logger 
         (err) => log.error({ err }, 're-queue failed'),
       )
       const publishedBefore = sweep ? new Date(clock.now().getTime() - 60_000) : undefined
-      await requeueUnacknowledgedEvents({ db, queue: queues.get(QUEUE.dossierEvents), outbox: system.repos.outbox, publishedBefore }).then(
+      await requeueUnacknowledgedEvents({
+        db,
+        queue: queues.get(QUEUE.dossierEvents),
+        events: system.repos.portalEvents,
+        now: clock.now(),
+        publishedBefore,
+      }).then(
         (n) => log.debug(n, 'unacknowledged portal events re-queued'),
         (err) => log.error({ err }, 'portal event re-queue failed'),
       )

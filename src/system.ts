@@ -63,6 +63,8 @@ import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
 import { createPeerCallbackService } from './peers/peer-callback.service.ts'
 import { createPeerIntakeService } from './peers/peer-intake.service.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
+import { createPortalIncidentSource } from './handoffs/portal-delivery.ts'
+import { createPortalEventRepository } from './handoffs/portal-event.repository.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
 import { createFetchWake } from './handoffs/fetch-wake.ts'
@@ -103,6 +105,7 @@ export function createSystem(deps: {
     incidents: createIncidentRepository(),
     citizenNotifications: createCitizenNotificationRepository(),
     peerHandoffs: createPeerHandoffRepository(),
+    portalEvents: createPortalEventRepository(),
   }
   // Messages to the applicant, decided in the transaction of the event that causes them.
   const notices = createCitizenNotices({ repo: repos.citizenNotifications, webhookUrl: config.notifyWebhookUrl })
@@ -290,16 +293,14 @@ export function createSystem(deps: {
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
   })
-  const incidents = createIncidentService({
+  const fetchWake = createFetchWake({ db, log })
+  const handoffViews = createHandoffViewService({
     db,
     clock,
-    incidents: repos.incidents,
     handoffs: repos.handoffs,
-    history: repos.history,
-    outbox: repos.outbox,
+    dossiers: repos.dossiers,
+    incidents: repos.incidents,
   })
-  const fetchWake = createFetchWake({ db, log })
-  const handoffViews = createHandoffViewService({ db, clock, handoffs: repos.handoffs, dossiers: repos.dossiers })
   const handoffDeadlines = createHandoffDeadlineWatch({
     db,
     clock,
@@ -333,6 +334,8 @@ export function createSystem(deps: {
     timeoutMs: config.handoffTimeoutMs,
     repo: repos.peerHandoffs,
     documents: repos.documents,
+    incidents: repos.incidents,
+    outbox: repos.outbox,
   })
   const citizenNotifications = createCitizenNotificationService({
     db,
@@ -341,6 +344,20 @@ export function createSystem(deps: {
     dossiers: repos.dossiers,
     history: repos.history,
     outbox: repos.outbox,
+  })
+  // Incidents of every kind: handoffs, and the other things sent out (each kind's module retries its own).
+  const incidents = createIncidentService({
+    db,
+    clock,
+    incidents: repos.incidents,
+    handoffs: repos.handoffs,
+    history: repos.history,
+    outbox: repos.outbox,
+    sources: {
+      citizenNotification: citizenNotifications.incidentSource,
+      peerCallback: peerCallbacks.incidentSource,
+      portalEvent: createPortalIncidentSource({ events: repos.portalEvents, outbox: repos.outbox, retryCycle: config.portalRetryCycle }),
+    },
   })
   return {
     db,

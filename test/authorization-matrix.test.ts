@@ -314,6 +314,13 @@ const ROUTES: Route[] = [
     call: (as) => as.get(`/api/tasks/queue?agency=${AGENCY}`),
   },
   {
+    name: 'portal sync incidents of the agency',
+    permission: 'incident.portalSync.manage',
+    group: 'none',
+    stage: 'receipt',
+    call: (as) => as.get(`/api/incidents?type=failedPortalSync&agency=${AGENCY}`),
+  },
+  {
     name: 'external tasks list',
     permission: 'externalTask.read',
     group: 'none',

@@ -44,3 +44,10 @@ t.test('development keeps working without secrets; the token lifetime is configu
   t.equal(loadConfig({ TOKEN_MAX_LIFETIME_HOURS: '8' }).tokenMaxLifetimeHours, 8)
   t.throws(() => loadConfig({ TOKEN_MAX_LIFETIME_HOURS: '0' }), { code: 'CONFIG_INVALID' })
 })
+
+t.test('the portal retry cycle: R3/PT5M by default, a cycle of its own, a refusal for anything unreadable', async (t) => {
+  t.equal(loadConfig({}).portalRetryCycle, 'R3/PT5M')
+  t.equal(loadConfig({ PORTAL_RETRY_CYCLE: 'PT1M,PT5M,PT30M' }).portalRetryCycle, 'PT1M,PT5M,PT30M')
+  for (const bad of ['mỗi 5 phút', 'R0/PT5M', 'R3/5M'])
+    t.throws(() => loadConfig({ PORTAL_RETRY_CYCLE: bad }), /PORTAL_RETRY_CYCLE/, `"${bad}" refused`)
+})

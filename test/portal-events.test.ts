@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { freePort } from '../src/infra/free-port.ts'
 import { startLocalRedis } from '../src/infra/local-redis.ts'
 import { createHttpPortal } from '../src/handoffs/national-portal.ts'
+import { createPortalDelivery } from '../src/handoffs/portal-delivery.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { startPortalSyncWorker } from '../src/workers/portal-sync.worker.ts'
 import { requeueUnacknowledgedEvents } from '../src/workers/portal-requeue.ts'
@@ -85,8 +86,17 @@ t.test(
     const log = pino({ level: 'silent' })
     const relay = createOutboxRelay({ db: ctx.db, repo: ctx.system.repos.outbox, queues, clock: ctx.clock, log })
     const portal = createHttpPortal({ url: receiver.url, timeoutMs: 5000 })
-    const startWorker = () =>
-      startPortalSyncWorker({ connection, prefix, portal, db: ctx.db, outbox: ctx.system.repos.outbox, clock: ctx.clock, log })
+    const delivery = createPortalDelivery({
+      db: ctx.db,
+      clock: ctx.clock,
+      log,
+      portal,
+      events: ctx.system.repos.portalEvents,
+      outbox: ctx.system.repos.outbox,
+      incidents: ctx.system.repos.incidents,
+      retryCycle: ctx.config.portalRetryCycle,
+    })
+    const startWorker = () => startPortalSyncWorker({ connection, prefix, delivery, log })
     const admin = new Redis(redis.url)
     t.teardown(async () => {
       await queues.close()
@@ -116,12 +126,18 @@ t.test(
     const recent = await requeueUnacknowledgedEvents({
       db: ctx.db,
       queue: queues.get(QUEUE.dossierEvents),
-      outbox: ctx.system.repos.outbox,
+      events: ctx.system.repos.portalEvents,
+      now: ctx.clock.now(),
       publishedBefore: new Date(Date.now() - 60_000),
     })
     t.equal(recent.queued, 0, 'the sweep does not re-add events published in the last minute')
     // ...the pass at start or when Redis comes back re-derives every unacknowledged event from Postgres.
-    const pass = await requeueUnacknowledgedEvents({ db: ctx.db, queue: queues.get(QUEUE.dossierEvents), outbox: ctx.system.repos.outbox })
+    const pass = await requeueUnacknowledgedEvents({
+      db: ctx.db,
+      queue: queues.get(QUEUE.dossierEvents),
+      events: ctx.system.repos.portalEvents,
+      now: ctx.clock.now(),
+    })
     t.equal(pass.queued, total - acked, 'only the unacknowledged events are queued again')
     worker = startWorker()
     t.teardown(() => worker.close())
@@ -140,7 +156,12 @@ t.test(
       log766.every((r) => r.receipt === `R-${r.event_id}`),
       "with the portal's own receipt",
     )
-    const again = await requeueUnacknowledgedEvents({ db: ctx.db, queue: queues.get(QUEUE.dossierEvents), outbox: ctx.system.repos.outbox })
+    const again = await requeueUnacknowledgedEvents({
+      db: ctx.db,
+      queue: queues.get(QUEUE.dossierEvents),
+      events: ctx.system.repos.portalEvents,
+      now: ctx.clock.now(),
+    })
     t.equal(again.queued, 0, 'nothing left pending once the portal acknowledged everything')
   },
 )

@@ -191,9 +191,15 @@ export const POLICY = {
   },
   'incident.manage': {
     who: ['agencyOfficer', 'admin'],
-    when: 'incidents of handoffs of the agency’s dossiers (list, retry, resolve with a note)',
+    when: 'incidents of handoffs, of notifications to the applicant and of callbacks to peer systems, for the agency’s dossiers (list, retry, resolve with a note)',
     refusal: 'FORBIDDEN',
     message: 'Chỉ cán bộ của cơ quan gửi liên thông hoặc quản trị viên được xem và xử lý sự cố',
+  },
+  'incident.portalSync.manage': {
+    who: ['admin'],
+    when: 'incidents of status events the national portal never acknowledged (list with type=failedPortalSync, retry, resolve with a note)',
+    refusal: 'FORBIDDEN',
+    message: 'Chỉ quản trị viên được xem và xử lý sự cố đồng bộ với Cổng Dịch vụ công quốc gia',
   },
   'supervision.export': {
     who: ['agencySupervisor', 'admin'],

@@ -5,6 +5,7 @@ import type { Db } from '../db/knex.ts'
 import { AppError } from '../errors.ts'
 import type { DossierRepository } from '../records/dossier.repository.ts'
 import type { HandoffRepository, HandoffRow } from './handoff.repository.ts'
+import type { IncidentRepository } from './incident.repository.ts'
 
 /** A handoff as officers and supervisors see it. */
 export const handoffDto = (h: HandoffRow, now: Date) => ({
@@ -27,7 +28,14 @@ export const handoffDto = (h: HandoffRow, now: Date) => ({
 })
 
 /** The handoffs of a dossier (its view), and the supervisors' look at stuck and overdue ones by receiving agency. */
-export function createHandoffViewService(deps: { db: Db; clock: Clock; handoffs: HandoffRepository; dossiers: DossierRepository }) {
+export function createHandoffViewService(deps: {
+  db: Db
+  clock: Clock
+  handoffs: HandoffRepository
+  dossiers: DossierRepository
+  /** Open incidents of every kind (portal sync, notifications, peer callbacks too) are counted beside the handoffs. */
+  incidents: IncidentRepository
+}) {
   const { db, clock } = deps
   return {
     async forDossier(p: Principal, dossierId: string) {
@@ -43,9 +51,10 @@ export function createHandoffViewService(deps: { db: Db; clock: Clock; handoffs:
       authorize('supervision.view', p, { agency: agency ?? p.agency })
       const now = clock.now()
       const window = { agency, now, stuckBefore: new Date(now.getTime() - q.stuckMinutes * 60_000) }
-      const [byAgency, items] = await Promise.all([
+      const [byAgency, items, openIncidents] = await Promise.all([
         deps.handoffs.byReceivingAgency(db, window),
         deps.handoffs.needingAttention(db, { ...window, limit: q.limit }),
+        deps.incidents.openByType(db, agency),
       ])
       return {
         byReceivingAgency: byAgency.map((r) => ({
@@ -56,6 +65,7 @@ export function createHandoffViewService(deps: { db: Db; clock: Clock; handoffs:
           incidents: r.incidents,
         })),
         items: items.map((h) => handoffDto(h, now)),
+        openIncidents: openIncidents.map((r) => ({ type: r.type, open: r.open })),
       }
     },
   }

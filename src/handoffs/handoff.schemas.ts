@@ -10,12 +10,18 @@ const Variables = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,6
 /** An incident as Camunda 7 names its fields, with the dossier and agencies beside them. */
 export const Incident = Type.Object({
   id: Type.String(),
-  incidentType: Type.String({ description: 'failedExternalTask | failedJob' }),
+  incidentType: Type.String({ description: 'failedExternalTask | failedJob | failedPortalSync | failedNotification | failedPeerCallback' }),
   incidentMessage: Type.String(),
   incidentTimestamp: Timestamp,
-  activityId: Type.String(),
-  processInstanceId: Type.String(),
-  configuration: Type.String({ description: 'The handoff (external task) id' }),
+  activityId: Type.Union([Type.String(), Type.Null()], { description: 'Handoffs only' }),
+  processInstanceId: Type.Union([Type.String(), Type.Null()], { description: 'Handoffs only' }),
+  configuration: Type.String({
+    description: 'What failed: the handoff (external task) id, the portal event id, the notification id or the peer handoff id',
+  }),
+  source: Type.String({ description: 'handoff | portalEvent | citizenNotification | peerCallback' }),
+  details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: 'What the kind adds: the portal status event; the channel, masked recipient and event of a notification',
+  }),
   dossierId: Type.String(),
   procedureCode: Type.String(),
   agency: Type.String(),
@@ -28,9 +34,19 @@ export const Incident = Type.Object({
 
 export const listIncidentsSchema = {
   tags: ['incidents'],
-  summary: 'Incidents of handoffs, cursor-paginated (officers: their agency; admins: any)',
+  summary:
+    'Incidents of everything sent out (handoffs, portal sync, notifications, peer callbacks), cursor-paginated (officers: their agency; admins: any)',
   querystring: Type.Object(
     {
+      type: Type.Optional(
+        Type.Union([
+          Type.Literal('failedExternalTask'),
+          Type.Literal('failedJob'),
+          Type.Literal('failedPortalSync'),
+          Type.Literal('failedNotification'),
+          Type.Literal('failedPeerCallback'),
+        ]),
+      ),
       agency: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
       procedureCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
       dossierId: Type.Optional(Type.String({ format: 'uuid' })),
@@ -48,7 +64,8 @@ export const listIncidentsSchema = {
 
 export const retryIncidentSchema = {
   tags: ['incidents'],
-  summary: 'Retry the handoff of an incident (its retries set again); the incident resolves when it then succeeds',
+  summary:
+    'Retry what failed (its retries set again: the handoff, portal event, notification or peer callback); the incident resolves when it then succeeds',
   params: IdParam,
   body: Type.Object({ retries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }),
   response: {
@@ -160,6 +177,13 @@ export const supervisionHandoffsSchema = {
         }),
       ),
       items: Type.Array(Handoff),
+      openIncidents: Type.Array(
+        Type.Object({
+          type: Type.String({ description: 'failedExternalTask | failedJob | failedPortalSync | failedNotification | failedPeerCallback' }),
+          open: Type.Integer(),
+        }),
+        { description: 'Open incidents of every kind of the agency (or all, for admins), by type' },
+      ),
     }),
     ...errorResponses(AUTH, INPUT, 'FORBIDDEN'),
   },

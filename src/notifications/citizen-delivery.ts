@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Db, Tx } from '../db/knex.ts'
+import type { IncidentRepository } from '../handoffs/incident.repository.ts'
 import type { OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { HistoryRepository } from '../records/history.repository.ts'
 import type { ChannelAdapters } from './channels.ts'
 import { retryDelayMs, DELIVERY_RETRIES } from './citizen-notices.ts'
 import { CITIZEN_NOTIFICATION_TOPIC, deliveryJobId, type CitizenNotificationRepository } from './citizen-notification.repository.ts'
 import { renderCitizenMessage, TemplateDataMissing } from './citizen-templates.ts'
+import { maskAddress } from './citizen-notification.service.ts'
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'stale' | 'busy' | 'unconfigured'
 
@@ -22,6 +25,8 @@ export function createCitizenDelivery(deps: {
   repo: CitizenNotificationRepository
   history: HistoryRepository
   outbox: OutboxRepository
+  /** A notification that finally failed opens an incident (`failedNotification`); its delivery closes it. */
+  incidents: IncidentRepository
   adapters: ChannelAdapters
   clock: Clock
   log: Logger
@@ -81,12 +86,32 @@ export function createCitizenDelivery(deps: {
         }
         await deps.afterSend?.(id)
         await deps.repo.markSent(tx, id, adapter.messageId(row), now)
+        await deps.incidents.resolveForSource(tx, 'citizenNotification', id, 'notification delivered', now)
         return 'sent'
       })
     },
   }
 
-  async function failedLine(tx: Tx, row: { id: string; dossier_id: string; channel: string; event: string }, error: string, at: Date) {
+  /** The history line of a notification that finally failed, and its incident (none when one is open already). */
+  async function failedLine(
+    tx: Tx,
+    row: { id: string; dossier_id: string; channel: string; event: string; address: string | null },
+    error: string,
+    at: Date,
+  ) {
+    await deps.incidents.openOutgoing(
+      tx,
+      {
+        id: randomUUID(),
+        type: 'failedNotification',
+        source: 'citizenNotification',
+        sourceId: row.id,
+        dossierId: row.dossier_id,
+        message: error,
+        details: { notificationId: row.id, channel: row.channel, event: row.event, recipient: maskAddress(row.channel, row.address) },
+      },
+      at,
+    )
     await deps.history.append(tx, [
       {
         dossier_id: row.dossier_id,

@@ -2,7 +2,8 @@ import type { Principal } from '../auth/principal.ts'
 import { authorize, canReadDossier, dossierResource } from '../auth/policy.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
-import { transaction } from '../db/unit-of-work.ts'
+import { transaction, type UnitOfWork } from '../db/unit-of-work.ts'
+import type { OutgoingIncidentSource } from '../handoffs/incident.service.ts'
 import { AppError } from '../errors.ts'
 import type { OutboxRepository } from '../outbox/outbox.repository.ts'
 import type { DossierRepository } from '../records/dossier.repository.ts'
@@ -40,7 +41,39 @@ export function createCitizenNotificationService(deps: {
     if (!d || !canReadDossier(p, d)) throw new AppError('DOSSIER_NOT_FOUND', `Không tìm thấy hồ sơ ${dossierId}`)
     return d
   }
+  /** A failed row back to pending with a fresh set of retries, its next attempt queued at once. */
+  function reopen(uow: UnitOfWork, row: CitizenNotificationRow, now: Date) {
+    uow.write(deps.repo.reopen(uow.tx, row.id, DELIVERY_RETRIES, now))
+    uow.write(
+      deps.outbox.enqueue(uow.tx, [
+        {
+          topic: CITIZEN_NOTIFICATION_TOPIC,
+          payload: { notificationId: row.id, attempt: row.attempts, jobId: deliveryJobId(row.id, row.attempts) },
+          availableAt: now,
+        },
+      ]),
+    )
+  }
   return {
+    /**
+     * The incidents of notifications that finally failed (`failedNotification`): a retry puts the
+     * notification back on its way (its delivery then closes the incident); closing one by hand leaves
+     * the notification failed.
+     */
+    incidentSource: {
+      async retry(uow: UnitOfWork, incident: { source_id: string }, now: Date) {
+        const row = uow.read(deps.repo.lock(uow.tx, incident.source_id))
+        await uow.flush()
+        const n = row.one()
+        if (!n || n.state !== 'failed')
+          throw new AppError('INCIDENT_ALREADY_RESOLVED', 'Thông báo không còn ở trạng thái gửi không thành công', {
+            state: n?.state ?? null,
+          })
+        reopen(uow, n, now)
+        return { notificationId: n.id, channel: n.channel, event: n.event }
+      },
+    } satisfies OutgoingIncidentSource,
+
     async list(p: Principal, dossierId: string): Promise<CitizenNotificationRow[]> {
       const d = await dossierOf(p, dossierId)
       authorize('citizenNotification.read', p, dossierResource(d))
@@ -57,16 +90,7 @@ export function createCitizenNotificationService(deps: {
         if (row.state !== 'failed')
           throw new AppError('NOTIFICATION_NOT_RETRYABLE', 'Chỉ gửi lại được thông báo đã gửi không thành công', { state: row.state })
         const now = deps.clock.now()
-        uow.write(deps.repo.reopen(tx, id, DELIVERY_RETRIES, now))
-        uow.write(
-          deps.outbox.enqueue(tx, [
-            {
-              topic: CITIZEN_NOTIFICATION_TOPIC,
-              payload: { notificationId: id, attempt: row.attempts, jobId: deliveryJobId(id, row.attempts) },
-              availableAt: now,
-            },
-          ]),
-        )
+        reopen(uow, row, now)
         uow.write(
           deps.history.append(tx, [
             {

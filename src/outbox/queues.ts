@@ -18,6 +18,7 @@ export type QueueName = (typeof QUEUE)[keyof typeof QUEUE]
 /** Where an outbox topic goes: a job added to a queue, or a job removed from it. */
 export const TOPIC_ROUTE: Record<string, { queue: QueueName; action: 'add' | 'remove' }> = {
   'dossier.status-changed': { queue: QUEUE.dossierEvents, action: 'add' },
+  'dossier.status-resend': { queue: QUEUE.dossierEvents, action: 'add' },
   'timer.scheduled': { queue: QUEUE.timers, action: 'add' },
   'timer.cancelled': { queue: QUEUE.timers, action: 'remove' },
   'deadline.scheduled': { queue: QUEUE.timers, action: 'add' },

@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/knex.ts'
+import { AppError } from '../errors.ts'
+import type { UnitOfWork } from '../db/unit-of-work.ts'
 import type { DocumentRepository } from '../documents/document.repository.ts'
+import type { IncidentRepository } from '../handoffs/incident.repository.ts'
+import type { OutgoingIncidentSource } from '../handoffs/incident.service.ts'
+import type { OutboxRepository } from '../outbox/outbox.repository.ts'
 import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../handoffs/signature.ts'
 import type { PeerHandoffRepository } from './peer-handoff.repository.ts'
 
@@ -23,6 +29,9 @@ export function createPeerCallbackService(deps: {
   timeoutMs: number
   repo: PeerHandoffRepository
   documents: DocumentRepository
+  /** A callback whose retries ran out opens an incident (`failedPeerCallback`); its delivery closes it. */
+  incidents: IncidentRepository
+  outbox: OutboxRepository
 }) {
   const { db, clock } = deps
   const service = {
@@ -63,12 +72,15 @@ export function createPeerCallbackService(deps: {
           const text = await res.text().catch(() => '')
           if (res.status === 200 || res.status === 409) {
             const done = clock.now()
-            await deps.repo.update(db, id, {
-              state: 'called_back',
-              called_back_at: done,
-              next_attempt_at: null,
-              last_error: null,
-              updated_at: done,
+            await db.transaction(async (tx) => {
+              await deps.repo.update(tx, id, {
+                state: 'called_back',
+                called_back_at: done,
+                next_attempt_at: null,
+                last_error: null,
+                updated_at: done,
+              })
+              await deps.incidents.resolveForSource(tx, 'peerCallback', id, 'callback delivered', done)
             })
             return 'sent'
           }
@@ -80,11 +92,29 @@ export function createPeerCallbackService(deps: {
       const wait = CALLBACK_BACKOFF_MS[row.attempts - 1]
       const later = clock.now()
       deps.log.warn({ peerHandoff: id, attempts: row.attempts, error }, 'peer callback failed')
-      await deps.repo.update(db, id, {
-        state: wait === undefined ? 'failed' : 'callback_due',
-        next_attempt_at: wait === undefined ? null : new Date(later.getTime() + wait),
-        last_error: error.slice(0, 2000),
-        updated_at: later,
+      await db.transaction(async (tx) => {
+        await deps.repo.update(tx, id, {
+          state: wait === undefined ? 'failed' : 'callback_due',
+          next_attempt_at: wait === undefined ? null : new Date(later.getTime() + wait),
+          last_error: error.slice(0, 2000),
+          updated_at: later,
+        })
+        // Retries ran out: an incident a person sees, with its history line (none if one is open already).
+        if (wait === undefined)
+          await deps.incidents.openOutgoing(
+            tx,
+            {
+              id: randomUUID(),
+              type: 'failedPeerCallback',
+              source: 'peerCallback',
+              sourceId: id,
+              dossierId: row.dossier_id,
+              receivingAgency: row.sender_agency,
+              message: error,
+              details: { peerHandoffId: id, senderAgency: row.sender_agency, handoffId: row.handoff_id, attempts: row.attempts },
+            },
+            later,
+          )
       })
       return wait === undefined ? 'failed' : 'retry'
     },
@@ -94,6 +124,26 @@ export function createPeerCallbackService(deps: {
       const row = await deps.repo.findByDossier(db, dossierId).one()
       return row ? service.deliver(row.id) : 'skipped'
     },
+
+    /**
+     * The incidents of callbacks whose retries ran out (`failedPeerCallback`): a retry makes the
+     * callback due again with a fresh set of attempts and queues it at once (the same signed body:
+     * the sender takes it once, a second copy gets 409); its delivery closes the incident.
+     */
+    incidentSource: {
+      async retry(uow: UnitOfWork, incident: { source_id: string }, now: Date) {
+        const found = uow.read(deps.repo.lockById(uow.tx, incident.source_id))
+        await uow.flush()
+        const row = found.one()
+        if (!row || row.state !== 'failed')
+          throw new AppError('INCIDENT_ALREADY_RESOLVED', 'Lời gọi trả kết quả liên thông không còn ở trạng thái lỗi', {
+            state: row?.state ?? null,
+          })
+        uow.write(deps.repo.update(uow.tx, row.id, { state: 'callback_due', attempts: 0, next_attempt_at: now, updated_at: now }))
+        uow.write(deps.outbox.enqueue(uow.tx, [{ topic: 'peer.callback', payload: { dossierId: row.dossier_id }, availableAt: now }]))
+        return { peerHandoffId: row.id, senderAgency: row.sender_agency }
+      },
+    } satisfies OutgoingIncidentSource,
 
     /** Every callback due by now (the per-minute sweep; tests call it). */
     async deliverDue(limit = 100): Promise<number> {

@@ -24,6 +24,7 @@ export function createPeerHandoffRepository() {
     findByDossier: (q: Queryable, dossierId: string) =>
       read<PeerHandoffRow>(q('peer_handoffs').where({ dossier_id: dossierId }).select('*')),
     findById: (q: Queryable, id: string) => read<PeerHandoffRow>(q('peer_handoffs').where({ id }).select('*')),
+    lockById: (q: Queryable, id: string) => read<PeerHandoffRow>(q('peer_handoffs').where({ id }).forUpdate().select('*')),
     /** Records the dossier made for a handoff; a concurrent twin inserting first wins (nothing written). */
     insert: (q: Queryable, row: Pick<PeerHandoffRow, 'id' | 'sender_agency' | 'handoff_id' | 'dossier_id' | 'created_at' | 'updated_at'>) =>
       write(

@@ -24,6 +24,7 @@ export async function startNotifier(t: Teardown, ctx: TestContext) {
     repo: ctx.system.repos.citizenNotifications,
     history: ctx.system.repos.history,
     outbox: ctx.system.repos.outbox,
+    incidents: ctx.system.repos.incidents,
     adapters: channels.adapters,
     clock: ctx.clock,
     log,

@@ -6,22 +6,38 @@ import { fmtDateTime, fmtNumber, html } from '../format.js'
 import { hasRole, isAdmin, wireFilters } from '../lists.js'
 
 const STATES = { pending: 'Chờ gửi', waiting: 'Đang chờ trả lời', completed: 'Đã trả lời', incident: 'Sự cố', cancelled: 'Đã huỷ' }
+// The kinds of incident: handoffs, and the other things sent out.
+const TYPES = {
+  failedJob: 'Liên thông (bộ chuyển)',
+  failedExternalTask: 'Liên thông (worker bên ngoài)',
+  failedPortalSync: 'Đồng bộ Cổng DVCQG',
+  failedNotification: 'Thông báo cho người nộp',
+  failedPeerCallback: 'Trả kết quả liên thông',
+}
 
 export async function render(main, { query, current }) {
   const admin = isAdmin()
   const agency = admin ? query.agency || undefined : undefined
+  const type = TYPES[query.type] ? query.type : undefined
   const mayWatch = hasRole('supervisor', 'admin')
   const mayManage = hasRole('officer', 'admin')
   const [handoffs, incidents] = await Promise.all([
     mayWatch ? api(`/supervision/handoffs${qs({ agency, limit: 100 })}`) : null,
-    mayManage ? api(`/incidents${qs({ agency, state: 'open', limit: 50 })}`) : null,
+    mayManage ? api(`/incidents${qs({ agency, type, state: 'open', limit: 50 })}`) : null,
   ])
   if (!current()) return
   main.innerHTML = html` <h1>Liên thông và sự cố</h1>
     ${
-      admin
+      admin || mayManage
         ? html`<form class="filters" id="filters">
-            <label>Cơ quan gửi <input name="agency" value="${agency ?? ''}" maxlength="64" /></label>
+            ${admin ? html`<label>Cơ quan gửi <input name="agency" value="${agency ?? ''}" maxlength="64" /></label>` : ''}
+            <label
+              >Loại sự cố
+              <select name="type">
+                <option value="">Tất cả</option>
+                ${Object.entries(TYPES).map(([k, v]) => html`<option value="${k}" ${k === type ? 'selected' : ''}>${v}</option>`)}
+              </select></label
+            >
             <button type="submit">Xem</button>
           </form>`
         : ''
@@ -56,6 +72,16 @@ export async function render(main, { query, current }) {
                       )}
                     </tbody>
                   </table>`
+            }
+            ${
+              handoffs.openIncidents.length === 0
+                ? ''
+                : html`<p id="incident-counts">
+                    Sự cố đang mở:
+                    ${handoffs.openIncidents.map(
+                      (c) => html`<span data-type="${c.type}">${TYPES[c.type] ?? c.type}: ${fmtNumber(c.open)}</span> `,
+                    )}
+                  </p>`
             }
             <h2>Cần xem xét</h2>
             ${
@@ -104,6 +130,7 @@ export async function render(main, { query, current }) {
                 <thead>
                   <tr>
                     <th>Lúc</th>
+                    <th>Loại</th>
                     <th>Hồ sơ</th>
                     <th>Thủ tục</th>
                     <th>Bước</th>
@@ -117,9 +144,10 @@ export async function render(main, { query, current }) {
                     (i) =>
                       html`<tr data-incident="${i.id}">
                         <td>${fmtDateTime(i.incidentTimestamp)}</td>
+                        <td data-type="${i.incidentType}">${TYPES[i.incidentType] ?? i.incidentType}</td>
                         <td><a href="#/dossiers/${i.dossierId}">${i.dossierId.slice(0, 8)}…</a></td>
                         <td>${i.procedureCode}</td>
-                        <td>${i.activityId}</td>
+                        <td>${i.activityId ?? '—'}</td>
                         <td>${i.receivingAgency ?? '—'}</td>
                         <td class="error-text">${i.incidentMessage}</td>
                         <td>
@@ -133,7 +161,7 @@ export async function render(main, { query, current }) {
               </table>
               <p class="error" id="incident-error" hidden></p>`
     }`.text
-  if (admin) wireFilters(main, 'handoffs')
+  if (admin || mayManage) wireFilters(main, 'handoffs')
   const box = main.querySelector('#incident-error')
   const act = async (path, body) => {
     box.hidden = true
