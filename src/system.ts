@@ -61,6 +61,7 @@ import { createPeerHandoffRepository } from './peers/peer-handoff.repository.ts'
 import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
 import { createPeerCallbackService } from './peers/peer-callback.service.ts'
 import { createPeerIntakeService } from './peers/peer-intake.service.ts'
+import { createLocalPeer } from './peers/local-peer.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
@@ -283,6 +284,8 @@ export function createSystem(deps: {
             })),
           }
         },
+        // No peer configured for the receiving agency: its procedure deployed here takes the dossier.
+        local: (req, content) => localPeer.open(req, content),
       }),
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
@@ -322,6 +325,7 @@ export function createSystem(deps: {
     documents,
     documentRows: repos.documents,
   })
+  const localPeer = createLocalPeer({ intake: peerIntake, handoffs })
   const peerCallbacks = createPeerCallbackService({
     db,
     clock,
@@ -330,6 +334,7 @@ export function createSystem(deps: {
     timeoutMs: config.handoffTimeoutMs,
     repo: repos.peerHandoffs,
     documents: repos.documents,
+    local: (handoffId, variables) => localPeer.answer(handoffId, variables),
   })
   const citizenNotifications = createCitizenNotificationService({
     db,

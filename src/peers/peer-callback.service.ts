@@ -23,6 +23,8 @@ export function createPeerCallbackService(deps: {
   timeoutMs: number
   repo: PeerHandoffRepository
   documents: DocumentRepository
+  /** A dossier our own deployment handed itself (no peer for the sender's agency): answered in-process (local-peer.ts). */
+  local?: (handoffId: string, variables: Record<string, unknown>) => Promise<void>
 }) {
   const { db, clock } = deps
   const service = {
@@ -46,7 +48,22 @@ export function createPeerCallbackService(deps: {
         },
       })
       let error: string
-      if (!peer) error = `Chưa cấu hình hệ thống của cơ quan ${row.sender_agency} (HANDOFF_PEERS)`
+      if (!peer && deps.local) {
+        try {
+          await deps.local(row.handoff_id, (JSON.parse(body) as { variables: Record<string, unknown> }).variables)
+          const done = clock.now()
+          await deps.repo.update(db, id, {
+            state: 'called_back',
+            called_back_at: done,
+            next_attempt_at: null,
+            last_error: null,
+            updated_at: done,
+          })
+          return 'sent'
+        } catch (err) {
+          error = `Không trả được kết quả cho hồ sơ gửi trong hệ thống: ${(err as Error).message}`
+        }
+      } else if (!peer) error = `Chưa cấu hình hệ thống của cơ quan ${row.sender_agency} (HANDOFF_PEERS)`
       else {
         const timestamp = String(Math.floor(clock.now().getTime() / 1000))
         try {
