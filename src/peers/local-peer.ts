@@ -35,10 +35,9 @@ export function createLocalPeer(deps: { intake: PeerIntakeService; handoffs: Han
         })
         return { kind: 'accepted' }
       } catch (err) {
-        const why = err instanceof AppError ? err.message : (err as Error).message
         return {
           kind: 'failure',
-          message: `Chưa cấu hình hệ thống của cơ quan ${req.receivingAgency ?? '(không có)'} (HANDOFF_PEERS) và thủ tục ${req.topic} không nhận được trong hệ thống này: ${why}`,
+          message: `Chưa cấu hình hệ thống của cơ quan ${req.receivingAgency ?? '(không có)'} (HANDOFF_PEERS) và thủ tục ${req.topic} không nhận được trong hệ thống này: ${(err as Error).message}`,
         }
       }
     },

@@ -4,7 +4,8 @@ import type { PeerHandoffRepository } from './peer-handoff.repository.ts'
 /**
  * When the process of a dossier a peer handed us ends, the callback owed to the sender is decided in
  * that step's transaction (so it is neither lost nor sent twice): `peerOutcome`, `peerRefused`, our
- * dossier code and the variables our procedure answers with; the result documents are listed when it is sent. Other dossiers change nothing.
+ * dossier code and the variables our procedure answers with; the result documents are listed when it
+ * is sent. Other dossiers change nothing.
  */
 export function createPeerCallbackObserver(deps: { repo: PeerHandoffRepository }) {
   return defineObserver({
