@@ -62,6 +62,7 @@ import { createPeerHandoffRepository } from './peers/peer-handoff.repository.ts'
 import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
 import { createPeerCallbackService } from './peers/peer-callback.service.ts'
 import { createPeerIntakeService } from './peers/peer-intake.service.ts'
+import { createLocalPeer } from './peers/local-peer.ts'
 import { createIncidentService } from './handoffs/incident.service.ts'
 import { createPortalIncidentSource } from './handoffs/portal-delivery.ts'
 import { createPortalEventRepository } from './handoffs/portal-event.repository.ts'
@@ -289,6 +290,8 @@ export function createSystem(deps: {
             })),
           }
         },
+        // No peer configured for the receiving agency: its procedure deployed here takes the dossier.
+        local: (req, content) => localPeer.open(req, content),
       }),
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
@@ -326,6 +329,7 @@ export function createSystem(deps: {
     documents,
     documentRows: repos.documents,
   })
+  const localPeer = createLocalPeer({ intake: peerIntake, handoffs })
   const peerCallbacks = createPeerCallbackService({
     db,
     clock,
@@ -336,6 +340,7 @@ export function createSystem(deps: {
     documents: repos.documents,
     incidents: repos.incidents,
     outbox: repos.outbox,
+    local: (handoffId, variables) => localPeer.answer(handoffId, variables),
   })
   const citizenNotifications = createCitizenNotificationService({
     db,

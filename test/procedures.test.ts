@@ -97,6 +97,24 @@ async function pay(w: World, id: string) {
   return req.body.payment
 }
 
+/**
+ * S5's tax step in one deployment: the land office's handoff is dispatched, the tax officer of this same
+ * system (the tax procedure is deployed here, no tax system configured) issues the notice on the task
+ * the handoff opened, and its answer reaches the land dossier.
+ */
+async function taxNotice(w: World, notice: Record<string, unknown>) {
+  await w.ctx.system.handoffs.dispatchDue()
+  const tax = await caller(w.ctx, { userId: 'can-bo-thue', roles: ['officer'], groups: ['co-quan-thue'], agency: 'CO-QUAN-THUE' })
+  const queue = await tax.get('/api/tasks?procedureCode=THUE-NVTC-DAT')
+  const task = (queue.body.items as Array<{ id: string; dossierId: string; status: string }>).find((x) => x.status === 'open')
+  if (!task) throw new Error(`no tax task: ${JSON.stringify(queue.body)}`)
+  if ((await tax.post(`/api/tasks/${task.id}/claim`)).status !== 200) throw new Error('claim')
+  const done = await tax.post(`/api/tasks/${task.id}/complete`, { variables: notice })
+  if (done.status !== 200) throw new Error(JSON.stringify(done.body))
+  await w.ctx.system.peerCallbacks.deliverDue()
+  return (await tax.get(`/api/dossiers/${task.dossierId}`)).body.dossier
+}
+
 const codes = async (w: World, id: string) => (await statusTrail(w.officer, id)).map(([, n]) => n)
 const dossier = async (w: World, id: string) => (await w.officer.get(`/api/dossiers/${id}`)).body.dossier
 
@@ -222,11 +240,14 @@ t.test('S5 first land-use certificate: difficult area +10 days, tax obligation p
   t.equal((await dossier(w, a.id)).appointmentAt, '2027-01-05T02:00:00.000Z', '20 + 10 working days, skipping New Year 2027')
   for (const s of ['transfer', 'propose']) await act(w, a.id, s)
   await act(w, a.id, 'answer', { opinion: 'Đã niêm yết công khai, không có tranh chấp' })
-  const obligation = await act(w, a.id, 'request-financial-obligation', {
-    amount: 5_250_000,
-    reason: 'Tiền sử dụng đất và lệ phí trước bạ theo thông báo của cơ quan thuế',
+  t.equal((await act(w, a.id, 'propose')).dossierStatus, 'IN_PROCESS', 'sent to the tax authority: the clock runs')
+  const notice = await taxNotice(w, {
+    obligationAmount: 5_250_000,
+    taxNoticeNumber: 'TB-2026/1234',
+    taxNoticeNote: 'Tiền sử dụng đất và lệ phí trước bạ',
   })
-  t.equal(obligation.dossierStatus, 'FINANCIAL_OBLIGATION')
+  t.equal(notice.procedureCode, 'THUE-NVTC-DAT', 'the tax procedure deployed here took the dossier (no tax system configured)')
+  t.equal((await dossier(w, a.id)).status, 'FINANCIAL_OBLIGATION')
   t.equal((await dossier(w, a.id)).nationalStatus, 6)
   w.clock.set('2026-11-25T02:00:00Z') // paid two working days later
   t.match(await pay(w, a.id), { purpose: 'obligation', amount: 5_250_000 })
@@ -256,9 +277,9 @@ t.test('S5 first land-use certificate: difficult area +10 days, tax obligation p
   )
   t.match(await form(w, c.id, 'mau-02'), /Giấy tờ về nguồn gốc sử dụng đất/)
   t.equal((await w.officer.post(`/api/dossiers/${c.id}/supplement`, { note: 'Bổ sung qua bưu chính' })).body.dossierStatus, 'IN_PROCESS')
-  for (const s of ['propose', 'answer']) await act(w, c.id, s, s === 'answer' ? { opinion: 'Đã niêm yết' } : {})
-  await act(w, c.id, 'request-financial-obligation', { amount: 1_000_000, reason: 'Lệ phí trước bạ' })
-  await pay(w, c.id)
+  for (const s of ['propose', 'answer', 'propose']) await act(w, c.id, s, s === 'answer' ? { opinion: 'Đã niêm yết' } : {})
+  await taxNotice(w, { obligationAmount: 1_000_000, taxNoticeNumber: 'TB-2026/1235' })
+  t.match(await pay(w, c.id), { purpose: 'obligation', amount: 1_000_000 })
   for (const s of ['propose', 'approve']) await act(w, c.id, s)
   t.equal((await returnResult(w, c.id, 3)).dossierStatus, 'RETURNED')
   t.same(await codes(w, c.id), [1, 2, 4, 5, 4, 6, 4, 9, 10])

@@ -128,6 +128,8 @@ export function createHandoffService(deps: HandoffDeps) {
             receivingAgency: h.receiving_agency,
             attempts: h.attempts,
             ...(answer.kind === 'bpmnError' ? { errorCode: answer.errorCode, errorMessage: answer.errorMessage } : {}),
+            // What the other agency answered (e.g. the tax notice: obligationAmount, taxNoticeNumber).
+            variables: answer.variables,
           },
           at: now,
         }

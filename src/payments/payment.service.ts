@@ -53,11 +53,17 @@ export function createPaymentService(deps: {
   /** What the dossier owes right now, if anything. */
   async function due(d: DossierRow): Promise<{ purpose: PaymentRow['purpose']; amount: number } | null> {
     if (d.status === DossierStatus.FINANCIAL_OBLIGATION) {
+      // The latest notice: an officer's request (its amount), or the tax authority's answer to a handoff (obligationAmount).
       const req = await db('history')
-        .where({ dossier_id: d.id, action: 'lifecycle.financial_obligation_requested' })
+        .where({ dossier_id: d.id })
+        .where((q) => {
+          void q.where({ action: 'lifecycle.financial_obligation_requested' }).orWhere((h) => {
+            void h.where({ action: 'handoff.completed' }).whereRaw(`details->'variables'->>'obligationAmount' is not null`)
+          })
+        })
         .orderBy('id', 'desc')
-        .first('details')
-      const amount = Number(req?.details?.amount ?? 0)
+        .first('action', 'details')
+      const amount = Number((req?.action === 'handoff.completed' ? req.details?.variables?.obligationAmount : req?.details?.amount) ?? 0)
       return amount > 0 ? { purpose: 'obligation', amount } : null
     }
     if (d.status !== DossierStatus.RESULT_READY || d.channel !== Channel.ONLINE) return null

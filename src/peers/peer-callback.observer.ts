@@ -3,14 +3,15 @@ import type { PeerHandoffRepository } from './peer-handoff.repository.ts'
 
 /**
  * When the process of a dossier a peer handed us ends, the callback owed to the sender is decided in
- * that step's transaction (so it is neither lost nor sent twice): `peerOutcome`, `peerRefused` and our
- * dossier code; the result documents are listed when it is sent. Other dossiers change nothing.
+ * that step's transaction (so it is neither lost nor sent twice): `peerOutcome`, `peerRefused`, our
+ * dossier code and the variables our procedure answers with; the result documents are listed when it
+ * is sent. Other dossiers change nothing.
  */
 export function createPeerCallbackObserver(deps: { repo: PeerHandoffRepository }) {
   return defineObserver({
     name: 'peer-callbacks',
     reads: [],
-    async apply({ result, instance, dossier, uow, now }) {
+    async apply({ result, instance, dossier, version, uow, now }) {
       const v = result.variables
       // Only a dossier opened for a peer carries `peerAgency` (set on intake): others pay nothing.
       if (!result.ended || instance.parent_instance_id || typeof v.peerAgency !== 'string') return []
@@ -18,7 +19,13 @@ export function createPeerCallbackObserver(deps: { repo: PeerHandoffRepository }
         deps.repo.endDossier(
           uow.tx,
           dossier.id,
-          { peerOutcome: v.outcome ?? null, peerRefused: v.refused === true, peerDossierCode: dossier.code },
+          {
+            // The variables our procedure answers with (`tthc:procedure answerVariables`), e.g. a tax notice.
+            ...Object.fromEntries((version.metadata.answerVariables ?? []).map((name) => [name, v[name] ?? null])),
+            peerOutcome: v.outcome ?? null,
+            peerRefused: v.refused === true,
+            peerDossierCode: dossier.code,
+          },
           now,
         ),
       )

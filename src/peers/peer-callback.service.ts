@@ -32,6 +32,8 @@ export function createPeerCallbackService(deps: {
   /** A callback whose retries ran out opens an incident (`failedPeerCallback`); its delivery closes it. */
   incidents: IncidentRepository
   outbox: OutboxRepository
+  /** A dossier our own deployment handed itself (no peer for the sender's agency): answered in-process (local-peer.ts). */
+  local?: (handoffId: string, variables: Record<string, unknown>) => Promise<void>
 }) {
   const { db, clock } = deps
   const service = {
@@ -55,7 +57,25 @@ export function createPeerCallbackService(deps: {
         },
       })
       let error: string
-      if (!peer) error = `Chưa cấu hình hệ thống của cơ quan ${row.sender_agency} (HANDOFF_PEERS)`
+      if (!peer && deps.local) {
+        try {
+          await deps.local(row.handoff_id, (JSON.parse(body) as { variables: Record<string, unknown> }).variables)
+          const done = clock.now()
+          await db.transaction(async (tx) => {
+            await deps.repo.update(tx, id, {
+              state: 'called_back',
+              called_back_at: done,
+              next_attempt_at: null,
+              last_error: null,
+              updated_at: done,
+            })
+            await deps.incidents.resolveForSource(tx, 'peerCallback', id, 'callback delivered', done)
+          })
+          return 'sent'
+        } catch (err) {
+          error = `Không trả được kết quả cho hồ sơ gửi trong hệ thống: ${(err as Error).message}`
+        }
+      } else if (!peer) error = `Chưa cấu hình hệ thống của cơ quan ${row.sender_agency} (HANDOFF_PEERS)`
       else {
         const timestamp = String(Math.floor(clock.now().getTime() / 1000))
         try {

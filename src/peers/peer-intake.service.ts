@@ -51,7 +51,7 @@ export function createPeerIntakeService(deps: {
   documentRows: DocumentRepository
 }) {
   const forged = () => new AppError('HANDOFF_SIGNATURE_INVALID', 'Chữ ký của hệ thống gửi hồ sơ liên thông không hợp lệ')
-  return {
+  const service = {
     async receive(
       raw: string,
       headers: { timestamp?: string; signature?: string },
@@ -63,7 +63,11 @@ export function createPeerIntakeService(deps: {
       const age = Math.abs(deps.clock.now().getTime() / 1000 - Number(headers.timestamp))
       if (!/^\d{1,12}$/.test(headers.timestamp) || age > deps.maxAgeSeconds)
         throw new AppError('HANDOFF_TIMESTAMP_EXPIRED', `Yêu cầu đã quá ${deps.maxAgeSeconds} giây kể từ khi ký: không được chấp nhận`)
+      return service.accept(body)
+    },
 
+    /** The request once its sender is known (signed, or our own deployment: src/peers/local-peer.ts). */
+    async accept(body: PeerDossierRequest): Promise<{ created: boolean; dossierId: string; dossierCode: string }> {
       // Acting as the receiving system itself: the dossier is taken in like one received at the counter.
       const principal: Principal = { userId: `peer:${body.agency}`, roles: ['admin'], groups: [], agency: body.agency }
       const known = await deps.repo.find(deps.db, body.agency, body.handoffId).one()
@@ -125,5 +129,6 @@ export function createPeerIntakeService(deps: {
       return { created: submitted.created, dossierId: dossier.id, dossierCode: dossier.code }
     },
   }
+  return service
 }
 export type PeerIntakeService = ReturnType<typeof createPeerIntakeService>

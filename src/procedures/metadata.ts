@@ -37,6 +37,11 @@ export interface ProcedureMetadata {
   legalBasis: string | null
   fees: ProcedureFee[]
   documents: ProcedureDocument[]
+  /**
+   * The variables a dossier handed to us by a peer deployment sends back with its callback (docs/handoffs.md),
+   * besides its outcome: e.g. the tax authority's notice (`obligationAmount`, `taxNoticeNumber`).
+   */
+  answerVariables: string[]
 }
 
 export interface MetadataFinding {
@@ -57,6 +62,7 @@ interface RawProcedure {
   supplementPolicy?: string
   channels?: string
   legalBasis?: string
+  answerVariables?: string
   fees?: Array<{ code?: string; name?: string; amount?: string }>
   documents?: Array<{ code?: string; name?: string; required?: string; copies?: string }>
 }
@@ -90,6 +96,13 @@ export function readProcedureMetadata(
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(code))
     bad('METADATA_INVALID', `procedure code "${code}" may only hold letters, digits, ".", "_" and "-"`)
 
+  const answerVariables = (r.answerVariables ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (answerVariables.some((v) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(v)))
+    bad('METADATA_INVALID', 'tthc:procedure answerVariables must list variable names separated by commas')
+
   const fees = (r.fees ?? []).map((f, i) => {
     const amount = Number(f.amount ?? 0)
     if (!Number.isFinite(amount) || amount < 0) bad('METADATA_INVALID', `fee #${i + 1} amount must be a non-negative number`)
@@ -117,6 +130,7 @@ export function readProcedureMetadata(
       legalBasis: r.legalBasis ?? null,
       fees,
       documents,
+      answerVariables,
     },
     findings,
   }

@@ -20,11 +20,17 @@ export function createPeerAdapter(deps: {
   now: () => Date
   timeoutMs: number
   load: (handoffId: string) => Promise<PeerDossierContent>
+  /**
+   * No peer configured for the receiving agency: its procedure, deployed in this same system, takes the
+   * dossier (src/peers/local-peer.ts); a failure when it is not deployed here either.
+   */
+  local?: (req: HandoffRequest, content: PeerDossierContent) => Promise<AdapterAnswer>
 }): HandoffAdapter {
   return {
     name: 'peer',
     async send(req: HandoffRequest): Promise<AdapterAnswer> {
       const peer = peerOf(deps.peers, req)
+      if ('kind' in peer && deps.local) return deps.local(req, await deps.load(req.handoffId))
       if ('kind' in peer) return peer
       const content = await deps.load(req.handoffId)
       const body = JSON.stringify({
