@@ -1,3 +1,5 @@
+import { isHandoffActivity } from './handoff-task.ts'
+
 /**
  * Which of the runtime's per-step glue a diagram needs, read once per source context (one per
  * deployed procedure version, held by the version cache) and cached: a step of a diagram that uses
@@ -8,6 +10,8 @@ export interface Constructs {
   eventSubProcesses: boolean
   /** An error or escalation event definition anywhere (throw, end, boundary or event-sub-process start). */
   errorsOrEscalations: boolean
+  /** A service or send task handed to another system (`tthc:handoff`, `camunda:type="external"`). */
+  handoffs: boolean
 }
 
 interface ActivityInfo {
@@ -15,13 +19,15 @@ interface ActivityInfo {
   behaviour?: { triggeredByEvent?: boolean; eventDefinitions?: Array<{ type?: string }> }
 }
 
+const EVERY: Constructs = { eventSubProcesses: true, errorsOrEscalations: true, handoffs: true }
+
 const THROWN = new Set(['bpmn:ErrorEventDefinition', 'bpmn:EscalationEventDefinition'])
 
 const known = new WeakMap<object, Constructs>()
 
 /** What the diagram of this source context uses (every construct, when it cannot be read: the glue then runs as before). */
 export function constructsOf(sourceContext: unknown): Constructs {
-  if (!sourceContext || typeof sourceContext !== 'object') return { eventSubProcesses: true, errorsOrEscalations: true }
+  if (!sourceContext || typeof sourceContext !== 'object') return EVERY
   let found = known.get(sourceContext)
   if (!found) {
     const ctx = sourceContext as { getActivities?: () => ActivityInfo[] }
@@ -30,8 +36,9 @@ export function constructsOf(sourceContext: unknown): Constructs {
       ? {
           eventSubProcesses: activities.some((a) => a.behaviour?.triggeredByEvent === true),
           errorsOrEscalations: activities.some((a) => (a.behaviour?.eventDefinitions ?? []).some((d) => THROWN.has(d.type ?? ''))),
+          handoffs: activities.some((a) => isHandoffActivity(a as Parameters<typeof isHandoffActivity>[0])),
         }
-      : { eventSubProcesses: true, errorsOrEscalations: true }
+      : EVERY
     known.set(sourceContext, found)
   }
   return found
