@@ -3,7 +3,7 @@ import { isHandoffActivity } from './handoff-task.ts'
 /**
  * Which of the runtime's per-step glue a diagram needs, read once per source context (one per
  * deployed procedure version, held by the version cache) and cached: a step of a diagram that uses
- * none of these constructs skips their work entirely (docs/performance.md).
+ * none of these constructs skips their work entirely.
  */
 export interface Constructs {
   /** An event sub-process (`triggeredByEvent`), in the process or in a sub-process at any depth. */
