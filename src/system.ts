@@ -53,6 +53,7 @@ import { createLookupService } from './public/lookup.service.ts'
 import { createLookupRepository } from './public/lookup.repository.ts'
 import { createHandoffRepository } from './handoffs/handoff.repository.ts'
 import { createHandoffObserver } from './handoffs/handoff.observer.ts'
+import { constructsOf } from './engine/constructs.ts'
 import { createIncidentRepository } from './handoffs/incident.repository.ts'
 import { createHandoffService, type HandoffDeps } from './handoffs/handoff.service.ts'
 import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
@@ -136,6 +137,7 @@ export function createSystem(deps: {
       // tthc:handoff workingDays: the other agency's time to answer, in working days like a task's.
       dueAt: (spec, now) =>
         spec.workingDays ? calendar.current().addWorkingDays(calendar.current().nextOpening(now), spec.workingDays) : null,
+      hasHandoffs: (version) => constructsOf(versions.sourceContext(version)).handoffs,
     }),
     requestFactsObserver,
     // After the deadline observer: the receipt reads the appointment date it has just set.

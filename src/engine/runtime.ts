@@ -18,6 +18,7 @@ import { bindActivityInputOutput } from './input-output-activities.ts'
 import { throwTracker, type UncaughtThrow } from './thrown.ts'
 import { collectWaiting, isWaitState, runningActivityIds, waitingApi, type WaitingActivity } from './waiting.ts'
 import { bindHandoffService } from './handoff-task.ts'
+import { constructsOf } from './constructs.ts'
 
 export type { WaitingActivity } from './waiting.ts'
 
@@ -399,15 +400,19 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
       const reached: string[] = []
       const firedTimers: string[] = []
       const throws = throwTracker()
+      // What the diagram uses: the glue for constructs it lacks is skipped (each costs every step).
+      const uses = constructsOf(sourceContext)
       try {
         if (action.kind === 'start') {
           const listener = new EventEmitter()
           listener.on('activity.start', (api: Api<ElementBase>) => {
             reached.push(api.id)
           })
-          listener.on('activity.throw', (api: Api<ElementBase>) => throws.thrown('error', api.content))
-          listener.on('activity.escalate', (api: Api<ElementBase>) => throws.thrown('escalation', api.content))
-          listener.on('activity.catch', (api: Api<ElementBase>) => throws.caught(api.content))
+          if (uses.errorsOrEscalations) {
+            listener.on('activity.throw', (api: Api<ElementBase>) => throws.thrown('error', api.content))
+            listener.on('activity.escalate', (api: Api<ElementBase>) => throws.thrown('escalation', api.content))
+            listener.on('activity.catch', (api: Api<ElementBase>) => throws.caught(api.content))
+          }
           live = newEngine(sourceContext, now, action.message?.startEventId ?? null)
           live.execution = await live.engine.execute({ variables: action.variables, listener })
           // The message start event waits for its message: it is the message that started the instance.
@@ -433,14 +438,17 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
               },
               { noAck: true, consumerTag: '_step-timeouts' },
             )
-            for (const [key, track] of [
-              ['activity.throw', (c: ElementMessageContent) => throws.thrown('error', c)],
-              [
-                'activity.escalate',
-                (c: ElementMessageContent) => (action.kind === 'bpmnEscalation' ? undefined : throws.thrown('escalation', c)),
-              ],
-              ['activity.catch', (c: ElementMessageContent) => throws.caught(c)],
-            ] as const)
+            // A diagram without error or escalation events throws none (a task's bpmnError fails the step instead).
+            for (const [key, track] of uses.errorsOrEscalations
+              ? ([
+                  ['activity.throw', (c: ElementMessageContent) => throws.thrown('error', c)],
+                  [
+                    'activity.escalate',
+                    (c: ElementMessageContent) => (action.kind === 'bpmnEscalation' ? undefined : throws.thrown('escalation', c)),
+                  ],
+                  ['activity.catch', (c: ElementMessageContent) => throws.caught(c)],
+                ] as const)
+              : [])
               l.engine.broker.subscribeTmp('event', key, (_rk: string, msg: { content?: ElementMessageContent }) => track(msg.content!), {
                 noAck: true,
                 consumerTag: `_step-${key}`,
@@ -553,7 +561,8 @@ export function createEngineRunner(opts: { cacheSize?: number; cacheBytes?: numb
         }
         await settle(live)
         // Timer event sub-processes are armed as their scopes run, and cancelled when they end.
-        for (let i = 0; i < 20 && !live.failure && tendTimerEventSubProcesses(execution); i++) await settle(live)
+        if (uses.eventSubProcesses)
+          for (let i = 0; i < 20 && !live.failure && tendTimerEventSubProcesses(execution); i++) await settle(live)
         if (conditional && !(action.kind === 'message' && action.probe) && !live.failure)
           await reevaluateConditions(
             execution,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { HandoffSpec } from '../engine/handoff-task.ts'
 import { defineObserver } from '../steps/observer.ts'
 import type { HandoffRepository, NewHandoff } from './handoff.repository.ts'
+import type { ProcedureVersionRow } from '../procedures/procedure.repository.ts'
 
 /**
  * Every step writes its handoffs in its own transaction: a service task the step left waiting for
@@ -9,13 +10,19 @@ import type { HandoffRepository, NewHandoff } from './handoff.repository.ts'
  * whose activity no longer waits (interrupted, withdrawn, stopped) is cancelled. Writes only: the
  * rows already there are left to Postgres (ON CONFLICT), so a step prepared ahead can carry them.
  */
-export function createHandoffObserver(deps: { handoffs: HandoffRepository; dueAt?: (spec: HandoffSpec, now: Date) => Date | null }) {
+export function createHandoffObserver(deps: {
+  handoffs: HandoffRepository
+  dueAt?: (spec: HandoffSpec, now: Date) => Date | null
+  /** Whether a procedure version has any handoff task: an instance of one without has no handoff to write or cancel. */
+  hasHandoffs?: (version: ProcedureVersionRow) => boolean
+}) {
   return defineObserver({
     name: 'handoffs',
     reads: [],
     async apply(ctx) {
       const { uow, instance, dossier, result, now } = ctx
       const waiting = result.waiting.filter((w) => w.handoff)
+      if (!waiting.length && deps.hasHandoffs && !deps.hasHandoffs(ctx.version)) return []
       const rows: NewHandoff[] = waiting.map((w) => ({
         id: randomUUID(),
         dossier_id: dossier.id,
