@@ -24,7 +24,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('note')
     t.timestamp('received_at', { useTz: true }).notNullable()
     // The same event at the same time is the same event, however often it is sent.
-    t.unique(['tracking_number', 'event', 'at'])
+    t.unique(['tracking_number', 'attempt', 'event', 'at'])
     t.index(['handoff_id'])
   })
 }

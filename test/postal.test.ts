@@ -6,6 +6,7 @@ import { testContext, type Teardown } from './helpers/context.ts'
 import { caller } from './helpers/api.ts'
 import { testClock } from './helpers/clock.ts'
 import { signBody } from '../src/handoffs/signature.ts'
+import { loadConfig } from '../src/config.ts'
 
 /**
  * Public postal service (bưu chính công ích) through the `postal` adapter, on the sample S3 and the
@@ -23,6 +24,7 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 async function postalOperator(t: Teardown) {
   const orders: Array<{ headers: http.IncomingHttpHeaders; raw: string; body: any }> = []
   const numbers = new Map<string, string>()
+  const state: { refuse?: (order: any) => { errorCode: string; errorMessage?: string } | null } = {}
   const server = http.createServer((req, res) => {
     let raw = ''
     req.setEncoding('utf8')
@@ -30,6 +32,11 @@ async function postalOperator(t: Teardown) {
     req.on('end', () => {
       const body = JSON.parse(raw)
       orders.push({ headers: req.headers, raw, body })
+      const refusal = state.refuse?.(body)
+      if (refusal) {
+        res.writeHead(422, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify(refusal))
+      }
       // The same order id (idempotency key) gets the same tracking number.
       if (!numbers.has(body.orderId)) numbers.set(body.orderId, `EP${String(100000000 + numbers.size + 1)}VN`)
       res.writeHead(202, { 'content-type': 'application/json' })
@@ -38,7 +45,14 @@ async function postalOperator(t: Teardown) {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`, orders }
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`,
+    orders,
+    /** Orders it refuses (422) from now on. */
+    refuse(fn: (order: any) => { errorCode: string; errorMessage?: string } | null) {
+      state.refuse = fn
+    },
+  }
 }
 
 async function world(t: Teardown) {
@@ -353,4 +367,35 @@ t.test('submission by post: a pickup needs an address; a citizen may ask for a p
   const postNoAddress = await w.oneStop.post('/api/dossiers', { ...base, channel: 1, data: { returnMethod: 'post' } })
   t.equal(postNoAddress.status, 400, 'a result by post needs an address')
   t.equal(Number((await w.ctx.db('dossiers').count('* as n').first())!.n), 0, 'nothing was created')
+})
+
+t.test('an order the operator refuses (422) takes the error path; a postal topic it does not have is refused at deploy', async (t) => {
+  const w = await world(t)
+  w.operator.refuse((o) => (o.service === 'delivery' ? { errorCode: 'POSTAL_FAILED', errorMessage: 'Địa chỉ ngoài vùng phục vụ' } : null))
+  const sub = await w.oneStop.post('/api/dossiers', {
+    procedureCode: '2.000575',
+    applicant: { name: 'Lê Văn Cường', idNumber: '001099005678', address: 'Bản Nậm Cắn, xã Mường Lống, Nghệ An' },
+    channel: 1,
+    data: { returnMethod: 'post' },
+  })
+  const id = sub.body.dossier.id
+  await w.resolve(id)
+  t.equal(await w.dispatch(id, 'delivery'), 'completed')
+  t.same(await w.openTasks(id), ['TraKetQua'], 'back to the counter’s return step')
+  t.match(await w.handoff(id, 'delivery'), { state: 'completed', tracking_number: null })
+
+  const xml = S3.replace(
+    '<bpmn:userTask id="PheDuyet"',
+    '<bpmn:serviceTask id="GuiBuuPham"><bpmn:extensionElements><tthc:handoff adapter="postal" topic="parcel" /></bpmn:extensionElements></bpmn:serviceTask><bpmn:userTask id="PheDuyet"',
+  )
+  const r = await w.ctx.deploy(xml)
+  t.equal(r.status, 422)
+  t.match(r.body.error.details.findings, [{ elementId: 'GuiBuuPham', code: 'HANDOFF_INVALID', message: /pickup hoặc delivery/ }])
+
+  t.throws(() => loadConfig({ POSTAL_URL: 'https://buuchinh.example.vn/don-hang' }), /POSTAL_KEY/, 'a URL without its key')
+  t.throws(() => loadConfig({ POSTAL_URL: 'ftp://x', POSTAL_KEY: KEY }), /POSTAL_URL/)
+  t.same(loadConfig({ POSTAL_URL: 'https://buuchinh.example.vn/don-hang', POSTAL_KEY: KEY }).postal, {
+    url: 'https://buuchinh.example.vn/don-hang',
+    key: KEY,
+  })
 })
