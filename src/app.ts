@@ -22,6 +22,7 @@ import { messageRoutes } from './messages/message.routes.ts'
 import { consoleRoutes } from './console/console.routes.ts'
 import { instanceVariablesRoutes } from './instances/instance-variables.routes.ts'
 import { handoffCallbackRoutes, incidentRoutes } from './handoffs/handoff.routes.ts'
+import { postalTrackingRoutes } from './handoffs/postal.routes.ts'
 import { engineRestRoutes, externalTaskRoutes } from './handoffs/external-task.routes.ts'
 import type { System } from './system.ts'
 import { authenticate } from './auth/authenticate.ts'
@@ -98,6 +99,7 @@ export async function buildApp(deps: {
 
   await app.register(paymentCallbackRoutes, { payments: deps.system.payments })
   await app.register(handoffCallbackRoutes, { callbacks: deps.system.handoffCallbacks })
+  await app.register(postalTrackingRoutes, { tracking: deps.system.postalTracking })
   await app.register(peerRoutes, { intake: deps.system.peerIntake, bodyLimit: deps.config.bodyLimit })
   await app.register(engineRestRoutes, { prefix: '/engine-rest', externalTasks: deps.system.externalTasks, tokens: deps.tokens })
   app.addHook('onClose', () => deps.system.fetchWake.close())

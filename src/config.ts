@@ -107,6 +107,12 @@ export interface Config {
   /** A signed callback older (or newer) than this many seconds is refused as a replay (HANDOFF_CALLBACK_MAX_AGE_SECONDS). Default 300. */
   readonly handoffCallbackMaxAgeSeconds: number
   /**
+   * The public postal operator's API (bưu chính công ích, docs/handoffs.md#postal-pickup-and-delivery):
+   * `POSTAL_URL` where pickup and delivery orders are POSTed, `POSTAL_KEY` (32+ characters) the key both
+   * sides sign with. Absent: a `postal` handoff fails (retried, then an incident) until it is set.
+   */
+  readonly postal: { url: string; key: string } | undefined
+  /**
    * SMTP server for mail to applicants (`SMTP_URL`, smtp://user:pass@host:port, smtps:// for TLS from the start).
    * Absent: email notifications stay `pending` (logged) until it is set (docs/notifications.md).
    */
@@ -123,6 +129,13 @@ export interface Config {
   readonly publicBaseUrl: string
   /** Longest wait for the SMTP server, the SMS gateway or the webhook, ms (`NOTIFY_TIMEOUT_MS`). Default 15 s. */
   readonly notifyTimeoutMs: number
+}
+
+function postal(url: string | undefined, key: string | undefined): { url: string; key: string } | undefined {
+  if (!url && !key) return undefined
+  if (!url || !/^https?:\/\//.test(url)) throw new ConfigError('POSTAL_URL must be an http(s) URL (with POSTAL_KEY)')
+  if (!key || key.length < 32) throw new ConfigError('POSTAL_KEY must be at least 32 characters (with POSTAL_URL)')
+  return { url, key }
 }
 
 function handoffPeers(raw: string | undefined): Record<string, { url: string; key: string }> {
@@ -270,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     handoffPeers: handoffPeers(env.HANDOFF_PEERS),
     handoffTimeoutMs: int('HANDOFF_TIMEOUT_MS', env.HANDOFF_TIMEOUT_MS, 10_000, 100),
     handoffCallbackMaxAgeSeconds: int('HANDOFF_CALLBACK_MAX_AGE_SECONDS', env.HANDOFF_CALLBACK_MAX_AGE_SECONDS, 300, 1),
+    postal: postal(env.POSTAL_URL || undefined, env.POSTAL_KEY || undefined),
     metricsToken: metricsToken(env.METRICS_TOKEN),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Dịch vụ công <no-reply@dichvucong.example.gov.vn>',

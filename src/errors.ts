@@ -97,6 +97,8 @@ export const ERROR_STATUS = {
   NOTIFICATION_NOT_FOUND: 404,
   /** POST /api/citizen-notifications/:id/retry: only a `failed` notification is retried. */
   NOTIFICATION_NOT_RETRYABLE: 409,
+  /** POST /api/postal/tracking: no postal order of ours has this tracking number (mã vận đơn). */
+  POSTAL_TRACKING_UNKNOWN: 404,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const

@@ -59,6 +59,7 @@ import { createHandoffService, type HandoffDeps } from './handoffs/handoff.servi
 import { createAdapterRegistry } from './handoffs/adapters/adapter.ts'
 import { createHttpAdapter } from './handoffs/adapters/http.ts'
 import { createPeerAdapter } from './handoffs/adapters/peer.ts'
+import { createPostalAdapter } from './handoffs/adapters/postal.ts'
 import { createPeerHandoffRepository } from './peers/peer-handoff.repository.ts'
 import { createPeerCallbackObserver } from './peers/peer-callback.observer.ts'
 import { createPeerCallbackService } from './peers/peer-callback.service.ts'
@@ -68,6 +69,8 @@ import { createIncidentService } from './handoffs/incident.service.ts'
 import { createPortalIncidentSource } from './handoffs/portal-delivery.ts'
 import { createPortalEventRepository } from './handoffs/portal-event.repository.ts'
 import { createCallbackService } from './handoffs/callback.service.ts'
+import { createPostalTrackingService } from './handoffs/postal-tracking.service.ts'
+import { createPostalEventRepository } from './handoffs/postal-event.repository.ts'
 import { createExternalTaskService } from './handoffs/external-task.service.ts'
 import { createFetchWake } from './handoffs/fetch-wake.ts'
 import { createHandoffViewService } from './handoffs/handoff-view.service.ts'
@@ -295,6 +298,25 @@ export function createSystem(deps: {
         // No peer configured for the receiving agency: its procedure deployed here takes the dossier.
         local: (req, content) => localPeer.open(req, content),
       }),
+      createPostalAdapter({
+        operator: config.postal,
+        now: () => clock.now(),
+        timeoutMs: config.handoffTimeoutMs,
+        // The dossier's applicant, its one-stop unit and the references of its result documents.
+        load: async (handoffId) => {
+          const h = await repos.handoffs.find(db, handoffId).one()
+          const d = h ? await repos.dossiers.find(db, h.dossier_id).one() : undefined
+          if (!h || !d) throw new Error(`Không tìm thấy hồ sơ của đơn bưu chính ${handoffId}`)
+          const a = d.applicant as { name: string; phone?: string; address?: string }
+          const results = (await repos.documents.list(db, d.id)).filter((r) => r.kind === 'result')
+          return {
+            dossierCode: d.code,
+            applicant: { name: a.name, phone: a.phone ?? null, address: a.address ?? null },
+            office: { agency: d.agency, unitId: d.unit_id },
+            results: results.map((r) => ({ documentId: r.id, fileName: r.file_name, sha256: r.sha256 })),
+          }
+        },
+      }),
     ]),
     ...(deps.handoffFaults ? { faults: deps.handoffFaults } : {}),
   })
@@ -319,6 +341,18 @@ export function createSystem(deps: {
     peers: config.handoffPeers,
     maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
     clock,
+  })
+  const postalTracking = createPostalTrackingService({
+    db,
+    clock,
+    operator: config.postal,
+    maxAgeSeconds: config.handoffCallbackMaxAgeSeconds,
+    handoffs,
+    handoffRows: repos.handoffs,
+    events: createPostalEventRepository(),
+    dossiers: repos.dossiers,
+    history: repos.history,
+    steps,
   })
   const peerIntake = createPeerIntakeService({
     db,
@@ -393,6 +427,7 @@ export function createSystem(deps: {
     handoffs,
     incidents,
     handoffCallbacks,
+    postalTracking,
     peerIntake,
     peerCallbacks,
     externalTasks,

@@ -39,11 +39,19 @@ export const SubmitBody = Type.Object(
     postal: Type.Optional(
       Type.Object(
         {
-          handoverSignedAt: Type.String({
-            format: 'date-time',
-            description:
-              'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)',
-          }),
+          handoverSignedAt: Type.Optional(
+            Type.String({
+              format: 'date-time',
+              description:
+                'Thời điểm ký biên bản giao nhận hồ sơ với nhân viên bưu chính (= thời điểm nộp, docs/domain.md#postal-submission-time)',
+            }),
+          ),
+          pickup: Type.Optional(
+            Type.Literal(true, {
+              description:
+                'Thu gom hồ sơ: bưu chính đến địa chỉ của người nộp (applicant.address) lấy hồ sơ giấy; thời điểm nộp là lúc bàn giao cho Bộ phận Một cửa',
+            }),
+          ),
           waybill: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$', description: 'Mã vận đơn' })),
         },
         { additionalProperties: false },

@@ -29,7 +29,7 @@ export interface SubmitInput {
   channel: Channel
   data: Record<string, unknown>
   /** Public post (bưu chính công ích): the hand-over record (biên bản giao nhận) signed by the postal worker and the officer. */
-  postal?: { handoverSignedAt: string; waybill?: string }
+  postal?: { handoverSignedAt?: string; waybill?: string; pickup?: true }
 }
 
 /** A dossier started by a message (POST /api/messages): at the message start event waiting for `messageName`. */
@@ -53,6 +53,22 @@ export function canonicalJson(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
       .join(',')}}`
   return JSON.stringify(v) ?? 'null'
+}
+
+/**
+ * A pickup by post, or a result the applicant chose to receive by post (`data.returnMethod = "post"`),
+ * needs an address the postal worker can go to: `applicant.address`, or `data.postalAddress` for the result.
+ */
+function checkPostalAddress(input: SubmitInput, pickup: boolean): void {
+  const has = (v: unknown) => typeof v === 'string' && v.trim().length >= 5
+  if (pickup && !has(input.applicant.address))
+    throw new AppError('VALIDATION_FAILED', 'Thu gom hồ sơ qua bưu chính cần địa chỉ của người nộp (applicant.address)', {
+      path: '/applicant/address',
+    })
+  if (input.data.returnMethod === 'post' && !has(input.applicant.address) && !has(input.data.postalAddress))
+    throw new AppError('VALIDATION_FAILED', 'Nhận kết quả qua bưu chính cần địa chỉ nhận (applicant.address hoặc data.postalAddress)', {
+      path: '/data/postalAddress',
+    })
 }
 
 export function createDossierService(deps: {
@@ -107,7 +123,9 @@ export function createDossierService(deps: {
     }> {
       if (!hasRole(principal, 'citizen', 'officer', 'admin'))
         throw new AppError('FORBIDDEN', 'Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ')
-      if (hasRole(principal, 'citizen') && !hasRole(principal, 'officer', 'admin') && input.channel !== Channel.ONLINE) {
+      // A pickup by post (thu gom hồ sơ) is the applicant's own request: the paper dossier is still at home.
+      const pickup = input.channel === Channel.POST && input.postal?.pickup === true
+      if (hasRole(principal, 'citizen') && !hasRole(principal, 'officer', 'admin') && input.channel !== Channel.ONLINE && !pickup) {
         throw new AppError(
           'CHANNEL_NOT_ALLOWED',
           'Công dân chỉ nộp trực tuyến qua API (kênh 2); nộp trực tiếp và qua bưu chính do cán bộ tiếp nhận',
@@ -135,8 +153,15 @@ export function createDossierService(deps: {
 
       // A postal dossier counts as submitted when the hand-over record is signed (docs/domain.md#postal-submission-time).
       let submittedAt: Date | null = null
-      if (input.channel === Channel.POST) {
-        const signed = input.postal ? new Date(input.postal.handoverSignedAt) : null
+      checkPostalAddress(input, pickup)
+      if (pickup) {
+        // Submitted when the post hands it over at the counter: the pickup's `delivered` event sets it (postal-tracking.service.ts).
+        if (input.postal?.handoverSignedAt)
+          throw new AppError('VALIDATION_FAILED', 'Hồ sơ chờ bưu chính thu gom chưa có biên bản giao nhận (bỏ postal.handoverSignedAt)', {
+            path: '/postal/handoverSignedAt',
+          })
+      } else if (input.channel === Channel.POST) {
+        const signed = input.postal?.handoverSignedAt ? new Date(input.postal.handoverSignedAt) : null
         if (!signed || Number.isNaN(signed.getTime()))
           throw new AppError(
             'POSTAL_HANDOVER_REQUIRED',
@@ -163,6 +188,9 @@ export function createDossierService(deps: {
         initiator: principal.userId,
         feeAmount,
         serviceLevel: meta.level,
+        // The skeleton's postal gateways read these (processes/lib/mot-cua.bpmn).
+        postalPickup: pickup,
+        returnMethod: typeof input.data.returnMethod === 'string' ? input.data.returnMethod : null,
         outcome: null,
         refused: false,
       }

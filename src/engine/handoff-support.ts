@@ -1,4 +1,4 @@
-import { HANDOFF_ADAPTERS, handoffSpecOf, parseRetryCycle } from './handoff-task.ts'
+import { HANDOFF_ADAPTERS, handoffSpecOf, parseRetryCycle, POSTAL_TOPICS } from './handoff-task.ts'
 
 /**
  * Deploy-time checks of service tasks that hand work to another system (docs/handoffs.md): a
@@ -39,6 +39,12 @@ export function checkHandoff(el: El, r: { error: Report; warn: Report }): void {
     r.error(id, 'HANDOFF_INVALID', `tthc:handoff trên ${what} thiếu adapter (${HANDOFF_ADAPTERS.join(', ')}) hoặc camunda:type="external"`)
   if (ext?.adapter && !HANDOFF_ADAPTERS.includes(ext.adapter))
     r.error(id, 'HANDOFF_INVALID', `tthc:handoff trên ${what}: adapter "${ext.adapter}" không có; hãy dùng ${HANDOFF_ADAPTERS.join(', ')}`)
+  if (ext?.adapter === 'postal' && ext.topic && !(POSTAL_TOPICS as readonly string[]).includes(ext.topic))
+    r.error(
+      id,
+      'HANDOFF_INVALID',
+      `tthc:handoff adapter="postal" trên ${what}: topic "${ext.topic}" phải là ${POSTAL_TOPICS.join(' hoặc ')}`,
+    )
   if (ext?.workingDays !== undefined && !(Number(ext.workingDays) > 0))
     r.error(id, 'HANDOFF_INVALID', `tthc:handoff trên ${what}: workingDays "${ext.workingDays}" phải là số ngày làm việc dương`)
   if (el.type === 'external' && !el.topic && !ext?.topic)

@@ -114,7 +114,10 @@ export function bindHandoffService(activity: Activity): void {
 }
 
 /** Adapters the system has (src/handoffs/adapters): a `tthc:handoff` naming another is refused at deploy. */
-export const HANDOFF_ADAPTERS: readonly string[] = ['http', 'peer']
+export const HANDOFF_ADAPTERS: readonly string[] = ['http', 'peer', 'postal']
+
+/** The `postal` adapter's services: thu gom hồ sơ (pickup) and chuyển phát kết quả (delivery). */
+export const POSTAL_TOPICS = ['pickup', 'delivery'] as const
 
 const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
 

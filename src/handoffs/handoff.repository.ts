@@ -47,6 +47,8 @@ export interface HandoffRow {
   updated_at: Date
   sent_at: Date | null
   answered_at: Date | null
+  /** The postal operator's tracking number (mã vận đơn) of a `postal` handoff's order. */
+  tracking_number?: string | null
 }
 
 export type NewHandoff = Pick<

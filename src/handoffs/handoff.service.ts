@@ -25,6 +25,16 @@ export interface HandoffFailure {
   retryTimeoutMs?: number
 }
 
+/**
+ * What the caller of an answer or a failure records with it, in its transaction (the postal tracking
+ * event that carries it): `before` runs once the handoff is locked and answerable, its lines go to the
+ * history before the answer's; `after` runs after the step's writes.
+ */
+export interface AnswerHooks {
+  before?: (uow: UnitOfWork, h: HandoffRow, now: Date) => HistoryEntry[]
+  after?: (uow: UnitOfWork, h: HandoffRow, now: Date) => void
+}
+
 /** Who answers: a person or system (for the history), and for an external worker the lock it must hold. */
 export interface Answerer {
   actor: string
@@ -94,7 +104,7 @@ export function createHandoffService(deps: HandoffDeps) {
      * one lock order), its state checked, the engine step, the handoff row and history, one commit.
      * A second answer finds the handoff answered: HANDOFF_ALREADY_ANSWERED, nothing written.
      */
-    async answer(id: string, answer: HandoffAnswer, by: Answerer): Promise<{ dossierId: string; status: string }> {
+    async answer(id: string, answer: HandoffAnswer, by: Answerer, hooks: AnswerHooks = {}): Promise<{ dossierId: string; status: string }> {
       const seen = await deps.handoffs.find(db, id).one()
       if (!seen) throw notFound(id)
       return transaction(db, async (uow) => {
@@ -106,6 +116,7 @@ export function createHandoffService(deps: HandoffDeps) {
         const data = locked.dataFor(h.instance_id)
         if (!data || data.instance.status !== 'running') throw answered({ ...h, state: HandoffState.CANCELLED })
         const version = await deps.steps.version(uow.tx, data.instance)
+        const before = hooks.before?.(uow, h, now) ?? []
         uow.write(
           deps.handoffs.update(uow.tx, id, {
             state: HandoffState.COMPLETED,
@@ -145,8 +156,9 @@ export function createHandoffService(deps: HandoffDeps) {
                 errorMessage: answer.errorMessage,
                 variables: answer.variables,
               },
-          { actor: by.actor, now, fallbackStatus: null, history: [line] },
+          { actor: by.actor, now, fallbackStatus: null, history: [...before, line] },
         )
+        hooks.after?.(uow, h, now)
         return uow.commit({ dossierId: h.dossier_id, status: outcome.status })
       })
     },
@@ -155,7 +167,12 @@ export function createHandoffService(deps: HandoffDeps) {
      * Records a failed attempt: retried later (a job at the retry time for our adapters; fetchable
      * again then for external workers), or, with no retry left, an incident opened.
      */
-    async fail(id: string, failure: HandoffFailure, by: Answerer): Promise<{ retries: number; retryAt: Date | null; incident: boolean }> {
+    async fail(
+      id: string,
+      failure: HandoffFailure,
+      by: Answerer,
+      hooks: Pick<AnswerHooks, 'before'> = {},
+    ): Promise<{ retries: number; retryAt: Date | null; incident: boolean }> {
       const seen = await deps.handoffs.find(db, id).one()
       if (!seen) throw notFound(id)
       return transaction(db, async (uow) => {
@@ -183,6 +200,7 @@ export function createHandoffService(deps: HandoffDeps) {
           }),
         )
         const history: HistoryEntry[] = [
+          ...(hooks.before?.(uow, h, now) ?? []),
           {
             dossier_id: h.dossier_id,
             activity_id: h.activity_id,
@@ -257,7 +275,7 @@ export function createHandoffService(deps: HandoffDeps) {
       await deps.faults?.afterAdapterCall?.(h, reply)
       const actor = `adapter:${h.adapter}`
       try {
-        if (reply.kind === 'accepted') return await service.markSent(id, actor)
+        if (reply.kind === 'accepted') return await service.markSent(id, actor, reply.trackingNumber)
         if (reply.kind === 'failure') {
           await service.fail(id, { message: reply.message, details: reply.details ?? null }, { actor })
           return 'failed'
@@ -276,7 +294,7 @@ export function createHandoffService(deps: HandoffDeps) {
     },
 
     /** The other system received the handoff and answers later by callback. */
-    async markSent(id: string, actor: string): Promise<'accepted' | 'duplicate'> {
+    async markSent(id: string, actor: string, trackingNumber?: string): Promise<'accepted' | 'duplicate'> {
       const seen = await deps.handoffs.find(db, id).one()
       if (!seen) throw notFound(id)
       return transaction(db, async (uow) => {
@@ -286,7 +304,13 @@ export function createHandoffService(deps: HandoffDeps) {
         const h = await lockRow(uow, id)
         if (h.state !== HandoffState.PENDING) return uow.finish('duplicate' as const)
         const now = clock.now()
-        uow.write(deps.handoffs.update(uow.tx, id, { state: HandoffState.WAITING, updated_at: now }))
+        uow.write(
+          deps.handoffs.update(uow.tx, id, {
+            state: HandoffState.WAITING,
+            ...(trackingNumber ? { tracking_number: trackingNumber } : {}),
+            updated_at: now,
+          }),
+        )
         uow.write(
           deps.history.append(uow.tx, [
             {
@@ -294,7 +318,12 @@ export function createHandoffService(deps: HandoffDeps) {
               activity_id: h.activity_id,
               action: 'handoff.sent',
               actor,
-              details: { handoffId: id, receivingAgency: h.receiving_agency, attempts: h.attempts },
+              details: {
+                handoffId: id,
+                receivingAgency: h.receiving_agency,
+                attempts: h.attempts,
+                ...(trackingNumber ? { trackingNumber } : {}),
+              },
               at: now,
             },
           ]),

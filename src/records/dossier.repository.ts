@@ -80,11 +80,11 @@ export function createDossierRepository() {
         >
       >,
     ) => write(Object.keys(patch).length ? q('dossiers').where({ id }).update(patch) : null),
-    /** What a lifecycle action records on the dossier itself (supplements asked for, how the result went back). */
+    /** What a lifecycle action records on the dossier itself (supplements asked for, how the result went back; a postal pickup's hand-over time). */
     updateLifecycle: (
       q: Queryable,
       id: string,
-      patch: Partial<Pick<DossierRow, 'supplement_count' | 'late_supplement' | 'return_method' | 'returned_at'>>,
+      patch: Partial<Pick<DossierRow, 'supplement_count' | 'late_supplement' | 'return_method' | 'returned_at' | 'submitted_at'>>,
     ) => write(q('dossiers').where({ id }).update(patch)),
     /** Unfinished dossiers in the given deadline states, earliest appointment first (supervisors' view). */
     listByDeadlineState: (

@@ -19,8 +19,8 @@ export type AdapterAnswer =
   | { kind: 'complete'; variables: Record<string, unknown> }
   /** A business refusal: thrown from the task as a BPMN error (an error boundary takes it). */
   | { kind: 'bpmnError'; errorCode: string; errorMessage: string | null; variables: Record<string, unknown> }
-  /** Received: the answer comes later by signed callback. */
-  | { kind: 'accepted' }
+  /** Received: the answer comes later by signed callback. `trackingNumber`: the other system's reference for it (the postal operator's mã vận đơn). */
+  | { kind: 'accepted'; trackingNumber?: string }
   /** Not done (refused request, network, timeout): retried as the retry cycle says. */
   | { kind: 'failure'; message: string; details?: string }
 
