@@ -251,6 +251,23 @@ t.test('a province seed: Today, the lists behind its figures, step counts, expor
       ),
     )
   t.same(today.totals, direct, 'Today equals direct counts')
+  // Province-wide by agency: one row per agency, each the sum of that agency's procedure rows.
+  const all = (await admin.get(`/api/supervision/today?from=${from}&to=${to}`)).body
+  const byAgency = (await admin.get(`/api/supervision/today?from=${from}&to=${to}&groupBy=agency`)).body
+  t.same(byAgency.totals, all.totals, 'grouping by agency keeps the totals')
+  t.same(
+    byAgency.rows.map((r: any) => r.agency),
+    [...new Set(all.rows.map((r: any) => r.agency))],
+    'one row per agency',
+  )
+  const mine = byAgency.rows.find((r: any) => r.agency === AGENCY)
+  t.same(
+    { ...mine, agency: undefined, procedure_code: undefined },
+    { ...today.totals, agency: undefined, procedure_code: undefined },
+    'an agency’s row sums its procedures',
+  )
+  t.equal(mine.procedure_code, null, 'no procedure on an agency row')
+  t.equal((await admin.get(`/api/supervision/today?from=${from}&to=${to}&groupBy=officer`)).status, 400, 'an unknown grouping is refused')
   for (const figure of ['overdue', 'resolved_late'] as const) {
     const seen: any[] = []
     let cursor: string | null = null

@@ -89,12 +89,24 @@ export const todaySchema = {
   tags: ['supervision'],
   summary:
     'Today: dossiers received and resolved early / on time / late in a period, and unfinished now (in process, due soon, overdue), by agency and procedure',
-  querystring: Type.Object({ ...period, agency: Agency, procedureCode: ProcedureCode }, { additionalProperties: false }),
+  querystring: Type.Object(
+    {
+      ...period,
+      agency: Agency,
+      procedureCode: ProcedureCode,
+      groupBy: Type.Optional(
+        Type.Union([Type.Literal('agency'), Type.Literal('procedure')], {
+          description: 'procedure (default): a row per agency and procedure; agency: a row per agency, procedure_code null',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Object({
       period: Type.Object(period),
       agency: NullableString,
-      rows: Type.Array(Type.Object({ agency: Type.String(), procedure_code: Type.String(), ...Counts })),
+      rows: Type.Array(Type.Object({ agency: Type.String(), procedure_code: NullableString, ...Counts })),
       totals: Type.Object(Counts),
     }),
     ...errorResponses(AUTH, INPUT, 'FORBIDDEN'),

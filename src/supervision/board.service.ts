@@ -112,19 +112,27 @@ export function createBoardService(deps: { db: Db; clock: Clock; calendar: () =>
      * Today (hôm nay): per agency and procedure, dossiers received and resolved early / on time / late
      * in the period, and those unfinished now (in process, due soon, overdue).
      */
-    async today(p: Principal, q: PeriodQuery & { agency?: string; procedureCode?: string }) {
+    /**
+     * Rows by agency and procedure (`groupBy=procedure`, the default), or one row per agency
+     * (`groupBy=agency`, procedure_code null): a province's agencies times its procedures would be
+     * thousands of rows, so the province-wide view groups by agency and each agency opens its own.
+     */
+    async today(p: Principal, q: PeriodQuery & { agency?: string; procedureCode?: string; groupBy?: 'agency' | 'procedure' }) {
       const s = scope('supervision.view', p, q)
       const d = days(q)
       const [daily, open] = await Promise.all([deps.repo.dailyByProcedure(deps.db, s, d), deps.repo.openByProcedure(deps.db, s)])
-      const rows = new Map<string, TodayRow>()
+      const byAgency = q.groupBy === 'agency'
+      const rows = new Map<string, Omit<TodayRow, 'procedure_code'> & { procedure_code: string | null }>()
       const zero = { received: 0, in_process: 0, due_soon: 0, overdue: 0, resolved_early: 0, resolved_on_time: 0, resolved_late: 0 }
       for (const r of [...daily, ...open]) {
-        const key = `${r.agency}\u0000${r.procedure_code}`
-        rows.set(key, { ...zero, ...rows.get(key), ...r })
+        const key = byAgency ? r.agency : `${r.agency}\u0000${r.procedure_code}`
+        const row = rows.get(key) ?? { ...zero, agency: r.agency, procedure_code: byAgency ? null : r.procedure_code }
+        for (const f of FIGURES) row[f] += (r as Partial<Record<Figure, number>>)[f] ?? 0
+        rows.set(key, row)
       }
       const list = [...rows.values()]
         .filter((r) => FIGURES.some((f) => r[f] !== 0))
-        .sort((a, b) => a.agency.localeCompare(b.agency) || a.procedure_code.localeCompare(b.procedure_code))
+        .sort((a, b) => a.agency.localeCompare(b.agency) || (a.procedure_code ?? '').localeCompare(b.procedure_code ?? ''))
       const totals = Object.fromEntries(FIGURES.map((f) => [f, list.reduce((n, r) => n + r[f], 0)])) as Record<Figure, number>
       return { period: { from: d.from, to: d.to }, agency: s.agency, rows: list, totals }
     },

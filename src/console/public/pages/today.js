@@ -23,7 +23,9 @@ export async function render(main, { query, current }) {
     agency: admin ? query.agency || undefined : undefined,
     procedureCode: query.procedureCode || undefined,
   }
-  const today = await api(`/supervision/today${qs(filter)}`)
+  // Province-wide (an admin, no agency chosen): one row per agency, each opening its own Today.
+  const byAgency = admin && !filter.agency && !filter.procedureCode
+  const today = await api(`/supervision/today${qs({ ...filter, groupBy: byAgency ? 'agency' : undefined })}`)
   if (!current()) return
   const figureLink = (figure, over, value) =>
     html`<a data-figure="${figure}" href="#/dossiers-list${qs({ figure, ...filter, ...over })}">${fmtNumber(value)}</a>`
@@ -55,13 +57,21 @@ export async function render(main, { query, current }) {
               </tr>`
             : today.rows.map(
                 (r) =>
-                  html`<tr data-agency="${r.agency}" data-procedure="${r.procedure_code}">
-                    <td>${r.agency}</td>
-                    <td><a href="#/procedures/${r.procedure_code}">${r.procedure_code}</a></td>
+                  html`<tr data-agency="${r.agency}" data-procedure="${r.procedure_code ?? ''}">
+                    <td>
+                      ${byAgency ? html`<a href="#/today${qs({ from: filter.from, to: filter.to, agency: r.agency })}">${r.agency}</a>` : r.agency}
+                    </td>
+                    <td>
+                      ${
+                        r.procedure_code === null
+                          ? html`<span class="muted">Tất cả thủ tục</span>`
+                          : html`<a href="#/procedures/${r.procedure_code}">${r.procedure_code}</a>`
+                      }
+                    </td>
                     ${figures.map(
                       (f) =>
                         html`<td class="num" data-col="${f}">
-                          ${figureLink(f, { agency: r.agency, procedureCode: r.procedure_code }, r[f])}
+                          ${figureLink(f, r.procedure_code === null ? { agency: r.agency } : { agency: r.agency, procedureCode: r.procedure_code }, r[f])}
                         </td>`,
                     )}
                   </tr>`,
