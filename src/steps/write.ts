@@ -158,6 +158,8 @@ function moveStatus(
     outbox.push({
       topic: 'dossier.status-changed',
       payload: { dossierId: dossier.id, code: dossier.code, status: to, nationalStatus: NATIONAL_STATUS[to], at: now.toISOString() },
+      // Due at the step's own instant (the injected clock), not the database's.
+      availableAt: now,
     })
     from = to
   }
