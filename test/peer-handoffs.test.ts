@@ -1,6 +1,5 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import net from 'node:net'
 import { fixture, testContext, testUrls, type Teardown, type TestContext } from './helpers/context.ts'
 import { testClock } from './helpers/clock.ts'
 import { pino } from 'pino'
@@ -9,6 +8,8 @@ import { createQueues, redisConnection } from '../src/outbox/queues.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { startPeerCallbackWorker } from '../src/workers/peer-callback.worker.ts'
 import { pollUntil } from './helpers/poll.ts'
+import { freePort } from '../src/infra/free-port.ts'
+import { overHttp as http } from './helpers/peer.ts'
 
 /**
  * Liên thông between two deployments: two real instances of the system (each its own database,
@@ -21,38 +22,6 @@ const MON_0900 = '2026-11-23T02:00:00Z'
 const PDF = Buffer.from('%PDF-1.4\n% to khai khai sinh\n%%EOF\n')
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-/** The API over real HTTP, as one user. */
-function http(base: string, token: string) {
-  const send = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const raw = Buffer.isBuffer(body) || typeof body === 'string'
-    const res = await fetch(base + url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined
-        ? { body: Buffer.isBuffer(body) ? new Uint8Array(body) : typeof body === 'string' ? body : JSON.stringify(body) }
-        : {}),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text }
-  }
-  return {
-    get: (url: string) => send('GET', url),
-    post: (url: string, body: unknown = {}, headers?: Record<string, string>) => send('POST', url, body, headers),
-  }
-}
 
 async function instance(
   t: Teardown,

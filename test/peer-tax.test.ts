@@ -1,7 +1,6 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { pino } from 'pino'
 import { testContext, testUrls, type Teardown, type TestContext } from './helpers/context.ts'
@@ -13,6 +12,8 @@ import { createQueues, redisConnection } from '../src/outbox/queues.ts'
 import { createOutboxRelay } from '../src/outbox/relay.ts'
 import { startHandoffWorker } from '../src/workers/handoff.worker.ts'
 import { startPeerCallbackWorker } from '../src/workers/peer-callback.worker.ts'
+import { freePort } from '../src/infra/free-port.ts'
+import { overHttp as http } from './helpers/peer.ts'
 
 /**
  * S5's financial obligation between two deployments: the land registration office's system (the S5
@@ -30,38 +31,6 @@ const PDF = Buffer.from('%PDF-1.4\n% don dang ky mau 04/DK\n%%EOF\n')
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 4, 0, 4])
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const PARCEL = { parcelNumber: '125', mapSheetNumber: '12', landArea: 250.5, landUsePurpose: 'ONT', landAddress: 'Thôn Đông, xã Demo' }
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-/** The API over real HTTP, as one user. */
-function http(base: string, token: string) {
-  const send = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const raw = Buffer.isBuffer(body) || typeof body === 'string'
-    const res = await fetch(base + url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined
-        ? { body: Buffer.isBuffer(body) ? new Uint8Array(body) : typeof body === 'string' ? body : JSON.stringify(body) }
-        : {}),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text }
-  }
-  return {
-    get: (url: string) => send('GET', url),
-    post: (url: string, body: unknown = {}, headers?: Record<string, string>) => send('POST', url, body, headers),
-  }
-}
 
 /** One deployment: its app listening, the other as its peer, its relay and the workers it needs, the sample procedures given. */
 async function deployment(
@@ -231,7 +200,12 @@ t.test(
       variables: { obligationAmount: 5_250_000, taxNoticeNumber: 'TB-2026/00123', taxNoticeNote: 'Tiền sử dụng đất và lệ phí trước bạ' },
     })
     t.equal(done.status, 200, JSON.stringify(done.body))
-    await pollUntil('the tax system to call the land system back', async () => (await handoffs())[0]?.state === 'completed')
+    // Both sides: the land system took the answer, and the tax system recorded its callback as delivered
+    // (it does so once the land system's 200 is back, so a moment after the land side's commit).
+    await pollUntil(
+      'the tax system to call the land system back',
+      async () => (await handoffs())[0]?.state === 'completed' && (await w.tax.ctx.db('peer_handoffs').first())?.state === 'called_back',
+    )
     t.match(await w.tax.ctx.db('peer_handoffs').first(), { state: 'called_back', attempts: 1 })
 
     // The land dossier: the notice in its history, status 6, nothing to do for the officers.

@@ -1,4 +1,5 @@
 import type { Api } from '../http/schemas.ts'
+import { keepRawJson, signedParts } from './signed-json.ts'
 import type { CallbackBody, CallbackService } from './callback.service.ts'
 import type { IncidentRow } from './incident.repository.ts'
 import type { IncidentService } from './incident.service.ts'
@@ -11,7 +12,6 @@ import {
   supervisionHandoffsSchema,
 } from './handoff.schemas.ts'
 import type { HandoffViewService } from './handoff-view.service.ts'
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts'
 
 export const incidentDto = (r: IncidentRow) => ({
   id: r.id,
@@ -50,26 +50,11 @@ export async function incidentRoutes(app: Api, opts: { incidents: IncidentServic
   )
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string
-  }
-}
-
 /** Peers' signed callbacks: no JWT; the signature covers the raw body, so this scope keeps it. */
 export async function handoffCallbackRoutes(app: Api, opts: { callbacks: CallbackService }) {
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    req.rawBody = body as string
-    try {
-      done(null, JSON.parse(body as string))
-    } catch (err) {
-      ;(err as { statusCode?: number }).statusCode = 400
-      done(err as Error, undefined)
-    }
-  })
+  keepRawJson(app)
   app.post('/api/handoffs/:id/callback', { schema: callbackSchema }, async (req) => {
-    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined)
-    const headers = { timestamp: header(TIMESTAMP_HEADER), signature: header(SIGNATURE_HEADER) }
-    return opts.callbacks.receive(req.params.id, req.rawBody ?? '', headers, req.body as CallbackBody)
+    const { raw, headers } = signedParts(req)
+    return opts.callbacks.receive(req.params.id, raw, headers, req.body as CallbackBody)
   })
 }

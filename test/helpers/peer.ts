@@ -40,3 +40,27 @@ export async function peerSystem(t: Teardown) {
     },
   }
 }
+
+/** The API over real HTTP, as one user. */
+export function overHttp(base: string, token: string) {
+  const send = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const raw = Buffer.isBuffer(body) || typeof body === 'string'
+    const res = await fetch(base + url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined
+        ? { body: Buffer.isBuffer(body) ? new Uint8Array(body) : typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text }
+  }
+  return {
+    get: (url: string) => send('GET', url),
+    post: (url: string, body: unknown = {}, headers?: Record<string, string>) => send('POST', url, body, headers),
+  }
+}
