@@ -36,6 +36,21 @@ export function createPeerCallbackService(deps: {
   local?: (handoffId: string, variables: Record<string, unknown>) => Promise<void>
 }) {
   const { db, clock } = deps
+  /** The callback arrived: the row is done and its incident, if one is open, resolved, in one transaction. */
+  const calledBack = async (id: string): Promise<'sent'> => {
+    const done = clock.now()
+    await db.transaction(async (tx) => {
+      await deps.repo.update(tx, id, {
+        state: 'called_back',
+        called_back_at: done,
+        next_attempt_at: null,
+        last_error: null,
+        updated_at: done,
+      })
+      await deps.incidents.resolveForSource(tx, 'peerCallback', id, 'callback delivered', done)
+    })
+    return 'sent'
+  }
   const service = {
     async deliver(id: string): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
       const now = clock.now()
@@ -60,18 +75,7 @@ export function createPeerCallbackService(deps: {
       if (!peer && deps.local) {
         try {
           await deps.local(row.handoff_id, (JSON.parse(body) as { variables: Record<string, unknown> }).variables)
-          const done = clock.now()
-          await db.transaction(async (tx) => {
-            await deps.repo.update(tx, id, {
-              state: 'called_back',
-              called_back_at: done,
-              next_attempt_at: null,
-              last_error: null,
-              updated_at: done,
-            })
-            await deps.incidents.resolveForSource(tx, 'peerCallback', id, 'callback delivered', done)
-          })
-          return 'sent'
+          return await calledBack(id)
         } catch (err) {
           error = `Không trả được kết quả cho hồ sơ gửi trong hệ thống: ${(err as Error).message}`
         }
@@ -91,18 +95,7 @@ export function createPeerCallbackService(deps: {
           })
           const text = await res.text().catch(() => '')
           if (res.status === 200 || res.status === 409) {
-            const done = clock.now()
-            await db.transaction(async (tx) => {
-              await deps.repo.update(tx, id, {
-                state: 'called_back',
-                called_back_at: done,
-                next_attempt_at: null,
-                last_error: null,
-                updated_at: done,
-              })
-              await deps.incidents.resolveForSource(tx, 'peerCallback', id, 'callback delivered', done)
-            })
-            return 'sent'
+            return await calledBack(id)
           }
           error = `Hệ thống của ${row.sender_agency} trả lời HTTP ${res.status}: ${text.slice(0, 500)}`
         } catch (err) {
