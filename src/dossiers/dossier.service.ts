@@ -11,7 +11,6 @@ import { transaction } from '../db/unit-of-work.ts'
 import type { StepRunner } from '../steps/step-runner.ts'
 import type { ProcedureService } from '../procedures/procedure.service.ts'
 import type { TaskRepository } from '../records/task.repository.ts'
-import { formatDossierCode, vietnamDay } from './dossier-code.ts'
 import type { DossierRepository, DossierRow } from '../records/dossier.repository.ts'
 import { Channel, CHANNEL_NAME, DossierStatus, NATIONAL_STATUS } from '../records/statuses.ts'
 
@@ -69,6 +68,15 @@ function checkPostalAddress(input: SubmitInput, pickup: boolean): void {
     throw new AppError('VALIDATION_FAILED', 'Nhận kết quả qua bưu chính cần địa chỉ nhận (applicant.address hoặc data.postalAddress)', {
       path: '/data/postalAddress',
     })
+}
+
+/** `value` with `marker` replaced by `code` in every string (a task named after its dossier's code). */
+function withCode<T>(value: T, marker: string, code: string): T {
+  if (typeof value === 'string') return value.replaceAll(marker, code) as T
+  if (Array.isArray(value)) return value.map((v) => withCode(v, marker, code)) as T
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withCode(v, marker, code)])) as T
+  return value
 }
 
 export function createDossierService(deps: {
@@ -207,14 +215,14 @@ export function createDossierService(deps: {
       try {
         return await transaction(db, async (uow) => {
           const tx = uow.tx
-          // The daily counter stays locked until commit (gapless codes): taken last (with the BEGIN), held
-          // only until the write message, which ends with the COMMIT.
-          const taken = uow.read(deps.dossiers.nextSequence(tx, meta.unitId, vietnamDay(now)))
-          await uow.flush()
-          const seq = Number(taken.one()!.last_value)
+          // Gapless codes: the unit's daily counter row stays locked from its increment to the commit, and a
+          // rollback gives the number back. So the number is taken last, in the commit's own message: the
+          // step is written with a marker in place of the code, which the database replaces
+          // (dossierRepository.assignCodes).
+          const marker = `DVCCODE${randomUUID().replaceAll('-', '')}`
           const dossier: DossierRow = {
             id: ids.dossier,
-            code: formatDossierCode(meta.unitId, now, seq),
+            code: marker,
             unit_id: meta.unitId,
             procedure_code: meta.code,
             procedure_version_id: version.id,
@@ -269,12 +277,13 @@ export function createDossierService(deps: {
               },
             ],
           })
+          uow.write(deps.dossiers.assignCodes(tx))
           // The dossier as the step left it, read after its writes in the same message as the COMMIT.
           const stored = uow.read(deps.dossiers.find(tx, dossier.id))
           return uow.commitWith(() => ({
             created: true,
             dossier: stored.one()!,
-            tasks: outcome.created,
+            tasks: withCode(outcome.created, marker, stored.one()!.code),
             instanceId: ids.instance,
             ended: started.ended,
           }))

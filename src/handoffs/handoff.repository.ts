@@ -120,7 +120,7 @@ export function createHandoffRepository() {
   return {
     find: (q: Queryable, id: string) => read<HandoffRow>(q('handoffs').where({ id }).select('*')),
     /** After the step's own locks (steps/lock.ts): the handoff row last. */
-    lock: (q: Queryable, id: string) => read<HandoffRow>(q('handoffs').where({ id }).forUpdate().select('*')),
+    lock: (q: Queryable, id: string) => read<HandoffRow>(q('handoffs').where({ id }).forNoKeyUpdate().select('*')),
     forDossier: (q: Queryable, dossierId: string) =>
       read<HandoffRow>(q('handoffs').where({ dossier_id: dossierId }).orderBy(['created_at', 'id']).select('*')),
 

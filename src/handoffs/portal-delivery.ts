@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
-import type { Db, Queryable } from '../db/knex.ts'
+import type { Db } from '../db/knex.ts'
 import type { UnitOfWork } from '../db/unit-of-work.ts'
 import { AppError } from '../errors.ts'
 import type { OutboxRepository } from '../outbox/outbox.repository.ts'
@@ -21,18 +21,6 @@ import { fullRetries, nextRetry } from './retry.ts'
 export const PORTAL_LEASE_MS = 5 * 60_000
 
 export type PortalOutcome = 'acknowledged' | 'duplicate' | 'blocked' | 'skipped' | 'retry' | 'incident'
-
-/**
- * After the portal acknowledged (or a person closed) an event, the dossier's next event waiting
- * behind it gets an attempt at once, in the same transaction.
- */
-async function wakeNext(q: Queryable, deps: { events: PortalEventRepository; outbox: OutboxRepository }, row: PortalEventRow, now: Date) {
-  const next = await deps.events.nextOfDossier(q, row.id, row.payload.dossierId).one()
-  if (next)
-    await deps.outbox.enqueue(q, [
-      portalAttemptMessage(next, `${portalAttemptJobId(next.id, next.delivery_attempts)}-after-${row.id}`, now),
-    ])
-}
 
 /**
  * Status events to the national portal (đồng bộ DVCQG), on the failure model of handoffs: each
@@ -76,12 +64,17 @@ export function createPortalDelivery(deps: {
       } catch (err) {
         return failed(row, event, (err as Error).message || String(err))
       }
-      await db.transaction(async (tx) => {
-        const at = clock.now()
-        await deps.outbox.acknowledge(tx, { id: row.id, ...event, receipt, at })
-        await deps.incidents.resolveForSource(tx, 'portalEvent', String(row.id), 'acknowledged by the portal', at)
-        await wakeNext(tx, deps, row, at)
-      })
+      const at = clock.now()
+      const ack = { id: row.id, ...event, receipt, at }
+      if (row.delivery_error === null) {
+        // Never failed, so no incident to resolve: one statement (the common case).
+        await deps.events.acknowledgeAndWakeNext(db, ack).rows()
+      } else {
+        await db.transaction(async (tx) => {
+          await deps.events.acknowledgeAndWakeNext(tx, ack).rows()
+          await deps.incidents.resolveForSource(tx, 'portalEvent', String(row.id), 'acknowledged by the portal', at)
+        })
+      }
       deps.log.debug({ dossier: event.code, status: event.nationalStatus, receipt }, 'status synced to national portal')
       return 'acknowledged'
     },

@@ -88,6 +88,38 @@ export function createPortalEventRepository() {
     /** Its incident closed by hand: never sent, and it no longer holds back the dossier's later events. */
     close: (q: Queryable, id: number) =>
       write(q('outbox').where({ id, topic: PORTAL_TOPIC, delivery_state: 'incident' }).update({ delivery_state: 'closed' })),
+    /**
+     * The portal acknowledged event `ack.id`, in one statement (autocommit): its receipt logged, the event
+     * marked, and the dossier's next event waiting behind it (see `nextOfDossier`) given its next attempt
+     * at once, as `portalAttemptMessage` would write it. Returns the id of that next event, if any.
+     */
+    acknowledgeAndWakeNext: (
+      q: Queryable,
+      ack: { id: number; eventId: string; dossierId: string; code: string; nationalStatus: number; receipt: string; at: Date },
+    ) =>
+      read<{ next_id: number }>(
+        q.raw(
+          `WITH log AS (
+             INSERT INTO portal_sync_log (event_id, dossier_id, dossier_code, national_status, receipt, acked_at)
+             VALUES (:eventId, :dossierId, :code, :nationalStatus, :receipt, :at) ON CONFLICT (event_id) DO NOTHING),
+           acked AS (UPDATE outbox SET acknowledged_at = :at WHERE id = :id AND acknowledged_at IS NULL RETURNING id),
+           next AS (
+             SELECT o.id, o.payload, o.delivery_attempts FROM outbox o, acked
+              WHERE o.topic = '${PORTAL_TOPIC}' AND o.acknowledged_at IS NULL AND o.delivery_state IS NULL
+                AND o.published_at IS NOT NULL AND o.id > :id AND o.payload->>'dossierId' = :dossierId
+              ORDER BY o.id LIMIT 1),
+           woken AS (
+             INSERT INTO outbox (topic, payload, available_at)
+             SELECT '${PORTAL_RESEND_TOPIC}',
+                    n.payload || jsonb_build_object('eventId', 'outbox-' || n.id, 'jobId',
+                      'outbox-' || n.id || CASE WHEN n.delivery_attempts = 0 THEN '' ELSE '-' || n.delivery_attempts END || '-after-' || :id),
+                    :at
+               FROM next n
+             RETURNING id)
+           SELECT n.id AS next_id, pg_notify('outbox', '') FROM next n, woken`,
+          { ...ack },
+        ),
+      ),
     /** The dossier's next event waiting behind `id` that has its first job already (the relay published it). */
     nextOfDossier: (q: Queryable, id: number, dossierId: string) =>
       read<PortalEventRow>(

@@ -98,19 +98,6 @@ export function createOutboxRepository() {
       return row !== undefined
     },
     /** Records the portal's receipt (kept for the synced-to-portal indicator) and ends the row's pending state. */
-    async acknowledge(
-      q: Queryable,
-      ack: { id: number; eventId: string; dossierId: string; code: string; nationalStatus: number; receipt: string; at: Date },
-    ): Promise<void> {
-      await q.raw(
-        `
-        WITH log AS (
-          INSERT INTO portal_sync_log (event_id, dossier_id, dossier_code, national_status, receipt, acked_at)
-          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING)
-        UPDATE outbox SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL`,
-        [ack.eventId, ack.dossierId, ack.code, ack.nationalStatus, ack.receipt, ack.at, ack.at, ack.id],
-      )
-    },
     async pendingCount(q: Queryable): Promise<number> {
       const r = await q('outbox').whereNull('published_at').count<{ count: string }[]>('* as count')
       return Number(r[0]?.count ?? 0)

@@ -96,6 +96,11 @@ export function readProcedureMetadata(
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(code))
     bad('METADATA_INVALID', `procedure code "${code}" may only hold letters, digits, ".", "_" and "-"`)
 
+  // The receiving unit's identifier (mã định danh, groups of digits and letters separated by dots): the dossier code starts with it.
+  const unitId = (r.unitId ?? defaults.unitId).trim()
+  if (!/^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/.test(unitId))
+    bad('METADATA_INVALID', `tthc:procedure unitId "${unitId}" must be groups of letters and digits separated by "." (e.g. 000.00.20.H12)`)
+
   const answerVariables = (r.answerVariables ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -120,7 +125,7 @@ export function readProcedureMetadata(
       code,
       name: r.name ?? process.name ?? process.id,
       agency: r.agency ?? defaults.agency,
-      unitId: r.unitId ?? defaults.unitId,
+      unitId,
       level: (level === 2 || level === 4 ? level : 3) as 2 | 3 | 4,
       timeLimit,
       timeLimitUnit: unit,

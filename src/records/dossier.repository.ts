@@ -40,23 +40,17 @@ export interface DossierRow {
 export function createDossierRepository() {
   return {
     /**
-     * Next number of the unit's daily sequence (row `{ last_value }`). The counter row stays locked
-     * until the transaction ends, and a rollback undoes the increment: numbers are gapless under concurrency.
+     * Gives the dossiers this transaction inserted with a code marker (`DVCCODE…`) their codes now: the
+     * deferred trigger `dossier_code_assign` (migration 021) takes the next number of the unit's daily
+     * sequence, whose row then stays locked until the commit, and writes the code where the marker was.
+     * Sent in the commit's own message, so the row is held for that message only.
      */
-    nextSequence: (q: Queryable, unitId: string, day: string) =>
-      read<{ last_value: number | string }>(
-        q.raw(
-          `INSERT INTO dossier_sequences (unit_id, day, last_value) VALUES (?, ?, 1)
-         ON CONFLICT (unit_id, day) DO UPDATE SET last_value = dossier_sequences.last_value + 1
-         RETURNING last_value`,
-          [unitId, day],
-        ),
-      ),
+    assignCodes: (q: Queryable) => write(q.raw('SET CONSTRAINTS dossier_code_assign IMMEDIATE')),
     find: (q: Queryable, id: string) => read<DossierRow>(q('dossiers').where({ id }).select('*')),
     /** Locks dossiers in id order: by id(s), or the one a subquery selects. */
     lock: (q: Queryable, id: KeyOrSubquery | string[]) =>
       read<DossierRow>(
-        (Array.isArray(id) ? q('dossiers').whereIn('id', id) : q('dossiers').where('id', id)).orderBy('id').forUpdate().select('*'),
+        (Array.isArray(id) ? q('dossiers').whereIn('id', id) : q('dossiers').where('id', id)).orderBy('id').forNoKeyUpdate().select('*'),
       ),
     insert: (q: Queryable, row: DossierRow) =>
       write(q('dossiers').insert({ ...row, applicant: JSON.stringify(row.applicant), data: JSON.stringify(row.data) })),

@@ -76,7 +76,7 @@ export function createInstanceRepository() {
       else if ('dossierId' in where) query.where('dossier_id', where.dossierId)
       else if (Array.isArray(where.id)) query.whereIn('id', where.id)
       else query.where('id', where.id)
-      return read<InstanceRow>(query.orderBy('id').forUpdate().select(COLUMNS))
+      return read<InstanceRow>(query.orderBy('id').forNoKeyUpdate().select(COLUMNS))
     },
     /** Every instance of a dossier (its procedure's and those of the procedures it called), oldest first, without state. */
     forDossier: (q: Queryable, dossierId: string) =>

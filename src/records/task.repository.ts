@@ -72,7 +72,7 @@ export function createTaskRepository() {
     insertMany: (q: Queryable, tasks: NewTask[]) =>
       write(tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
     find: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).select('*')),
-    lock: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).forUpdate().select('*')),
+    lock: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).forNoKeyUpdate().select('*')),
     /** Open tasks of instances (ids, or a subquery that selects them), by instance then id (a stable order to compare). */
     openForInstances: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) =>
       read<TaskRow>(q('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*')),
