@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Db } from '../db/knex.ts'
 import type { Clock } from '../clock.ts'
+import { requestFacts } from '../metrics/metrics.ts'
 import { AppError } from '../errors.ts'
 import { hasRole, type Principal } from '../auth/principal.ts'
 import { canReadDossier } from '../auth/policy.ts'
@@ -280,13 +281,19 @@ export function createDossierService(deps: {
           uow.write(deps.dossiers.assignCodes(tx))
           // The dossier as the step left it, read after its writes in the same message as the COMMIT.
           const stored = uow.read(deps.dossiers.find(tx, dossier.id))
-          return uow.commitWith(() => ({
-            created: true,
-            dossier: stored.one()!,
-            tasks: withCode(outcome.created, marker, stored.one()!.code),
-            instanceId: ids.instance,
-            ended: started.ended,
-          }))
+          return uow.commitWith(() => {
+            const code = stored.one()!.code
+            // The step told the request's log line the marker: it gets the code.
+            const facts = requestFacts.getStore()
+            if (facts) facts.dossierCode = code
+            return {
+              created: true,
+              dossier: stored.one()!,
+              tasks: withCode(outcome.created, marker, code),
+              instanceId: ids.instance,
+              ended: started.ended,
+            }
+          })
         })
       } catch (err) {
         // Two retries of one submission raced: the loser returns the winner's dossier.
