@@ -23,6 +23,8 @@ export async function postSigned(
   req: HandoffRequest,
   body: string,
   deps: { now: () => Date; timeoutMs: number },
+  /** Who the failure message names: the receiving agency's system by default. */
+  system = `hệ thống của ${req.receivingAgency}`,
 ): Promise<{ res: Response; text: string } | AdapterAnswer> {
   const timestamp = String(Math.floor(deps.now().getTime() / 1000))
   let res: Response
@@ -39,7 +41,7 @@ export async function postSigned(
       signal: AbortSignal.timeout(deps.timeoutMs),
     })
   } catch (err) {
-    return { kind: 'failure', message: `Không gọi được hệ thống của ${req.receivingAgency}: ${(err as Error).message}` }
+    return { kind: 'failure', message: `Không gọi được ${system}: ${(err as Error).message}` }
   }
   return { res, text: await res.text().catch(() => '') }
 }

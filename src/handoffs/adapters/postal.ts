@@ -1,5 +1,5 @@
 import { POSTAL_TOPICS } from '../../engine/handoff-task.ts'
-import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../signature.ts'
+import { postSigned } from './http.ts'
 import type { AdapterAnswer, HandoffAdapter, HandoffRequest } from './adapter.ts'
 
 /**
@@ -76,24 +76,9 @@ export function createPostalAdapter(deps: {
         return { kind: 'failure', message: `Dịch vụ bưu chính "${req.topic}" không có (chỉ pickup, delivery)` }
       const d = await deps.load(req.handoffId)
       const body = JSON.stringify(postalOrder(req, d))
-      const timestamp = String(Math.floor(deps.now().getTime() / 1000))
-      let res: Response
-      try {
-        res = await fetch(operator.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [IDEMPOTENCY_HEADER]: req.handoffId,
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: signBody(operator.key, timestamp, body),
-          },
-          body,
-          signal: AbortSignal.timeout(deps.timeoutMs),
-        })
-      } catch (err) {
-        return { kind: 'failure', message: `Không gọi được hệ thống bưu chính: ${(err as Error).message}` }
-      }
-      const raw = await res.text().catch(() => '')
+      const sent = await postSigned(operator.url, operator, req, body, deps, 'hệ thống bưu chính')
+      if (!('res' in sent)) return sent
+      const { res, text: raw } = sent
       let json: unknown
       try {
         json = raw ? JSON.parse(raw) : null
