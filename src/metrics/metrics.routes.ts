@@ -16,6 +16,9 @@ const metricsSchema = {
   },
 }
 
+/** Log levels at which Fastify's "request completed" line (info) is not written. */
+const ABOVE_INFO = new Set(['warn', 'error', 'fatal', 'silent'])
+
 const sameSecret = (a: string, b: string) => {
   const x = Buffer.from(a),
     y = Buffer.from(b)
@@ -38,6 +41,8 @@ export function registerMetrics(app: FastifyInstance, opts: { metrics: Metrics; 
     }
   })
   app.addHook('onSend', async (_req, reply, payload) => {
+    // Above info (LOG_LEVEL=warn) that line is not written: a child logger would cost every request for nothing.
+    if (ABOVE_INFO.has(reply.log.level)) return payload
     const facts: RequestFacts = requestFacts.getStore() ?? {}
     const bindings = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
     // Fastify's "request completed" line is written with reply.log once the reply is sent.
