@@ -73,9 +73,16 @@ export function createTaskRepository() {
       write(tasks.length ? q('tasks').insert(tasks.map((t) => ({ ...t, status: 'open' }))) : null),
     find: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).select('*')),
     lock: (q: Queryable, id: string) => read<TaskRow>(q('tasks').where({ id }).forNoKeyUpdate().select('*')),
-    /** Open tasks of instances (ids, or a subquery that selects them), by instance then id (a stable order to compare). */
-    openForInstances: (q: Queryable, instanceIds: string[] | Knex.QueryBuilder) =>
-      read<TaskRow>(q('tasks').whereIn('instance_id', instanceIds).where({ status: 'open' }).orderBy(['instance_id', 'id']).select('*')),
+    /**
+     * Open tasks of the dossiers' instances (ids, or a subquery that selects them), of only `instanceIds`
+     * when given, by instance then id (a stable order to compare). Found through the dossier (its own
+     * handful of tasks), never through the instance: a task's dossier is its instance's.
+     */
+    openForInstances: (q: Queryable, scope: { dossiers: string[] | Knex.QueryBuilder; instances?: string[] }) => {
+      const rows = q('tasks').whereIn('dossier_id', scope.dossiers).where({ status: 'open' })
+      if (scope.instances) void rows.whereIn('instance_id', scope.instances)
+      return read<TaskRow>(rows.orderBy(['instance_id', 'id']).select('*'))
+    },
     /** Open tasks of several dossiers in one query (list views). */
     openForDossiers: (q: Queryable, dossierIds: string[]) =>
       read<TaskRow>(q('tasks').whereIn('dossier_id', dossierIds).where({ status: 'open' }).orderBy('created_at').select('*')),

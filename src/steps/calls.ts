@@ -290,7 +290,7 @@ async function cancelCalled(deps: CallDeps, ctx: StepContext, all: InstanceRow[]
   const cancelled: string[] = []
   for (const grandchild of all.filter((i) => i.parent_instance_id === child.id && i.status === 'running'))
     cancelled.push(...(await cancelCalled(deps, ctx, all, grandchild, now)))
-  const open = uow.read(deps.tasks.openForInstances(tx, [child.id]))
+  const open = uow.read(deps.tasks.openForInstances(tx, { dossiers: [child.dossier_id], instances: [child.id] }))
   const timers = uow.read(deps.timers.pendingForInstances(tx, [child.id]))
   await uow.flush()
   const dossierId = ctx.data.dossier.id

@@ -100,13 +100,6 @@ export async function lockForStep(
         ? [target.dossier]
         : ofTask('dossier_id')
   const taskId = 'task' in target ? (target.task ?? null) : null
-  // Every instance of the dossier(s): their open tasks are read together (a dossier may run called procedures).
-  const dossierInstances = (): Knex.QueryBuilder => {
-    const key = dossierKey()
-    const q = tx('process_instances').select('id')
-    return Array.isArray(key) ? q.whereIn('dossier_id', key) : q.where('dossier_id', key)
-  }
-
   const instances = uow.read(repos.instances.lock(tx, { dossierId: dossierKey() }))
   const task = taskId ? uow.read(repos.tasks.lock(tx, taskId)) : null
   const timers =
@@ -120,7 +113,8 @@ export async function lockForStep(
       : null
   const dossiers = uow.read(repos.dossiers.lock(tx, dossierKey()))
   const alarm = 'alarm' in target && target.alarm ? uow.read(repos.alarms.lock(tx, target.alarm)) : null
-  const open = uow.read(repos.tasks.openForInstances(tx, dossierInstances()))
+  // The open tasks of every instance of the dossier(s), read together (a dossier may run called procedures).
+  const open = uow.read(repos.tasks.openForInstances(tx, { dossiers: dossierKey() }))
   const pending = uow.read(repos.timers.pendingForInstances(tx, instanceKey()))
   const alarms = uow.read(repos.alarms.liveForDossiers(tx, dossierKey()))
   const keys = instanceKey()
@@ -175,7 +169,7 @@ export async function readForStep(
   const tx = uow.tx
   const instance = uow.read(repos.instances.withState(tx, at.instanceId))
   const dossier = uow.read(repos.dossiers.find(tx, at.dossierId))
-  const open = uow.read(repos.tasks.openForInstances(tx, [at.instanceId]))
+  const open = uow.read(repos.tasks.openForInstances(tx, { dossiers: [at.dossierId], instances: [at.instanceId] }))
   const pending = uow.read(repos.timers.pendingForInstances(tx, [at.instanceId]))
   const alarms = uow.read(repos.alarms.liveForDossiers(tx, [at.dossierId]))
   await uow.flush()
