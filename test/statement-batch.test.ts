@@ -1,6 +1,8 @@
 import t from 'tap'
 import { freshDatabase } from './helpers/context.ts'
 import { StatementBatch, inlineBindings } from '../src/db/statement-batch.ts'
+import { createDb } from '../src/db/knex.ts'
+import { settled } from '../src/db/plan-cache.ts'
 
 // Values that break naive quoting: quotes, backslashes, knex's `?`, `$1` inside text, NUL-free unicode, JSON with escapes.
 const NASTY = [
@@ -123,4 +125,79 @@ t.test('inlining leaves quoted text alone and refuses a placeholder without a bi
   t.equal(inlineBindings(`select 'it''s $1', $1`, [`it's`]), `select 'it''s $1', 'it''s'`)
   t.throws(() => inlineBindings('select $2', ['only one']), /placeholder \$2/)
   t.throws(() => inlineBindings(`select 'open`, []), /unterminated/)
+})
+
+t.test('a statement sent again runs from the plan its connection keeps; one Postgres cannot prepare stays inlined', async (t) => {
+  const { url, db: owner } = await freshDatabase(t)
+  await owner.schema.createTable('plan_probe', (b) => {
+    b.integer('id').primary()
+    b.text('label')
+  })
+  await owner('plan_probe').insert([
+    { id: 1, label: 'một' },
+    { id: 2, label: "hai 'hai'" },
+  ])
+  const db = createDb(url, 1) // one connection: every transaction below runs on it
+  t.teardown(() => db.destroy())
+  const prepared = () => db('pg_prepared_statements').orderBy('name').select('name', 'statement', 'from_sql')
+  const run = (id: number) =>
+    db.transaction(async (tx) => {
+      const batch = new StatementBatch()
+      const read = batch.read(tx('plan_probe').where({ id }).select('label'))
+      // `? is null`: nothing tells Postgres the type of this parameter, so PREPARE refuses the shape.
+      const untyped = batch.read(tx.raw('select ? is null as v', [`giá trị ${id}`]))
+      const rows = await batch.flush(tx)
+      return { label: (rows[read] as Array<{ label: string }>)[0]!.label, v: (rows[untyped] as Array<{ v: boolean }>)[0]!.v }
+    })
+
+  t.same(await run(1), { label: 'một', v: false }, 'first time: inlined, as before')
+  await settled()
+  t.same(await run(2), { label: "hai 'hai'", v: false }, 'then prepared on the connection and executed with its values')
+  t.same(await run(1), { label: 'một', v: false }, 'and executed again from the same plan')
+  const statements = (await prepared()).filter((p: { from_sql: boolean }) => p.from_sql)
+  t.equal(statements.length, 1, 'one statement prepared on the connection')
+  // Postgres shows the message that prepared it: the plan's statement, its EXECUTE, and the refused shape inlined.
+  t.match(
+    statements[0].statement,
+    /PREPARE dvc_plan_\d+ AS select "label" from "plan_probe" where "id" = \$1;\nEXECUTE dvc_plan_\d+\('2'\)/,
+  )
+  t.match(statements[0].statement, /select 'giá trị 2' is null as v/, 'the shape Postgres refused is sent with its value inlined')
+
+  // A batch that prepares a statement and then fails: the next one prepares it again and runs.
+  await settled()
+  const failing = db.transaction(async (tx) => {
+    await new StatementBatch()
+      .add(tx('plan_probe').insert({ id: 3, label: 'ba' }))
+      .add(tx('plan_probe').insert({ id: 1, label: 'trùng' }))
+      .flush(tx)
+  })
+  await t.rejects(failing, { code: '23505' })
+  await settled()
+  await db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('plan_probe').insert({ id: 3, label: 'ba' })).flush(tx)
+  })
+  await db.transaction(async (tx) => {
+    await new StatementBatch().add(tx('plan_probe').insert({ id: 4, label: 'bốn' })).flush(tx)
+  })
+  t.same(
+    (await owner('plan_probe').orderBy('id')).map((r: { label: string }) => r.label),
+    ['một', "hai 'hai'", 'ba', 'bốn'],
+    'the failed batch left nothing; the later ones wrote their rows',
+  )
+})
+
+t.test('a query with parameters is parsed once per connection and planned from then on', async (t) => {
+  const { url } = await freshDatabase(t)
+  const db = createDb(url, 1)
+  t.teardown(() => db.destroy())
+  for (const id of [1, 2, 3]) t.same(await db.raw('select ?::int + 1 as n', [id]).then((r) => r.rows), [{ n: id + 1 }])
+  const named = await db('pg_prepared_statements')
+    .where({ from_sql: false })
+    .whereLike('statement', '%+ 1 as n')
+    .select('name', 'statement')
+  t.same(
+    named.map((p: { statement: string }) => p.statement),
+    ['select $1::int + 1 as n'],
+    'one named statement on the connection, whatever the values',
+  )
 })

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import pg from 'pg'
 import pgUtils from 'pg/lib/utils.js'
 import type { Tx } from './knex.ts'
+import { forget, planned } from './plan-cache.ts'
 import { committedByBatch } from './transaction-boundaries.ts'
 
 /** What the batch accepts: any knex query or raw statement, not yet run (knex runs a builder only when awaited). */
@@ -10,7 +11,9 @@ export interface Compilable {
 }
 
 interface Statement {
-  sql: string
+  /** Compiled, with `$n` placeholders (the shape whose plan a connection keeps). */
+  shape: string
+  bindings: readonly unknown[]
   /** A row-count check: its id in Postgres's error, and the error the flush throws instead. */
   check?: { id: number; onMismatch: () => Error }
 }
@@ -101,16 +104,17 @@ export class StatementBatch {
   add(query: Compilable | null, check?: { expectRows: number; onMismatch: () => Error }): this {
     if (!query) return this
     const { sql, bindings } = query.toSQL().toNative()
-    const inlined = inlineBindings(sql, bindings)
     if (!check) {
-      this.statements.push({ sql: inlined })
+      this.statements.push({ shape: sql, bindings })
       return this
     }
     // Tested on the compiled SQL, whose values are still placeholders.
     if (/\breturning\b/i.test(sql)) throw new Error('statement batch: a checked write cannot have a RETURNING clause of its own')
     const id = nextCheckId++
+    const n = bindings.length
     this.statements.push({
-      sql: `WITH changed AS (${inlined} RETURNING 1) SELECT batch_expect_rows(count(*), ${Number(check.expectRows)}, ${id}) FROM changed`,
+      shape: `WITH changed AS (${sql} RETURNING 1) SELECT batch_expect_rows(count(*), $${n + 1}, $${n + 2}) FROM changed`,
+      bindings: [...bindings, Number(check.expectRows), id],
       check: { id, onMismatch: check.onMismatch },
     })
     return this
@@ -149,19 +153,29 @@ export class StatementBatch {
     this.statements = []
     // Inside a transaction, knex hands out the transaction's own connection.
     const connection = (await (tx as unknown as { client: Knex.Client }).client.acquireConnection()) as pg.ClientBase
+    // Each statement as EXECUTE of a plan kept on the connection, or with its values inlined (plan-cache.ts).
+    const texts: string[] = []
+    const resultOf: number[] = []
+    const fresh: string[] = []
+    let next = 0
+    for (const s of statements) {
+      const p = planned(connection, s.shape, () => s.bindings.map(literal))
+      if (p?.fresh) fresh.push(p.fresh)
+      texts.push(p ? p.text : inlineBindings(s.shape, s.bindings))
+      next += p?.extraResults ?? 0
+      resultOf.push(next++)
+    }
     let res: unknown
     try {
-      res = await connection.query(statements.map((s) => s.sql).join(';\n') + (opts.commit ? ';\nCOMMIT' : ''))
+      res = await connection.query(texts.join(';\n') + (opts.commit ? ';\nCOMMIT' : ''))
     } catch (err) {
+      forget(connection, fresh)
       const failed = (err as { code?: string }).code === 'P0004' ? CHECK_FAILED.exec((err as Error).message) : null
       const statement = failed ? statements.find((s) => s.check?.id === Number(failed[1])) : undefined
       throw statement ? statement.check!.onMismatch() : err
     }
     const results = (Array.isArray(res) ? res : [res]) as pg.QueryResult[]
-    if (opts.commit) {
-      results.pop()
-      committedByBatch(connection)
-    }
-    return results.map((r) => r.rows)
+    if (opts.commit) committedByBatch(connection)
+    return resultOf.map((i) => results[i]!.rows)
   }
 }

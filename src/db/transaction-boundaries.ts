@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { withStatementName } from './plan-cache.ts'
 
 type Callback = (err: Error | null, res?: unknown) => void
 
@@ -68,10 +69,15 @@ export function deferBegin(client: pg.Client): pg.Client {
     return undefined
   }
 
-  ;(client as unknown as { query: unknown }).query = function query(config: unknown, values?: unknown, callback?: Callback): unknown {
+  ;(client as unknown as { query: unknown }).query = function query(given: unknown, values?: unknown, callback?: Callback): unknown {
     const cb = typeof values === 'function' ? (values as Callback) : callback
     const args = typeof values === 'function' ? undefined : values
-    const text = simpleText(config, args)
+    const text = simpleText(given, args)
+    // A query with parameters runs as a named statement, planned once per connection (plan-cache.ts).
+    const config =
+      text === null && given && typeof given === 'object' && typeof (given as { text?: unknown }).text === 'string'
+        ? withStatementName(client, given as { text: string })
+        : given
     if (state.committed) {
       if (text !== null && ENDS.test(text)) {
         // COMMIT: done already. ROLLBACK (the caller failed after its last batch): nothing is open to roll back.
