@@ -44,6 +44,7 @@ export function createCitizenNotificationRepository() {
     /**
      * Inserts the event's rows once (a replayed event hits the unique key and inserts nothing) and,
      * for each row actually inserted and pending, its first delivery job in the outbox: one statement.
+     * The relay is woken only when a job was queued (a notice to no address queues none).
      * `appointmentFromDossier`: the template's `appointmentAt` is read from the dossier row as this
      * transaction left it (the step's deadline observer set it just before).
      */
@@ -78,8 +79,9 @@ export function createCitizenNotificationRepository() {
            ob AS (
              INSERT INTO outbox (topic, payload, available_at)
              SELECT ?, jsonb_build_object('notificationId', id, 'attempt', 0, 'jobId', 'cn-' || id || '-0'), ?::timestamptz
-             FROM ins WHERE state = 'pending')
-           SELECT pg_notify('outbox', '')`,
+             FROM ins WHERE state = 'pending'
+             RETURNING 1)
+           SELECT pg_notify('outbox', '') FROM (SELECT 1 FROM ob LIMIT 1) AS queued`,
           [
             e.dossierId,
             e.event,
