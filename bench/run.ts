@@ -4,7 +4,8 @@
  *      save-state → recover → signal cycle per step, no database (before and after (b), averaged);
  *  (b) the same procedure end to end over HTTP with Postgres and Redis and N concurrent officers:
  *      first back to back (the throughput ceiling; there `complete` latency is bounded below by
- *      N ÷ throughput), then paced at BENCH_PACED_LOADS (default 0.25,0.5) of that ceiling, each officer
+ *      N ÷ throughput), then paced at BENCH_PACED_LOADS (default 0.25,0.5) of that ceiling (or at
+ *      BENCH_PACED_RATES requests/s), each officer
  *      with at most one request in flight — the `complete` latency officers see under a heavy load
  *      (BENCH_PACED_DOSSIERS dossiers each, default 400; the first BENCH_PACED_RAMP_UP_MS, default
  *      5000, not measured). Officers' requests go over node:http keep-alive connections.
@@ -45,6 +46,11 @@ const DOSSIERS = Number(process.env.BENCH_DOSSIERS ?? 400)
 const RAW_INSTANCES = Number(process.env.BENCH_RAW ?? 400)
 /** The paced phases offer these fractions of the saturated run's request rate. */
 const PACED_LOADS = (process.env.BENCH_PACED_LOADS ?? '0.25,0.5').split(',').map(Number)
+/**
+ * Or these rates (requests/s), the same whatever the run saturates at: two versions that saturate at
+ * different rates are then compared under the same load.
+ */
+const PACED_RATES = process.env.BENCH_PACED_RATES ? process.env.BENCH_PACED_RATES.split(',').map(Number) : null
 const PACED_DOSSIERS = Number(process.env.BENCH_PACED_DOSSIERS ?? 400)
 /** The start of each paced phase that is not measured (see officersAtWork). */
 const PACED_RAMP_UP_MS = Number(process.env.BENCH_PACED_RAMP_UP_MS ?? 5000)
@@ -278,8 +284,8 @@ async function endToEnd() {
     // Latency at a sustained load: the same 20 officers, each with at most one request in flight,
     // arriving (Poisson) at a fraction of the rate the saturated run reached.
     const paced = []
-    for (const load of PACED_LOADS) {
-      const offered = load * saturated.requestsPerSec
+    for (const offered of PACED_RATES ?? PACED_LOADS.map((load) => load * saturated.requestsPerSec)) {
+      const load = offered / saturated.requestsPerSec
       paced.push({ load, offeredPerSec: offered, ...(await officersAtWork(post, PACED_DOSSIERS, offered, PACED_RAMP_UP_MS)) })
       drainedMs.push(await drain())
     }
