@@ -201,3 +201,38 @@ t.test('a query with parameters is parsed once per connection and planned from t
     'one named statement on the connection, whatever the values',
   )
 })
+
+t.test(
+  'a table changed under kept plans (a migration while the server runs): one statement fails, the connection goes on unprepared',
+  async (t) => {
+    const { url, db: owner } = await freshDatabase(t)
+    await owner.schema.createTable('plan_probe', (b) => {
+      b.integer('id').primary()
+      b.text('label')
+    })
+    await owner('plan_probe').insert({ id: 1, label: 'một' })
+    const db = createDb(url, 1)
+    t.teardown(() => db.destroy())
+    const alone = () => db('plan_probe').where({ id: 1 }).select('*')
+    const batched = () =>
+      db.transaction(async (tx) => {
+        const batch = new StatementBatch()
+        const i = batch.read(tx('plan_probe').where({ id: 1 }).select('*'))
+        return (await batch.flush(tx))[i]
+      })
+    for (let i = 0; i < 3; i++) {
+      await alone()
+      await batched()
+      await settled()
+    }
+    await owner.schema.alterTable('plan_probe', (b) => b.text('added').defaultTo('thêm'))
+
+    const first = await alone().then(
+      (rows) => ({ rows }),
+      (err: { code?: string }) => ({ code: err.code }),
+    )
+    t.same(first, { code: '0A000' }, 'the statement that meets the change fails, as Postgres refuses its kept plan')
+    t.same(await alone(), [{ id: 1, label: 'một', added: 'thêm' }], 'the next one runs unprepared and sees the new column')
+    t.same(await batched(), [{ id: 1, label: 'một', added: 'thêm' }], 'and so does a batch on that connection')
+  },
+)

@@ -58,6 +58,7 @@ export interface PlannedText {
  * when it must be inlined (not preparable, not verified yet, or the connection holds enough plans).
  */
 export function planned(connection: object, shape: Shape, args: () => string[]): PlannedText | null {
+  if (spoiled.has(connection)) return null
   const prepared = preparedOn(connection)
   const execute = (name: string) => {
     const values = args()
@@ -87,6 +88,21 @@ export function forget(connection: object, shapes: Shape[]): void {
 
 const statementNames = new Map<Shape, string>()
 const namedOn = new WeakMap<object, number>()
+/** Connections whose kept plans went stale (see `staleAfter`): they prepare nothing more. */
+const spoiled = new WeakSet<object>()
+
+/**
+ * A statement failed on `connection`. When a table changed under a kept plan (a migration added a
+ * column to a `select *`), Postgres refuses to run it ever again on that connection ("cached plan must
+ * not change result type"): the connection's kept plans are dropped and it prepares nothing more, so
+ * only the statement that met the change fails (its transaction, as if the table had changed under it).
+ */
+export function staleAfter(connection: object, err: unknown): void {
+  const e = err as { code?: unknown; message?: unknown }
+  if (e?.code !== '0A000' || typeof e.message !== 'string' || !/cached plan must not change result type/.test(e.message)) return
+  spoiled.add(connection)
+  connections.delete(connection)
+}
 
 /**
  * A query with parameters (the extended protocol, one statement) as a named statement: node-pg parses
@@ -94,7 +110,7 @@ const namedOn = new WeakMap<object, number>()
  * way named or not, so these need no verification. Returns the config unchanged past the limits.
  */
 export function withStatementName<C extends { text: string; name?: string }>(connection: object, config: C): C {
-  if (config.name || !PREPARABLE.test(config.text)) return config
+  if (config.name || spoiled.has(connection) || !PREPARABLE.test(config.text)) return config
   let name = statementNames.get(config.text)
   if (!name) {
     if (statementNames.size >= MAX_SHAPES) return config

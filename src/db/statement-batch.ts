@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import pg from 'pg'
 import pgUtils from 'pg/lib/utils.js'
 import type { Tx } from './knex.ts'
-import { forget, planned } from './plan-cache.ts'
+import { forget, planned, staleAfter } from './plan-cache.ts'
 import { committedByBatch } from './transaction-boundaries.ts'
 
 /** What the batch accepts: any knex query or raw statement, not yet run (knex runs a builder only when awaited). */
@@ -170,6 +170,7 @@ export class StatementBatch {
       res = await connection.query(texts.join(';\n') + (opts.commit ? ';\nCOMMIT' : ''))
     } catch (err) {
       forget(connection, fresh)
+      staleAfter(connection, err)
       const failed = (err as { code?: string }).code === 'P0004' ? CHECK_FAILED.exec((err as Error).message) : null
       const statement = failed ? statements.find((s) => s.check?.id === Number(failed[1])) : undefined
       throw statement ? statement.check!.onMismatch() : err

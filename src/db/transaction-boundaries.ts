@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { withStatementName } from './plan-cache.ts'
+import { staleAfter, withStatementName } from './plan-cache.ts'
 
 type Callback = (err: Error | null, res?: unknown) => void
 
@@ -78,6 +78,22 @@ export function deferBegin(client: pg.Client): pg.Client {
       text === null && given && typeof given === 'object' && typeof (given as { text?: unknown }).text === 'string'
         ? withStatementName(client, given as { text: string })
         : given
+    if (config !== given) {
+      // A named statement whose kept plan went stale: the connection stops naming (plan-cache.ts).
+      const watch =
+        (cb: Callback): Callback =>
+        (err, res) => {
+          if (err) staleAfter(client, err)
+          cb(err, res)
+        }
+      if (typeof values === 'function') values = watch(values as Callback)
+      else if (callback) callback = watch(callback)
+      else {
+        const sent = query(config, values) as Promise<unknown>
+        sent.catch((err: unknown) => staleAfter(client, err))
+        return sent
+      }
+    }
     if (state.committed) {
       if (text !== null && ENDS.test(text)) {
         // COMMIT: done already. ROLLBACK (the caller failed after its last batch): nothing is open to roll back.
