@@ -27,7 +27,8 @@ const MAX_SHAPES = 2000
 const MAX_PER_CONNECTION = 300
 
 const verdicts = new Map<Shape, 'ok' | 'no'>()
-const waiting = new Set<Shape>()
+/** Shapes seen and not verified yet, with the database to verify them on. */
+const waiting = new Map<Shape, pg.ClientConfig | null>()
 
 interface Prepared {
   names: Map<Shape, string>
@@ -69,7 +70,7 @@ export function planned(connection: object, shape: Shape, args: () => string[]):
   const verdict = verdicts.get(shape)
   if (verdict === undefined) {
     if (PREPARABLE.test(shape) && verdicts.size + waiting.size < MAX_SHAPES && !waiting.has(shape)) {
-      waiting.add(shape)
+      waiting.set(shape, null)
       verifySoon(connection)
     }
     return null
@@ -133,71 +134,81 @@ export async function settled(): Promise<void> {
 /** SQLSTATE classes of a shape Postgres cannot prepare (syntax or analysis), as opposed to a lost connection. */
 const REFUSED = /^(42|0A|22)/
 
-let side: { client: pg.Client; ready: Promise<void> } | null = null
+/** The side connections, one per database the process uses, closed after 5 s without a shape to verify. */
+const sides = new Map<string, { client: pg.Client; ready: Promise<unknown> }>()
 let verifying = false
 let idle: NodeJS.Timeout | null = null
 
+const databaseOf = (p: pg.ClientConfig) => `${p.user}@${p.host}:${p.port}/${p.database}`
+
 /** Asks Postgres (on a side connection to the same database) whether each waiting shape can be prepared. */
 function verifySoon(connection: object): void {
-  if (verifying) return
   const params = (connection as { connectionParameters?: pg.ClientConfig }).connectionParameters
-  if (!params) return
+  if (!params) {
+    waiting.clear()
+    return
+  }
+  for (const [shape, db] of waiting) if (db === null) waiting.set(shape, params)
+  if (verifying) return
   verifying = true
-  setImmediate(() => void verify(params))
+  setImmediate(() => void verify())
 }
 
-async function verify(params: pg.ClientConfig): Promise<void> {
+function sideFor(params: pg.ClientConfig) {
+  const key = databaseOf(params)
+  let side = sides.get(key)
+  if (!side) {
+    const client = new pg.Client({
+      user: params.user,
+      host: params.host,
+      port: params.port,
+      database: params.database,
+      password: params.password,
+      application_name: 'dvc-plan-check',
+    })
+    ;(client as unknown as Record<symbol, boolean>)[SIDE_CONNECTION] = true
+    const created = {
+      client,
+      // Its socket never keeps the process alive.
+      ready: client.connect().then(() => (client as unknown as { connection: { stream: { unref(): void } } }).connection.stream.unref()),
+    }
+    client.on('error', () => {
+      if (sides.get(key) === created) sides.delete(key)
+    })
+    sides.set(key, (side = created))
+  }
+  return side
+}
+
+async function verify(): Promise<void> {
   if (idle) clearTimeout(idle)
   try {
-    while (waiting.size) {
-      const shape = waiting.values().next().value as Shape
-      if (!side) {
-        const client = new pg.Client({
-          user: params.user,
-          host: params.host,
-          port: params.port,
-          database: params.database,
-          password: params.password,
-          application_name: 'dvc-plan-check',
-        })
-        ;(client as unknown as Record<symbol, boolean>)[SIDE_CONNECTION] = true
-        client.on('error', () => {
-          side = null
-        })
-        // Its socket never keeps the process alive (it closes after 5 s idle anyway).
-        side = {
-          client,
-          ready: client
-            .connect()
-            .then(() => (client as unknown as { connection: { stream: { unref(): void } } }).connection.stream.unref()),
-        }
-      }
-      await side.ready
+    for (const [shape, params] of waiting) {
+      waiting.delete(shape)
+      if (!params) continue
+      const side = sideFor(params)
       try {
+        await side.ready
         await side.client.query(`PREPARE dvc_plan_check AS ${shape};\nDEALLOCATE dvc_plan_check`)
         verdicts.set(shape, 'ok')
       } catch (err) {
         const code = (err as { code?: unknown }).code
-        if (typeof code !== 'string' || !REFUSED.test(code)) throw err
-        verdicts.set(shape, 'no')
+        if (typeof code === 'string' && REFUSED.test(code)) verdicts.set(shape, 'no')
+        else {
+          // The database is away (restarting, or a test's database gone): verified when next seen.
+          sides.delete(databaseOf(params))
+          void side.client.end().catch(() => {})
+        }
       }
-      waiting.delete(shape)
     }
-  } catch {
-    // The database is away (restarting, or a test's database gone): what waits is verified when next seen.
-    waiting.clear()
-    void closeSide()
   } finally {
     verifying = false
   }
-  if (side) {
-    idle = setTimeout(() => void closeSide(), 5000)
-    idle.unref()
-  }
+  idle = setTimeout(closeSides, 5000)
+  idle.unref()
 }
 
-async function closeSide(): Promise<void> {
-  const s = side
-  side = null
-  if (s) await s.client.end().catch(() => {})
+function closeSides(): void {
+  for (const s of sides.values()) void s.client.end().catch(() => {})
+  sides.clear()
 }
