@@ -28,7 +28,7 @@ const MAX_PER_CONNECTION = 300
 
 const verdicts = new Map<Shape, 'ok' | 'no'>()
 /** Shapes seen and not verified yet, with the database to verify them on. */
-const waiting = new Map<Shape, pg.ClientConfig | null>()
+const waiting = new Map<Shape, pg.ClientConfig>()
 
 interface Prepared {
   names: Map<Shape, string>
@@ -69,9 +69,10 @@ export function planned(connection: object, shape: Shape, args: () => string[]):
   if (name) return { text: execute(name), extraResults: 0 }
   const verdict = verdicts.get(shape)
   if (verdict === undefined) {
-    if (PREPARABLE.test(shape) && verdicts.size + waiting.size < MAX_SHAPES && !waiting.has(shape)) {
-      waiting.set(shape, null)
-      verifySoon(connection)
+    const params = (connection as { connectionParameters?: pg.ClientConfig }).connectionParameters
+    if (params && PREPARABLE.test(shape) && verdicts.size + waiting.size < MAX_SHAPES && !waiting.has(shape)) {
+      waiting.set(shape, params)
+      verifySoon()
     }
     return null
   }
@@ -142,13 +143,7 @@ let idle: NodeJS.Timeout | null = null
 const databaseOf = (p: pg.ClientConfig) => `${p.user}@${p.host}:${p.port}/${p.database}`
 
 /** Asks Postgres (on a side connection to the same database) whether each waiting shape can be prepared. */
-function verifySoon(connection: object): void {
-  const params = (connection as { connectionParameters?: pg.ClientConfig }).connectionParameters
-  if (!params) {
-    waiting.clear()
-    return
-  }
-  for (const [shape, db] of waiting) if (db === null) waiting.set(shape, params)
+function verifySoon(): void {
   if (verifying) return
   verifying = true
   setImmediate(() => void verify())
@@ -185,7 +180,6 @@ async function verify(): Promise<void> {
   try {
     for (const [shape, params] of waiting) {
       waiting.delete(shape)
-      if (!params) continue
       const side = sideFor(params)
       try {
         await side.ready
