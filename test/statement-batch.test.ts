@@ -2,7 +2,7 @@ import t from 'tap'
 import { freshDatabase } from './helpers/context.ts'
 import { StatementBatch, inlineBindings } from '../src/db/statement-batch.ts'
 import { createDb } from '../src/db/knex.ts'
-import { settled } from '../src/db/plan-cache.ts'
+import { MAX_PREPARING_MESSAGE, settled } from '../src/db/plan-cache.ts'
 
 // Values that break naive quoting: quotes, backslashes, knex's `?`, `$1` inside text, NUL-free unicode, JSON with escapes.
 const NASTY = [
@@ -236,3 +236,58 @@ t.test(
     t.same(await batched(), [{ id: 1, label: 'một', added: 'thêm' }], 'and so does a batch on that connection')
   },
 )
+
+t.test('a statement is prepared only in a small message: a PREPARE keeps the whole message as its source', async (t) => {
+  const { url, db: owner } = await freshDatabase(t)
+  await owner.schema.createTable('plan_size_probe', (b) => {
+    b.integer('id').primary()
+    b.text('label')
+  })
+  const db = createDb(url, 1)
+  t.teardown(() => db.destroy())
+  const write = (id: number, label: string) =>
+    db.transaction(async (tx) => {
+      await new StatementBatch().add(tx('plan_size_probe').insert({ id, label })).flush(tx)
+    })
+  const prepared = () => db('pg_prepared_statements').where({ from_sql: true }).select('statement')
+
+  // A shape no other test sends, so that its verification starts here.
+  await write(1, 'một')
+  await settled()
+  const large = 'x'.repeat(MAX_PREPARING_MESSAGE)
+  await write(2, large)
+  t.same(await prepared(), [], 'a message larger than the limit prepares nothing: its shape is sent inlined')
+  await write(3, 'ba')
+  const kept = await prepared()
+  t.equal(kept.length, 1, 'the next small message prepares it')
+  t.ok(kept[0].statement.length <= MAX_PREPARING_MESSAGE, 'and the source Postgres keeps for it is that small message')
+  await write(4, large)
+  t.same(
+    (await owner('plan_size_probe').orderBy('id').select('id', 'label')).map((r: { id: number; label: string }) => [r.id, r.label.length]),
+    [
+      [1, 3],
+      [2, MAX_PREPARING_MESSAGE],
+      [3, 2],
+      [4, MAX_PREPARING_MESSAGE],
+    ],
+    'every row written, the large ones too (from the kept plan once it exists)',
+  )
+})
+
+t.test('a batch writes the values as they were when each statement was added', async (t) => {
+  const { url, db: owner } = await freshDatabase(t)
+  await owner.schema.createTable('plan_probe', (b) => {
+    b.integer('id').primary()
+    b.jsonb('state')
+  })
+  const db = createDb(url, 1)
+  t.teardown(() => db.destroy())
+  const state = { step: 'Tiếp nhận', tasks: ['a'] }
+  await db.transaction(async (tx) => {
+    const batch = new StatementBatch().add(tx('plan_probe').insert({ id: 1, state }))
+    state.step = 'Thẩm định'
+    state.tasks.push('b')
+    await batch.flush(tx)
+  })
+  t.same((await owner('plan_probe').first()).state, { step: 'Tiếp nhận', tasks: ['a'] }, 'not the object as changed after `add`')
+})

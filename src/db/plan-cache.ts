@@ -14,6 +14,12 @@ import pg from 'pg'
  * nothing determines) then never fails a transaction, it is sent with its values inlined as before.
  * PREPARE is not transactional: a statement prepared in a batch that later fails may or may not exist
  * on the connection, so its name is forgotten and a fresh one used next time.
+ *
+ * A PREPARE keeps the text of the whole message it came in as its source, and every later EXECUTE of it
+ * copies that text: a shape prepared in a 750 KB batch (a hundred timer firings committed together)
+ * made each of its EXECUTEs copy 750 KB, for the connection's lifetime. So shapes are prepared only in
+ * messages of at most `MAX_PREPARING_MESSAGE` characters; a larger message sends them inlined, and a
+ * later small one prepares them.
  */
 
 /** A statement's compiled SQL with `$n` placeholders. */
@@ -25,6 +31,8 @@ const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i
 const MAX_SHAPES = 2000
 /** Statements prepared on one connection (each holds a plan in its Postgres backend). */
 const MAX_PER_CONNECTION = 300
+/** The largest message (in characters) a PREPARE is sent in: each EXECUTE of it copies that message. */
+export const MAX_PREPARING_MESSAGE = 32 * 1024
 
 const verdicts = new Map<Shape, 'ok' | 'no'>()
 /** Shapes seen and not verified yet, with the database to verify them on. */
@@ -55,16 +63,14 @@ export interface PlannedText {
 }
 
 /**
- * The text that runs `shape` with `args()` (SQL literals, in placeholder order) on `connection`, or null
- * when it must be inlined (not preparable, not verified yet, or the connection holds enough plans).
+ * The text that runs `shape` with `args` (SQL literals, in placeholder order) on `connection`, or null
+ * when it must be inlined (not preparable, not verified yet, the connection holds enough plans, or not
+ * prepared yet and `mayPrepare` is false: the message is too large to prepare in).
  */
-export function planned(connection: object, shape: Shape, args: () => string[]): PlannedText | null {
+export function planned(connection: object, shape: Shape, args: readonly string[], mayPrepare: boolean): PlannedText | null {
   if (spoiled.has(connection)) return null
   const prepared = preparedOn(connection)
-  const execute = (name: string) => {
-    const values = args()
-    return values.length ? `EXECUTE ${name}(${values.join(', ')})` : `EXECUTE ${name}`
-  }
+  const execute = (name: string) => (args.length ? `EXECUTE ${name}(${args.join(', ')})` : `EXECUTE ${name}`)
   const name = prepared.names.get(shape)
   if (name) return { text: execute(name), extraResults: 0 }
   const verdict = verdicts.get(shape)
@@ -76,7 +82,7 @@ export function planned(connection: object, shape: Shape, args: () => string[]):
     }
     return null
   }
-  if (verdict === 'no' || prepared.names.size >= MAX_PER_CONNECTION) return null
+  if (verdict === 'no' || !mayPrepare || prepared.names.size >= MAX_PER_CONNECTION) return null
   const fresh = `dvc_plan_${prepared.next++}`
   prepared.names.set(shape, fresh)
   return { text: `PREPARE ${fresh} AS ${shape};\n${execute(fresh)}`, extraResults: 1, fresh: shape }

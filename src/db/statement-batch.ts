@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import pg from 'pg'
 import pgUtils from 'pg/lib/utils.js'
 import type { Tx } from './knex.ts'
-import { forget, planned, staleAfter } from './plan-cache.ts'
+import { forget, MAX_PREPARING_MESSAGE, planned, staleAfter } from './plan-cache.ts'
 import { committedByBatch } from './transaction-boundaries.ts'
 
 /** What the batch accepts: any knex query or raw statement, not yet run (knex runs a builder only when awaited). */
@@ -13,9 +13,20 @@ export interface Compilable {
 interface Statement {
   /** Compiled, with `$n` placeholders (the shape whose plan a connection keeps). */
   shape: string
-  bindings: readonly unknown[]
+  /**
+   * The bindings as SQL literals, rendered when the statement is added: the values as they were then
+   * (a caller may change an object afterwards), and a deferred batch's rendering is done while it is
+   * prepared, not on the path of the transaction that later sends it.
+   */
+  literals: readonly string[]
+  /** About the characters it adds to the message (its shape and literals). */
+  size: number
   /** A row-count check: its id in Postgres's error, and the error the flush throws instead. */
   check?: { id: number; onMismatch: () => Error }
+}
+
+function statement(shape: string, literals: string[]): Statement {
+  return { shape, literals, size: literals.reduce((n, l) => n + l.length, shape.length) }
 }
 
 /** Ids of row-count checks, unique in the process (statements move between batches with `append`). */
@@ -35,6 +46,11 @@ const SPECIAL = /['"]|\$[0-9]/g
 
 /** Replaces `$n` placeholders with the literals of their bindings, leaving quoted text and identifiers alone. */
 export function inlineBindings(sql: string, bindings: readonly unknown[]): string {
+  return inlineLiterals(sql, bindings.map(literal))
+}
+
+/** Replaces `$n` placeholders with SQL literals (`literals[n - 1]`), leaving quoted text and identifiers alone. */
+function inlineLiterals(sql: string, literals: readonly string[]): string {
   let out = ''
   let copied = 0
   SPECIAL.lastIndex = 0
@@ -47,8 +63,8 @@ export function inlineBindings(sql: string, bindings: readonly unknown[]): strin
     let j = i + 1
     while (j < sql.length && sql.charCodeAt(j) >= 48 && sql.charCodeAt(j) <= 57) j++
     const n = Number(sql.slice(i + 1, j))
-    if (n < 1 || n > bindings.length) throw new Error(`statement batch: placeholder $${n} has no binding`)
-    out += sql.slice(copied, i) + literal(bindings[n - 1])
+    if (n < 1 || n > literals.length) throw new Error(`statement batch: placeholder $${n} has no binding`)
+    out += sql.slice(copied, i) + literals[n - 1]
     copied = j
     SPECIAL.lastIndex = j
   }
@@ -105,7 +121,7 @@ export class StatementBatch {
     if (!query) return this
     const { sql, bindings } = query.toSQL().toNative()
     if (!check) {
-      this.statements.push({ shape: sql, bindings })
+      this.statements.push(statement(sql, bindings.map(literal)))
       return this
     }
     // Tested on the compiled SQL, whose values are still placeholders.
@@ -113,8 +129,10 @@ export class StatementBatch {
     const id = nextCheckId++
     const n = bindings.length
     this.statements.push({
-      shape: `WITH changed AS (${sql} RETURNING 1) SELECT batch_expect_rows(count(*), $${n + 1}, $${n + 2}) FROM changed`,
-      bindings: [...bindings, Number(check.expectRows), id],
+      ...statement(
+        `WITH changed AS (${sql} RETURNING 1) SELECT batch_expect_rows(count(*), $${n + 1}, $${n + 2}) FROM changed`,
+        [...bindings, Number(check.expectRows), id].map(literal),
+      ),
       check: { id, onMismatch: check.onMismatch },
     })
     return this
@@ -158,10 +176,12 @@ export class StatementBatch {
     const resultOf: number[] = []
     const fresh: string[] = []
     let next = 0
+    // A PREPARE keeps the whole message as its source text, copied by each EXECUTE: prepare only in small ones.
+    const mayPrepare = statements.reduce((n, s) => n + s.size, 0) <= MAX_PREPARING_MESSAGE
     for (const s of statements) {
-      const p = planned(connection, s.shape, () => s.bindings.map(literal))
+      const p = planned(connection, s.shape, s.literals, mayPrepare)
       if (p?.fresh) fresh.push(p.fresh)
-      texts.push(p ? p.text : inlineBindings(s.shape, s.bindings))
+      texts.push(p ? p.text : inlineLiterals(s.shape, s.literals))
       next += p?.extraResults ?? 0
       resultOf.push(next++)
     }
